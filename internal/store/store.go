@@ -1,0 +1,223 @@
+// Package store is Rollcall's persistence: one Store interface, implemented
+// once over database/sql for SQLite and PostgreSQL (package sqlstore), and a
+// conformance suite (storetest) that every backend runs.
+//
+// Every write takes a Meta and records its audit event in the same
+// transaction as the change, so the log cannot miss or invent a change.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Missing records are ErrNotFound, never a nil record.
+var (
+	ErrNotFound           = errors.New("store: not found")
+	ErrConflict           = errors.New("store: conflict")
+	ErrPreconditionFailed = errors.New("store: version mismatch")
+	ErrInvalidReference   = errors.New("store: reference to a missing record")
+)
+
+// ConflictError says which unique field collided: "id", "username",
+// "email", "name" (group), "token". It matches ErrConflict with errors.Is.
+type ConflictError struct{ Field string }
+
+func (e *ConflictError) Error() string         { return "store: conflict on " + e.Field }
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// ReferenceError says which referenced ids do not exist. It matches
+// ErrInvalidReference with errors.Is.
+type ReferenceError struct {
+	Kind string // "user" or "group"
+	IDs  []string
+}
+
+func (e *ReferenceError) Error() string        { return "store: unknown " + e.Kind + " ids" }
+func (e *ReferenceError) Is(target error) bool { return target == ErrInvalidReference }
+
+// Meta says who makes a change and from where; it becomes the audit event's
+// actor and request columns.
+type Meta struct {
+	ActorID   string // empty for the system (bootstrap, migrations)
+	ActorName string
+	RequestID string
+	ClientIP  string
+}
+
+// User is a stored user. Optional strings are "" when unset.
+type User struct {
+	ID             string
+	Username       string
+	Email          string
+	EmailVerified  bool
+	FirstName      string
+	LastName       string
+	DisplayName    string // as set; the API computes "first last" when empty
+	Locale         string
+	IsAdmin        bool
+	Disabled       bool
+	ServiceAccount bool
+	Phone          string
+	Mobile         string
+	Title          string
+	Department     string
+	AvatarURL      string
+	ExternalID     string
+	ExternalSource string
+	Attributes     map[string]string // never nil when read
+	GroupIDs       []string          // sorted; never nil when read
+	PasskeyCount   int
+	LastSignInAt   *time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Version        int64 // bumped by every change to the user or its memberships; the ETag
+}
+
+// Group is a stored group.
+type Group struct {
+	ID           string
+	Name         string
+	FriendlyName string
+	Description  string
+	Attributes   map[string]string
+	MemberIDs    []string // sorted; never nil when read
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	Version      int64
+}
+
+// Token is a stored API token. Only the SHA-256 of the secret is kept.
+type Token struct {
+	ID         string
+	UserID     string
+	Name       string
+	Hash       []byte // SHA-256 of the whole token string
+	Prefix     string // first characters of the token, for display
+	ExpiresAt  *time.Time
+	LastUsedAt *time.Time
+	CreatedAt  time.Time
+}
+
+// AuditEvent is one recorded change.
+type AuditEvent struct {
+	ID         string
+	Seq        int64 // insertion order, for cursors
+	Action     string
+	ActorID    string
+	ActorName  string
+	TargetType string
+	TargetID   string
+	TargetName string
+	Before     json.RawMessage // changed fields before, as a JSON object, or nil
+	After      json.RawMessage // changed fields after, or nil
+	RequestID  string
+	ClientIP   string
+	CreatedAt  time.Time
+}
+
+// Page asks for one page of a list. After is the opaque cursor returned as
+// Next by the previous page; Limit is at most 1000.
+type Page struct {
+	After string
+	Limit int
+}
+
+// UserFilter narrows ListUsers; empty fields do not filter.
+type UserFilter struct {
+	Username   string // exact, after normalisation
+	Email      string // exact, case-insensitive
+	ExternalID string // exact
+	GroupID    string // members of this group
+	Query      string // case-insensitive prefix of username, email, first or last name
+}
+
+// GroupFilter narrows ListGroups.
+type GroupFilter struct {
+	Name   string
+	Query  string // prefix of name or friendly name
+	UserID string // groups this user is a member of
+}
+
+// AuditFilter narrows ListAuditEvents.
+type AuditFilter struct {
+	ActorID  string
+	TargetID string
+	Action   string // exact, or a prefix ending in "." such as "user."
+	Since    time.Time
+	Until    time.Time
+}
+
+// TokenFilter narrows ListTokens.
+type TokenFilter struct {
+	UserID string
+}
+
+// MembershipOp says how a membership change applies its ids.
+type MembershipOp int
+
+const (
+	MembershipReplace MembershipOp = iota // the ids become the whole set
+	MembershipAdd                         // the ids are added; present ones are kept
+	MembershipRemove                      // the ids are removed; absent ones are ignored
+)
+
+// Store is Rollcall's persistence. Every method takes ctx first. Reads of a
+// missing record return ErrNotFound; uniqueness violations return a
+// *ConflictError found by the database, not by a check-then-insert.
+type Store interface {
+	// CreateUser inserts u (ID proposed or generated when empty, GroupIDs as
+	// its memberships) and returns it as stored.
+	CreateUser(ctx context.Context, u User, m Meta) (User, error)
+	GetUser(ctx context.Context, id string) (User, error)
+	GetUserByUsername(ctx context.Context, username string) (User, error)
+	// UpdateUser loads the user inside a write transaction, lets mutate
+	// change it (ID, Version and timestamps are ignored; GroupIDs replaces
+	// memberships when changed), and stores it. ifVersion > 0 makes the
+	// update fail with ErrPreconditionFailed unless it matches. An error
+	// from mutate aborts the transaction and is returned as is.
+	UpdateUser(ctx context.Context, id string, ifVersion int64, mutate func(*User) error, m Meta) (User, error)
+	// DeleteUser removes the user with its memberships, tokens, passkeys and sessions.
+	DeleteUser(ctx context.Context, id string, ifVersion int64, m Meta) error
+	// ListUsers returns users ordered by username, and the cursor of the
+	// next page ("" on the last page).
+	ListUsers(ctx context.Context, f UserFilter, p Page) (users []User, next string, err error)
+	CountUsers(ctx context.Context) (int, error)
+	// CountAdmins counts enabled admin users.
+	CountAdmins(ctx context.Context) (int, error)
+
+	CreateGroup(ctx context.Context, g Group, m Meta) (Group, error)
+	GetGroup(ctx context.Context, id string) (Group, error)
+	GetGroupByName(ctx context.Context, name string) (Group, error)
+	UpdateGroup(ctx context.Context, id string, ifVersion int64, mutate func(*Group) error, m Meta) (Group, error)
+	DeleteGroup(ctx context.Context, id string, ifVersion int64, m Meta) error
+	ListGroups(ctx context.Context, f GroupFilter, p Page) (groups []Group, next string, err error)
+	// GetGroups returns the groups with these ids, in the order given;
+	// missing ids are left out.
+	GetGroups(ctx context.Context, ids []string) ([]Group, error)
+
+	// ChangeUserGroups and ChangeGroupMembers change memberships from
+	// either side in one transaction, bumping the version of every user and
+	// group whose set changed, and auditing it. Unknown ids fail the whole
+	// change with a *ReferenceError.
+	ChangeUserGroups(ctx context.Context, userID string, op MembershipOp, groupIDs []string, m Meta) (User, error)
+	ChangeGroupMembers(ctx context.Context, groupID string, op MembershipOp, userIDs []string, m Meta) (Group, error)
+
+	CreateToken(ctx context.Context, t Token, m Meta) (Token, error)
+	GetToken(ctx context.Context, id string) (Token, error)
+	// GetTokenByHash finds a token by the SHA-256 of its secret.
+	GetTokenByHash(ctx context.Context, hash []byte) (Token, error)
+	ListTokens(ctx context.Context, f TokenFilter, p Page) (tokens []Token, next string, err error)
+	DeleteToken(ctx context.Context, id string, m Meta) error
+	// TouchTokens records last use of several tokens at once; the server
+	// batches these off the request path, at most once a minute per token.
+	TouchTokens(ctx context.Context, lastUsed map[string]time.Time) error
+
+	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) (events []AuditEvent, next string, err error)
+
+	// Ping checks the database is reachable, for /readyz.
+	Ping(ctx context.Context) error
+	Close() error
+}
