@@ -25,7 +25,7 @@ var (
 // "email", "name" (group), "token". It matches ErrConflict with errors.Is.
 type ConflictError struct{ Field string }
 
-func (e *ConflictError) Error() string         { return "store: conflict on " + e.Field }
+func (e *ConflictError) Error() string        { return "store: conflict on " + e.Field }
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
 
 // ReferenceError says which referenced ids do not exist. It matches
