@@ -217,6 +217,12 @@ type Store interface {
 
 	ListAuditEvents(ctx context.Context, f AuditFilter, p Page) (events []AuditEvent, next string, err error)
 
+	// Atomic runs fn with a Store whose every method joins one
+	// transaction: all of fn's writes commit together or none do (JSON:API
+	// Atomic Operations, bulk import). Calling Atomic inside fn joins the
+	// same transaction.
+	Atomic(ctx context.Context, fn func(tx Store) error) error
+
 	// Ping checks the database is reachable, for /readyz.
 	Ping(ctx context.Context) error
 	Close() error
