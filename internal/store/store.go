@@ -19,6 +19,7 @@ var (
 	ErrConflict           = errors.New("store: conflict")
 	ErrPreconditionFailed = errors.New("store: version mismatch")
 	ErrInvalidReference   = errors.New("store: reference to a missing record")
+	ErrInvalidCursor      = errors.New("store: invalid page cursor")
 )
 
 // ConflictError says which unique field collided: "id", "username",
@@ -83,7 +84,8 @@ type Group struct {
 	FriendlyName string
 	Description  string
 	Attributes   map[string]string
-	MemberIDs    []string // sorted; never nil when read
+	MemberIDs    []string // sorted; filled (never nil) by GetGroup and GetGroupByName only, nil in lists
+	MemberCount  int      // always filled
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 	Version      int64
