@@ -1,0 +1,184 @@
+package sqlstore
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// dialect holds every difference between SQLite and PostgreSQL that the
+// store cares about, so the rest of the package writes one SQL text with
+// "?" placeholders and calls these few hooks.
+type dialect struct {
+	name string
+	// driver is the database/sql driver name.
+	driver string
+	// numbered says placeholders are $1, $2, ... instead of ?.
+	numbered bool
+	// forUpdate is appended to the SELECT that loads a record before a
+	// read-modify-write. PostgreSQL needs a row lock; SQLite already holds
+	// the database write lock (BEGIN IMMEDIATE).
+	forUpdate string
+	// types replaces the ${...} type tokens in migration files.
+	types *strings.Replacer
+	// encodeTime turns a UTC, microsecond-truncated time into the column
+	// value: unix microseconds on SQLite (exact, and ordered as integers),
+	// timestamptz on PostgreSQL.
+	encodeTime func(time.Time) any
+	// uniqueKey reports the "table.column" of a uniqueness violation.
+	uniqueKey func(error) (string, bool)
+	// isForeignKey reports a foreign key violation.
+	isForeignKey func(error) bool
+	// lockMigrations, when set, runs first in the migration transaction so
+	// two servers starting at once apply migrations one after the other.
+	lockMigrations string
+}
+
+var sqliteDialect = &dialect{
+	name:      "sqlite",
+	driver:    "sqlite",
+	forUpdate: "",
+	types: strings.NewReplacer(
+		"${key}", "TEXT",
+		"${text}", "TEXT",
+		"${bool}", "INTEGER",
+		"${time}", "INTEGER",
+		"${bytes}", "BLOB",
+		"${seq}", "INTEGER PRIMARY KEY AUTOINCREMENT",
+	),
+	encodeTime: func(t time.Time) any { return t.UnixMicro() },
+	uniqueKey: func(err error) (string, bool) {
+		var se *sqlite.Error
+		if !errors.As(err, &se) {
+			return "", false
+		}
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		default:
+			return "", false
+		}
+		// The message ends "UNIQUE constraint failed: users.username (2067)";
+		// a multi-column key lists "t.a, t.b".
+		msg := se.Error()
+		i := strings.LastIndex(msg, "constraint failed: ")
+		if i < 0 {
+			return "", true
+		}
+		key := msg[i+len("constraint failed: "):]
+		if j := strings.IndexAny(key, " ,"); j >= 0 {
+			key = key[:j]
+		}
+		return key, true
+	},
+	isForeignKey: func(err error) bool {
+		var se *sqlite.Error
+		return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	},
+}
+
+// postgresConstraints maps PostgreSQL's constraint names (the defaults
+// PostgreSQL gives, as created by the migrations) to "table.column".
+var postgresConstraints = map[string]string{
+	"users_pkey":            "users.id",
+	"users_username_key":    "users.username",
+	"users_email_lower_key": "users.email_lower",
+	"groups_pkey":           "groups.id",
+	"groups_name_key":       "groups.name",
+	"api_tokens_pkey":       "api_tokens.id",
+	"api_tokens_hash_key":   "api_tokens.hash",
+}
+
+var postgresDialect = &dialect{
+	name:      "postgres",
+	driver:    "pgx",
+	numbered:  true,
+	forUpdate: " FOR UPDATE",
+	types: strings.NewReplacer(
+		// COLLATE "C" makes text order byte order, as on SQLite and in Go,
+		// so keyset cursors and prefix ranges mean the same everywhere.
+		"${key}", `TEXT COLLATE "C"`,
+		"${text}", "TEXT",
+		"${bool}", "BOOLEAN",
+		"${time}", "TIMESTAMPTZ",
+		"${bytes}", "BYTEA",
+		"${seq}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+	),
+	encodeTime: func(t time.Time) any { return t },
+	uniqueKey: func(err error) (string, bool) {
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "23505" {
+			return "", false
+		}
+		return postgresConstraints[pe.ConstraintName], true
+	},
+	isForeignKey: func(err error) bool {
+		var pe *pgconn.PgError
+		return errors.As(err, &pe) && pe.Code == "23503"
+	},
+	// The key is arbitrary but fixed: "rollcall" in ASCII.
+	lockMigrations: "SELECT pg_advisory_xact_lock(7021787966563527020)",
+}
+
+// statement is one fixed SQL text in both placeholder styles, rewritten
+// once when the package is initialised (see stmt), never per call.
+type statement struct{ question, numbered string }
+
+// stmt defines a statement written with "?" placeholders.
+func stmt(q string) statement { return statement{question: q, numbered: numberPlaceholders(q)} }
+
+// text returns the statement's SQL for the dialect.
+func (d *dialect) text(s statement) string {
+	if d.numbered {
+		return s.numbered
+	}
+	return s.question
+}
+
+// rebind rewrites a statement's "?" placeholders for the dialect; for texts
+// used once, such as migration bookkeeping.
+func (d *dialect) rebind(q string) string {
+	if !d.numbered {
+		return q
+	}
+	return numberPlaceholders(q)
+}
+
+// numberPlaceholders turns "?" into $1, $2, ...; question marks inside
+// quoted strings are left alone.
+func numberPlaceholders(q string) string {
+	var b strings.Builder
+	n := 0
+	quote := byte(0)
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// placeholder returns the n-th (1-based) placeholder, for statements built
+// at run time from filters.
+func (d *dialect) placeholder(n int) string {
+	if d.numbered {
+		return "$" + strconv.Itoa(n)
+	}
+	return "?"
+}

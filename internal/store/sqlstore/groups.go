@@ -1,0 +1,267 @@
+package sqlstore
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+const groupCols = `id, name, friendly_name, description, attributes, version, created_at, updated_at,
+ (SELECT COUNT(*) FROM memberships m WHERE m.group_id = groups.id)`
+
+var (
+	qInsertGroup = stmt(`INSERT INTO groups (id, name, friendly_name, friendly_name_lower, description, attributes, version, created_at, updated_at)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qUpdateGroup = stmt(`UPDATE groups SET name = ?, friendly_name = ?, friendly_name_lower = ?, description = ?,
+ attributes = ?, version = ?, updated_at = ? WHERE id = ?`)
+	qGroupByID          = stmt(`SELECT ` + groupCols + ` FROM groups WHERE id = ?`)
+	qGroupByIDForUpdate = stmt(`SELECT ` + groupCols + ` FROM groups WHERE id = ? FOR UPDATE`)
+	qGroupByName        = stmt(`SELECT ` + groupCols + ` FROM groups WHERE name = ?`)
+	qGroupMembers       = stmt(`SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id`)
+	qDeleteGroup        = stmt(`DELETE FROM groups WHERE id = ?`)
+)
+
+func scanGroup(row interface{ Scan(...any) error }) (store.Group, error) {
+	var g store.Group
+	err := row.Scan(&g.ID, &g.Name, &g.FriendlyName, &g.Description, attrCol{&g.Attributes}, &g.Version,
+		timeCol{&g.CreatedAt}, timeCol{&g.UpdatedAt}, &g.MemberCount)
+	return g, err
+}
+
+// groupFields are the audited attributes of a group; members only when
+// withMembers (an update that replaced them).
+func groupFields(g *store.Group, withMembers bool) []field {
+	fs := []field{
+		{"name", g.Name},
+		{"friendly-name", opt(g.FriendlyName)},
+		{"description", opt(g.Description)},
+		{"attributes", g.Attributes},
+	}
+	if withMembers {
+		fs = append(fs, field{"members", g.MemberIDs})
+	}
+	return fs
+}
+
+func normGroup(g *store.Group) {
+	g.MemberIDs = normIDs(g.MemberIDs)
+	if g.Attributes == nil {
+		g.Attributes = map[string]string{}
+	}
+}
+
+// CreateGroup inserts g with its members (MemberIDs); see store.Store.
+func (s *Store) CreateGroup(ctx context.Context, g store.Group, m store.Meta) (store.Group, error) {
+	now := s.now()
+	g.ID = newID(g.ID)
+	normGroup(&g)
+	g.MemberCount = len(g.MemberIDs)
+	g.Version = 1
+	g.CreatedAt, g.UpdatedAt = now, now
+	err := s.write(ctx, func(c *conn) error {
+		if err := c.checkRefs(ctx, "user", "users", g.MemberIDs); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, qInsertGroup, g.ID, g.Name, g.FriendlyName, strings.ToLower(g.FriendlyName),
+			g.Description, encodeAttrs(g.Attributes), g.Version, c.t(now), c.t(now)); err != nil {
+			return err
+		}
+		for _, u := range g.MemberIDs {
+			if _, err := c.exec(ctx, qInsertMembership, u, g.ID); err != nil {
+				return err
+			}
+		}
+		if err := c.bump(ctx, "users", g.MemberIDs, now); err != nil {
+			return err
+		}
+		return c.audit(ctx, m, now, event{action: "group.create", targetType: "group", targetID: g.ID,
+			targetName: g.Name, after: snapshot(groupFields(&g, true))})
+	})
+	if err != nil {
+		return store.Group{}, err
+	}
+	return g, nil
+}
+
+func (s *Store) loadGroup(ctx context.Context, c *conn, q statement, arg string) (store.Group, error) {
+	var g store.Group
+	rows, err := c.query(ctx, q, arg)
+	if err != nil {
+		return g, err
+	}
+	if !rows.Next() {
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return g, err
+		}
+		return g, store.ErrNotFound
+	}
+	g, err = scanGroup(rows)
+	rows.Close()
+	if err != nil {
+		return g, err
+	}
+	g.MemberIDs, err = c.ids(ctx, qGroupMembers, g.ID)
+	return g, err
+}
+
+// GetGroup returns the group with this id and its members.
+func (s *Store) GetGroup(ctx context.Context, id string) (store.Group, error) {
+	return s.loadGroup(ctx, s.read(), qGroupByID, id)
+}
+
+// GetGroupByName returns the group with this name and its members.
+func (s *Store) GetGroupByName(ctx context.Context, name string) (store.Group, error) {
+	return s.loadGroup(ctx, s.read(), qGroupByName, name)
+}
+
+// UpdateGroup changes a group in a transaction; see store.Store. MemberIDs
+// changed by mutate replace the members.
+func (s *Store) UpdateGroup(ctx context.Context, id string, ifVersion int64, mutate func(*store.Group) error, m store.Meta) (store.Group, error) {
+	var result store.Group
+	err := s.write(ctx, func(c *conn) error {
+		old, err := s.loadGroup(ctx, c, s.lockQuery(qGroupByID, qGroupByIDForUpdate), id)
+		if err != nil {
+			return err
+		}
+		if ifVersion > 0 && old.Version != ifVersion {
+			return store.ErrPreconditionFailed
+		}
+		g := old
+		g.Attributes = maps.Clone(old.Attributes)
+		g.MemberIDs = slices.Clone(old.MemberIDs)
+		if err := mutate(&g); err != nil {
+			return err
+		}
+		g.ID, g.Version, g.CreatedAt, g.UpdatedAt = old.ID, old.Version, old.CreatedAt, old.UpdatedAt
+		normGroup(&g)
+		g.MemberCount = len(g.MemberIDs)
+		added, removed := diffIDs(old.MemberIDs, g.MemberIDs)
+		before, after := diff(groupFields(&old, true), groupFields(&g, true))
+		if after == nil {
+			result = old
+			return nil
+		}
+		now := s.now()
+		if len(added)+len(removed) > 0 {
+			if err := c.setMembers(ctx, g.ID, added, removed, now); err != nil {
+				return err
+			}
+		}
+		g.Version, g.UpdatedAt = old.Version+1, now
+		if _, err := c.exec(ctx, qUpdateGroup, g.Name, g.FriendlyName, strings.ToLower(g.FriendlyName),
+			g.Description, encodeAttrs(g.Attributes), g.Version, c.t(now), g.ID); err != nil {
+			return err
+		}
+		result = g
+		return c.audit(ctx, m, now, event{action: "group.update", targetType: "group", targetID: g.ID,
+			targetName: g.Name, before: before, after: after})
+	})
+	if err != nil {
+		return store.Group{}, err
+	}
+	return result, nil
+}
+
+// DeleteGroup removes a group and its memberships, bumping its members.
+func (s *Store) DeleteGroup(ctx context.Context, id string, ifVersion int64, m store.Meta) error {
+	return s.write(ctx, func(c *conn) error {
+		old, err := s.loadGroup(ctx, c, s.lockQuery(qGroupByID, qGroupByIDForUpdate), id)
+		if err != nil {
+			return err
+		}
+		if ifVersion > 0 && old.Version != ifVersion {
+			return store.ErrPreconditionFailed
+		}
+		now := s.now()
+		if err := c.bump(ctx, "users", old.MemberIDs, now); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, qDeleteGroup, id); err != nil {
+			return err
+		}
+		return c.audit(ctx, m, now, event{action: "group.delete", targetType: "group", targetID: id,
+			targetName: old.Name, before: snapshot(groupFields(&old, true))})
+	})
+}
+
+// ListGroups returns a page of groups ordered by name, without MemberIDs.
+func (s *Store) ListGroups(ctx context.Context, f store.GroupFilter, p store.Page) ([]store.Group, string, error) {
+	limit := pageLimit(p)
+	after, err := decodeCursor(p.After)
+	if err != nil {
+		return nil, "", err
+	}
+	b := &builder{d: s.d}
+	if after != "" {
+		b.where("name > " + b.arg(after))
+	}
+	if f.Name != "" {
+		b.where("name = " + b.arg(f.Name))
+	}
+	if f.UserID != "" {
+		b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = groups.id AND m.user_id = " + b.arg(f.UserID) + ")")
+	}
+	if f.Query != "" {
+		q := strings.ToLower(f.Query)
+		b.where("(" + b.prefix("name", q) + " OR " + b.prefix("friendly_name_lower", q) + ")")
+	}
+	sql := "SELECT " + groupCols + " FROM groups" + b.whereClause() + " ORDER BY name LIMIT " + strconv.Itoa(limit+1)
+	groups, err := s.queryGroups(ctx, b.statement(sql), b.args)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(groups) > limit {
+		groups = groups[:limit]
+		next = encodeCursor(groups[limit-1].Name)
+	}
+	return groups, next, nil
+}
+
+func (s *Store) queryGroups(ctx context.Context, st statement, args []any) ([]store.Group, error) {
+	rows, err := s.read().query(ctx, st, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	groups := []store.Group{}
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return nil, err
+		}
+		groups = append(groups, g)
+	}
+	return groups, rows.Err()
+}
+
+// GetGroups returns the groups with these ids in the order given, leaving
+// out missing ones; MemberIDs are not filled.
+func (s *Store) GetGroups(ctx context.Context, ids []string) ([]store.Group, error) {
+	out := []store.Group{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	byID := map[string]store.Group{}
+	for chunk := range slices.Chunk(normIDs(ids), 500) {
+		st, args := s.d.inList("SELECT "+groupCols+" FROM groups WHERE id IN ", chunk, "")
+		gs, err := s.queryGroups(ctx, st, args)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range gs {
+			byID[g.ID] = g
+		}
+	}
+	for _, id := range ids {
+		if g, ok := byID[id]; ok {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,377 @@
+// Package sqlstore implements store.Store once over database/sql, for
+// SQLite (modernc.org/sqlite, a file path) and PostgreSQL (pgx, a
+// postgres:// URL). The few places where the two differ are in dialect.go;
+// the schema is in migrations/ (see migrationFiles for how to add one).
+//
+// On SQLite, writes go through a pool of one connection whose transactions
+// start with BEGIN IMMEDIATE, so writers queue in Go instead of failing with
+// SQLITE_BUSY when a read lock cannot be upgraded; reads use a separate pool
+// of several connections, which WAL lets run beside the writer.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// Store is the SQL implementation of store.Store. A Store made by Atomic is
+// bound to one transaction; the one from Open runs each call on its own.
+type Store struct {
+	*core
+	tx *conn // set inside Atomic
+}
+
+// core is what every Store sharing one database holds.
+type core struct {
+	d      *dialect
+	w      *sql.DB // writes (one connection on SQLite)
+	r      *sql.DB // reads outside transactions; the same as w on PostgreSQL
+	clock  func() time.Time
+	dsnLog string // the dsn without a password, for error messages
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Option changes how Open sets up the store.
+type Option func(*options)
+
+type options struct {
+	maxConns int
+	clock    func() time.Time
+}
+
+// WithMaxConns sets the PostgreSQL connection pool size (default 25) or the
+// number of SQLite read connections (default 4 or the CPU count, whichever is
+// larger).
+func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
+
+// WithClock replaces time.Now, for tests that need fixed timestamps.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
+
+// Open connects to the database named by dsn and brings its schema up to
+// date. dsn is a postgres:// or postgresql:// URL, or else an SQLite file
+// path or file: URI (the file is created when missing).
+func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
+	o := options{clock: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	c := &core{clock: o.clock}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		err = c.openPostgres(ctx, dsn, o)
+	} else {
+		err = c.openSQLite(ctx, dsn, o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Store{core: c}, nil
+}
+
+func (c *core) openPostgres(ctx context.Context, dsn string, o options) error {
+	c.d = postgresDialect
+	c.dsnLog = redact(dsn)
+	db, err := sql.Open(c.d.driver, dsn)
+	if err != nil {
+		return fmt.Errorf("postgresql %s: %w", c.dsnLog, err)
+	}
+	n := o.maxConns
+	if n <= 0 {
+		n = 25
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	c.w, c.r = db, db
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return fmt.Errorf("connect to postgresql %s: %w", c.dsnLog, err)
+	}
+	if err := migrate(ctx, db, c.d, c.now()); err != nil {
+		db.Close()
+		return fmt.Errorf("postgresql %s: %w", c.dsnLog, err)
+	}
+	return nil
+}
+
+func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
+	c.d = sqliteDialect
+	c.dsnLog = dsn
+	if dsn == "" {
+		return errors.New("sqlite: empty database path: give a file path such as ./rollcall.db or a postgres:// URL")
+	}
+	name, query, _ := strings.Cut(dsn, "?")
+	if !strings.HasPrefix(name, "file:") {
+		name = "file:" + strings.NewReplacer("%", "%25", "#", "%23").Replace(name)
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return fmt.Errorf("sqlite %s: bad parameters after '?': %w", dsn, err)
+	}
+	// A memory database exists once per connection, so it cannot have a
+	// separate read pool.
+	memory := name == "file::memory:" || q.Get("mode") == "memory"
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	w, err := sql.Open(c.d.driver, name+"?"+q.Encode())
+	if err != nil {
+		return fmt.Errorf("sqlite %s: %w", dsn, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	c.w, c.r = w, w
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return fmt.Errorf("open sqlite database %s: %w", dsn, err)
+	}
+	if err := migrate(ctx, w, c.d, c.now()); err != nil {
+		w.Close()
+		return fmt.Errorf("sqlite %s: %w", dsn, err)
+	}
+	if memory {
+		return nil
+	}
+	q.Del("_txlock")
+	q.Add("_pragma", "query_only(1)")
+	r, err := sql.Open(c.d.driver, name+"?"+q.Encode())
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("sqlite %s: %w", dsn, err)
+	}
+	n := o.maxConns
+	if n <= 0 {
+		n = max(4, runtime.GOMAXPROCS(0))
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	c.r = r
+	return nil
+}
+
+// redact removes the password from a URL for messages.
+func redact(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+// now is the current time as stored: UTC, whole microseconds, so that it
+// reads back equal on both databases.
+func (c *core) now() time.Time { return c.clock().UTC().Truncate(time.Microsecond) }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.w.PingContext(ctx); err != nil {
+		return err
+	}
+	if s.r != s.w {
+		return s.r.PingContext(ctx)
+	}
+	return nil
+}
+
+// Close closes the connection pools. Calling it on a Store bound to a
+// transaction does nothing.
+func (s *Store) Close() error {
+	if s.tx != nil {
+		return nil
+	}
+	var err error
+	if s.r != s.w {
+		err = s.r.Close()
+	}
+	return errors.Join(s.w.Close(), err)
+}
+
+// Atomic runs fn in one write transaction; see store.Store.
+func (s *Store) Atomic(ctx context.Context, fn func(tx store.Store) error) error {
+	if s.tx != nil {
+		return fn(s)
+	}
+	return s.inTx(ctx, true, func(c *conn) error {
+		return fn(&Store{core: s.core, tx: c})
+	})
+}
+
+// write runs fn in the Store's transaction, or in a new one that commits
+// when fn succeeds.
+func (s *Store) write(ctx context.Context, fn func(c *conn) error) error {
+	if s.tx != nil {
+		return fn(s.tx)
+	}
+	return s.inTx(ctx, false, fn)
+}
+
+func (s *Store) inTx(ctx context.Context, cache bool, fn func(c *conn) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	c := &conn{d: s.d, q: tx}
+	if cache {
+		c.stmts = map[string]*sql.Stmt{}
+		c.tx = tx
+	}
+	defer c.closeStmts()
+	if err := fn(c); err != nil {
+		tx.Rollback() //nolint:errcheck // the error from fn is the one to report
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return c.mapErr(err)
+	}
+	return nil
+}
+
+// read returns where reads go: the transaction inside Atomic, else the read pool.
+func (s *Store) read() *conn {
+	if s.tx != nil {
+		return s.tx
+	}
+	return &conn{d: s.d, q: s.r}
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// conn runs statements on a pool or a transaction, turning constraint
+// violations into the store's errors. In an Atomic transaction it keeps
+// the fixed statements prepared, so a batch of a thousand creates parses
+// each statement once.
+type conn struct {
+	d     *dialect
+	q     querier
+	tx    *sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the per-transaction cache; statements built from
+// filters vary and are not worth keeping beyond it.
+const maxCachedStmts = 64
+
+func (c *conn) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if c.stmts == nil {
+		return nil, nil
+	}
+	if st, ok := c.stmts[q]; ok {
+		return st, nil
+	}
+	if len(c.stmts) >= maxCachedStmts {
+		return nil, nil
+	}
+	st, err := c.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[q] = st
+	return st, nil
+}
+
+func (c *conn) closeStmts() {
+	for _, st := range c.stmts {
+		st.Close()
+	}
+}
+
+func (c *conn) exec(ctx context.Context, s statement, args ...any) (sql.Result, error) {
+	q := c.d.text(s)
+	st, err := c.prepared(ctx, q)
+	if err != nil {
+		return nil, c.mapErr(err)
+	}
+	var res sql.Result
+	if st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = c.q.ExecContext(ctx, q, args...)
+	}
+	return res, c.mapErr(err)
+}
+
+func (c *conn) query(ctx context.Context, s statement, args ...any) (*sql.Rows, error) {
+	q := c.d.text(s)
+	st, err := c.prepared(ctx, q)
+	if err != nil {
+		return nil, c.mapErr(err)
+	}
+	var rows *sql.Rows
+	if st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = c.q.QueryContext(ctx, q, args...)
+	}
+	return rows, c.mapErr(err)
+}
+
+// queryRow runs a query expected to return at most one row and scans it;
+// no row is store.ErrNotFound.
+func (c *conn) queryRow(ctx context.Context, s statement, args []any, dest ...any) error {
+	rows, err := c.query(ctx, s, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return c.mapErr(err)
+		}
+		return store.ErrNotFound
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
+// conflictFields names the store field of each unique "table.column".
+var conflictFields = map[string]string{
+	"users.id":          "id",
+	"users.username":    "username",
+	"users.email_lower": "email",
+	"groups.id":         "id",
+	"groups.name":       "name",
+	"api_tokens.id":     "id",
+	"api_tokens.hash":   "token",
+	"audit_events.id":   "id",
+}
+
+// mapErr turns uniqueness and foreign key violations into the store's errors.
+func (c *conn) mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if key, ok := c.d.uniqueKey(err); ok {
+		field := conflictFields[key]
+		if field == "" {
+			field = key
+		}
+		return &store.ConflictError{Field: field}
+	}
+	if c.d.isForeignKey(err) {
+		// Found before the write in the usual case (see checkRefs); this is
+		// a concurrent delete of a referenced record.
+		return &store.ReferenceError{Kind: "record"}
+	}
+	return err
+}

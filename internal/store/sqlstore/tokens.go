@@ -1,0 +1,173 @@
+package sqlstore
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+const tokenCols = `id, user_id, name, hash, prefix, expires_at, last_used_at, created_at`
+
+var (
+	qInsertToken = stmt(`INSERT INTO api_tokens (` + tokenCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	qTokenByID   = stmt(`SELECT ` + tokenCols + ` FROM api_tokens WHERE id = ?`)
+	qTokenByHash = stmt(`SELECT ` + tokenCols + ` FROM api_tokens WHERE hash = ?`)
+	qDeleteToken = stmt(`DELETE FROM api_tokens WHERE id = ?`)
+	qTouchToken  = stmt(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`)
+)
+
+func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
+	var t store.Token
+	err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, &t.Prefix, nullTimeCol{&t.ExpiresAt},
+		nullTimeCol{&t.LastUsedAt}, timeCol{&t.CreatedAt})
+	return t, err
+}
+
+// tokenFields are what the audit log records of a token: never the hash.
+func tokenFields(t *store.Token) []field {
+	return []field{
+		{"name", t.Name},
+		{"prefix", t.Prefix},
+		{"user-id", t.UserID},
+		{"expires-at", t.ExpiresAt},
+	}
+}
+
+// CreateToken stores a token for an existing user. A missing user is a
+// *store.ReferenceError.
+func (s *Store) CreateToken(ctx context.Context, t store.Token, m store.Meta) (store.Token, error) {
+	now := s.now()
+	t.ID = newID(t.ID)
+	t.ExpiresAt = truncTime(t.ExpiresAt)
+	t.LastUsedAt = truncTime(t.LastUsedAt)
+	t.CreatedAt = now
+	t.Hash = slices.Clone(t.Hash)
+	err := s.write(ctx, func(c *conn) error {
+		if err := c.checkRefs(ctx, "user", "users", []string{t.UserID}); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, qInsertToken, t.ID, t.UserID, t.Name, t.Hash, t.Prefix, c.nt(t.ExpiresAt),
+			c.nt(t.LastUsedAt), c.t(now)); err != nil {
+			return err
+		}
+		return c.audit(ctx, m, now, event{action: "token.create", targetType: "token", targetID: t.ID,
+			targetName: t.Name, after: snapshot(tokenFields(&t))})
+	})
+	if err != nil {
+		return store.Token{}, err
+	}
+	return t, nil
+}
+
+func (c *conn) token(ctx context.Context, q statement, arg any) (store.Token, error) {
+	rows, err := c.query(ctx, q, arg)
+	if err != nil {
+		return store.Token{}, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return store.Token{}, err
+		}
+		return store.Token{}, store.ErrNotFound
+	}
+	return scanToken(rows)
+}
+
+// GetToken returns the token with this id.
+func (s *Store) GetToken(ctx context.Context, id string) (store.Token, error) {
+	return s.read().token(ctx, qTokenByID, id)
+}
+
+// GetTokenByHash returns the token whose secret has this SHA-256.
+func (s *Store) GetTokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
+	return s.read().token(ctx, qTokenByHash, hash)
+}
+
+// ListTokens returns tokens oldest first (by created_at, then id).
+func (s *Store) ListTokens(ctx context.Context, f store.TokenFilter, p store.Page) ([]store.Token, string, error) {
+	limit := pageLimit(p)
+	c := s.read()
+	b := &builder{d: s.d}
+	if p.After != "" {
+		key, err := decodeCursor(p.After)
+		if err != nil {
+			return nil, "", err
+		}
+		micros, id, ok := strings.Cut(key, ":")
+		us, err := strconv.ParseInt(micros, 10, 64)
+		if !ok || err != nil || id == "" {
+			return nil, "", store.ErrInvalidCursor
+		}
+		at := c.t(time.UnixMicro(us))
+		b.where("(created_at > " + b.arg(at) + " OR (created_at = " + b.arg(at) + " AND id > " + b.arg(id) + "))")
+	}
+	if f.UserID != "" {
+		b.where("user_id = " + b.arg(f.UserID))
+	}
+	sql := "SELECT " + tokenCols + " FROM api_tokens" + b.whereClause() + " ORDER BY created_at, id LIMIT " + strconv.Itoa(limit+1)
+	rows, err := c.query(ctx, b.statement(sql), b.args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	tokens := []store.Token{}
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		tokens = append(tokens, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(tokens) > limit {
+		tokens = tokens[:limit]
+		last := tokens[limit-1]
+		next = encodeCursor(strconv.FormatInt(last.CreatedAt.UnixMicro(), 10) + ":" + last.ID)
+	}
+	return tokens, next, nil
+}
+
+// DeleteToken revokes a token.
+func (s *Store) DeleteToken(ctx context.Context, id string, m store.Meta) error {
+	return s.write(ctx, func(c *conn) error {
+		t, err := c.token(ctx, qTokenByID, id)
+		if err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, qDeleteToken, id); err != nil {
+			return err
+		}
+		return c.audit(ctx, m, s.now(), event{action: "token.delete", targetType: "token", targetID: id,
+			targetName: t.Name, before: snapshot(tokenFields(&t))})
+	})
+}
+
+// TouchTokens records last use of several tokens in one transaction; a
+// time older than the one stored and unknown ids are ignored.
+func (s *Store) TouchTokens(ctx context.Context, lastUsed map[string]time.Time) error {
+	if len(lastUsed) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(lastUsed))
+	for id := range lastUsed {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids) // one lock order on PostgreSQL
+	return s.write(ctx, func(c *conn) error {
+		for _, id := range ids {
+			at := c.t(lastUsed[id])
+			if _, err := c.exec(ctx, qTouchToken, at, id, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

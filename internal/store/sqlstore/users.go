@@ -1,0 +1,355 @@
+package sqlstore
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+const userCols = `id, username, email, email_verified, first_name, last_name, display_name, locale,
+ is_admin, disabled, service_account, phone, mobile, title, department, avatar_url, external_id,
+ external_source, attributes, passkey_count, last_sign_in_at, version, created_at, updated_at`
+
+var (
+	qInsertUser = stmt(`INSERT INTO users (` + userCols + `, email_lower, first_name_lower, last_name_lower)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qUpdateUser = stmt(`UPDATE users SET username = ?, email = ?, email_lower = ?, email_verified = ?,
+ first_name = ?, first_name_lower = ?, last_name = ?, last_name_lower = ?, display_name = ?, locale = ?,
+ is_admin = ?, disabled = ?, service_account = ?, phone = ?, mobile = ?, title = ?, department = ?,
+ avatar_url = ?, external_id = ?, external_source = ?, attributes = ?, version = ?, updated_at = ?
+ WHERE id = ?`)
+	qUserByID          = stmt(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
+	qUserByIDForUpdate = stmt(`SELECT ` + userCols + ` FROM users WHERE id = ? FOR UPDATE`)
+	qUserByUsername    = stmt(`SELECT ` + userCols + ` FROM users WHERE username = ?`)
+	qUserGroups        = stmt(`SELECT group_id FROM memberships WHERE user_id = ? ORDER BY group_id`)
+	qDeleteUser        = stmt(`DELETE FROM users WHERE id = ?`)
+	qInsertMembership  = stmt(`INSERT INTO memberships (user_id, group_id) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+	qDeleteMembership  = stmt(`DELETE FROM memberships WHERE user_id = ? AND group_id = ?`)
+	qCountUsers        = stmt(`SELECT COUNT(*) FROM users`)
+	qCountAdmins       = stmt(`SELECT COUNT(*) FROM users WHERE is_admin AND NOT disabled`)
+)
+
+// scanUser reads the userCols of one row.
+func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
+	var u store.User
+	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.FirstName, &u.LastName,
+		&u.DisplayName, &u.Locale, &u.IsAdmin, &u.Disabled, &u.ServiceAccount, &u.Phone, &u.Mobile,
+		&u.Title, &u.Department, &u.AvatarURL, &u.ExternalID, &u.ExternalSource, attrCol{&u.Attributes},
+		&u.PasskeyCount, nullTimeCol{&u.LastSignInAt}, &u.Version, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
+	return u, err
+}
+
+// userFields are the audited attributes of a user.
+func userFields(u *store.User) []field {
+	return []field{
+		{"username", u.Username},
+		{"email", u.Email},
+		{"email-verified", u.EmailVerified},
+		{"first-name", opt(u.FirstName)},
+		{"last-name", opt(u.LastName)},
+		{"display-name", opt(u.DisplayName)},
+		{"locale", opt(u.Locale)},
+		{"is-admin", u.IsAdmin},
+		{"disabled", u.Disabled},
+		{"service-account", u.ServiceAccount},
+		{"phone", opt(u.Phone)},
+		{"mobile", opt(u.Mobile)},
+		{"title", opt(u.Title)},
+		{"department", opt(u.Department)},
+		{"avatar-url", opt(u.AvatarURL)},
+		{"external-id", opt(u.ExternalID)},
+		{"external-source", opt(u.ExternalSource)},
+		{"attributes", u.Attributes},
+		{"groups", u.GroupIDs},
+	}
+}
+
+// normUser makes the collections of u canonical: sorted, never nil.
+func normUser(u *store.User) {
+	u.GroupIDs = normIDs(u.GroupIDs)
+	if u.Attributes == nil {
+		u.Attributes = map[string]string{}
+	}
+}
+
+// cloneUser copies u so that a mutate function cannot change the original.
+func cloneUser(u store.User) store.User {
+	u.Attributes = maps.Clone(u.Attributes)
+	u.GroupIDs = slices.Clone(u.GroupIDs)
+	u.LastSignInAt = truncTime(u.LastSignInAt)
+	return u
+}
+
+// CreateUser inserts u with its memberships; see store.Store.
+func (s *Store) CreateUser(ctx context.Context, u store.User, m store.Meta) (store.User, error) {
+	now := s.now()
+	u.ID = newID(u.ID)
+	normUser(&u)
+	u.PasskeyCount = 0
+	u.LastSignInAt = nil
+	u.Version = 1
+	u.CreatedAt, u.UpdatedAt = now, now
+	err := s.write(ctx, func(c *conn) error {
+		if err := c.checkRefs(ctx, "group", "groups", u.GroupIDs); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, qInsertUser, u.ID, u.Username, u.Email, u.EmailVerified, u.FirstName,
+			u.LastName, u.DisplayName, u.Locale, u.IsAdmin, u.Disabled, u.ServiceAccount, u.Phone, u.Mobile,
+			u.Title, u.Department, u.AvatarURL, u.ExternalID, u.ExternalSource, encodeAttrs(u.Attributes),
+			0, nil, u.Version, c.t(now), c.t(now),
+			strings.ToLower(u.Email), strings.ToLower(u.FirstName), strings.ToLower(u.LastName)); err != nil {
+			return err
+		}
+		for _, g := range u.GroupIDs {
+			if _, err := c.exec(ctx, qInsertMembership, u.ID, g); err != nil {
+				return err
+			}
+		}
+		if err := c.bump(ctx, "groups", u.GroupIDs, now); err != nil {
+			return err
+		}
+		return c.audit(ctx, m, now, event{action: "user.create", targetType: "user", targetID: u.ID,
+			targetName: u.Username, after: snapshot(userFields(&u))})
+	})
+	if err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+// loadUser reads a user with its groups; lock takes the row lock that a
+// read-modify-write needs on PostgreSQL.
+func (s *Store) loadUser(ctx context.Context, c *conn, q statement, arg string) (store.User, error) {
+	var u store.User
+	rows, err := c.query(ctx, q, arg)
+	if err != nil {
+		return u, err
+	}
+	if !rows.Next() {
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return u, err
+		}
+		return u, store.ErrNotFound
+	}
+	u, err = scanUser(rows)
+	rows.Close()
+	if err != nil {
+		return u, err
+	}
+	u.GroupIDs, err = c.ids(ctx, qUserGroups, u.ID)
+	return u, err
+}
+
+// ids runs a query returning one id column.
+func (c *conn) ids(ctx context.Context, q statement, args ...any) ([]string, error) {
+	rows, err := c.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// lockQuery picks the statement that loads a record for a write.
+func (s *Store) lockQuery(plain, forUpdate statement) statement {
+	if s.d.forUpdate != "" {
+		return forUpdate
+	}
+	return plain
+}
+
+// GetUser returns the user with this id.
+func (s *Store) GetUser(ctx context.Context, id string) (store.User, error) {
+	return s.loadUser(ctx, s.read(), qUserByID, id)
+}
+
+// GetUserByUsername returns the user with this (normalised) username.
+func (s *Store) GetUserByUsername(ctx context.Context, username string) (store.User, error) {
+	return s.loadUser(ctx, s.read(), qUserByUsername, username)
+}
+
+// UpdateUser changes a user in a transaction; see store.Store. PasskeyCount
+// and LastSignInAt are kept by the passkey code and ignored here, like the
+// ID, Version and timestamps.
+func (s *Store) UpdateUser(ctx context.Context, id string, ifVersion int64, mutate func(*store.User) error, m store.Meta) (store.User, error) {
+	var result store.User
+	err := s.write(ctx, func(c *conn) error {
+		old, err := s.loadUser(ctx, c, s.lockQuery(qUserByID, qUserByIDForUpdate), id)
+		if err != nil {
+			return err
+		}
+		if ifVersion > 0 && old.Version != ifVersion {
+			return store.ErrPreconditionFailed
+		}
+		u := cloneUser(old)
+		if err := mutate(&u); err != nil {
+			return err
+		}
+		u.ID, u.Version, u.CreatedAt, u.UpdatedAt = old.ID, old.Version, old.CreatedAt, old.UpdatedAt
+		u.PasskeyCount, u.LastSignInAt = old.PasskeyCount, old.LastSignInAt
+		normUser(&u)
+		before, after := diff(userFields(&old), userFields(&u))
+		if after == nil {
+			result = old
+			return nil
+		}
+		now := s.now()
+		if added, removed := diffIDs(old.GroupIDs, u.GroupIDs); len(added)+len(removed) > 0 {
+			if err := c.setMemberships(ctx, u.ID, added, removed, now); err != nil {
+				return err
+			}
+		}
+		u.Version, u.UpdatedAt = old.Version+1, now
+		if _, err := c.exec(ctx, qUpdateUser, u.Username, u.Email, strings.ToLower(u.Email), u.EmailVerified,
+			u.FirstName, strings.ToLower(u.FirstName), u.LastName, strings.ToLower(u.LastName), u.DisplayName,
+			u.Locale, u.IsAdmin, u.Disabled, u.ServiceAccount, u.Phone, u.Mobile, u.Title, u.Department,
+			u.AvatarURL, u.ExternalID, u.ExternalSource, encodeAttrs(u.Attributes), u.Version, c.t(now), u.ID); err != nil {
+			return err
+		}
+		result = u
+		return c.audit(ctx, m, now, event{action: "user.update", targetType: "user", targetID: u.ID,
+			targetName: u.Username, before: before, after: after})
+	})
+	if err != nil {
+		return store.User{}, err
+	}
+	return result, nil
+}
+
+// DeleteUser removes a user; the database cascades to its memberships,
+// tokens and everything else that references it.
+func (s *Store) DeleteUser(ctx context.Context, id string, ifVersion int64, m store.Meta) error {
+	return s.write(ctx, func(c *conn) error {
+		old, err := s.loadUser(ctx, c, s.lockQuery(qUserByID, qUserByIDForUpdate), id)
+		if err != nil {
+			return err
+		}
+		if ifVersion > 0 && old.Version != ifVersion {
+			return store.ErrPreconditionFailed
+		}
+		now := s.now()
+		if err := c.bump(ctx, "groups", old.GroupIDs, now); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, qDeleteUser, id); err != nil {
+			return err
+		}
+		return c.audit(ctx, m, now, event{action: "user.delete", targetType: "user", targetID: id,
+			targetName: old.Username, before: snapshot(userFields(&old))})
+	})
+}
+
+// ListUsers returns a page of users ordered by username.
+func (s *Store) ListUsers(ctx context.Context, f store.UserFilter, p store.Page) ([]store.User, string, error) {
+	limit := pageLimit(p)
+	after, err := decodeCursor(p.After)
+	if err != nil {
+		return nil, "", err
+	}
+	b := &builder{d: s.d}
+	if after != "" {
+		b.where("username > " + b.arg(after))
+	}
+	if f.Username != "" {
+		b.where("username = " + b.arg(f.Username))
+	}
+	if f.Email != "" {
+		b.where("email_lower = " + b.arg(strings.ToLower(f.Email)))
+	}
+	if f.ExternalID != "" {
+		b.where("external_id = " + b.arg(f.ExternalID))
+	}
+	if f.GroupID != "" {
+		b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.group_id = " + b.arg(f.GroupID) + ")")
+	}
+	if f.Query != "" {
+		q := strings.ToLower(f.Query)
+		b.where("(" + b.prefix("username", q) + " OR " + b.prefix("email_lower", q) + " OR " +
+			b.prefix("first_name_lower", q) + " OR " + b.prefix("last_name_lower", q) + ")")
+	}
+	sql := "SELECT " + userCols + " FROM users" + b.whereClause() + " ORDER BY username LIMIT " + strconv.Itoa(limit+1)
+	c := s.read()
+	rows, err := c.query(ctx, b.statement(sql), b.args...)
+	if err != nil {
+		return nil, "", err
+	}
+	users := []store.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			rows.Close()
+			return nil, "", err
+		}
+		users = append(users, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(users) > limit {
+		users = users[:limit]
+		next = encodeCursor(users[limit-1].Username)
+	}
+	if err := c.fillGroups(ctx, users); err != nil {
+		return nil, "", err
+	}
+	return users, next, nil
+}
+
+// fillGroups loads the GroupIDs of a page of users with one query.
+func (c *conn) fillGroups(ctx context.Context, users []store.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(users))
+	ids := make([]string, len(users))
+	for i := range users {
+		users[i].GroupIDs = []string{}
+		idx[users[i].ID] = i
+		ids[i] = users[i].ID
+	}
+	st, args := c.d.inList("SELECT user_id, group_id FROM memberships WHERE user_id IN ", ids, " ORDER BY user_id, group_id")
+	rows, err := c.query(ctx, st, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid, gid string
+		if err := rows.Scan(&uid, &gid); err != nil {
+			return err
+		}
+		if i, ok := idx[uid]; ok {
+			users[i].GroupIDs = append(users[i].GroupIDs, gid)
+		}
+	}
+	return rows.Err()
+}
+
+// CountUsers counts all users.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.read().queryRow(ctx, qCountUsers, nil, &n)
+	return n, err
+}
+
+// CountAdmins counts enabled admins.
+func (s *Store) CountAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := s.read().queryRow(ctx, qCountAdmins, nil, &n)
+	return n, err
+}

@@ -1,0 +1,297 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// timeCol scans a time column of either dialect into a UTC time.
+type timeCol struct{ t *time.Time }
+
+func (x timeCol) Scan(v any) error {
+	switch v := v.(type) {
+	case int64:
+		*x.t = time.UnixMicro(v).UTC()
+	case time.Time:
+		*x.t = v.UTC()
+	default:
+		return fmt.Errorf("sqlstore: cannot read %T as a time", v)
+	}
+	return nil
+}
+
+// nullTimeCol scans a nullable time column; NULL is a nil pointer.
+type nullTimeCol struct{ t **time.Time }
+
+func (x nullTimeCol) Scan(v any) error {
+	if v == nil {
+		*x.t = nil
+		return nil
+	}
+	var t time.Time
+	if err := (timeCol{&t}).Scan(v); err != nil {
+		return err
+	}
+	*x.t = &t
+	return nil
+}
+
+// attrCol scans a JSON object of strings; the result is never nil.
+type attrCol struct{ m *map[string]string }
+
+func (x attrCol) Scan(v any) error {
+	var b []byte
+	switch v := v.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	case nil:
+	default:
+		return fmt.Errorf("sqlstore: cannot read %T as attributes", v)
+	}
+	m := map[string]string{}
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("sqlstore: stored attributes are not a JSON object: %w", err)
+		}
+	}
+	*x.m = m
+	return nil
+}
+
+// encodeAttrs stores attributes as a JSON object ({} when empty).
+func encodeAttrs(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m) // a map of strings always encodes
+	return string(b)
+}
+
+// t encodes a time for the dialect.
+func (c *conn) t(t time.Time) any { return c.d.encodeTime(t.UTC().Truncate(time.Microsecond)) }
+
+// nt encodes an optional time; nil is NULL.
+func (c *conn) nt(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return c.t(*t)
+}
+
+// truncTime is t in UTC to the microsecond, as stored.
+func truncTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	v := t.UTC().Truncate(time.Microsecond)
+	return &v
+}
+
+// normIDs returns ids sorted and without duplicates, never nil.
+func normIDs(ids []string) []string {
+	out := make([]string, 0, len(ids))
+	out = append(out, ids...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// newID returns id, or a new random UUID when it is empty.
+func newID(id string) string {
+	if id == "" {
+		return uuid.NewString()
+	}
+	return id
+}
+
+// pageLimit applies the default and maximum page sizes.
+func pageLimit(p store.Page) int {
+	switch {
+	case p.Limit <= 0:
+		return 100
+	case p.Limit > 1000:
+		return 1000
+	}
+	return p.Limit
+}
+
+// encodeCursor makes the opaque cursor for a sort key.
+func encodeCursor(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
+
+// decodeCursor reads a cursor made by encodeCursor; "" means the first page.
+func decodeCursor(cur string) (string, error) {
+	if cur == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(cur)
+	if err != nil || len(b) == 0 || !utf8.Valid(b) {
+		return "", store.ErrInvalidCursor
+	}
+	return string(b), nil
+}
+
+// prefixEnd returns the smallest string greater than every string that
+// starts with p, so that "col >= p AND col < prefixEnd(p)" is a prefix
+// match an index can serve. ok is false when there is no such bound.
+func prefixEnd(p string) (string, bool) {
+	for p != "" {
+		r, size := utf8.DecodeLastRuneInString(p)
+		p = p[:len(p)-size]
+		if r == utf8.RuneError && size <= 1 {
+			continue
+		}
+		next := r + 1
+		if next >= 0xD800 && next <= 0xDFFF {
+			next = 0xE000
+		}
+		if next <= utf8.MaxRune {
+			return p + string(next), true
+		}
+	}
+	return "", false
+}
+
+// builder assembles a statement from filters with the dialect's
+// placeholders, so nothing is rewritten afterwards.
+type builder struct {
+	d     *dialect
+	sb    strings.Builder
+	args  []any
+	conds []string
+}
+
+// arg adds a value and returns its placeholder.
+func (b *builder) arg(v any) string {
+	b.args = append(b.args, v)
+	return b.d.placeholder(len(b.args))
+}
+
+// in returns "(p1, p2, ...)" for the values.
+func (b *builder) in(vals []string) string {
+	ps := make([]string, len(vals))
+	for i, v := range vals {
+		ps[i] = b.arg(v)
+	}
+	return "(" + strings.Join(ps, ", ") + ")"
+}
+
+// where adds a condition; conditions are joined with AND.
+func (b *builder) where(cond string) { b.conds = append(b.conds, cond) }
+
+// prefix adds "col >= p AND col < end" (or only the first half).
+func (b *builder) prefix(col, p string) string {
+	if end, ok := prefixEnd(p); ok {
+		return "(" + col + " >= " + b.arg(p) + " AND " + col + " < " + b.arg(end) + ")"
+	}
+	return col + " >= " + b.arg(p)
+}
+
+// whereClause renders the conditions.
+func (b *builder) whereClause() string {
+	if len(b.conds) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(b.conds, " AND ")
+}
+
+// statement returns the built SQL; it is already in the dialect's form.
+func (b *builder) statement(sql string) statement { return statement{question: sql, numbered: sql} }
+
+// inList builds a one-off statement "prefix (?, ?, ...) suffix".
+func (d *dialect) inList(prefix string, ids []string, suffix string) (statement, []any) {
+	b := &builder{d: d}
+	sql := prefix + b.in(ids) + suffix
+	return b.statement(sql), b.args
+}
+
+// existing returns which of ids exist in table.
+func (c *conn) existing(ctx context.Context, table string, ids []string) (map[string]bool, error) {
+	found := make(map[string]bool, len(ids))
+	for chunk := range slices.Chunk(ids, 500) {
+		st, args := c.d.inList("SELECT id FROM "+table+" WHERE id IN ", chunk, "")
+		rows, err := c.query(ctx, st, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
+// checkRefs fails with a *store.ReferenceError naming the ids (sorted) that
+// are not in table.
+func (c *conn) checkRefs(ctx context.Context, kind, table string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	found, err := c.existing(ctx, table, ids)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for _, id := range ids {
+		if !found[id] {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		return &store.ReferenceError{Kind: kind, IDs: normIDs(missing)}
+	}
+	return nil
+}
+
+// bump increments the version of the records with these ids, for a change
+// to their memberships.
+func (c *conn) bump(ctx context.Context, table string, ids []string, now time.Time) error {
+	ids = normIDs(ids) // one lock order on PostgreSQL
+	for chunk := range slices.Chunk(ids, 500) {
+		b := &builder{d: c.d}
+		sql := "UPDATE " + table + " SET version = version + 1, updated_at = " + b.arg(c.t(now)) + " WHERE id IN " + b.in(chunk)
+		if _, err := c.exec(ctx, b.statement(sql), b.args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// diffIDs returns the ids in b and not in a (added) and in a and not in b
+// (removed); both inputs are sorted.
+func diffIDs(a, b []string) (added, removed []string) {
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j >= len(b) || (i < len(a) && a[i] < b[j]):
+			removed = append(removed, a[i])
+			i++
+		case i >= len(a) || b[j] < a[i]:
+			added = append(added, b[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	return added, removed
+}
