@@ -70,8 +70,8 @@ type Flags struct {
 // setting ties a flag to its environment variable.
 type setting struct {
 	flag, env, help string
-	dest          *string
-	def           string
+	dest            *string
+	def             string
 }
 
 func (f *Flags) settings() []setting {

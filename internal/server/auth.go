@@ -1,0 +1,239 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/store"
+	"github.com/rollcall/rollcall/internal/token"
+	"golang.org/x/time/rate"
+)
+
+// principal is the authenticated caller of an API request.
+type principal struct {
+	user  store.User
+	token store.Token
+}
+
+func (p *principal) admin() bool { return p.user.IsAdmin }
+
+// meta is the audit Meta of a change the caller makes.
+func (p *principal) meta(r *http.Request) store.Meta {
+	return store.Meta{ActorID: p.user.ID, ActorName: p.user.Username, RequestID: requestID(r.Context()), ClientIP: clientIP(r)}
+}
+
+// caller returns the principal the auth middleware put in the context.
+func caller(r *http.Request) *principal {
+	p, _ := r.Context().Value(principalKey).(*principal)
+	return p
+}
+
+func errUnauthorized(detail string) *api.Error {
+	return &api.Error{Status: "401", Code: api.CodeUnauthorized, Title: "Unauthorized", Detail: detail,
+		Source: &api.ErrorSource{Header: "Authorization"}}
+}
+
+// authenticate resolves the bearer token to a user: the token is looked up
+// by its SHA-256, so the secret itself is never compared. Missing,
+// malformed, unknown, expired and revoked tokens, and tokens of disabled
+// users, are all 401. After authentication the token's rate limit applies.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := s.principalFor(r)
+		if err != nil {
+			s.metrics.rejected.WithLabelValues("unauthorized").Inc()
+			s.writeError(w, r, err)
+			return
+		}
+		if wait, ok := s.limits.allow(p.token.ID); !ok {
+			s.metrics.rejected.WithLabelValues("rate_limited").Inc()
+			secs := int(math.Ceil(wait.Seconds()))
+			if secs < 1 {
+				secs = 1
+			}
+			w.Header().Set("Retry-After", strconv.Itoa(secs))
+			s.writeError(w, r, &api.Error{Status: "429", Code: api.CodeRateLimited, Title: "Too many requests",
+				Detail: "this token sent more requests than the server's rate limit allows; wait " + strconv.Itoa(secs) + " s (Retry-After) and retry"})
+			return
+		}
+		s.touch.used(p.token, time.Now())
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+	})
+}
+
+func (s *Server) principalFor(r *http.Request) (*principal, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return nil, errUnauthorized("this request needs an API token: send Authorization: Bearer rc_…")
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, errUnauthorized("the Authorization header must be Bearer followed by an API token (rc_…)")
+	}
+	tok = strings.TrimSpace(tok)
+	if !token.WellFormed(tok) {
+		return nil, errUnauthorized("the bearer token is not a Rollcall API token (rc_ followed by 43 letters and digits)")
+	}
+	t, err := s.store.GetTokenByHash(r.Context(), token.Hash(tok))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errUnauthorized("the API token is unknown or was revoked")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.ExpiresAt != nil && !time.Now().Before(*t.ExpiresAt) {
+		return nil, errUnauthorized("the API token expired at " + t.ExpiresAt.UTC().Format(time.RFC3339) + "; create a new one")
+	}
+	u, err := s.store.GetUser(r.Context(), t.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errUnauthorized("the API token's user no longer exists")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Disabled {
+		return nil, errUnauthorized("the API token belongs to a disabled user")
+	}
+	return &principal{user: u, token: t}, nil
+}
+
+// limiters hold one token bucket per API token. Buckets live in this
+// process: with several instances each enforces the limit on its own.
+type limiters struct {
+	mu      sync.Mutex
+	perSec  rate.Limit
+	burst   int
+	buckets map[string]*bucket
+	lastGC  time.Time
+}
+
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newLimiters(perSec float64, burst int) *limiters {
+	return &limiters{perSec: rate.Limit(perSec), burst: burst, buckets: map[string]*bucket{}, lastGC: time.Now()}
+}
+
+// allow takes one request from the token's bucket; when it is empty it
+// returns how long until one is available.
+func (l *limiters) allow(tokenID string) (time.Duration, bool) {
+	if l.perSec <= 0 {
+		return 0, true
+	}
+	now := time.Now()
+	l.mu.Lock()
+	b := l.buckets[tokenID]
+	if b == nil {
+		b = &bucket{lim: rate.NewLimiter(l.perSec, l.burst)}
+		l.buckets[tokenID] = b
+	}
+	b.seen = now
+	if now.Sub(l.lastGC) > 10*time.Minute {
+		// A bucket idle this long is full again; forgetting it changes nothing.
+		for id, old := range l.buckets {
+			if now.Sub(old.seen) > 10*time.Minute {
+				delete(l.buckets, id)
+			}
+		}
+		l.lastGC = now
+	}
+	l.mu.Unlock()
+	res := b.lim.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return d, false
+	}
+	return 0, true
+}
+
+// toucher records tokens' last use off the request path: a request only
+// notes the time in memory, at most once per interval per token, and a
+// background loop writes the notes in one TouchTokens call. Reads therefore
+// never queue behind a write on SQLite's single writer.
+type toucher struct {
+	st       store.Store
+	log      *slog.Logger
+	interval time.Duration
+
+	mu      sync.Mutex
+	last    map[string]time.Time // when each token's use was last noted
+	pending map[string]time.Time
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newToucher(st store.Store, log *slog.Logger, interval time.Duration) *toucher {
+	t := &toucher{st: st, log: log, interval: interval, last: map[string]time.Time{}, pending: map[string]time.Time{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go t.loop()
+	return t
+}
+
+func (t *toucher) used(tok store.Token, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	last, ok := t.last[tok.ID]
+	if !ok && tok.LastUsedAt != nil {
+		last = *tok.LastUsedAt
+	}
+	if now.Sub(last) < t.interval {
+		return
+	}
+	t.last[tok.ID] = now
+	t.pending[tok.ID] = now
+}
+
+func (t *toucher) loop() {
+	defer close(t.done)
+	tick := time.NewTicker(min(t.interval, 5*time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+			t.flush(context.Background())
+		case <-t.stop:
+			return
+		}
+	}
+}
+
+// flush writes the pending last-use times.
+func (t *toucher) flush(ctx context.Context) error {
+	t.mu.Lock()
+	batch := t.pending
+	t.pending = map[string]time.Time{}
+	t.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := t.st.TouchTokens(ctx, batch); err != nil {
+		t.log.Warn("recording token last use failed", slog.Int("tokens", len(batch)), slog.Any("error", err))
+		return err
+	}
+	return nil
+}
+
+// close stops the loop and writes what is pending.
+func (t *toucher) close() error {
+	select {
+	case <-t.stop:
+		return nil
+	default:
+	}
+	close(t.stop)
+	<-t.done
+	return t.flush(context.Background())
+}

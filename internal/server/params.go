@@ -1,0 +1,176 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// Page sizes of lists.
+const (
+	defaultPageSize = 100
+	maxPageSize     = 1000
+)
+
+// listQuery is a parsed list request: the page, the filters and includes.
+type listQuery struct {
+	page    store.Page
+	filter  map[string]string
+	include map[string]bool
+}
+
+// parseListQuery reads page[size], page[after], filter[...] and include.
+// Parameters the route does not support are refused rather than ignored,
+// so a misspelt filter cannot silently return everything.
+func parseListQuery(r *http.Request, filters, includes []string) (listQuery, error) {
+	q := listQuery{page: store.Page{Limit: defaultPageSize}, filter: map[string]string{}, include: map[string]bool{}}
+	values := r.URL.Query()
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var errs api.Errors
+	for _, k := range keys {
+		v := values.Get(k)
+		if len(values[k]) > 1 {
+			errs = append(errs, errBadParameter(k, k+" is given more than once; give it once"))
+			continue
+		}
+		switch {
+		case k == "page[size]":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > maxPageSize {
+				errs = append(errs, errBadParameter(k, fmt.Sprintf("page[size] %q must be a whole number from 1 to %d", v, maxPageSize)))
+				continue
+			}
+			q.page.Limit = n
+		case k == "page[after]":
+			q.page.After = v
+		case strings.HasPrefix(k, "filter[") && strings.HasSuffix(k, "]"):
+			name := k[len("filter[") : len(k)-1]
+			if !slices.Contains(filters, name) {
+				errs = append(errs, errBadParameter(k, fmt.Sprintf("%s is not a filter of this list; the filters are %s", k, describeList("filter[%s]", filters))))
+				continue
+			}
+			q.filter[name] = v
+		case k == "include":
+			for inc := range strings.SplitSeq(v, ",") {
+				inc = strings.TrimSpace(inc)
+				if inc == "" {
+					continue
+				}
+				if !slices.Contains(includes, inc) {
+					errs = append(errs, errBadParameter(k, fmt.Sprintf("include=%s is not supported here; %s", inc, describeIncludes(includes))))
+					continue
+				}
+				q.include[inc] = true
+			}
+		default:
+			errs = append(errs, errBadParameter(k, fmt.Sprintf("%s is not a parameter of this endpoint; it accepts page[size], page[after]%s%s", k,
+				prefixIf(", ", describeList("filter[%s]", filters)), prefixIf(", ", describeList("include=%s", includes)))))
+		}
+	}
+	if len(errs) > 0 {
+		return q, errs
+	}
+	return q, nil
+}
+
+// parseIncludeOnly reads the include parameter of a single-resource read.
+func parseIncludeOnly(r *http.Request, includes []string) (map[string]bool, error) {
+	q, err := parseListQuery(r, nil, includes)
+	if err != nil {
+		return nil, err
+	}
+	for k := range r.URL.Query() {
+		if strings.HasPrefix(k, "page[") {
+			return nil, errBadParameter(k, k+" applies to lists only")
+		}
+	}
+	return q.include, nil
+}
+
+func describeList(format string, names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf(format, n)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func describeIncludes(includes []string) string {
+	if len(includes) == 0 {
+		return "this endpoint includes nothing"
+	}
+	return "supported: " + strings.Join(includes, ", ")
+}
+
+func prefixIf(prefix, s string) string {
+	if s == "" {
+		return ""
+	}
+	return prefix + s
+}
+
+// nextLink is the URL of the page after this one, or "" on the last page.
+func (s *Server) nextLink(r *http.Request, next string) string {
+	if next == "" {
+		return ""
+	}
+	v := url.Values{}
+	for k, vs := range r.URL.Query() {
+		v[k] = vs
+	}
+	v.Set("page[after]", next)
+	return s.link(r.URL.Path) + "?" + v.Encode()
+}
+
+// selfLink is the URL of this request, for top-level links.self.
+func (s *Server) selfLink(r *http.Request) string {
+	if r.URL.RawQuery == "" {
+		return s.link(r.URL.Path)
+	}
+	return s.link(r.URL.Path) + "?" + r.URL.RawQuery
+}
+
+// pathID returns the {id} path value canonicalised, or false when it is
+// not a UUID (no resource can have it, so the caller answers 404).
+func pathID(r *http.Request) (string, bool) {
+	u, err := uuid.Parse(r.PathValue("id"))
+	if err != nil || len(r.PathValue("id")) != 36 {
+		return "", false
+	}
+	return u.String(), true
+}
+
+// etag is the entity tag of a resource version.
+func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
+
+// ifMatch reads If-Match. It returns 0 when the header is absent or "*"
+// (no precondition), the version it names otherwise, and a 412 error for a
+// value that no version of this server ever had.
+func ifMatch(r *http.Request) (int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	h = strings.TrimPrefix(h, "W/")
+	if len(h) >= 2 && h[0] == '"' && h[len(h)-1] == '"' {
+		if v, err := strconv.ParseInt(h[1:len(h)-1], 10, 64); err == nil && v > 0 {
+			return v, nil
+		}
+	}
+	return 0, &api.Error{Status: "412", Code: api.CodePreconditionFailed, Title: "Precondition failed",
+		Detail: "If-Match must be an ETag this server sent, such as \"3\"", Source: &api.ErrorSource{Header: "If-Match"}}
+}

@@ -1,0 +1,116 @@
+// Package server is Rollcall's HTTP API: a JSON:API handler over a
+// store.Store. Handlers read like the HTTP they serve (decode, normalise,
+// store, respond); the steps for users and groups are plain functions so
+// that other entry points (atomic operations, bulk import) reuse them.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// Server is the API server. Create it with New, serve Handler, and call
+// Close when done so that pending token last-use times are written.
+type Server struct {
+	cfg     config.Config
+	store   store.Store
+	log     *slog.Logger
+	metrics *metrics
+	limits  *limiters
+	touch   *toucher
+	mux     *http.ServeMux
+	handler http.Handler
+}
+
+// New builds a server over st. When cfg.BootstrapToken is set it makes sure
+// that token exists as an admin service account's token first.
+func New(cfg config.Config, st store.Store, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.BootstrapToken != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := EnsureBootstrapToken(ctx, st, cfg.BootstrapToken); err != nil {
+			return nil, err
+		}
+	}
+	s := &Server{
+		cfg:     cfg,
+		store:   st,
+		log:     log,
+		metrics: newMetrics(),
+		limits:  newLimiters(cfg.RateLimit, cfg.RateBurst),
+		touch:   newToucher(st, log, cfg.TokenTouchInterval),
+		mux:     http.NewServeMux(),
+	}
+	s.routes(s.mux)
+	s.handler = s.observe(s.unmatched(s.mux))
+	return s, nil
+}
+
+// Handler returns the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Mux returns the route multiplexer so that other parts of Rollcall (web
+// pages) can register their routes beside the API's.
+func (s *Server) Mux() *http.ServeMux { return s.mux }
+
+// Store returns the store the server works on.
+func (s *Server) Store() store.Store { return s.store }
+
+// FlushTokenUse writes the token last-use times noted so far, without
+// waiting for the background loop. Tests use it to observe last-used-at.
+func (s *Server) FlushTokenUse(ctx context.Context) error { return s.touch.flush(ctx) }
+
+// Close stops background work and writes pending token last-use times. It
+// does not close the store, which the caller opened.
+func (s *Server) Close() error { return s.touch.close() }
+
+// api wraps an API handler with the body checks and authentication every
+// /api/v1 route except the public ones needs.
+func (s *Server) api(h http.HandlerFunc) http.Handler {
+	return s.jsonOnly(s.authenticate(h))
+}
+
+// link returns the absolute URL of path on this server.
+func (s *Server) link(path string) string { return s.cfg.PublicURL + path }
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := s.store.Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed", slog.Any("error", err))
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"unavailable","detail":"the database does not answer"}` + "\n"))
+		return
+	}
+	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(api.OpenAPI)
+}
+
+// isNotFound reports whether err is the store's not-found.
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

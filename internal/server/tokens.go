@@ -1,0 +1,186 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/store"
+	"github.com/rollcall/rollcall/internal/token"
+)
+
+// tokenResource converts a stored token. The secret is never stored, so it
+// can only appear in the create response (secret != "").
+func (s *Server) tokenResource(t store.Token, secret string) api.APIToken {
+	return api.APIToken{
+		Type: api.TypeAPITokens,
+		ID:   t.ID,
+		Attributes: api.APITokenAttributes{
+			Name:       t.Name,
+			Token:      secret,
+			Prefix:     t.Prefix,
+			ExpiresAt:  utcPtr(t.ExpiresAt),
+			LastUsedAt: utcPtr(t.LastUsedAt),
+			CreatedAt:  t.CreatedAt.UTC(),
+		},
+		Relationships: api.APITokenRelationships{User: api.ToOne{Data: &api.ResourceIdentifier{Type: api.TypeUsers, ID: t.UserID}}},
+		Links:         &api.Links{Self: s.link("/api/v1/api-tokens/" + t.ID)},
+	}
+}
+
+// newToken makes a token for userID and stores its hash. It returns the
+// stored token and the secret, which exists nowhere else afterwards.
+func newToken(ctx context.Context, st store.Store, m store.Meta, userID, name string, expires *time.Time) (store.Token, string, error) {
+	secret := token.Generate()
+	t, err := st.CreateToken(ctx, store.Token{
+		ID:        uuid.NewString(),
+		UserID:    userID,
+		Name:      name,
+		Hash:      token.Hash(secret),
+		Prefix:    token.DisplayPrefix(secret),
+		ExpiresAt: expires,
+	}, m)
+	return t, secret, err
+}
+
+// POST /api/v1/api-tokens — anyone creates tokens for itself; an admin may
+// name another user (typically a service account) as the owner.
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
+	p := caller(r)
+	data, err := decodeData[api.APITokenWrite](r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := checkType(data.Type, api.TypeAPITokens); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	data.Attributes.Name = strings.TrimSpace(data.Attributes.Name)
+	errs := data.Attributes.Validate(time.Now())
+	owner := p.user.ID
+	if data.Relationships != nil && data.Relationships.User != nil && data.Relationships.User.Data != nil {
+		ri := data.Relationships.User.Data
+		const ptr = "/data/relationships/user/data"
+		if ri.Type != api.TypeUsers {
+			errs = append(errs, &api.Error{Status: "422", Code: api.CodeInvalidValue, Title: "Invalid value",
+				Detail: "the owner of a token must be of type users", Source: &api.ErrorSource{Pointer: ptr + "/type"}})
+		} else if id, e := api.ValidateID(ri.ID); e != nil {
+			e.Source = &api.ErrorSource{Pointer: ptr + "/id"}
+			errs = append(errs, e)
+		} else {
+			owner = id
+		}
+	}
+	if len(errs) > 0 {
+		s.writeError(w, r, errs)
+		return
+	}
+	if owner != p.user.ID {
+		if !p.admin() {
+			s.writeError(w, r, errForbidden("a non-admin token can create tokens only for its own user; leave relationships.user out"))
+			return
+		}
+		if _, err := s.store.GetUser(r.Context(), owner); err != nil {
+			if isNotFound(err) {
+				err = api.Errors{{Status: "422", Code: api.CodeInvalidReference, Title: "Unknown related resource",
+					Detail: "no user has id " + owner, Source: &api.ErrorSource{Pointer: "/data/relationships/user/data/id"}}}
+			}
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	t, secret, err := newToken(r.Context(), s.store, p.meta(r), owner, data.Attributes.Name, data.Attributes.ExpiresAt)
+	if err != nil {
+		var ref *store.ReferenceError
+		if errors.As(err, &ref) {
+			err = api.Errors{{Status: "422", Code: api.CodeInvalidReference, Title: "Unknown related resource",
+				Detail: "no user has id " + owner, Source: &api.ErrorSource{Pointer: "/data/relationships/user/data/id"}}}
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", s.link("/api/v1/api-tokens/"+t.ID))
+	writeJSON(w, http.StatusCreated, api.Document[api.APIToken]{Data: s.tokenResource(t, secret), Links: &api.Links{Self: s.link("/api/v1/api-tokens/" + t.ID)}})
+}
+
+// GET /api/v1/api-tokens — an admin sees all (filter[user] narrows), others
+// their own.
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
+	p := caller(r)
+	q, err := parseListQuery(r, []string{"user"}, nil)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	f := store.TokenFilter{}
+	if u := q.filter["user"]; u != "" {
+		id, e := api.ValidateID(u)
+		if e != nil {
+			s.writeError(w, r, errBadParameter("filter[user]", "filter[user] must be a user id (UUID)"))
+			return
+		}
+		f.UserID = id
+	}
+	if !p.admin() {
+		if f.UserID != "" && f.UserID != p.user.ID {
+			writeJSON(w, http.StatusOK, api.Document[[]api.APIToken]{Data: []api.APIToken{}, Links: &api.Links{Self: s.selfLink(r)}})
+			return
+		}
+		f.UserID = p.user.ID
+	}
+	list, next, err := s.store.ListTokens(r.Context(), f, q.page)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	data := make([]api.APIToken, len(list))
+	for i, t := range list {
+		data[i] = s.tokenResource(t, "")
+	}
+	writeJSON(w, http.StatusOK, api.Document[[]api.APIToken]{Data: data, Links: &api.Links{Self: s.selfLink(r), Next: s.nextLink(r, next)}})
+}
+
+// visibleToken loads {id} if the caller may see it: admins any, others their own.
+func (s *Server) visibleToken(w http.ResponseWriter, r *http.Request) (store.Token, bool) {
+	p := caller(r)
+	id, ok := pathID(r)
+	if ok {
+		t, err := s.store.GetToken(r.Context(), id)
+		if err == nil && (p.admin() || t.UserID == p.user.ID) {
+			return t, true
+		}
+		if err != nil && !isNotFound(err) {
+			s.writeError(w, r, err)
+			return store.Token{}, false
+		}
+	}
+	s.writeError(w, r, errNotFound("api-token "+r.PathValue("id")))
+	return store.Token{}, false
+}
+
+// GET /api/v1/api-tokens/{id}
+func (s *Server) getToken(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.visibleToken(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, api.Document[api.APIToken]{Data: s.tokenResource(t, ""), Links: &api.Links{Self: s.link("/api/v1/api-tokens/" + t.ID)}})
+}
+
+// DELETE /api/v1/api-tokens/{id} revokes the token at once.
+func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) {
+	t, ok := s.visibleToken(w, r)
+	if !ok {
+		return
+	}
+	if err := s.store.DeleteToken(r.Context(), t.ID, caller(r).meta(r)); err != nil {
+		s.writeError(w, r, notFoundAs(err, "api-token "+t.ID))
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
