@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors of the sign-in state. A setup link that does not exist at all is
+// ErrNotFound; one that exists but cannot be used says why, so the page can
+// tell the person what to do.
+var (
+	ErrSetupLinkUsed    = errors.New("store: setup link already used")
+	ErrSetupLinkExpired = errors.New("store: setup link expired")
+)
+
+// Passkey is a registered WebAuthn credential. The credential id is unique
+// across all users: it is how a discoverable sign-in finds its owner.
+type Passkey struct {
+	ID              string
+	UserID          string
+	CredentialID    []byte
+	PublicKey       []byte // COSE key as the authenticator sent it
+	AttestationType string
+	AAGUID          []byte
+	SignCount       uint32
+	Transports      []string // never nil when read
+	BackupEligible  bool
+	BackupState     bool
+	Name            string
+	CreatedAt       time.Time
+	LastUsedAt      *time.Time
+}
+
+// Challenge is the server half of one WebAuthn ceremony: the go-webauthn
+// session data, kept in the database (not in process memory) so that the
+// ceremony may finish on another server instance. It is single use.
+type Challenge struct {
+	ID        string
+	UserID    string // the user registering a passkey; "" for a sign-in
+	Purpose   string // "register" or "signin"
+	Data      []byte // the serialised ceremony state
+	ExpiresAt time.Time
+	CreatedAt time.Time
+}
+
+// Session is a signed-in browser. Only the SHA-256 of the cookie secret is
+// stored, so a leaked database does not leak live sessions.
+type Session struct {
+	Hash       []byte
+	UserID     string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastSeenAt time.Time
+}
+
+// SetupLink lets a person register a first (or replacement) passkey without
+// signing in. Only the SHA-256 of the link's secret is stored.
+type SetupLink struct {
+	ID        string
+	UserID    string
+	Hash      []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// SignIn describes a successful passkey sign-in, recorded in one
+// transaction: the passkey's counter and last use, the user's
+// last-sign-in-at, the new session and the audit event.
+type SignIn struct {
+	UserID      string
+	PasskeyID   string
+	SignCount   uint32
+	BackupState bool
+	Session     Session
+	At          time.Time
+}
+
+// AuthStore keeps what passkey sign-in needs, all of it in the database so
+// that any number of server instances can serve the same users. It is
+// separate from Store because the directory API never needs it. Every
+// change is audited in the same transaction (passkey.add, passkey.remove,
+// passkey.rename, signin.success, signin.failure, setup_link.create,
+// setup_link.use, session.signout), and users.passkey_count follows every
+// passkey change in that transaction too.
+type AuthStore interface {
+	// CreatePasskey stores a new passkey for p.UserID (ID generated when
+	// empty). A credential id already registered is a *ConflictError on
+	// "credential_id".
+	CreatePasskey(ctx context.Context, p Passkey, m Meta) (Passkey, error)
+	// ListPasskeys returns a user's passkeys, oldest first.
+	ListPasskeys(ctx context.Context, userID string) ([]Passkey, error)
+	// GetPasskeyByCredentialID finds the passkey a sign-in presents.
+	GetPasskeyByCredentialID(ctx context.Context, credentialID []byte) (Passkey, error)
+	// RenamePasskey changes the name of the user's passkey id.
+	RenamePasskey(ctx context.Context, userID, id, name string, m Meta) (Passkey, error)
+	// DeletePasskey removes the user's passkey id.
+	DeletePasskey(ctx context.Context, userID, id string, m Meta) error
+	// DeleteUserPasskeys removes all of a user's passkeys and ends the
+	// user's sessions (an admin revoking lost devices), returning how many
+	// passkeys went.
+	DeleteUserPasskeys(ctx context.Context, userID string, m Meta) (int, error)
+
+	// SaveChallenge stores the state of a ceremony in progress.
+	SaveChallenge(ctx context.Context, c Challenge) error
+	// ConsumeChallenge removes and returns the challenge id in one step, so
+	// that it can be answered once only. A missing or expired challenge is
+	// ErrNotFound.
+	ConsumeChallenge(ctx context.Context, id string, now time.Time) (Challenge, error)
+
+	// RecordSignIn stores a successful sign-in (see SignIn) and audits
+	// signin.success.
+	RecordSignIn(ctx context.Context, s SignIn, m Meta) error
+	// RecordSignInFailure audits signin.failure: userID may be "" when the
+	// presented passkey is unknown; reason says what went wrong.
+	RecordSignInFailure(ctx context.Context, userID, reason string, m Meta) error
+
+	// GetSession returns the unexpired session whose cookie hashes to hash.
+	GetSession(ctx context.Context, hash []byte, now time.Time) (Session, error)
+	// TouchSession records that the session was seen at now.
+	TouchSession(ctx context.Context, hash []byte, now time.Time) error
+	// DeleteSession ends a session (sign-out) and audits session.signout.
+	DeleteSession(ctx context.Context, hash []byte, m Meta) error
+
+	// CreateSetupLink stores a new link (ID generated when empty) and audits
+	// setup_link.create.
+	CreateSetupLink(ctx context.Context, l SetupLink, m Meta) (SetupLink, error)
+	// GetSetupLink returns the link whose secret hashes to hash, used or not.
+	GetSetupLink(ctx context.Context, hash []byte) (SetupLink, error)
+	// CompleteSetup marks the link used, stores the passkey and starts the
+	// session in one transaction, auditing setup_link.use and passkey.add.
+	// A used link is ErrSetupLinkUsed, an expired one ErrSetupLinkExpired,
+	// an unknown one ErrNotFound; then nothing is stored.
+	CompleteSetup(ctx context.Context, linkHash []byte, p Passkey, s Session, m Meta) (Passkey, error)
+
+	// DeleteExpired removes challenges and sessions that expired before
+	// now, and setup links that expired more than 30 days before now (so a
+	// late click still gets the "expired" page rather than "unknown").
+	DeleteExpired(ctx context.Context, now time.Time) error
+}

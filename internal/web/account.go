@@ -1,0 +1,150 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/rollcall/rollcall/internal/passkey"
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// maxPasskeyName bounds a passkey's name.
+const maxPasskeyName = 100
+
+type accountData struct {
+	User     store.User
+	Groups   []store.Group
+	Passkeys []store.Passkey
+	// ConfirmDelete is the passkey whose deletion waits for the owner to
+	// confirm that it is their last one.
+	ConfirmDelete string
+}
+
+var accountNotices = map[string]string{
+	"welcome": "Your passkey is set up. From now on, sign in with it.",
+	"added":   "Passkey added.",
+	"renamed": "Passkey renamed.",
+	"deleted": "Passkey deleted.",
+}
+
+func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
+	v := view{Title: "Your account", Section: "account"}
+	q := r.URL.Query()
+	if q.Get("welcome") == "1" {
+		v.Notice = accountNotices["welcome"]
+	} else {
+		v.Notice = accountNotices[q.Get("done")]
+	}
+	h.renderAccount(w, r, http.StatusOK, v, "")
+}
+
+func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status int, v view, confirm string) {
+	u := viewerOf(r).user
+	pks, err := h.auth.ListPasskeys(r.Context(), u.ID)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	groups, err := h.st.GetGroups(r.Context(), u.GroupIDs)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	v.Title, v.Section = "Your account", "account"
+	v.Data = accountData{User: u, Groups: groups, Passkeys: pks, ConfirmDelete: confirm}
+	h.render(w, r, status, "account", v)
+}
+
+func (h *Handler) addPasskeyBegin(w http.ResponseWriter, r *http.Request) {
+	u := viewerOf(r).user
+	existing, err := h.auth.ListPasskeys(r.Context(), u.ID)
+	if err != nil {
+		h.log.Error("listing passkeys", slog.Any("error", err))
+		h.ceremonyError(w, r, http.StatusInternalServerError, "The server could not start the registration. Try again in a moment.", nil)
+		return
+	}
+	opts, err := h.passkeys.BeginRegistration(r.Context(), u, existing)
+	if err != nil {
+		h.log.Error("begin registration", slog.Any("error", err))
+		h.ceremonyError(w, r, http.StatusInternalServerError, "The server could not start the registration. Try again in a moment.", nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, opts)
+}
+
+func (h *Handler) addPasskeyFinish(w http.ResponseWriter, r *http.Request) {
+	u := viewerOf(r).user
+	body, err := readCredential(r)
+	if err != nil {
+		h.ceremonyError(w, r, http.StatusBadRequest, "The browser's answer could not be read. Try again.", err)
+		return
+	}
+	pk, err := h.passkeys.FinishRegistration(r.Context(), r.URL.Query().Get("ceremony"), u, body)
+	if errors.Is(err, passkey.ErrCeremonyExpired) {
+		h.ceremonyError(w, r, http.StatusBadRequest, "The registration took too long. Try again.", err)
+		return
+	}
+	if err != nil {
+		h.ceremonyError(w, r, http.StatusBadRequest, "Your browser's passkey was not accepted: "+err.Error(), err)
+		return
+	}
+	if _, err := h.auth.CreatePasskey(r.Context(), pk, h.metaOf(r)); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			h.ceremonyError(w, r, http.StatusConflict, "This passkey is already registered.", err)
+			return
+		}
+		h.log.Error("saving passkey", slog.Any("error", err))
+		h.ceremonyError(w, r, http.StatusInternalServerError, "The server could not save your passkey. Try again in a moment.", nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, ceremonyResult{Location: "/account?done=added"})
+}
+
+func (h *Handler) renamePasskey(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	if name == "" || utf8.RuneCountInString(name) > maxPasskeyName || !utf8.ValidString(name) {
+		h.renderAccount(w, r, http.StatusUnprocessableEntity, view{Error: "A passkey name must be 1 to 100 characters, such as “Work laptop”."}, "")
+		return
+	}
+	_, err := h.auth.RenamePasskey(r.Context(), viewerOf(r).user.ID, r.PathValue("id"), name, h.metaOf(r))
+	if errors.Is(err, store.ErrNotFound) {
+		h.renderAccount(w, r, http.StatusNotFound, view{Error: "That passkey does not exist any more."}, "")
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account?done=renamed", http.StatusSeeOther)
+}
+
+// deletePasskey removes one of the viewer's passkeys. Removing the last one
+// would leave no way to sign in, so it needs an explicit confirmation.
+func (h *Handler) deletePasskey(w http.ResponseWriter, r *http.Request) {
+	u := viewerOf(r).user
+	id := r.PathValue("id")
+	pks, err := h.auth.ListPasskeys(r.Context(), u.ID)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if len(pks) == 1 && pks[0].ID == id && r.PostFormValue("confirm-last") != "yes" {
+		h.renderAccount(w, r, http.StatusConflict, view{
+			Error: "This is your only passkey. Without it you cannot sign in until an administrator sends you a new setup link. Confirm below to delete it anyway.",
+		}, id)
+		return
+	}
+	err = h.auth.DeletePasskey(r.Context(), u.ID, id, h.metaOf(r))
+	if errors.Is(err, store.ErrNotFound) {
+		h.renderAccount(w, r, http.StatusNotFound, view{Error: "That passkey does not exist any more."}, "")
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account?done=deleted", http.StatusSeeOther)
+}

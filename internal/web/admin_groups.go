@@ -1,0 +1,278 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+type groupForm struct {
+	Name, FriendlyName, Description string
+}
+
+func readGroupForm(r *http.Request) groupForm {
+	return groupForm{
+		Name:         strings.TrimSpace(r.PostFormValue("name")),
+		FriendlyName: strings.TrimSpace(r.PostFormValue("friendly-name")),
+		Description:  strings.TrimSpace(r.PostFormValue("description")),
+	}
+}
+
+func (f groupForm) write() api.GroupWriteAttributes {
+	return api.GroupWriteAttributes{Name: api.Some(f.Name), FriendlyName: api.Some(f.FriendlyName), Description: api.Some(f.Description)}
+}
+
+type adminGroupsData struct {
+	Query  string
+	Groups []store.Group
+	Next   string
+	First  bool
+	Form   groupForm
+	Errors map[string]string
+}
+
+func (h *Handler) adminGroups(w http.ResponseWriter, r *http.Request) {
+	h.renderGroups(w, r, http.StatusOK, view{Notice: adminNotices[r.URL.Query().Get("done")]}, groupForm{}, nil)
+}
+
+func (h *Handler) renderGroups(w http.ResponseWriter, r *http.Request, status int, v view, form groupForm, errs map[string]string) {
+	q := r.URL.Query()
+	query, after := strings.TrimSpace(q.Get("q")), q.Get("after")
+	groups, next, err := h.st.ListGroups(r.Context(), store.GroupFilter{Query: query}, store.Page{After: after, Limit: adminPageSize})
+	if errors.Is(err, store.ErrInvalidCursor) {
+		after = ""
+		groups, next, err = h.st.ListGroups(r.Context(), store.GroupFilter{Query: query}, store.Page{Limit: adminPageSize})
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if next != "" {
+		next = "/admin/groups?" + url.Values{"q": {query}, "after": {next}}.Encode()
+	}
+	v.Title, v.Section = "Groups", "groups"
+	v.Data = adminGroupsData{Query: query, Groups: groups, Next: next, First: after == "", Form: form, Errors: errs}
+	h.render(w, r, status, "admin_groups", v)
+}
+
+func (h *Handler) adminCreateGroup(w http.ResponseWriter, r *http.Request) {
+	form := readGroupForm(r)
+	wa := form.write()
+	if errs := wa.Normalize(true); len(errs) > 0 {
+		h.renderGroups(w, r, http.StatusUnprocessableEntity, view{Error: "The group was not created: correct the fields marked below."}, form, fieldErrors(errs))
+		return
+	}
+	g, err := h.st.CreateGroup(r.Context(), store.Group{Name: wa.Name.Value, FriendlyName: wa.FriendlyName.Value, Description: wa.Description.Value}, h.metaOf(r))
+	if ce := conflictErrors(err, userForm{}, wa.Name.Value); ce != nil {
+		h.renderGroups(w, r, http.StatusConflict, view{Error: "The group was not created: correct the fields marked below."}, form, ce)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID)+"?done=gcreated", http.StatusSeeOther)
+}
+
+type adminGroupData struct {
+	Group   store.Group
+	Form    groupForm
+	Errors  map[string]string
+	Members []store.User
+	More    bool
+}
+
+func (h *Handler) loadGroup(w http.ResponseWriter, r *http.Request) (store.Group, bool) {
+	g, err := h.st.GetGroup(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		h.renderStatusAction(w, r, http.StatusNotFound, statusData{Heading: "No such group",
+			Message: "This group does not exist; it may have been deleted.", Action: "/admin/groups", Label: "Back to groups"})
+		return g, false
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return g, false
+	}
+	return g, true
+}
+
+func (h *Handler) renderGroup(w http.ResponseWriter, r *http.Request, status int, g store.Group, v view, form *groupForm, errs map[string]string) {
+	members, next, err := h.st.ListUsers(r.Context(), store.UserFilter{GroupID: g.ID}, store.Page{Limit: 1000})
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	f := groupForm{Name: g.Name, FriendlyName: g.FriendlyName, Description: g.Description}
+	if form != nil {
+		f = *form
+	}
+	v.Title, v.Section = g.Name, "groups"
+	v.Data = adminGroupData{Group: g, Form: f, Errors: errs, Members: members, More: next != ""}
+	h.render(w, r, status, "admin_group", v)
+}
+
+func (h *Handler) adminGroup(w http.ResponseWriter, r *http.Request) {
+	g, ok := h.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	h.renderGroup(w, r, http.StatusOK, g, view{Notice: adminNotices[r.URL.Query().Get("done")]}, nil, nil)
+}
+
+func (h *Handler) adminEditGroup(w http.ResponseWriter, r *http.Request) {
+	g, ok := h.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	form := readGroupForm(r)
+	wa := form.write()
+	if errs := wa.Normalize(false); len(errs) > 0 {
+		h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: "Nothing was saved: correct the fields marked below."}, &form, fieldErrors(errs))
+		return
+	}
+	_, err := h.st.UpdateGroup(r.Context(), g.ID, 0, func(x *store.Group) error {
+		x.Name, x.FriendlyName, x.Description = wa.Name.Value, wa.FriendlyName.Value, wa.Description.Value
+		return nil
+	}, h.metaOf(r))
+	if ce := conflictErrors(err, userForm{}, wa.Name.Value); ce != nil {
+		h.renderGroup(w, r, http.StatusConflict, g, view{Error: "Nothing was saved: correct the fields marked below."}, &form, ce)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID)+"?done=saved", http.StatusSeeOther)
+}
+
+func (h *Handler) adminDeleteGroup(w http.ResponseWriter, r *http.Request) {
+	g, ok := h.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	if r.PostFormValue("confirm") != g.Name {
+		h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: fmt.Sprintf("To delete this group, type its name %q into the confirmation field.", g.Name)}, nil, nil)
+		return
+	}
+	if err := h.st.DeleteGroup(r.Context(), g.ID, 0, h.metaOf(r)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups?done=gdeleted", http.StatusSeeOther)
+}
+
+// adminGroupMembers adds a member by username or removes one by id.
+func (h *Handler) adminGroupMembers(w http.ResponseWriter, r *http.Request) {
+	g, ok := h.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	var uid string
+	op := store.MembershipAdd
+	if r.PostFormValue("action") == "remove" {
+		op, uid = store.MembershipRemove, r.PostFormValue("user")
+	} else {
+		name := api.NormalizeName(strings.TrimSpace(r.PostFormValue("username")))
+		u, err := h.st.GetUserByUsername(r.Context(), name)
+		if errors.Is(err, store.ErrNotFound) {
+			h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: fmt.Sprintf("No user has the username %q; check the spelling on the Users page.", name)}, nil, nil)
+			return
+		}
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		uid = u.ID
+	}
+	_, err := h.st.ChangeGroupMembers(r.Context(), g.ID, op, []string{uid}, h.metaOf(r))
+	if errors.Is(err, store.ErrInvalidReference) {
+		h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: "That user no longer exists."}, nil, nil)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID)+"?done=members", http.StatusSeeOther)
+}
+
+type adminAuditData struct {
+	Action, Actor, Target, Since, Until string
+	Events                              []store.AuditEvent
+	Next                                string
+	First                               bool
+}
+
+// adminAudit lists audit events, newest or oldest first as the store
+// orders them, filtered by action (exact or a prefix such as "user."),
+// actor username, target id and a date range.
+func (h *Handler) adminAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	d := adminAuditData{
+		Action: strings.TrimSpace(q.Get("action")), Actor: strings.TrimSpace(q.Get("actor")),
+		Target: strings.TrimSpace(q.Get("target")), Since: q.Get("since"), Until: q.Get("until"),
+	}
+	v := view{Title: "Audit log", Section: "audit"}
+	f := store.AuditFilter{Action: d.Action, TargetID: d.Target}
+	var problems []string
+	if d.Actor != "" {
+		u, err := h.st.GetUserByUsername(r.Context(), api.NormalizeName(d.Actor))
+		switch {
+		case err == nil:
+			f.ActorID = u.ID
+		case errors.Is(err, store.ErrNotFound):
+			problems = append(problems, fmt.Sprintf("no user has the username %q (deleted users' events can be found by target id)", d.Actor))
+			f.ActorID = "-"
+		default:
+			h.serverError(w, r, err)
+			return
+		}
+	}
+	for _, p := range []struct {
+		raw  string
+		name string
+		dst  *time.Time
+		add  time.Duration
+	}{{d.Since, "from", &f.Since, 0}, {d.Until, "to", &f.Until, 24 * time.Hour}} {
+		if p.raw == "" {
+			continue
+		}
+		t, err := time.Parse("2006-01-02", p.raw)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("the %s date %q is not a date such as 2026-11-23", p.name, p.raw))
+			continue
+		}
+		*p.dst = t.Add(p.add)
+	}
+	if len(problems) > 0 {
+		v.Error = "Filter ignored in part: " + strings.Join(problems, "; ") + "."
+	}
+	after := q.Get("after")
+	events, next, err := h.st.ListAuditEvents(r.Context(), f, store.Page{After: after, Limit: adminPageSize})
+	if errors.Is(err, store.ErrInvalidCursor) {
+		after = ""
+		events, next, err = h.st.ListAuditEvents(r.Context(), f, store.Page{Limit: adminPageSize})
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	d.Events, d.First = events, after == ""
+	if next != "" {
+		nq := url.Values{}
+		for k, val := range map[string]string{"action": d.Action, "actor": d.Actor, "target": d.Target, "since": d.Since, "until": d.Until, "after": next} {
+			if val != "" {
+				nq.Set(k, val)
+			}
+		}
+		d.Next = "/admin/audit?" + nq.Encode()
+	}
+	v.Data = d
+	h.render(w, r, http.StatusOK, "admin_audit", v)
+}

@@ -1,0 +1,415 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// adminPageSize is how many rows an admin list shows per page.
+const adminPageSize = 50
+
+var adminNotices = map[string]string{
+	"created":  "User created.",
+	"saved":    "Changes saved.",
+	"disabled": "User disabled: they cannot sign in, and their sessions have ended.",
+	"enabled":  "User enabled.",
+	"deleted":  "User deleted.",
+	"revoked":  "All passkeys of this user were removed and their sessions ended.",
+	"groups":   "Group memberships changed.",
+	"members":  "Members changed.",
+	"gcreated": "Group created.",
+	"gdeleted": "Group deleted.",
+}
+
+// userForm holds the editable user fields as the form shows them, so a
+// refused form is shown again with what the admin typed.
+type userForm struct {
+	Username, Email, FirstName, LastName, DisplayName, Locale string
+	Title, Department, Phone, Mobile, AvatarURL               string
+	ExternalID, ExternalSource                                string
+	IsAdmin, EmailVerified                                    bool
+}
+
+func formOfUser(u store.User) userForm {
+	return userForm{
+		Username: u.Username, Email: u.Email, FirstName: u.FirstName, LastName: u.LastName,
+		DisplayName: u.DisplayName, Locale: u.Locale, Title: u.Title, Department: u.Department,
+		Phone: u.Phone, Mobile: u.Mobile, AvatarURL: u.AvatarURL,
+		ExternalID: u.ExternalID, ExternalSource: u.ExternalSource,
+		IsAdmin: u.IsAdmin, EmailVerified: u.EmailVerified,
+	}
+}
+
+func readUserForm(r *http.Request) userForm {
+	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+	return userForm{
+		Username: v("username"), Email: v("email"), FirstName: v("first-name"), LastName: v("last-name"),
+		DisplayName: v("display-name"), Locale: v("locale"), Title: v("title"), Department: v("department"),
+		Phone: v("phone"), Mobile: v("mobile"), AvatarURL: v("avatar-url"),
+		ExternalID: v("external-id"), ExternalSource: v("external-source"),
+		IsAdmin: r.PostFormValue("is-admin") == "on", EmailVerified: r.PostFormValue("email-verified") == "on",
+	}
+}
+
+// write turns the form into the API's write attributes, so the same
+// Normalize validates it and the messages match the API's word for word.
+func (f userForm) write() api.UserWriteAttributes {
+	return api.UserWriteAttributes{
+		Username: api.Some(f.Username), Email: api.Some(f.Email),
+		FirstName: api.Some(f.FirstName), LastName: api.Some(f.LastName), DisplayName: api.Some(f.DisplayName),
+		Locale: api.Some(f.Locale), Title: api.Some(f.Title), Department: api.Some(f.Department),
+		Phone: api.Some(f.Phone), Mobile: api.Some(f.Mobile), AvatarURL: api.Some(f.AvatarURL),
+		ExternalID: api.Some(f.ExternalID), ExternalSource: api.Some(f.ExternalSource),
+		IsAdmin: api.Some(f.IsAdmin), EmailVerified: api.Some(f.EmailVerified),
+	}
+}
+
+// apply copies normalised write attributes onto a stored user.
+func apply(u *store.User, w api.UserWriteAttributes) {
+	u.Username, u.Email = w.Username.Value, w.Email.Value
+	u.FirstName, u.LastName, u.DisplayName = w.FirstName.Value, w.LastName.Value, w.DisplayName.Value
+	u.Locale, u.Title, u.Department = w.Locale.Value, w.Title.Value, w.Department.Value
+	u.Phone, u.Mobile, u.AvatarURL = w.Phone.Value, w.Mobile.Value, w.AvatarURL.Value
+	u.ExternalID, u.ExternalSource = w.ExternalID.Value, w.ExternalSource.Value
+	u.IsAdmin, u.EmailVerified = w.IsAdmin.Value, w.EmailVerified.Value
+}
+
+// fieldErrors maps API validation errors to form field names.
+func fieldErrors(errs api.Errors) map[string]string {
+	out := map[string]string{}
+	for _, e := range errs {
+		field := "form"
+		if e.Source != nil {
+			field = strings.TrimPrefix(e.Source.Pointer, "/data/attributes/")
+			if i := strings.Index(field, "/"); i >= 0 {
+				field = field[:i]
+			}
+		}
+		if out[field] == "" {
+			out[field] = e.Detail
+		}
+	}
+	return out
+}
+
+// conflictErrors explains a uniqueness conflict on a user or group form.
+func conflictErrors(err error, form userForm, group string) map[string]string {
+	var ce *store.ConflictError
+	if !errors.As(err, &ce) {
+		return nil
+	}
+	switch ce.Field {
+	case "username":
+		return map[string]string{"username": fmt.Sprintf("username %q is already taken; choose another", form.Username)}
+	case "email":
+		return map[string]string{"email": fmt.Sprintf("email %q is already used by another user; each user needs their own address", form.Email)}
+	case "name":
+		return map[string]string{"name": fmt.Sprintf("a group named %q already exists; choose another name", group)}
+	}
+	return map[string]string{"form": "another record already has one of these values"}
+}
+
+type adminUsersData struct {
+	Query string
+	Users []store.User
+	Next  string
+	First bool
+}
+
+func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	query, after := strings.TrimSpace(q.Get("q")), q.Get("after")
+	users, next, err := h.st.ListUsers(r.Context(), store.UserFilter{Query: query}, store.Page{After: after, Limit: adminPageSize})
+	v := view{Title: "Users", Section: "users", Notice: adminNotices[q.Get("done")]}
+	if errors.Is(err, store.ErrInvalidCursor) {
+		v.Error = "That page link is no longer valid; showing the first page."
+		users, next, err = h.st.ListUsers(r.Context(), store.UserFilter{Query: query}, store.Page{Limit: adminPageSize})
+		after = ""
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if next != "" {
+		next = "/admin/users?" + url.Values{"q": {query}, "after": {next}}.Encode()
+	}
+	v.Data = adminUsersData{Query: query, Users: users, Next: next, First: after == ""}
+	h.render(w, r, http.StatusOK, "admin_users", v)
+}
+
+type adminNewUserData struct {
+	Form     userForm
+	Errors   map[string]string
+	CanEmail bool
+}
+
+func (h *Handler) adminNewUser(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "admin_user_new", view{Title: "New user", Section: "users",
+		Data: adminNewUserData{Form: userForm{}, CanEmail: h.links.CanEmail()}})
+}
+
+func (h *Handler) adminCreateUser(w http.ResponseWriter, r *http.Request) {
+	form := readUserForm(r)
+	wa := form.write()
+	refuse := func(status int, errs map[string]string) {
+		h.render(w, r, status, "admin_user_new", view{Title: "New user", Section: "users",
+			Error: "The user was not created: correct the fields marked below.",
+			Data:  adminNewUserData{Form: form, Errors: errs, CanEmail: h.links.CanEmail()}})
+	}
+	if errs := wa.Normalize(true); len(errs) > 0 {
+		refuse(http.StatusUnprocessableEntity, fieldErrors(errs))
+		return
+	}
+	var u store.User
+	apply(&u, wa)
+	u, err := h.st.CreateUser(r.Context(), u, h.metaOf(r))
+	if ce := conflictErrors(err, form, ""); ce != nil {
+		refuse(http.StatusConflict, ce)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	if r.PostFormValue("setup-link") == "on" || r.PostFormValue("send-email") == "on" {
+		h.issueLinkAndShow(w, r, u, r.PostFormValue("send-email") == "on", "User created.")
+		return
+	}
+	http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.ID)+"?done=created", http.StatusSeeOther)
+}
+
+type adminUserData struct {
+	User      store.User
+	Form      userForm
+	Errors    map[string]string
+	Groups    []store.Group // the user's groups
+	AllGroups []store.Group // groups the user can be added to
+	Passkeys  []store.Passkey
+	Link      *IssuedLink
+	CanEmail  bool
+	Self      bool
+}
+
+func (h *Handler) loadUser(w http.ResponseWriter, r *http.Request) (store.User, bool) {
+	u, err := h.st.GetUser(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		h.renderStatusAction(w, r, http.StatusNotFound, statusData{Heading: "No such user",
+			Message: "This user does not exist; it may have been deleted.", Action: "/admin/users", Label: "Back to users"})
+		return u, false
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return u, false
+	}
+	return u, true
+}
+
+func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int, u store.User, v view, form *userForm, errs map[string]string, link *IssuedLink) {
+	groups, err := h.st.GetGroups(r.Context(), u.GroupIDs)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	all, _, err := h.st.ListGroups(r.Context(), store.GroupFilter{}, store.Page{Limit: 1000})
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	member := map[string]bool{}
+	for _, id := range u.GroupIDs {
+		member[id] = true
+	}
+	var addable []store.Group
+	for _, g := range all {
+		if !member[g.ID] {
+			addable = append(addable, g)
+		}
+	}
+	pks, err := h.auth.ListPasskeys(r.Context(), u.ID)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	f := formOfUser(u)
+	if form != nil {
+		f = *form
+	}
+	v.Title, v.Section = u.Username, "users"
+	v.Data = adminUserData{User: u, Form: f, Errors: errs, Groups: groups, AllGroups: addable, Passkeys: pks,
+		Link: link, CanEmail: h.links.CanEmail(), Self: u.ID == viewerOf(r).user.ID}
+	h.render(w, r, status, "admin_user", v)
+}
+
+func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.loadUser(w, r)
+	if !ok {
+		return
+	}
+	h.renderUser(w, r, http.StatusOK, u, view{Notice: adminNotices[r.URL.Query().Get("done")]}, nil, nil, nil)
+}
+
+// lastAdmin reports whether u is the only enabled admin, whom no change may
+// demote, disable or delete: someone must be able to administer Rollcall.
+func (h *Handler) lastAdmin(r *http.Request, u store.User) (bool, error) {
+	if !u.IsAdmin || u.Disabled {
+		return false, nil
+	}
+	n, err := h.st.CountAdmins(r.Context())
+	return n <= 1, err
+}
+
+const lastAdminMessage = "This is the only enabled administrator. Make another user an administrator first, so that someone can still manage Rollcall."
+
+func (h *Handler) adminEditUser(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.loadUser(w, r)
+	if !ok {
+		return
+	}
+	form := readUserForm(r)
+	wa := form.write()
+	if errs := wa.Normalize(false); len(errs) > 0 {
+		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "Nothing was saved: correct the fields marked below."}, &form, fieldErrors(errs), nil)
+		return
+	}
+	if !form.IsAdmin {
+		if last, err := h.lastAdmin(r, u); err != nil {
+			h.serverError(w, r, err)
+			return
+		} else if last {
+			h.renderUser(w, r, http.StatusConflict, u, view{Error: lastAdminMessage}, &form, map[string]string{"is-admin": lastAdminMessage}, nil)
+			return
+		}
+	}
+	_, err := h.st.UpdateUser(r.Context(), u.ID, 0, func(x *store.User) error { apply(x, wa); return nil }, h.metaOf(r))
+	if ce := conflictErrors(err, form, ""); ce != nil {
+		h.renderUser(w, r, http.StatusConflict, u, view{Error: "Nothing was saved: correct the fields marked below."}, &form, ce, nil)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.ID)+"?done=saved", http.StatusSeeOther)
+}
+
+func (h *Handler) adminSetDisabled(disabled bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, ok := h.loadUser(w, r)
+		if !ok {
+			return
+		}
+		if disabled {
+			if last, err := h.lastAdmin(r, u); err != nil {
+				h.serverError(w, r, err)
+				return
+			} else if last {
+				h.renderUser(w, r, http.StatusConflict, u, view{Error: lastAdminMessage}, nil, nil, nil)
+				return
+			}
+		}
+		if _, err := h.st.UpdateUser(r.Context(), u.ID, 0, func(x *store.User) error { x.Disabled = disabled; return nil }, h.metaOf(r)); err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		done := "enabled"
+		if disabled {
+			done = "disabled"
+		}
+		http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.ID)+"?done="+done, http.StatusSeeOther)
+	}
+}
+
+func (h *Handler) adminDeleteUser(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.loadUser(w, r)
+	if !ok {
+		return
+	}
+	if r.PostFormValue("confirm") != u.Username {
+		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: fmt.Sprintf("To delete this user, type the username %q into the confirmation field.", u.Username)}, nil, nil, nil)
+		return
+	}
+	if last, err := h.lastAdmin(r, u); err != nil {
+		h.serverError(w, r, err)
+		return
+	} else if last {
+		h.renderUser(w, r, http.StatusConflict, u, view{Error: lastAdminMessage}, nil, nil, nil)
+		return
+	}
+	if err := h.st.DeleteUser(r.Context(), u.ID, 0, h.metaOf(r)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/users?done=deleted", http.StatusSeeOther)
+}
+
+func (h *Handler) adminSetupLink(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.loadUser(w, r)
+	if !ok {
+		return
+	}
+	h.issueLinkAndShow(w, r, u, r.PostFormValue("send-email") == "on", "")
+}
+
+// issueLinkAndShow makes a setup link for u and shows it on the user's page
+// (once: only its hash is kept).
+func (h *Handler) issueLinkAndShow(w http.ResponseWriter, r *http.Request, u store.User, email bool, notice string) {
+	link, err := h.links.Issue(r.Context(), u, email, h.metaOf(r))
+	v := view{Notice: strings.TrimSpace(notice + " Setup link created; it is shown only this once.")}
+	switch {
+	case errors.Is(err, ErrNoMailer):
+		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "No setup link was created: " + err.Error()}, nil, nil, nil)
+		return
+	case err != nil && link.URL != "":
+		v.Error = err.Error() + ". Copy the link below and send it another way."
+	case err != nil:
+		h.serverError(w, r, err)
+		return
+	case link.Emailed:
+		v.Notice = strings.TrimSpace(notice + " Setup link created and emailed to " + u.Email + ".")
+	}
+	h.renderUser(w, r, http.StatusOK, u, v, nil, nil, &link)
+}
+
+func (h *Handler) adminRevokePasskeys(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.loadUser(w, r)
+	if !ok {
+		return
+	}
+	if _, err := h.auth.DeleteUserPasskeys(r.Context(), u.ID, h.metaOf(r)); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.ID)+"?done=revoked", http.StatusSeeOther)
+}
+
+func (h *Handler) adminUserGroups(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.loadUser(w, r)
+	if !ok {
+		return
+	}
+	op := store.MembershipAdd
+	if r.PostFormValue("action") == "remove" {
+		op = store.MembershipRemove
+	}
+	gid := r.PostFormValue("group")
+	if gid == "" {
+		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "Choose a group first."}, nil, nil, nil)
+		return
+	}
+	_, err := h.st.ChangeUserGroups(r.Context(), u.ID, op, []string{gid}, h.metaOf(r))
+	if errors.Is(err, store.ErrInvalidReference) {
+		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "That group no longer exists."}, nil, nil, nil)
+		return
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.ID)+"?done=groups", http.StatusSeeOther)
+}

@@ -1,0 +1,217 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/mail"
+	"time"
+
+	rcmail "github.com/rollcall/rollcall/internal/mail"
+	"github.com/rollcall/rollcall/internal/passkey"
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// ErrNoMailer is returned when a setup link should be emailed but SMTP is
+// not configured.
+var ErrNoMailer = errors.New("email is not configured on this server (set ROLLCALL_SMTP_URL such as smtp://user:password@mail.example.com:587?from=rollcall@example.com); the link was not sent")
+
+// SetupLinks issues setup links: one-time URLs that let a person register a
+// passkey without signing in. The API, the admin console and the serve
+// command's first-admin link all use it.
+type SetupLinks struct {
+	Auth      store.AuthStore
+	PublicURL string
+	TTL       time.Duration // DefaultSetupLinkTTL when zero
+	Mailer    Mailer        // nil when SMTP is not configured
+	Now       func() time.Time
+}
+
+// IssuedLink is a new setup link. URL holds the secret and is shown once.
+type IssuedLink struct {
+	Link    store.SetupLink
+	URL     string
+	Emailed bool
+}
+
+// CanEmail reports whether links can be sent by email.
+func (s *SetupLinks) CanEmail() bool { return s.Mailer != nil }
+
+// Issue makes a setup link for u and, when email is true, emails it to u.
+// When the email fails the link still exists and is returned along with
+// the error, so the caller can hand it over another way.
+func (s *SetupLinks) Issue(ctx context.Context, u store.User, email bool, m store.Meta) (IssuedLink, error) {
+	if email && s.Mailer == nil {
+		return IssuedLink{}, ErrNoMailer
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	ttl := s.TTL
+	if ttl <= 0 {
+		ttl = DefaultSetupLinkTTL
+	}
+	secret := newSecret()
+	at := now().UTC()
+	link, err := s.Auth.CreateSetupLink(ctx, store.SetupLink{
+		UserID: u.ID, Hash: hashSecret(secret), CreatedAt: at, ExpiresAt: at.Add(ttl),
+	}, m)
+	if err != nil {
+		return IssuedLink{}, err
+	}
+	out := IssuedLink{Link: link, URL: s.PublicURL + "/setup/" + secret}
+	if email {
+		if err := s.Mailer.Send(ctx, setupMail(u, out)); err != nil {
+			return out, fmt.Errorf("the setup link was created but could not be emailed to %s: %w", u.Email, err)
+		}
+		out.Emailed = true
+	}
+	return out, nil
+}
+
+func setupMail(u store.User, l IssuedLink) rcmail.Message {
+	name := displayName(u)
+	return rcmail.Message{
+		To:      mail.Address{Name: name, Address: u.Email},
+		Subject: "Set up your Rollcall passkey",
+		Body: fmt.Sprintf(`Hello %s,
+
+an account with the username %q has been created for you on Rollcall.
+Open this link to create the passkey you will sign in with:
+
+%s
+
+The link works once and expires on %s.
+If it has expired, ask your administrator for a new one.
+`, name, u.Username, l.URL, l.Link.ExpiresAt.UTC().Format("2 January 2006 at 15:04 UTC")),
+	}
+}
+
+// setupData is the setup page's content.
+type setupData struct {
+	User   store.User
+	Secret string
+}
+
+// setupLink loads the link of the request and the user it belongs to, or
+// renders the page that says why it cannot be used.
+func (h *Handler) setupLink(w http.ResponseWriter, r *http.Request, asJSON bool) (store.SetupLink, store.User, bool) {
+	secret := r.PathValue("secret")
+	refuse := func(status int, heading, msg string) {
+		if asJSON {
+			writeJSON(w, status, ceremonyResult{Error: heading + ". " + msg})
+			return
+		}
+		h.renderStatus(w, r, status, heading, msg)
+	}
+	link, err := h.auth.GetSetupLink(r.Context(), hashSecret(secret))
+	if errors.Is(err, store.ErrNotFound) {
+		refuse(http.StatusNotFound, "This setup link is not valid",
+			"Check that you opened the whole link from your email or message. If it still does not work, ask your administrator for a new setup link.")
+		return link, store.User{}, false
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return link, store.User{}, false
+	}
+	if link.UsedAt != nil {
+		refuse(http.StatusGone, "This setup link has already been used",
+			"Each setup link works once, and this one was used on "+link.UsedAt.UTC().Format("2 Jan 2006 at 15:04 UTC")+
+				". If you set up your passkey then, sign in with it. Otherwise ask your administrator for a new setup link.")
+		return link, store.User{}, false
+	}
+	if !h.now().Before(link.ExpiresAt) {
+		refuse(http.StatusGone, "This setup link has expired",
+			"It was valid until "+link.ExpiresAt.UTC().Format("2 Jan 2006 at 15:04 UTC")+
+				". Ask your administrator for a new setup link.")
+		return link, store.User{}, false
+	}
+	u, err := h.st.GetUser(r.Context(), link.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		refuse(http.StatusNotFound, "This setup link is not valid", "The account it was made for no longer exists. Ask your administrator.")
+		return link, u, false
+	}
+	if err != nil {
+		h.serverError(w, r, err)
+		return link, u, false
+	}
+	if u.Disabled {
+		refuse(http.StatusForbidden, "Your account is disabled",
+			"An administrator has disabled this account, so its setup link cannot be used. Contact your administrator.")
+		return link, u, false
+	}
+	return link, u, true
+}
+
+func (h *Handler) setupPage(w http.ResponseWriter, r *http.Request) {
+	_, u, ok := h.setupLink(w, r, false)
+	if !ok {
+		return
+	}
+	h.render(w, r, http.StatusOK, "setup", view{Title: "Set up your passkey", Data: setupData{User: u, Secret: r.PathValue("secret")}})
+}
+
+func (h *Handler) setupBegin(w http.ResponseWriter, r *http.Request) {
+	_, u, ok := h.setupLink(w, r, true)
+	if !ok {
+		return
+	}
+	existing, err := h.auth.ListPasskeys(r.Context(), u.ID)
+	if err != nil {
+		h.log.Error("listing passkeys", slog.Any("error", err))
+		h.ceremonyError(w, r, http.StatusInternalServerError, "The server could not start the registration. Try again in a moment.", nil)
+		return
+	}
+	opts, err := h.passkeys.BeginRegistration(r.Context(), u, existing)
+	if err != nil {
+		h.log.Error("begin registration", slog.Any("error", err))
+		h.ceremonyError(w, r, http.StatusInternalServerError, "The server could not start the registration. Try again in a moment.", nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, opts)
+}
+
+func (h *Handler) setupFinish(w http.ResponseWriter, r *http.Request) {
+	link, u, ok := h.setupLink(w, r, true)
+	if !ok {
+		return
+	}
+	body, err := readCredential(r)
+	if err != nil {
+		h.ceremonyError(w, r, http.StatusBadRequest, "The browser's answer could not be read. Try again.", err)
+		return
+	}
+	pk, err := h.passkeys.FinishRegistration(r.Context(), r.URL.Query().Get("ceremony"), u, body)
+	if errors.Is(err, passkey.ErrCeremonyExpired) {
+		h.ceremonyError(w, r, http.StatusBadRequest, "The registration took too long. Try again.", err)
+		return
+	}
+	if err != nil {
+		h.ceremonyError(w, r, http.StatusBadRequest, "Your browser's passkey was not accepted: "+err.Error(), err)
+		return
+	}
+	sess, secret := h.newSession(u.ID)
+	m := h.metaOf(r)
+	m.ActorID, m.ActorName = u.ID, u.Username
+	_, err = h.auth.CompleteSetup(r.Context(), link.Hash, pk, sess, m)
+	switch {
+	case errors.Is(err, store.ErrSetupLinkUsed):
+		h.ceremonyError(w, r, http.StatusGone, "This setup link has already been used. Ask your administrator for a new one.", err)
+		return
+	case errors.Is(err, store.ErrSetupLinkExpired):
+		h.ceremonyError(w, r, http.StatusGone, "This setup link has expired. Ask your administrator for a new one.", err)
+		return
+	case errors.Is(err, store.ErrConflict):
+		h.ceremonyError(w, r, http.StatusConflict, "This passkey is already registered. Sign in with it instead.", err)
+		return
+	case err != nil:
+		h.log.Error("completing setup", slog.Any("error", err))
+		h.ceremonyError(w, r, http.StatusInternalServerError, "The server could not save your passkey. Try again in a moment.", nil)
+		return
+	}
+	h.setSessionCookie(w, sess, secret)
+	writeJSON(w, http.StatusOK, ceremonyResult{Location: "/account?welcome=1"})
+}

@@ -1,0 +1,130 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/rollcall/rollcall/internal/passkey"
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// ceremonyResult is the JSON answer to a ceremony's finish request: where
+// the browser goes next, or a message to show.
+type ceremonyResult struct {
+	Location string `json:"location,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (h *Handler) ceremonyError(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {
+	if err != nil {
+		h.log.Info("passkey ceremony refused", slog.String("path", r.URL.Path), slog.Any("error", err))
+	}
+	writeJSON(w, status, ceremonyResult{Error: msg})
+}
+
+// readCredential reads the browser's PublicKeyCredential JSON.
+func readCredential(r *http.Request) ([]byte, error) {
+	return io.ReadAll(io.LimitReader(r.Body, 64<<10))
+}
+
+type signInData struct {
+	Next string
+}
+
+func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if viewerOf(r) != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	v := view{Title: "Sign in", Data: signInData{Next: next}}
+	if r.URL.Query().Get("signedout") == "1" {
+		v.Notice = "You are signed out."
+	}
+	h.render(w, r, http.StatusOK, "signin", v)
+}
+
+func (h *Handler) signInBegin(w http.ResponseWriter, r *http.Request) {
+	opts, err := h.passkeys.BeginSignIn(r.Context(), r.URL.Query().Get("mediation") == "conditional")
+	if err != nil {
+		h.log.Error("begin sign-in", slog.Any("error", err))
+		h.ceremonyError(w, r, http.StatusInternalServerError, "The server could not start a sign-in. Try again in a moment.", nil)
+		return
+	}
+	writeJSON(w, http.StatusOK, opts)
+}
+
+func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) {
+	body, err := readCredential(r)
+	if err != nil {
+		h.ceremonyError(w, r, http.StatusBadRequest, "The browser's answer could not be read. Try again.", err)
+		return
+	}
+	m := h.metaOf(r)
+	res, err := h.passkeys.FinishSignIn(r.Context(), r.URL.Query().Get("ceremony"), body, h.st.GetUser)
+	var fail *passkey.Failure
+	switch {
+	case errors.Is(err, passkey.ErrCeremonyExpired):
+		h.ceremonyError(w, r, http.StatusBadRequest, "The sign-in took too long or was already used. Try again.", err)
+		return
+	case errors.As(err, &fail):
+		if aerr := h.auth.RecordSignInFailure(r.Context(), fail.UserID, fail.Reason, m); aerr != nil {
+			h.log.Error("auditing sign-in failure", slog.Any("error", aerr))
+		}
+		h.ceremonyError(w, r, http.StatusUnauthorized,
+			"That passkey was not accepted. If it was deleted from your account, sign in with another one or ask an administrator for a setup link.", err)
+		return
+	case err != nil:
+		h.log.Error("finish sign-in", slog.Any("error", err))
+		h.ceremonyError(w, r, http.StatusInternalServerError, "The server could not finish the sign-in. Try again in a moment.", nil)
+		return
+	}
+	if res.User.Disabled {
+		if aerr := h.auth.RecordSignInFailure(r.Context(), res.User.ID, "account is disabled", m); aerr != nil {
+			h.log.Error("auditing sign-in failure", slog.Any("error", aerr))
+		}
+		writeJSON(w, http.StatusForbidden, ceremonyResult{Location: "/signin/disabled"})
+		return
+	}
+	sess, secret := h.newSession(res.User.ID)
+	m.ActorID, m.ActorName = res.User.ID, res.User.Username
+	if err := h.auth.RecordSignIn(r.Context(), store.SignIn{
+		UserID: res.User.ID, PasskeyID: res.Passkey.ID, SignCount: res.Passkey.SignCount,
+		BackupState: res.Passkey.BackupState, Session: sess, At: sess.CreatedAt,
+	}, m); err != nil {
+		h.log.Error("recording sign-in", slog.Any("error", err))
+		h.ceremonyError(w, r, http.StatusInternalServerError, "The server could not finish the sign-in. Try again in a moment.", nil)
+		return
+	}
+	h.setSessionCookie(w, sess, secret)
+	writeJSON(w, http.StatusOK, ceremonyResult{Location: safeNext(r.URL.Query().Get("next"))})
+}
+
+func (h *Handler) signInDisabled(w http.ResponseWriter, r *http.Request) {
+	h.renderStatusAction(w, r, http.StatusForbidden, statusData{
+		Heading: "Your account is disabled",
+		Message: "Your passkey is valid, but an administrator has disabled this account, so you cannot sign in. " +
+			"If you think this is a mistake, contact your administrator.",
+	})
+}
+
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request) {
+	if v := viewerOf(r); v != nil {
+		if err := h.auth.DeleteSession(r.Context(), v.session.Hash, h.metaOf(r)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			h.serverError(w, r, err)
+			return
+		}
+	}
+	h.clearSessionCookie(w)
+	http.Redirect(w, r, "/signin?signedout=1", http.StatusSeeOther)
+}

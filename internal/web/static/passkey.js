@@ -1,0 +1,172 @@
+// Rollcall's passkey ceremonies: the only script on the site. An element
+// with data-passkey="register" or "signin" holds the begin and finish URLs;
+// its #passkey-button starts the ceremony and #passkey-status shows progress.
+// The server stores each ceremony and answers the finish request with where
+// to go next, or a message to show.
+(function () {
+  'use strict';
+
+  function fromB64url(s) {
+    s = s.replace(/-/g, '+').replace(/_/g, '/');
+    while (s.length % 4) s += '=';
+    const bin = atob(s);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out.buffer;
+  }
+
+  function toB64url(buf) {
+    const bytes = new Uint8Array(buf);
+    let bin = '';
+    for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
+    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  function creationOptions(pk) {
+    pk.challenge = fromB64url(pk.challenge);
+    pk.user.id = fromB64url(pk.user.id);
+    (pk.excludeCredentials || []).forEach(function (c) { c.id = fromB64url(c.id); });
+    return pk;
+  }
+
+  function requestOptions(pk) {
+    pk.challenge = fromB64url(pk.challenge);
+    (pk.allowCredentials || []).forEach(function (c) { c.id = fromB64url(c.id); });
+    return pk;
+  }
+
+  // credentialJSON is the PublicKeyCredential in the JSON form the server
+  // reads: the browser's own toJSON where it exists, built by hand elsewhere.
+  function credentialJSON(cred) {
+    if (typeof cred.toJSON === 'function') {
+      try { return cred.toJSON(); } catch (e) { /* fall through */ }
+    }
+    const r = cred.response;
+    const response = { clientDataJSON: toB64url(r.clientDataJSON) };
+    if (r.attestationObject) {
+      response.attestationObject = toB64url(r.attestationObject);
+      if (typeof r.getTransports === 'function') response.transports = r.getTransports();
+    } else {
+      response.authenticatorData = toB64url(r.authenticatorData);
+      response.signature = toB64url(r.signature);
+      if (r.userHandle) response.userHandle = toB64url(r.userHandle);
+    }
+    return {
+      id: cred.id,
+      rawId: toB64url(cred.rawId),
+      type: cred.type,
+      authenticatorAttachment: cred.authenticatorAttachment || undefined,
+      clientExtensionResults: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
+      response: response
+    };
+  }
+
+  async function post(url, body) {
+    const res = await fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
+      body: JSON.stringify(body || {})
+    });
+    let data = {};
+    try { data = await res.json(); } catch (e) { data = {}; }
+    if (!res.ok && !data.error && !data.location) {
+      data.error = 'The server answered ' + res.status + '. Reload the page and try again.';
+    }
+    return data;
+  }
+
+  function withQuery(url, params) {
+    const q = Object.keys(params).filter(function (k) { return params[k]; })
+      .map(function (k) { return encodeURIComponent(k) + '=' + encodeURIComponent(params[k]); }).join('&');
+    if (!q) return url;
+    return url + (url.indexOf('?') < 0 ? '?' : '&') + q;
+  }
+
+  function setup(root) {
+    const button = root.querySelector('#passkey-button');
+    const status = root.querySelector('#passkey-status') || document.getElementById('passkey-status');
+    const kind = root.dataset.passkey;
+    let controller = null;
+
+    function say(text, isError) {
+      if (!status) return;
+      status.textContent = text;
+      status.classList.toggle('error', !!isError);
+    }
+
+    function explain(err) {
+      if (err && err.name === 'NotAllowedError') return 'The passkey request was cancelled or timed out. Try again when you are ready.';
+      if (err && err.name === 'InvalidStateError') return 'This authenticator already holds a passkey for this account.';
+      if (err && err.name === 'SecurityError') return 'This page is not allowed to use passkeys. Open Rollcall at its configured address.';
+      return 'Something went wrong: ' + (err && err.message ? err.message : err);
+    }
+
+    async function finish(opts, cred) {
+      const next = root.dataset.next || '';
+      const result = await post(withQuery(root.dataset.finish, { ceremony: opts.ceremony, next: next }), credentialJSON(cred));
+      if (result.location) {
+        window.location.assign(result.location);
+        return;
+      }
+      say(result.error || 'The passkey was not accepted.', true);
+    }
+
+    async function run(mediation) {
+      if (controller) controller.abort();
+      controller = new AbortController();
+      const signal = controller.signal;
+      const opts = await post(withQuery(root.dataset.begin, { mediation: mediation || '' }));
+      if (opts.error) { say(opts.error, true); return; }
+      let cred;
+      if (kind === 'register') {
+        cred = await navigator.credentials.create({ publicKey: creationOptions(opts.publicKey), signal: signal });
+      } else {
+        const req = { publicKey: requestOptions(opts.publicKey), signal: signal };
+        if (mediation) req.mediation = mediation;
+        cred = await navigator.credentials.get(req);
+      }
+      if (!cred) { say('No passkey was chosen.', true); return; }
+      say(kind === 'register' ? 'Saving your passkey…' : 'Signing you in…');
+      await finish(opts, cred);
+    }
+
+    if (!window.PublicKeyCredential || !navigator.credentials) {
+      say('This browser does not support passkeys. Use a current version of Chrome, Edge, Firefox or Safari.', true);
+      if (button) button.disabled = true;
+      return;
+    }
+
+    if (button) {
+      button.addEventListener('click', async function () {
+        button.disabled = true;
+        say(kind === 'register' ? 'Follow your browser to create the passkey…' : 'Choose your passkey…');
+        try {
+          await run('');
+        } catch (err) {
+          if (!err || err.name !== 'AbortError') say(explain(err), true);
+        } finally {
+          button.disabled = false;
+        }
+      });
+    }
+
+    // Conditional UI: offer passkeys in the username field's autofill,
+    // where the browser supports it. The button aborts this and asks again.
+    if (kind === 'signin' && typeof PublicKeyCredential.isConditionalMediationAvailable === 'function') {
+      PublicKeyCredential.isConditionalMediationAvailable().then(function (ok) {
+        if (!ok) return;
+        run('conditional').catch(function (err) {
+          if (err && err.name !== 'AbortError' && err.name !== 'NotAllowedError') say(explain(err), true);
+        });
+      });
+    }
+  }
+
+  document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('[data-passkey]').forEach(setup);
+    document.querySelectorAll('input[readonly].mono').forEach(function (el) {
+      el.addEventListener('focus', function () { el.select(); });
+    });
+  });
+})();
