@@ -39,4 +39,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /api/v1/api-tokens/{id}", s.api(s.deleteToken))
 
 	mux.Handle("GET /api/v1/audit-events", s.api(s.listAuditEvents))
+
+	mux.Handle("POST /api/v1/operations", s.atomicAPI(s.postOperations))
 }

@@ -1,0 +1,367 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// atomicExtension is the URI of the JSON:API Atomic Operations extension.
+const atomicExtension = "https://jsonapi.org/ext/atomic"
+
+// operationsBodyFactor is how many times the normal body limit an
+// operations request may be: 1000 users with every attribute set do not
+// fit in 1 MiB, and bulk import is the point of this endpoint.
+const operationsBodyFactor = 16
+
+// atomicAPI is Server.api for the operations endpoint: the same media type
+// and authentication checks, with a body limit sized for 1000 operations.
+func (s *Server) atomicAPI(h http.HandlerFunc) http.Handler {
+	limit := s.cfg.BodyLimit * operationsBodyFactor
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e := checkMediaType(r.Header.Get("Content-Type")); e != nil {
+			e.Detail += "; operations take Content-Type: " + api.AtomicMediaType
+			s.writeError(w, r, e)
+			return
+		}
+		if r.ContentLength > limit {
+			w.Header().Set("Connection", "close")
+			s.writeError(w, r, errBodyTooLarge(limit))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+		s.authenticate(h).ServeHTTP(w, r)
+	})
+}
+
+// operationsDocument is the request body of POST /api/v1/operations.
+type operationsDocument struct {
+	Operations *[]api.AtomicOperation `json:"atomic:operations"`
+	JSONAPI    json.RawMessage        `json:"jsonapi,omitempty"`
+	Meta       json.RawMessage        `json:"meta,omitempty"`
+}
+
+// POST /api/v1/operations — JSON:API Atomic Operations, admins only. Up to
+// api.MaxAtomicOperations operations run in one transaction: all of them
+// apply or none does. An error names the failing operation by its index
+// in source.pointer ("/atomic:operations/3/data/attributes/email").
+func (s *Server) postOperations(w http.ResponseWriter, r *http.Request) {
+	p := caller(r)
+	if !p.admin() {
+		s.writeError(w, r, errForbidden("atomic operations need an admin token"))
+		return
+	}
+	if e := checkAtomicExtension(r.Header.Get("Content-Type")); e != nil {
+		s.writeError(w, r, e)
+		return
+	}
+	var doc operationsDocument
+	if err := decodeBody(r, &doc); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if doc.Operations == nil {
+		s.writeError(w, r, errBadDocument("/atomic:operations",
+			`the document has no "atomic:operations" array; send {"atomic:operations": [{"op": "add", "data": {...}}, ...]}`))
+		return
+	}
+	ops := *doc.Operations
+	if len(ops) == 0 {
+		s.writeError(w, r, errBadDocument("/atomic:operations", `"atomic:operations" is empty; send at least one operation`))
+		return
+	}
+	if len(ops) > api.MaxAtomicOperations {
+		s.writeError(w, r, &api.Error{Status: "413", Code: api.CodeBodyTooLarge, Title: "Too many operations",
+			Detail: fmt.Sprintf("the request has %d operations; at most %d are allowed per request, send the rest in further requests",
+				len(ops), api.MaxAtomicOperations),
+			Source: &api.ErrorSource{Pointer: "/atomic:operations"}})
+		return
+	}
+	m := p.meta(r)
+	results := make([]api.AtomicResult, len(ops))
+	err := s.store.Atomic(r.Context(), func(tx store.Store) error {
+		for i := range ops {
+			res, err := s.applyOperation(r.Context(), tx, m, &ops[i])
+			if err != nil {
+				return atOperation(i, err)
+			}
+			results[i] = res
+		}
+		return nil
+	})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeAtomic(w, api.AtomicResultsDocument{Results: results})
+}
+
+// checkAtomicExtension demands the atomic extension on a JSON:API media
+// type, as the extension requires; plain application/json is accepted
+// for curl users.
+func checkAtomicExtension(ct string) *api.Error {
+	mt, params, _ := mime.ParseMediaType(ct)
+	if mt == "application/json" {
+		return nil
+	}
+	for _, ext := range strings.Fields(params["ext"]) {
+		if ext == atomicExtension {
+			return nil
+		}
+	}
+	return &api.Error{Status: "415", Code: api.CodeUnsupportedMediaType, Title: "Unsupported media type",
+		Detail: "operations need the atomic extension: send Content-Type: " + api.AtomicMediaType,
+		Source: &api.ErrorSource{Header: "Content-Type"}}
+}
+
+// writeAtomic writes an atomic results document with the extension's
+// media type.
+func writeAtomic(w http.ResponseWriter, doc api.AtomicResultsDocument) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, api.ErrorDocument{Errors: []api.Error{{Status: "500", Code: api.CodeInternal,
+			Title: "Internal server error", Detail: "the response could not be encoded"}}})
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", api.AtomicMediaType)
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// atOperation rewrites the error of operation i so that every error
+// object's pointer starts at that operation. Errors that are not the
+// client's fault pass through unchanged, to be logged as internal.
+func atOperation(i int, err error) error {
+	_, objs, internal := errorObjects(err)
+	if internal {
+		return err
+	}
+	base := "/atomic:operations/" + strconv.Itoa(i)
+	out := make(api.Errors, len(objs))
+	for j := range objs {
+		e := objs[j]
+		switch {
+		case e.Source == nil:
+			e.Source = &api.ErrorSource{Pointer: base}
+		case e.Source.Pointer != "":
+			e.Source = &api.ErrorSource{Pointer: base + e.Source.Pointer}
+		case e.Source.Header == "If-Match":
+			e.Source = &api.ErrorSource{Pointer: base}
+		}
+		e.Detail = "operation " + strconv.Itoa(i) + ": " + e.Detail
+		out[j] = &e
+	}
+	return out
+}
+
+// applyOperation runs one operation inside the transaction and returns its
+// result. Pointers in its errors are relative to the operation.
+func (s *Server) applyOperation(ctx context.Context, tx store.Store, m store.Meta, op *api.AtomicOperation) (api.AtomicResult, error) {
+	switch op.Op {
+	case api.OpAdd, api.OpUpdate, api.OpRemove:
+	case "":
+		return api.AtomicResult{}, errBadDocument("/op", `op is required: "add", "update" or "remove"`)
+	default:
+		return api.AtomicResult{}, errBadDocument("/op", fmt.Sprintf(`op %q is not an operation; use "add", "update" or "remove"`, op.Op))
+	}
+	if op.Ref != nil && op.Ref.Relationship != "" {
+		return api.AtomicResult{}, s.applyRelationship(ctx, tx, m, op)
+	}
+	switch op.Op {
+	case api.OpAdd:
+		if op.Ref != nil {
+			return api.AtomicResult{}, errBadDocument("/ref", "add creates a resource from data and takes no ref (except to add to a relationship)")
+		}
+		typ, err := dataType(op.Data)
+		if err != nil {
+			return api.AtomicResult{}, err
+		}
+		switch typ {
+		case api.TypeUsers:
+			w, err := decodeOperationData[api.UserWrite](op.Data)
+			if err != nil {
+				return api.AtomicResult{}, err
+			}
+			u, err := createUserIn(ctx, tx, m, w)
+			if err != nil {
+				return api.AtomicResult{}, err
+			}
+			return resultOf(s.userResource(u))
+		case api.TypeGroups:
+			w, err := decodeOperationData[api.GroupWrite](op.Data)
+			if err != nil {
+				return api.AtomicResult{}, err
+			}
+			g, err := createGroupIn(ctx, tx, m, w)
+			if err != nil {
+				return api.AtomicResult{}, err
+			}
+			return resultOf(s.groupResource(g))
+		}
+		return api.AtomicResult{}, unsupportedType("/data/type", typ)
+	case api.OpUpdate:
+		typ, id, err := operationTarget(op)
+		if err != nil {
+			return api.AtomicResult{}, err
+		}
+		switch typ {
+		case api.TypeUsers:
+			w, err := decodeOperationData[api.UserWrite](op.Data)
+			if err != nil {
+				return api.AtomicResult{}, err
+			}
+			u, err := updateUserIn(ctx, tx, m, id, 0, w)
+			if err != nil {
+				return api.AtomicResult{}, notFoundAs(err, "user "+id)
+			}
+			return resultOf(s.userResource(u))
+		case api.TypeGroups:
+			w, err := decodeOperationData[api.GroupWrite](op.Data)
+			if err != nil {
+				return api.AtomicResult{}, err
+			}
+			g, err := updateGroupIn(ctx, tx, m, id, 0, w)
+			if err != nil {
+				return api.AtomicResult{}, notFoundAs(err, "group "+id)
+			}
+			return resultOf(s.groupResource(g))
+		}
+		return api.AtomicResult{}, unsupportedType("/ref/type", typ)
+	default: // remove
+		if len(op.Data) > 0 && string(op.Data) != "null" {
+			return api.AtomicResult{}, errBadDocument("/data", "remove takes only a ref naming the resource, no data")
+		}
+		typ, id, err := operationTarget(op)
+		if err != nil {
+			return api.AtomicResult{}, err
+		}
+		switch typ {
+		case api.TypeUsers:
+			return api.AtomicResult{}, notFoundAs(deleteUserIn(ctx, tx, m, id, 0), "user "+id)
+		case api.TypeGroups:
+			return api.AtomicResult{}, notFoundAs(tx.DeleteGroup(ctx, id, 0, m), "group "+id)
+		}
+		return api.AtomicResult{}, unsupportedType("/ref/type", typ)
+	}
+}
+
+// applyRelationship runs a membership operation: ref names a group's
+// members or a user's groups; add adds, update replaces, remove removes.
+func (s *Server) applyRelationship(ctx context.Context, tx store.Store, m store.Meta, op *api.AtomicOperation) error {
+	typ, id, err := operationTarget(op)
+	if err != nil {
+		return err
+	}
+	var ids []api.ResourceIdentifier
+	if err := json.Unmarshal(op.Data, &ids); err != nil || ids == nil {
+		return errBadDocument("/data", "a relationship operation's data must be an array of resource identifiers such as [{\"type\": \"users\", \"id\": \"…\"}]; send [] for none")
+	}
+	mop := store.MembershipReplace
+	switch op.Op {
+	case api.OpAdd:
+		mop = store.MembershipAdd
+	case api.OpRemove:
+		mop = store.MembershipRemove
+	}
+	switch {
+	case typ == api.TypeGroups && op.Ref.Relationship == "members":
+		userIDs, err := linkageIDs(ids, api.TypeUsers, "/data")
+		if err != nil {
+			return err
+		}
+		_, err = changeGroupMembersIn(ctx, tx, m, id, mop, userIDs)
+		return notFoundAs(err, "group "+id)
+	case typ == api.TypeUsers && op.Ref.Relationship == "groups":
+		groupIDs, err := linkageIDs(ids, api.TypeGroups, "/data")
+		if err != nil {
+			return err
+		}
+		_, err = changeUserGroupsIn(ctx, tx, m, id, mop, groupIDs)
+		return notFoundAs(err, "user "+id)
+	}
+	return errBadDocument("/ref/relationship", fmt.Sprintf(
+		"%s has no relationship %q here; use \"members\" on groups or \"groups\" on users", typ, op.Ref.Relationship))
+}
+
+// operationTarget returns the type and canonical id an update or remove
+// is about: from ref, or for update from data's type and id.
+func operationTarget(op *api.AtomicOperation) (typ, id string, err error) {
+	ptr := "/ref"
+	if op.Ref != nil {
+		typ, id = op.Ref.Type, op.Ref.ID
+	} else if op.Op == api.OpUpdate {
+		var d struct {
+			Type string `json:"type"`
+			ID   string `json:"id"`
+		}
+		_ = json.Unmarshal(op.Data, &d)
+		typ, id, ptr = d.Type, d.ID, "/data"
+	} else {
+		return "", "", errBadDocument("/ref", `remove needs a ref naming the resource, such as {"type": "users", "id": "…"}`)
+	}
+	if typ != api.TypeUsers && typ != api.TypeGroups {
+		return "", "", unsupportedType(ptr+"/type", typ)
+	}
+	canon, e := api.ValidateID(id)
+	if e != nil {
+		e.Source = &api.ErrorSource{Pointer: ptr + "/id"}
+		return "", "", e
+	}
+	return typ, canon, nil
+}
+
+func unsupportedType(ptr, typ string) error {
+	return errBadDocument(ptr, fmt.Sprintf("type %q is not supported by operations; use \"users\" or \"groups\"", typ))
+}
+
+// dataType reads the type member of an operation's data.
+func dataType(data json.RawMessage) (string, error) {
+	var d struct {
+		Type string `json:"type"`
+	}
+	if len(data) == 0 || json.Unmarshal(data, &d) != nil {
+		return "", errBadDocument("/data", "add needs data: a resource object such as {\"type\": \"users\", \"attributes\": {...}}")
+	}
+	if d.Type == "" {
+		return "", errBadDocument("/data/type", "data.type is required: \"users\" or \"groups\"")
+	}
+	return d.Type, nil
+}
+
+// decodeOperationData decodes an operation's data strictly. The fast path
+// is one strict decode; only a bad document goes through decodeBody,
+// which finds the offending member for the error's pointer.
+func decodeOperationData[T any](data json.RawMessage) (*T, error) {
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err == nil && !dec.More() {
+		return &v, nil
+	}
+	body := append(append([]byte(`{"data":`), data...), '}')
+	r, err := http.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	return decodeData[T](r)
+}
+
+func resultOf(v any) (api.AtomicResult, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return api.AtomicResult{}, err
+	}
+	return api.AtomicResult{Data: b}, nil
+}
