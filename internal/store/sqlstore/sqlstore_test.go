@@ -1,0 +1,124 @@
+package sqlstore_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rollcall/rollcall/internal/store"
+	"github.com/rollcall/rollcall/internal/store/sqlstore"
+	"github.com/rollcall/rollcall/internal/store/storetest"
+	"github.com/rollcall/rollcall/internal/testutil/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// openDSN opens a store and closes it when the test ends.
+func openDSN(t testing.TB, dsn string) store.Store {
+	t.Helper()
+	s, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatalf("open %s: %v", dsn, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func sqliteDSN(t testing.TB) string { return filepath.Join(t.TempDir(), "rollcall.db") }
+
+func TestSQLite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openDSN(t, sqliteDSN(t)) })
+	storetest.RunRestart(t, func(t *testing.T) string { return sqliteDSN(t) },
+		func(t *testing.T, dsn string) store.Store { return openDSN(t, dsn) })
+}
+
+func TestPostgres(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openDSN(t, pgtest.NewDatabase(t)) })
+	storetest.RunRestart(t, func(t *testing.T) string { return pgtest.NewDatabase(t) },
+		func(t *testing.T, dsn string) store.Store { return openDSN(t, dsn) })
+}
+
+// TestPostgresConcurrentOpen starts several stores on one new database at
+// once: the migration lock makes exactly one of them create the schema.
+func TestPostgresConcurrentOpen(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	errs := make(chan error, 5)
+	for range 5 {
+		go func() {
+			s, err := sqlstore.Open(context.Background(), dsn)
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 5 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent open: %v", err)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	if _, err := sqlstore.Open(ctx, ""); err == nil {
+		t.Error("empty dsn opened")
+	}
+	if _, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "missing-dir", "x.db")); err == nil {
+		t.Error("a file in a missing directory opened")
+	}
+	if _, err := sqlstore.Open(ctx, "postgres://nobody:secret@127.0.0.1:1/x?connect_timeout=2"); err == nil {
+		t.Error("unreachable postgres opened")
+	} else if got := err.Error(); !contains(got, "127.0.0.1:1") || contains(got, "secret") {
+		t.Errorf("error %q should name the server and hide the password", got)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+var benchSeq atomic.Int64
+
+func benchmarkCreate(b *testing.B, s store.Store) {
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		n := benchSeq.Add(1)
+		_, err := s.CreateUser(ctx, store.User{Username: fmt.Sprintf("bench%d", n), Email: fmt.Sprintf("bench%d@example.com", n),
+			FirstName: "Bench", LastName: "Mark"}, store.Meta{ActorName: "bench"})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// benchmarkBatch creates users 1000 at a time in one Atomic call, as bulk
+// import does; it reports users per second.
+func benchmarkBatch(b *testing.B, s store.Store) {
+	ctx := context.Background()
+	b.ResetTimer()
+	for range b.N {
+		err := s.Atomic(ctx, func(tx store.Store) error {
+			for range 1000 {
+				n := benchSeq.Add(1)
+				_, err := tx.CreateUser(ctx, store.User{Username: fmt.Sprintf("batch%d", n), Email: fmt.Sprintf("batch%d@example.com", n),
+					FirstName: "Batch", LastName: "User", Attributes: map[string]string{"team": "x"}}, store.Meta{ActorName: "import"})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "users/s")
+}
+
+func BenchmarkSQLiteCreateUser(b *testing.B)   { benchmarkCreate(b, openDSN(b, sqliteDSN(b))) }
+func BenchmarkSQLiteCreate1000(b *testing.B)   { benchmarkBatch(b, openDSN(b, sqliteDSN(b))) }
+func BenchmarkPostgresCreateUser(b *testing.B) { benchmarkCreate(b, openDSN(b, pgtest.NewDatabase(b))) }
+func BenchmarkPostgresCreate1000(b *testing.B) { benchmarkBatch(b, openDSN(b, pgtest.NewDatabase(b))) }

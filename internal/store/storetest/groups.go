@@ -1,0 +1,220 @@
+package storetest
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+func testGroupCRUD(t *testing.T, s store.Store) {
+	u1, u2 := createUser(t, s, "m1"), createUser(t, s, "m2")
+	in := store.Group{ID: uid(7), Name: "admins", FriendlyName: "Admins", Description: "People who run things",
+		Attributes: map[string]string{"k": "v"}, MemberIDs: []string{u2.ID, u1.ID}}
+	g, err := s.CreateGroup(ctx, in, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := sorted(u1.ID, u2.ID)
+	if g.ID != uid(7) || g.Version != 1 || g.MemberCount != 2 || !reflect.DeepEqual(g.MemberIDs, members) {
+		t.Errorf("created group %+v", g)
+	}
+	checkTime(t, "group created", g.CreatedAt)
+	got := getGroup(t, s, g.ID)
+	if !reflect.DeepEqual(got, g) {
+		t.Errorf("GetGroup\n%+v\nwant\n%+v", got, g)
+	}
+	byName, err := s.GetGroupByName(ctx, "admins")
+	if err != nil || !reflect.DeepEqual(byName, g) {
+		t.Errorf("GetGroupByName = %+v, %v", byName, err)
+	}
+	if v := getUser(t, s, u1.ID).Version; v != 2 {
+		t.Errorf("member version %d after joining a new group, want 2", v)
+	}
+	ev := allAudit(t, s, store.AuditFilter{TargetID: g.ID})
+	if len(ev) != 1 || ev[0].Action != "group.create" || ev[0].TargetType != "group" || ev[0].TargetName != "admins" {
+		t.Fatalf("group audit %+v", ev)
+	}
+	jsonEqual(t, "group.create after", ev[0].After, obj{"name": "admins", "friendly-name": "Admins",
+		"description": "People who run things", "attributes": obj{"k": "v"}, "members": members})
+
+	_, err = s.CreateGroup(ctx, store.Group{Name: "admins"}, meta)
+	wantConflict(t, "same group name", err, "name")
+	_, err = s.CreateGroup(ctx, store.Group{ID: uid(7), Name: "other"}, meta)
+	wantConflict(t, "same group id", err, "id")
+	_, err = s.CreateGroup(ctx, store.Group{Name: "x", MemberIDs: []string{u1.ID, uid(404)}}, meta)
+	wantRefs(t, "unknown member", err, "user", uid(404))
+	if _, err := s.GetGroupByName(ctx, "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("failed create left a group: %v", err)
+	}
+	_, err = s.GetGroup(ctx, uid(404))
+	wantErr(t, "missing group", err, store.ErrNotFound)
+
+	// Rename keeps members; the audit has only what changed.
+	other := createGroup(t, s, "other")
+	up, err := s.UpdateGroup(ctx, g.ID, g.Version, func(x *store.Group) error {
+		x.Name = "operators"
+		x.Description = ""
+		return nil
+	}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Version != 2 || up.Name != "operators" || !reflect.DeepEqual(up.MemberIDs, members) || up.MemberCount != 2 {
+		t.Errorf("renamed group %+v", up)
+	}
+	if read := getGroup(t, s, g.ID); !reflect.DeepEqual(read, up) {
+		t.Errorf("read back\n%+v\nwant\n%+v", read, up)
+	}
+	if ids := getUser(t, s, u1.ID).GroupIDs; !reflect.DeepEqual(ids, []string{g.ID}) {
+		t.Errorf("member's groups after rename: %v", ids)
+	}
+	ev = allAudit(t, s, store.AuditFilter{TargetID: g.ID, Action: "group.update"})
+	if len(ev) != 1 {
+		t.Fatalf("%d group.update events", len(ev))
+	}
+	jsonEqual(t, "group.update before", ev[0].Before, obj{"name": "admins", "description": "People who run things"})
+	jsonEqual(t, "group.update after", ev[0].After, obj{"name": "operators", "description": nil})
+
+	_, err = s.UpdateGroup(ctx, g.ID, 0, func(x *store.Group) error { x.Name = "other"; return nil }, meta)
+	wantConflict(t, "rename to a taken name", err, "name")
+	_, err = s.UpdateGroup(ctx, g.ID, 1, func(x *store.Group) error { x.FriendlyName = "y"; return nil }, meta)
+	wantErr(t, "stale group version", err, store.ErrPreconditionFailed)
+	_, err = s.UpdateGroup(ctx, uid(404), 0, func(x *store.Group) error { return nil }, meta)
+	wantErr(t, "update missing group", err, store.ErrNotFound)
+
+	// No-op: no version bump, no audit.
+	n := countAudit(t, s)
+	same, err := s.UpdateGroup(ctx, g.ID, 0, func(x *store.Group) error { x.Name = "operators"; return nil }, meta)
+	if err != nil || same.Version != up.Version || countAudit(t, s) != n {
+		t.Errorf("no-op group update: version %d→%d, %d events, %v", up.Version, same.Version, countAudit(t, s)-n, err)
+	}
+
+	// MemberIDs changed by mutate replace the members.
+	u3 := createUser(t, s, "m3")
+	rep, err := s.UpdateGroup(ctx, g.ID, 0, func(x *store.Group) error { x.MemberIDs = []string{u3.ID}; return nil }, meta)
+	if err != nil || !reflect.DeepEqual(rep.MemberIDs, []string{u3.ID}) || rep.MemberCount != 1 {
+		t.Fatalf("replace members by update: %+v, %v", rep, err)
+	}
+	if ids := getUser(t, s, u1.ID).GroupIDs; len(ids) != 0 {
+		t.Errorf("removed member still in groups %v", ids)
+	}
+	if ids := getUser(t, s, u3.ID).GroupIDs; !reflect.DeepEqual(ids, []string{g.ID}) {
+		t.Errorf("added member groups %v", ids)
+	}
+	_ = other
+}
+
+func testGroupDelete(t *testing.T, s store.Store) {
+	g := createGroup(t, s, "temp")
+	keep := createGroup(t, s, "keep")
+	u := createUser(t, s, "member", g.ID, keep.ID)
+	if err := s.DeleteGroup(ctx, g.ID, 99, meta); !errors.Is(err, store.ErrPreconditionFailed) {
+		t.Errorf("delete with stale version: %v", err)
+	}
+	if err := s.DeleteGroup(ctx, g.ID, 0, meta); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.GetGroup(ctx, g.ID)
+	wantErr(t, "deleted group", err, store.ErrNotFound)
+	after := getUser(t, s, u.ID)
+	if !reflect.DeepEqual(after.GroupIDs, []string{keep.ID}) {
+		t.Errorf("member's groups after group delete: %v", after.GroupIDs)
+	}
+	if after.Version != u.Version+1 {
+		t.Errorf("member version %d after its group was deleted, want %d", after.Version, u.Version+1)
+	}
+	ev := allAudit(t, s, store.AuditFilter{TargetID: g.ID})
+	if len(ev) != 2 || ev[0].Action != "group.delete" {
+		t.Fatalf("audit %+v", ev)
+	}
+	jsonEqual(t, "group.delete before", ev[0].Before, obj{"name": "temp", "members": []string{u.ID}})
+	jsonEqual(t, "group.delete after", ev[0].After, nil)
+	wantErr(t, "delete again", s.DeleteGroup(ctx, g.ID, 0, meta), store.ErrNotFound)
+	// The name is free again.
+	createGroup(t, s, "temp")
+}
+
+func groupNames(gs []store.Group) []string {
+	out := []string{}
+	for _, g := range gs {
+		out = append(out, g.Name)
+	}
+	return out
+}
+
+func testListGroups(t *testing.T, s store.Store) {
+	u := createUser(t, s, "lister")
+	for _, n := range []string{"web", "db", "dev-ops", "devs", "api"} {
+		createGroup(t, s, n)
+	}
+	fr, err := s.CreateGroup(ctx, store.Group{Name: "x1", FriendlyName: "Developers Guild"}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ChangeUserGroups(ctx, u.ID, store.MembershipAdd, []string{fr.ID}, meta); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	p := store.Page{Limit: 4}
+	for {
+		gs, next, err := s.ListGroups(ctx, store.GroupFilter{}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range gs {
+			if g.MemberIDs != nil {
+				t.Errorf("listed group %s has MemberIDs %v, want nil in lists", g.Name, g.MemberIDs)
+			}
+			if g.Name == "x1" && g.MemberCount != 1 {
+				t.Errorf("listed member count %d, want 1", g.MemberCount)
+			}
+		}
+		got = append(got, groupNames(gs)...)
+		if next == "" {
+			break
+		}
+		p.After = next
+	}
+	if want := []string{"api", "db", "dev-ops", "devs", "web", "x1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("paged groups %v, want %v", got, want)
+	}
+	cases := []struct {
+		f    store.GroupFilter
+		want []string
+	}{
+		{store.GroupFilter{Name: "db"}, []string{"db"}},
+		{store.GroupFilter{Query: "dev"}, []string{"dev-ops", "devs", "x1"}},
+		{store.GroupFilter{Query: "DEVELOPERS"}, []string{"x1"}},
+		{store.GroupFilter{UserID: u.ID}, []string{"x1"}},
+		{store.GroupFilter{Query: "q"}, []string{}},
+	}
+	for _, c := range cases {
+		gs, _, err := s.ListGroups(ctx, c.f, store.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := groupNames(gs); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("filter %+v: %v, want %v", c.f, got, c.want)
+		}
+	}
+}
+
+func testGetGroups(t *testing.T, s store.Store) {
+	a, b, c := createGroup(t, s, "ga"), createGroup(t, s, "gb"), createGroup(t, s, "gc")
+	createUser(t, s, "in-b", b.ID)
+	gs, err := s.GetGroups(ctx, []string{c.ID, uid(404), a.ID, b.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := groupNames(gs); !reflect.DeepEqual(got, []string{"gc", "ga", "gb"}) {
+		t.Errorf("GetGroups order %v, want gc ga gb", got)
+	}
+	if gs[2].MemberCount != 1 {
+		t.Errorf("member count %d, want 1", gs[2].MemberCount)
+	}
+	if gs, err := s.GetGroups(ctx, nil); err != nil || len(gs) != 0 {
+		t.Errorf("GetGroups(nil) = %v, %v", gs, err)
+	}
+}

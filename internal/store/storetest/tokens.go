@@ -1,0 +1,178 @@
+package storetest
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+func hash(secret string) []byte {
+	h := sha256.Sum256([]byte("rc_" + secret))
+	return h[:]
+}
+
+func testTokens(t *testing.T, s store.Store) {
+	u := createUser(t, s, "svc")
+	exp := time.Now().Add(90 * 24 * time.Hour).Round(0) // nanoseconds, to be truncated
+	tok, err := s.CreateToken(ctx, store.Token{UserID: u.ID, Name: "terraform", Hash: hash("a"), Prefix: "rc_AbC", ExpiresAt: &exp}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tok.ID) != 36 || tok.LastUsedAt != nil {
+		t.Errorf("created token %+v", tok)
+	}
+	checkTime(t, "token created", tok.CreatedAt)
+	wantExp := exp.UTC().Truncate(time.Microsecond)
+	if tok.ExpiresAt == nil || !tok.ExpiresAt.Equal(wantExp) || tok.ExpiresAt.Location() != time.UTC {
+		t.Errorf("expires %v, want %v", tok.ExpiresAt, wantExp)
+	}
+	got, err := s.GetToken(ctx, tok.ID)
+	if err != nil || !reflect.DeepEqual(got, tok) {
+		t.Errorf("GetToken\n%+v, %v\nwant\n%+v", got, err, tok)
+	}
+	got, err = s.GetTokenByHash(ctx, hash("a"))
+	if err != nil || !reflect.DeepEqual(got, tok) {
+		t.Errorf("GetTokenByHash\n%+v, %v\nwant\n%+v", got, err, tok)
+	}
+	_, err = s.GetTokenByHash(ctx, hash("b"))
+	wantErr(t, "unknown hash", err, store.ErrNotFound)
+	_, err = s.GetToken(ctx, uid(404))
+	wantErr(t, "unknown token id", err, store.ErrNotFound)
+
+	_, err = s.CreateToken(ctx, store.Token{UserID: u.ID, Name: "dup", Hash: hash("a"), Prefix: "rc_AbC"}, meta)
+	wantConflict(t, "same hash", err, "token")
+	_, err = s.CreateToken(ctx, store.Token{UserID: uid(404), Name: "orphan", Hash: hash("c"), Prefix: "rc_c"}, meta)
+	wantRefs(t, "token for unknown user", err, "user", uid(404))
+
+	other := createUser(t, s, "other")
+	t2, err := s.CreateToken(ctx, store.Token{UserID: other.ID, Name: "ci", Hash: hash("d"), Prefix: "rc_d"}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, next, err := s.ListTokens(ctx, store.TokenFilter{UserID: other.ID}, store.Page{})
+	if err != nil || next != "" || len(toks) != 1 || toks[0].ID != t2.ID {
+		t.Errorf("tokens of other: %+v, %q, %v", toks, next, err)
+	}
+
+	if err := s.DeleteToken(ctx, tok.ID, meta); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.GetTokenByHash(ctx, hash("a"))
+	wantErr(t, "revoked token", err, store.ErrNotFound)
+	wantErr(t, "revoke again", s.DeleteToken(ctx, tok.ID, meta), store.ErrNotFound)
+
+	ev := allAudit(t, s, store.AuditFilter{TargetID: tok.ID})
+	if len(ev) != 2 || ev[0].Action != "token.delete" || ev[1].Action != "token.create" {
+		t.Fatalf("token audit %+v", ev)
+	}
+	if ev[1].TargetType != "token" || ev[1].TargetName != "terraform" {
+		t.Errorf("token event target %+v", ev[1])
+	}
+	jsonEqual(t, "token.create after", ev[1].After, obj{"name": "terraform", "prefix": "rc_AbC", "user-id": u.ID, "expires-at": wantExp})
+	jsonEqual(t, "token.delete before", ev[0].Before, obj{"name": "terraform", "prefix": "rc_AbC", "user-id": u.ID, "expires-at": wantExp})
+	for _, e := range allAudit(t, s, store.AuditFilter{}) {
+		for _, enc := range []string{hex.EncodeToString(hash("a")), base64.StdEncoding.EncodeToString(hash("a")),
+			base64.RawURLEncoding.EncodeToString(hash("a"))[:20]} {
+			if strings.Contains(string(e.Before)+string(e.After), enc) {
+				t.Errorf("audit event %s holds the token hash: %s %s", e.Action, e.Before, e.After)
+			}
+		}
+	}
+}
+
+func testTokenPaging(t *testing.T, s store.Store) {
+	u := createUser(t, s, "many")
+	var want []string
+	err := s.Atomic(ctx, func(tx store.Store) error {
+		// One transaction: many share a created_at, so order falls to the id.
+		for i := range 12 {
+			tok, err := tx.CreateToken(ctx, store.Token{UserID: u.ID, Name: fmt.Sprint(i), Hash: hash(fmt.Sprint(i)), Prefix: "rc_x"}, meta)
+			if err != nil {
+				return err
+			}
+			want = append(want, tok.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, _, err := s.ListTokens(ctx, store.TokenFilter{}, store.Page{})
+	if err != nil || len(all) != 12 {
+		t.Fatalf("ListTokens: %d, %v", len(all), err)
+	}
+	for i := 1; i < len(all); i++ {
+		a, b := all[i-1], all[i]
+		if a.CreatedAt.After(b.CreatedAt) || (a.CreatedAt.Equal(b.CreatedAt) && a.ID >= b.ID) {
+			t.Fatalf("tokens not ordered by created-at then id at %d", i)
+		}
+	}
+	var got []string
+	p := store.Page{Limit: 5}
+	for {
+		toks, next, err := s.ListTokens(ctx, store.TokenFilter{UserID: u.ID}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tk := range toks {
+			got = append(got, tk.ID)
+		}
+		if next == "" {
+			break
+		}
+		p.After = next
+	}
+	var wantOrder []string
+	for _, tk := range all {
+		wantOrder = append(wantOrder, tk.ID)
+	}
+	if !reflect.DeepEqual(got, wantOrder) {
+		t.Errorf("paged tokens %v\nwant %v", got, wantOrder)
+	}
+	_ = want
+}
+
+func testTouchTokens(t *testing.T, s store.Store) {
+	u := createUser(t, s, "toucher")
+	a, err := s.CreateToken(ctx, store.Token{UserID: u.ID, Name: "a", Hash: hash("ta"), Prefix: "rc_a"}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.CreateToken(ctx, store.Token{UserID: u.ID, Name: "b", Hash: hash("tb"), Prefix: "rc_b"}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := countAudit(t, s)
+	t1 := time.Now().Add(time.Second)
+	if err := s.TouchTokens(ctx, map[string]time.Time{a.ID: t1, b.ID: t1.Add(time.Minute), uid(404): t1}); err != nil {
+		t.Fatal(err)
+	}
+	ga, _ := s.GetToken(ctx, a.ID)
+	gb, _ := s.GetTokenByHash(ctx, hash("tb"))
+	w1 := t1.UTC().Truncate(time.Microsecond)
+	if ga.LastUsedAt == nil || !ga.LastUsedAt.Equal(w1) || gb.LastUsedAt == nil || !gb.LastUsedAt.Equal(w1.Add(time.Minute)) {
+		t.Errorf("last used %v %v, want %v and a minute later", ga.LastUsedAt, gb.LastUsedAt, w1)
+	}
+	// An older time does not move it back.
+	if err := s.TouchTokens(ctx, map[string]time.Time{a.ID: t1.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if ga, _ := s.GetToken(ctx, a.ID); !ga.LastUsedAt.Equal(w1) {
+		t.Errorf("older touch moved last used to %v", ga.LastUsedAt)
+	}
+	if err := s.TouchTokens(ctx, nil); err != nil {
+		t.Errorf("TouchTokens(nil): %v", err)
+	}
+	if m := countAudit(t, s); m != n {
+		t.Errorf("touching tokens wrote %d audit events", m-n)
+	}
+	_ = bytes.Equal
+}
