@@ -1,0 +1,184 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/testserver"
+)
+
+// opsCall posts an atomic operations document as the admin.
+func opsCall(t *testing.T, srv *testserver.Server, ops ...map[string]any) resp {
+	t.Helper()
+	return call(t, srv, req{method: "POST", path: "/api/v1/operations", token: srv.AdminToken,
+		body:   map[string]any{"atomic:operations": ops},
+		header: map[string]string{"Content-Type": api.AtomicMediaType}})
+}
+
+func addUserOp(username, email string) map[string]any {
+	return map[string]any{"op": "add", "data": map[string]any{"type": "users",
+		"attributes": map[string]any{"username": username, "email": email}}}
+}
+
+func results(t *testing.T, r resp) []json.RawMessage {
+	t.Helper()
+	mustStatus(t, r, http.StatusOK)
+	if ct := r.Header.Get("Content-Type"); ct != api.AtomicMediaType {
+		t.Errorf("Content-Type = %q, want %q", ct, api.AtomicMediaType)
+	}
+	var doc struct {
+		Results []struct {
+			Data json.RawMessage `json:"data"`
+		} `json:"atomic:results"`
+	}
+	if err := json.Unmarshal(r.Body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	out := make([]json.RawMessage, len(doc.Results))
+	for i, x := range doc.Results {
+		out[i] = x.Data
+	}
+	return out
+}
+
+func TestOperations(t *testing.T) {
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		srv := testserver.Start(t, backend)
+
+		// Create a group and two users, put them in it, in one request.
+		g := createGroup(t, srv, "staff")
+		res := results(t, opsCall(t, srv,
+			addUserOp("ann", "ann@example.com"),
+			map[string]any{"op": "add", "data": map[string]any{"type": "users", "id": "0b9d6b5e-0000-4000-8000-000000000001",
+				"attributes":    map[string]any{"username": "Bob", "email": "bob@example.com", "locale": "de_de"},
+				"relationships": map[string]any{"groups": map[string]any{"data": api.Identifiers("groups", []string{g.ID})}}}},
+			map[string]any{"op": "add", "data": map[string]any{"type": "groups", "attributes": map[string]any{"name": "ops"}}},
+		))
+		if len(res) != 3 {
+			t.Fatalf("%d results, want 3", len(res))
+		}
+		var ann, bob api.User
+		var ops api.Group
+		json.Unmarshal(res[0], &ann)
+		json.Unmarshal(res[1], &bob)
+		json.Unmarshal(res[2], &ops)
+		if ann.Attributes.Username != "ann" || bob.ID != "0b9d6b5e-0000-4000-8000-000000000001" || bob.Attributes.Username != "bob" ||
+			*bob.Attributes.Locale != "de-DE" || len(bob.GroupIDs()) != 1 || ops.Attributes.Name != "ops" {
+			t.Fatalf("results = %s", res)
+		}
+
+		// Update, relationship add and remove in one request.
+		res = results(t, opsCall(t, srv,
+			map[string]any{"op": "update", "ref": map[string]any{"type": "users", "id": ann.ID},
+				"data": map[string]any{"type": "users", "id": ann.ID, "attributes": map[string]any{"title": "CTO"}}},
+			map[string]any{"op": "add", "ref": map[string]any{"type": "groups", "id": ops.ID, "relationship": "members"},
+				"data": api.Identifiers("users", []string{ann.ID, bob.ID})},
+			map[string]any{"op": "remove", "ref": map[string]any{"type": "groups", "id": g.ID, "relationship": "members"},
+				"data": api.Identifiers("users", []string{bob.ID})},
+			map[string]any{"op": "update", "data": map[string]any{"type": "groups", "id": ops.ID, "attributes": map[string]any{"description": "on call"}}},
+		))
+		if !strings.Contains(string(res[0]), `"title":"CTO"`) || res[1] != nil || res[2] != nil || !strings.Contains(string(res[3]), "on call") {
+			t.Errorf("results = %s", res)
+		}
+		r := call(t, srv, req{method: "GET", path: "/api/v1/users?filter[group]=ops", token: srv.AdminToken})
+		if n := strings.Count(string(r.Body), `"type":"users"`); n != 2 {
+			t.Errorf("ops has %d members, want 2: %s", n, r.Body)
+		}
+		r = call(t, srv, req{method: "GET", path: "/api/v1/users?filter[group]=staff", token: srv.AdminToken})
+		if n := strings.Count(string(r.Body), `"type":"users"`); n != 0 {
+			t.Errorf("staff has %d members, want 0", n)
+		}
+
+		// Remove.
+		results(t, opsCall(t, srv, map[string]any{"op": "remove", "ref": map[string]any{"type": "users", "id": bob.ID}}))
+		mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/users/" + bob.ID, token: srv.AdminToken}), http.StatusNotFound)
+	})
+}
+
+func TestOperationsAreAllOrNothing(t *testing.T) {
+	srv := testserver.Start(t)
+	createUser(t, srv, map[string]any{"username": "taken", "email": "taken@example.com"})
+
+	// A validation error in operation 1 names it and nothing is created.
+	r := opsCall(t, srv, addUserOp("carol", "carol@example.com"), addUserOp("dave", "not an address"))
+	e := wantError(t, r, http.StatusUnprocessableEntity, api.CodeInvalidEmail, "/atomic:operations/1/data/attributes/email")
+	if !strings.HasPrefix(e.Detail, "operation 1: ") {
+		t.Errorf("detail %q does not name the operation", e.Detail)
+	}
+	// A uniqueness conflict found by the database in operation 2.
+	r = opsCall(t, srv, addUserOp("carol", "carol@example.com"), addUserOp("erin", "erin@example.com"), addUserOp("TAKEN", "other@example.com"))
+	wantError(t, r, http.StatusConflict, api.CodeUsernameTaken, "/atomic:operations/2/data/attributes/username")
+	// An unknown member names the operation and the member.
+	r = call(t, srv, req{method: "POST", path: "/api/v1/operations", token: srv.AdminToken, noValidate: true,
+		header: map[string]string{"Content-Type": api.AtomicMediaType},
+		body: `{"atomic:operations":[{"op":"add","data":{"type":"users","attributes":{"username":"x","email":"x@example.com"}}},
+			{"op":"add","data":{"type":"users","attributes":{"username":"y","email":"y@example.com","shoe-size":"44"}}}]}`})
+	wantError(t, r, http.StatusBadRequest, api.CodeUnknownField, "/atomic:operations/1/data/attributes/shoe-size")
+	// Updating a missing user.
+	r = opsCall(t, srv, map[string]any{"op": "update", "ref": map[string]any{"type": "users", "id": "0b9d6b5e-0000-4000-8000-00000000dead"},
+		"data": map[string]any{"type": "users", "attributes": map[string]any{"title": "x"}}})
+	wantError(t, r, http.StatusNotFound, api.CodeNotFound, "/atomic:operations/0")
+
+	users := call(t, srv, req{method: "GET", path: "/api/v1/users", token: srv.AdminToken})
+	for _, name := range []string{"carol", "dave", "erin", `"x"`} {
+		if strings.Contains(string(users.Body), name) {
+			t.Errorf("%s exists after failed operations: %s", name, users.Body)
+		}
+	}
+}
+
+func TestOperationsRefusals(t *testing.T) {
+	srv := testserver.Start(t)
+	many := make([]map[string]any, api.MaxAtomicOperations+1)
+	for i := range many {
+		many[i] = addUserOp(fmt.Sprintf("u%d", i), fmt.Sprintf("u%d@example.com", i))
+	}
+	r := call(t, srv, req{method: "POST", path: "/api/v1/operations", token: srv.AdminToken, noValidate: true,
+		body: map[string]any{"atomic:operations": many}, header: map[string]string{"Content-Type": api.AtomicMediaType}})
+	e := wantError(t, r, http.StatusRequestEntityTooLarge, api.CodeBodyTooLarge, "/atomic:operations")
+	if !strings.Contains(e.Detail, "1001 operations; at most 1000") {
+		t.Errorf("detail %q does not give the count and the limit", e.Detail)
+	}
+
+	// Without the extension in the media type.
+	r = call(t, srv, req{method: "POST", path: "/api/v1/operations", token: srv.AdminToken,
+		body: map[string]any{"atomic:operations": []any{addUserOp("a", "a@example.com")}}})
+	wantError(t, r, http.StatusUnsupportedMediaType, api.CodeUnsupportedMediaType, "")
+
+	// A non-admin.
+	tok := srv.NewUserToken(t, "plain", false)
+	r = call(t, srv, req{method: "POST", path: "/api/v1/operations", token: tok,
+		body: map[string]any{"atomic:operations": []any{addUserOp("a", "a@example.com")}}, header: map[string]string{"Content-Type": api.AtomicMediaType}})
+	wantError(t, r, http.StatusForbidden, api.CodeForbidden, "")
+
+	// No token.
+	r = call(t, srv, req{method: "POST", path: "/api/v1/operations",
+		body: map[string]any{"atomic:operations": []any{addUserOp("a", "a@example.com")}}, header: map[string]string{"Content-Type": api.AtomicMediaType}})
+	mustStatus(t, r, http.StatusUnauthorized)
+
+	// Bad operations.
+	for _, tc := range []struct {
+		op      map[string]any
+		code    string
+		pointer string
+	}{
+		{map[string]any{"op": "upsert", "data": map[string]any{"type": "users"}}, api.CodeInvalidDocument, "/atomic:operations/0/op"},
+		{map[string]any{"op": "remove"}, api.CodeInvalidDocument, "/atomic:operations/0/ref"},
+		{map[string]any{"op": "remove", "ref": map[string]any{"type": "users", "id": "nope"}}, api.CodeInvalidID, "/atomic:operations/0/ref/id"},
+		{map[string]any{"op": "add", "data": map[string]any{"type": "api-tokens"}}, api.CodeInvalidDocument, "/atomic:operations/0/data/type"},
+		{map[string]any{"op": "update", "ref": map[string]any{"type": "groups", "id": "0b9d6b5e-0000-4000-8000-000000000001", "relationship": "owners"}, "data": []any{}},
+			api.CodeInvalidDocument, "/atomic:operations/0/ref/relationship"},
+	} {
+		r := call(t, srv, req{method: "POST", path: "/api/v1/operations", token: srv.AdminToken, noValidate: true,
+			body: map[string]any{"atomic:operations": []any{tc.op}}, header: map[string]string{"Content-Type": api.AtomicMediaType}})
+		if r.Status != http.StatusBadRequest && r.Status != http.StatusUnprocessableEntity {
+			t.Errorf("%v: status %d: %s", tc.op, r.Status, r.Body)
+			continue
+		}
+		wantError(t, r, r.Status, tc.code, tc.pointer)
+	}
+}
