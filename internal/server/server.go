@@ -55,6 +55,9 @@ func New(cfg config.Config, st store.Store, log *slog.Logger) (*Server, error) {
 		mux:     http.NewServeMux(),
 	}
 	s.routes(s.mux)
+	if _, err := s.mountWeb(s.mux); err != nil {
+		return nil, err
+	}
 	s.handler = s.observe(s.unmatched(s.mux))
 	return s, nil
 }
@@ -114,3 +117,10 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 
 // isNotFound reports whether err is the store's not-found.
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// RequestMeta returns the request id and client address the API records in
+// audit events, so that other handlers mounted beside it (web pages) record
+// the same values.
+func RequestMeta(r *http.Request) (id, ip string) {
+	return requestID(r.Context()), clientIP(r)
+}

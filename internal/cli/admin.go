@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/server"
+	"github.com/rollcall/rollcall/internal/store/sqlstore"
+	"github.com/spf13/cobra"
+)
+
+func newAdminCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "admin",
+		Short: "Work on the database directly, without a running server",
+		Long: `Commands that open the database themselves rather than going through the API, for
+bootstrapping a fresh installation. Point them at the same database as the server.`,
+	}
+	cmd.AddCommand(newAdminCreateTokenCommand())
+	return cmd
+}
+
+func newAdminCreateTokenCommand() *cobra.Command {
+	var database, name, username string
+	cmd := &cobra.Command{
+		Use:   "create-token",
+		Short: "Create an admin API token and print it once",
+		Long: `Create an API token for an admin service account and print the token, and only the token,
+on standard output. It is stored hashed and cannot be shown again.
+
+The token belongs to --user (default ` + server.AdminUsername + `); that user is created as an admin service
+account when it does not exist.`,
+		Example: `  TOKEN=$(rollcall admin create-token --database ./rollcall.db --name terraform)`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("database") {
+				if v := os.Getenv("ROLLCALL_DATABASE"); v != "" {
+					database = v
+				}
+			}
+			name = strings.TrimSpace(name)
+			if name == "" {
+				return usagef("--name is required: say what the token is for, such as --name terraform")
+			}
+			if e := api.ValidateText("name", name, api.MaxTokenNameLen); e != nil {
+				return usagef("--name: %s", e.Detail)
+			}
+			u, e := api.ValidateUsername(username)
+			if e != nil {
+				return usagef("--user: %s", e.Detail)
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+			defer cancel()
+			st, err := sqlstore.Open(ctx, database)
+			if err != nil {
+				return fmt.Errorf("open database %s: %w", redactDSN(database), err)
+			}
+			defer st.Close()
+			tok, err := server.CreateAdminToken(ctx, st, u, name)
+			if err != nil {
+				return fmt.Errorf("create token: %w", err)
+			}
+			if owner, err := st.GetUserByUsername(ctx, u); err == nil && (!owner.IsAdmin || owner.Disabled) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: user %s is not an enabled admin, so this token has only that user's rights\n", u)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), tok)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&database, "database", "./rollcall.db", "SQLite file path or postgres:// URL (env ROLLCALL_DATABASE)")
+	cmd.Flags().StringVar(&name, "name", "", "what the token is for, such as terraform (required)")
+	cmd.Flags().StringVar(&username, "user", server.AdminUsername, "username of the token's owner; created as an admin service account if missing")
+	return cmd
+}
