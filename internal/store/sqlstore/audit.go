@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -29,17 +30,64 @@ func opt(s string) any {
 // encodedField is a field with its value as JSON.
 type encodedField struct {
 	name string
-	json json.RawMessage
+	json []byte
+}
+
+// appendValue appends v as JSON. Strings and bools, nearly every field,
+// skip reflection: a bulk import audits every field of every user.
+func appendValue(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case string:
+		return appendString(b, v)
+	case bool:
+		return strconv.AppendBool(b, v)
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return append(b, j...)
+}
+
+// appendString appends s as a JSON string, as encoding/json would
+// (invalid UTF-8 becomes U+FFFD) but without escaping HTML characters.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
 }
 
 func encodeFields(fs []field) []encodedField {
 	out := make([]encodedField, len(fs))
 	for i, f := range fs {
-		b, err := json.Marshal(f.value)
-		if err != nil {
-			b = []byte("null")
-		}
-		out[i] = encodedField{f.name, b}
+		out[i] = encodedField{f.name, appendValue(nil, f.value)}
 	}
 	return out
 }
@@ -48,42 +96,53 @@ func encodeFields(fs []field) []encodedField {
 // the snapshot that a create or delete records.
 func isEmptyJSON(b []byte) bool {
 	switch string(b) {
-	case "null", "false", `""`, "{}", "[]", "0":
+	case "null", "false", `""`, "{}", "[]":
 		return true
 	}
 	return false
 }
 
+// object writes the fields as one JSON object, in the order given.
+func object(fs []encodedField) json.RawMessage {
+	b := []byte{'{'}
+	for i, f := range fs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, f.name)
+		b = append(b, ':')
+		b = append(b, f.json...)
+	}
+	return append(b, '}')
+}
+
 // snapshot is the JSON object of a record's non-empty fields, for the
 // after of a create and the before of a delete.
 func snapshot(fs []field) json.RawMessage {
-	obj := map[string]json.RawMessage{}
+	var keep []encodedField
 	for _, f := range encodeFields(fs) {
 		if !isEmptyJSON(f.json) {
-			obj[f.name] = f.json
+			keep = append(keep, f)
 		}
 	}
-	b, _ := json.Marshal(obj)
-	return b
+	return object(keep)
 }
 
 // diff returns the changed fields before and after as JSON objects, or
 // nil, nil when nothing changed. a and b list the same fields in order.
 func diff(a, b []field) (before, after json.RawMessage) {
 	ea, eb := encodeFields(a), encodeFields(b)
-	bo, ao := map[string]json.RawMessage{}, map[string]json.RawMessage{}
+	var bo, ao []encodedField
 	for i := range ea {
 		if !bytes.Equal(ea[i].json, eb[i].json) {
-			bo[ea[i].name] = ea[i].json
-			ao[eb[i].name] = eb[i].json
+			bo = append(bo, ea[i])
+			ao = append(ao, eb[i])
 		}
 	}
 	if len(ao) == 0 {
 		return nil, nil
 	}
-	before, _ = json.Marshal(bo)
-	after, _ = json.Marshal(ao)
-	return before, after
+	return object(bo), object(ao)
 }
 
 // event is an audit event to write.
@@ -96,10 +155,16 @@ var qInsertAudit = stmt(`INSERT INTO audit_events
  (id, action, actor_id, actor_name, target_type, target_id, target_name, before_data, after_data, request_id, client_ip, created_at)
  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 
-// audit records e in the current transaction.
+// audit records e in the current transaction. Event ids are UUIDv7: they
+// grow with time, so the unique index on them is appended to instead of
+// split at random places, which matters in a bulk import.
 func (c *conn) audit(ctx context.Context, m store.Meta, now time.Time, e event) error {
-	_, err := c.exec(ctx, qInsertAudit,
-		uuid.NewString(), e.action, m.ActorID, m.ActorName, e.targetType, e.targetID, e.targetName,
+	id, err := uuid.NewV7()
+	if err != nil {
+		return err
+	}
+	_, err = c.exec(ctx, qInsertAudit,
+		id.String(), e.action, m.ActorID, m.ActorName, e.targetType, e.targetID, e.targetName,
 		jsonArg(e.before), jsonArg(e.after), m.RequestID, m.ClientIP, c.t(now))
 	return err
 }
