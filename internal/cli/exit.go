@@ -27,4 +27,4 @@ func exitCode(err error) int {
 }
 
 // exitCodeFor is the hook for error kinds beyond usage errors.
-var exitCodeFor = func(error) int { return ExitError }
+var exitCodeFor = clientExitCode

@@ -55,6 +55,14 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(
 		newServeCommand(),
 		newAdminCommand(),
+		newLoginCommand(),
+		newWhoamiCommand(),
+		newUsersCommand(),
+		newGroupsCommand(),
+		newTokensCommand(),
+		newAuditCommand(),
+		newImportCommand(),
+		newExportCommand(),
 	)
 	return root
 }

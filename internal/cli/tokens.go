@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/client"
+)
+
+func newTokensCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "tokens",
+		Short: "Create, list and revoke API tokens",
+	}
+	o := addConnFlags(cmd)
+	cmd.AddCommand(newTokensCreateCommand(o), newTokensListCommand(o), newTokensRevokeCommand(o))
+	return cmd
+}
+
+func tokenRow(t *api.APIToken) []string {
+	owner := ""
+	if d := t.Relationships.User.Data; d != nil {
+		owner = d.ID
+	}
+	a := t.Attributes
+	return []string{t.ID, a.Name, a.Prefix, owner, timeCell(a.ExpiresAt), timeCell(a.LastUsedAt), timeCell(&a.CreatedAt)}
+}
+
+var tokenHeaders = []string{"ID", "NAME", "PREFIX", "USER", "EXPIRES", "LAST USED", "CREATED"}
+
+func newTokensCreateCommand(o *connOptions) *cobra.Command {
+	var name, user, expiresAt string
+	var expiresIn time.Duration
+	cmd := &cobra.Command{
+		Use:     "create --name NAME [--expires-in 720h | --expires-at TIME] [--user USER]",
+		Short:   "Create an API token; the secret is printed once and never again",
+		Example: "  rollcall tokens create --name terraform --expires-in 2160h --user ci-bot",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := o.format()
+			if err != nil {
+				return err
+			}
+			var exp *time.Time
+			switch {
+			case expiresIn != 0 && expiresAt != "":
+				return usagef("give --expires-in or --expires-at, not both")
+			case expiresIn < 0:
+				return usagef("--expires-in must be positive, such as 720h")
+			case expiresIn > 0:
+				t := time.Now().Add(expiresIn).UTC().Truncate(time.Second)
+				exp = &t
+			case expiresAt != "":
+				t, err := time.Parse(time.RFC3339, expiresAt)
+				if err != nil {
+					return usagef("--expires-at %q is not an RFC 3339 time such as 2030-01-02T15:04:05Z", expiresAt)
+				}
+				exp = &t
+			}
+			w := api.APITokenWriteAttributes{Name: name, ExpiresAt: exp}
+			if errs := w.Validate(time.Now()); len(errs) > 0 {
+				return validationError(errs)
+			}
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			userID := ""
+			if user != "" {
+				u, err := resolveUser(cmd.Context(), c, user)
+				if err != nil {
+					return err
+				}
+				userID = u.ID
+			}
+			t, err := c.Tokens.Create(cmd.Context(), name, exp, userID)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			switch format {
+			case "json":
+				return writeJSON(out, api.Document[api.APIToken]{Data: *t})
+			case "csv":
+				return writeCSV(out, append(tokenHeaders, "TOKEN"), [][]string{append(tokenRow(t), t.Attributes.Token)})
+			}
+			fmt.Fprintln(out, t.Attributes.Token)
+			fmt.Fprintf(cmd.ErrOrStderr(), "Token %q (id %s) created. Store it now: it is shown only this once.\n", t.Attributes.Name, t.ID)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "what the token is for, such as terraform (required)")
+	f.DurationVar(&expiresIn, "expires-in", 0, "lifetime, such as 720h; default never expires")
+	f.StringVar(&expiresAt, "expires-at", "", "expiry time in RFC 3339, such as 2030-01-02T15:04:05Z")
+	f.StringVar(&user, "user", "", "create the token for this user (id or username; admins only), such as a service account")
+	return cmd
+}
+
+func newTokensListCommand(o *connOptions) *cobra.Command {
+	var user string
+	cmd := &cobra.Command{
+		Use:   "list [--user USER]",
+		Short: "List API tokens (never their secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			format, err := o.format()
+			if err != nil {
+				return err
+			}
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			var opts client.ListTokensOptions
+			if user != "" {
+				u, err := resolveUser(cmd.Context(), c, user)
+				if err != nil {
+					return err
+				}
+				opts.UserID = u.ID
+			}
+			tokens, err := c.Tokens.List(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			v := view{doc: api.Document[[]api.APIToken]{Data: tokens}, headers: tokenHeaders}
+			for i := range tokens {
+				v.rows = append(v.rows, tokenRow(&tokens[i]))
+			}
+			return v.write(cmd.OutOrStdout(), format)
+		},
+	}
+	cmd.Flags().StringVar(&user, "user", "", "only tokens of this user (id or username)")
+	return cmd
+}
+
+func newTokensRevokeCommand(o *connOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke TOKEN-ID...",
+		Short: "Revoke API tokens; requests using them fail from then on",
+		Args:  minArgs(1, "TOKEN-ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			for _, id := range args {
+				if err := c.Tokens.Revoke(cmd.Context(), id); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Revoked token %s\n", id)
+			}
+			return nil
+		},
+	}
+}
