@@ -38,6 +38,10 @@ type Config struct {
 	BodyLimit          int64         // maximum request body in bytes
 	TokenTouchInterval time.Duration // how often a token's last use is written, at most
 	ShutdownTimeout    time.Duration // how long in-flight requests get on shutdown
+
+	SetupLinkTTL time.Duration // how long a setup link stays valid (ROLLCALL_SETUP_LINK_TTL)
+	SMTPURL      string        // smtp://user:pass@host:port?from=... (ROLLCALL_SMTP_URL); "" sends no email
+	AdminEmail   string        // email of the first admin that serve creates (ROLLCALL_ADMIN_EMAIL)
 }
 
 // Default returns the configuration used when nothing is set.
@@ -52,6 +56,8 @@ func Default() Config {
 		BodyLimit:          BodyLimit,
 		TokenTouchInterval: time.Minute,
 		ShutdownTimeout:    15 * time.Second,
+		SetupLinkTTL:       72 * time.Hour,
+		AdminEmail:         "admin@localhost",
 	}
 }
 
@@ -125,6 +131,19 @@ func (f *Flags) Load(lookupEnv func(string) (string, bool)) (Config, error) {
 	if v, _ := lookupEnv("ROLLCALL_BOOTSTRAP_TOKEN"); v != "" {
 		c.BootstrapToken = strings.TrimSpace(v)
 	}
+	if v, _ := lookupEnv("ROLLCALL_SMTP_URL"); v != "" {
+		c.SMTPURL = strings.TrimSpace(v)
+	}
+	if v, _ := lookupEnv("ROLLCALL_ADMIN_EMAIL"); v != "" {
+		c.AdminEmail = strings.TrimSpace(v)
+	}
+	if v, _ := lookupEnv("ROLLCALL_SETUP_LINK_TTL"); v != "" {
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil || d < time.Minute || d > 90*24*time.Hour {
+			return c, fmt.Errorf("environment variable ROLLCALL_SETUP_LINK_TTL: %q is not a duration between 1m and 2160h (90 days); use Go duration syntax such as 72h or 30m", v)
+		}
+		c.SetupLinkTTL = d
+	}
 	var err error
 	if c.RateLimit, err = strconv.ParseFloat(raw["rate-limit"], 64); err != nil {
 		return c, fmt.Errorf("%s: rate limit %q is not a number; give requests per second such as 50, or 0 to turn limiting off", source["rate-limit"], raw["rate-limit"])
@@ -191,6 +210,9 @@ func (c *Config) validate(source map[string]string) error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 15 * time.Second
+	}
+	if c.SetupLinkTTL <= 0 {
+		c.SetupLinkTTL = 72 * time.Hour
 	}
 	return nil
 }

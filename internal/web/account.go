@@ -59,6 +59,9 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 }
 
 func (h *Handler) addPasskeyBegin(w http.ResponseWriter, r *http.Request) {
+	if h.passkeysOff(w, r) {
+		return
+	}
 	u := viewerOf(r).user
 	existing, err := h.auth.ListPasskeys(r.Context(), u.ID)
 	if err != nil {
@@ -76,6 +79,9 @@ func (h *Handler) addPasskeyBegin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) addPasskeyFinish(w http.ResponseWriter, r *http.Request) {
+	if h.passkeysOff(w, r) {
+		return
+	}
 	u := viewerOf(r).user
 	body, err := readCredential(r)
 	if err != nil {

@@ -155,6 +155,9 @@ func (h *Handler) setupPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) setupBegin(w http.ResponseWriter, r *http.Request) {
+	if h.passkeysOff(w, r) {
+		return
+	}
 	_, u, ok := h.setupLink(w, r, true)
 	if !ok {
 		return
@@ -175,6 +178,9 @@ func (h *Handler) setupBegin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) setupFinish(w http.ResponseWriter, r *http.Request) {
+	if h.passkeysOff(w, r) {
+		return
+	}
 	link, u, ok := h.setupLink(w, r, true)
 	if !ok {
 		return

@@ -55,6 +55,9 @@ func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) signInBegin(w http.ResponseWriter, r *http.Request) {
+	if h.passkeysOff(w, r) {
+		return
+	}
 	opts, err := h.passkeys.BeginSignIn(r.Context(), r.URL.Query().Get("mediation") == "conditional")
 	if err != nil {
 		h.log.Error("begin sign-in", slog.Any("error", err))
@@ -65,6 +68,9 @@ func (h *Handler) signInBegin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) {
+	if h.passkeysOff(w, r) {
+		return
+	}
 	body, err := readCredential(r)
 	if err != nil {
 		h.ceremonyError(w, r, http.StatusBadRequest, "The browser's answer could not be read. Try again.", err)

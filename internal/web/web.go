@@ -100,12 +100,20 @@ func New(o Options) (*Handler, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("web: public URL %q must be an absolute http:// or https:// URL", o.PublicURL)
 	}
-	pk, err := passkey.New(o.PublicURL, "Rollcall", o.Auth)
-	if err != nil {
-		return nil, err
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	// Browsers allow passkeys only on a domain name, never on an IP
+	// address. The pages still serve (setup links can be made), and the
+	// passkey buttons explain what to change.
+	var pk *passkey.Service
+	if net.ParseIP(u.Hostname()) == nil {
+		if pk, err = passkey.New(o.PublicURL, "Rollcall", o.Auth); err != nil {
+			return nil, err
+		}
+	} else {
+		o.Logger.Warn("passkeys are off: the public URL's host is an IP address, and browsers allow passkeys only on a domain name; set ROLLCALL_URL to a name such as http://localhost:8080 or https://id.example.com",
+			slog.String("url", o.PublicURL))
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -318,6 +326,18 @@ func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error)
 	h.log.Error("web page failed", slog.String("path", r.URL.Path), slog.String("request_id", id), slog.Any("error", err))
 	h.renderStatus(w, r, http.StatusInternalServerError, "Something went wrong",
 		"The server could not finish this request. Try again in a moment; if it keeps failing, tell your administrator (request id "+id+").")
+}
+
+// passkeysOff answers a ceremony request when passkeys cannot work on this
+// server's public URL, and reports whether it did.
+func (h *Handler) passkeysOff(w http.ResponseWriter, r *http.Request) bool {
+	if h.passkeys != nil {
+		return false
+	}
+	h.ceremonyError(w, r, http.StatusServiceUnavailable,
+		"Passkeys do not work on this address: browsers allow them only on a domain name, not an IP address. "+
+			"Open Rollcall at http://localhost:PORT, or ask the administrator to set ROLLCALL_URL to the server's name.", nil)
+	return true
 }
 
 // safeNext keeps a post-sign-in redirect on this site.
