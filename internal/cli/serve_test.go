@@ -41,7 +41,9 @@ func startServe(t *testing.T, args ...string) (string, func() int, *serveLog) {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &serveLog{}
 	done := make(chan int, 1)
-	go func() { done <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""), io.Discard, logs) }()
+	go func() {
+		done <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), strings.NewReader(""), io.Discard, logs)
+	}()
 	addrRE := regexp.MustCompile(`rollcall listening"?,? ?"?addr"?[=:]"?([0-9.:]+)`)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
