@@ -20,10 +20,13 @@ type dialect struct {
 	driver string
 	// numbered says placeholders are $1, $2, ... instead of ?.
 	numbered bool
-	// forUpdate is appended to the SELECT that loads a record before a
-	// read-modify-write. PostgreSQL needs a row lock; SQLite already holds
-	// the database write lock (BEGIN IMMEDIATE).
-	forUpdate string
+	// rowLocks says a read-modify-write must load the record with SELECT
+	// ... FOR UPDATE. PostgreSQL needs the row lock; SQLite has no such
+	// syntax and already holds the database write lock (BEGIN IMMEDIATE).
+	rowLocks bool
+	// retryable reports an error after which the whole transaction may
+	// simply run again (a deadlock between two writers on PostgreSQL).
+	retryable func(error) bool
 	// types replaces the ${...} type tokens in migration files.
 	types *strings.Replacer
 	// encodeTime turns a UTC, microsecond-truncated time into the column
@@ -37,12 +40,15 @@ type dialect struct {
 	// lockMigrations, when set, runs first in the migration transaction so
 	// two servers starting at once apply migrations one after the other.
 	lockMigrations string
+	// lockMemberships and tryLockMemberships take the lock that every
+	// transaction changing memberships holds (see conn.lockMemberships).
+	lockMemberships, tryLockMemberships string
 }
 
 var sqliteDialect = &dialect{
 	name:      "sqlite",
 	driver:    "sqlite",
-	forUpdate: "",
+	retryable: func(error) bool { return false },
 	types: strings.NewReplacer(
 		"${key}", "TEXT",
 		"${text}", "TEXT",
@@ -94,10 +100,15 @@ var postgresConstraints = map[string]string{
 }
 
 var postgresDialect = &dialect{
-	name:      "postgres",
-	driver:    "pgx",
-	numbered:  true,
-	forUpdate: " FOR UPDATE",
+	name:     "postgres",
+	driver:   "pgx",
+	numbered: true,
+	rowLocks: true,
+	retryable: func(err error) bool {
+		var pe *pgconn.PgError
+		// deadlock_detected, serialization_failure
+		return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+	},
 	types: strings.NewReplacer(
 		// COLLATE "C" makes text order byte order, as on SQLite and in Go,
 		// so keyset cursors and prefix ranges mean the same everywhere.
@@ -121,7 +132,9 @@ var postgresDialect = &dialect{
 		return errors.As(err, &pe) && pe.Code == "23503"
 	},
 	// The key is arbitrary but fixed: "rollcall" in ASCII.
-	lockMigrations: "SELECT pg_advisory_xact_lock(7021787966563527020)",
+	lockMigrations:     "SELECT pg_advisory_xact_lock(7021787966563527020)",
+	lockMemberships:    "SELECT pg_advisory_xact_lock(7021787966563527021)",
+	tryLockMemberships: "SELECT pg_try_advisory_xact_lock(7021787966563527021)",
 }
 
 // statement is one fixed SQL text in both placeholder styles, rewritten

@@ -63,6 +63,11 @@ func (s *Store) CreateGroup(ctx context.Context, g store.Group, m store.Meta) (s
 	g.Version = 1
 	g.CreatedAt, g.UpdatedAt = now, now
 	err := s.write(ctx, func(c *conn) error {
+		if len(g.MemberIDs) > 0 {
+			if err := c.lockMemberships(ctx); err != nil {
+				return err
+			}
+		}
 		if err := c.checkRefs(ctx, "user", "users", g.MemberIDs); err != nil {
 			return err
 		}
@@ -148,6 +153,9 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, ifVersion int64, mut
 		}
 		now := s.now()
 		if len(added)+len(removed) > 0 {
+			if err := c.lockMembershipsLate(ctx); err != nil {
+				return err
+			}
 			if err := c.setMembers(ctx, g.ID, added, removed, now); err != nil {
 				return err
 			}
@@ -170,6 +178,9 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, ifVersion int64, mut
 // DeleteGroup removes a group and its memberships, bumping its members.
 func (s *Store) DeleteGroup(ctx context.Context, id string, ifVersion int64, m store.Meta) error {
 	return s.write(ctx, func(c *conn) error {
+		if err := c.lockMemberships(ctx); err != nil {
+			return err
+		}
 		old, err := s.loadGroup(ctx, c, s.lockQuery(qGroupByID, qGroupByIDForUpdate), id)
 		if err != nil {
 			return err

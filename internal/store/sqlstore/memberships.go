@@ -77,6 +77,9 @@ func idsJSON(key string, ids []string) json.RawMessage {
 func (s *Store) ChangeUserGroups(ctx context.Context, userID string, op store.MembershipOp, groupIDs []string, m store.Meta) (store.User, error) {
 	var result store.User
 	err := s.write(ctx, func(c *conn) error {
+		if err := c.lockMemberships(ctx); err != nil {
+			return err
+		}
 		u, err := s.loadUser(ctx, c, s.lockQuery(qUserByID, qUserByIDForUpdate), userID)
 		if err != nil {
 			return err
@@ -111,6 +114,9 @@ func (s *Store) ChangeUserGroups(ctx context.Context, userID string, op store.Me
 func (s *Store) ChangeGroupMembers(ctx context.Context, groupID string, op store.MembershipOp, userIDs []string, m store.Meta) (store.Group, error) {
 	var result store.Group
 	err := s.write(ctx, func(c *conn) error {
+		if err := c.lockMemberships(ctx); err != nil {
+			return err
+		}
 		g, err := s.loadGroup(ctx, c, s.lockQuery(qGroupByID, qGroupByIDForUpdate), groupID)
 		if err != nil {
 			return err

@@ -205,7 +205,9 @@ func (s *Store) Atomic(ctx context.Context, fn func(tx store.Store) error) error
 	if s.tx != nil {
 		return fn(s)
 	}
-	return s.inTx(ctx, true, func(c *conn) error {
+	// Not retried after a deadlock, unlike single writes: fn is the
+	// caller's code and may have effects outside the transaction.
+	return s.runTx(ctx, true, false, func(c *conn) error {
 		return fn(&Store{core: s.core, tx: c})
 	})
 }
@@ -219,17 +221,46 @@ func (s *Store) write(ctx context.Context, fn func(c *conn) error) error {
 	return s.inTx(ctx, false, fn)
 }
 
+// maxAttempts bounds how often a transaction that lost a deadlock runs again.
+const maxAttempts = 4
+
 func (s *Store) inTx(ctx context.Context, cache bool, fn func(c *conn) error) error {
+	lockFirst := false
+	for attempt := 1; ; attempt++ {
+		err := s.runTx(ctx, cache, lockFirst, fn)
+		if errors.Is(err, errLockFirst) && attempt < maxAttempts {
+			lockFirst = true
+			continue
+		}
+		if err == nil || attempt == maxAttempts || !s.d.retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		// PostgreSQL aborted this transaction to break a deadlock with
+		// another writer (say, a member added from the group side while
+		// the user's groups change); the other has gone ahead, so ours
+		// can run again from the start.
+		time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
+	}
+}
+
+// runTx runs fn in one transaction. lockFirst takes the membership lock
+// before fn runs; a retried transaction that found it taken too late does.
+func (s *Store) runTx(ctx context.Context, cache, lockFirst bool, fn func(c *conn) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	c := &conn{d: s.d, q: tx}
+	c := &conn{d: s.d, q: tx, tx: tx, canRetry: !cache}
 	if cache {
 		c.stmts = map[string]*sql.Stmt{}
-		c.tx = tx
 	}
 	defer c.closeStmts()
+	if lockFirst {
+		if err := c.lockMemberships(ctx); err != nil {
+			tx.Rollback() //nolint:errcheck // reporting the lock error
+			return err
+		}
+	}
 	if err := fn(c); err != nil {
 		tx.Rollback() //nolint:errcheck // the error from fn is the one to report
 		return err
@@ -263,7 +294,55 @@ type conn struct {
 	d     *dialect
 	q     querier
 	tx    *sql.Tx
-	stmts map[string]*sql.Stmt
+	stmts map[string]*sql.Stmt // prepared statements, in Atomic only
+
+	canRetry        bool // inTx runs the transaction again on errLockFirst
+	membershipsHeld bool // this transaction holds the membership lock
+}
+
+// errLockFirst says a transaction needs the membership lock but already
+// holds row locks; it is rolled back and run again taking the lock first.
+var errLockFirst = errors.New("sqlstore: membership lock needed first")
+
+// lockMemberships takes the membership lock (PostgreSQL only; SQLite has
+// one writer anyway). Changing a membership locks rows on both sides, and
+// from the user side that is user then groups while from the group side it
+// is group then users: two such transactions would deadlock, and
+// PostgreSQL would need a second (deadlock_timeout) to notice. So every
+// transaction that changes memberships takes this lock before any row
+// lock, and they queue instead. Plain updates of a user or group do not.
+func (c *conn) lockMemberships(ctx context.Context) error {
+	if c.d.lockMemberships == "" || c.membershipsHeld {
+		return nil
+	}
+	if _, err := c.q.ExecContext(ctx, c.d.lockMemberships); err != nil {
+		return fmt.Errorf("lock memberships: %w", err)
+	}
+	c.membershipsHeld = true
+	return nil
+}
+
+// lockMembershipsLate is lockMemberships for a transaction that already
+// holds a row lock (an update that turned out to change memberships). When
+// the lock is taken, waiting for it could deadlock, so the transaction
+// starts again with the lock first instead; inside Atomic, which cannot
+// start again, it waits and leaves deadlocks to PostgreSQL's detector.
+func (c *conn) lockMembershipsLate(ctx context.Context) error {
+	if c.d.tryLockMemberships == "" || c.membershipsHeld {
+		return nil
+	}
+	if !c.canRetry {
+		return c.lockMemberships(ctx)
+	}
+	var ok bool
+	if err := c.q.QueryRowContext(ctx, c.d.tryLockMemberships).Scan(&ok); err != nil {
+		return fmt.Errorf("lock memberships: %w", err)
+	}
+	if !ok {
+		return errLockFirst
+	}
+	c.membershipsHeld = true
+	return nil
 }
 
 // maxCachedStmts bounds the per-transaction cache; statements built from

@@ -142,8 +142,12 @@ func (s *Store) DeleteToken(ctx context.Context, id string, m store.Meta) error 
 		if err != nil {
 			return err
 		}
-		if _, err := c.exec(ctx, qDeleteToken, id); err != nil {
+		res, err := c.exec(ctx, qDeleteToken, id)
+		if err != nil {
 			return err
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return store.ErrNotFound // revoked by someone else meanwhile
 		}
 		return c.audit(ctx, m, s.now(), event{action: "token.delete", targetType: "token", targetID: id,
 			targetName: t.Name, before: snapshot(tokenFields(&t))})

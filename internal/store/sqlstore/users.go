@@ -94,6 +94,11 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, m store.Meta) (sto
 	u.Version = 1
 	u.CreatedAt, u.UpdatedAt = now, now
 	err := s.write(ctx, func(c *conn) error {
+		if len(u.GroupIDs) > 0 {
+			if err := c.lockMemberships(ctx); err != nil {
+				return err
+			}
+		}
 		if err := c.checkRefs(ctx, "group", "groups", u.GroupIDs); err != nil {
 			return err
 		}
@@ -165,7 +170,7 @@ func (c *conn) ids(ctx context.Context, q statement, args ...any) ([]string, err
 
 // lockQuery picks the statement that loads a record for a write.
 func (s *Store) lockQuery(plain, forUpdate statement) statement {
-	if s.d.forUpdate != "" {
+	if s.d.rowLocks {
 		return forUpdate
 	}
 	return plain
@@ -208,6 +213,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ifVersion int64, muta
 		}
 		now := s.now()
 		if added, removed := diffIDs(old.GroupIDs, u.GroupIDs); len(added)+len(removed) > 0 {
+			if err := c.lockMembershipsLate(ctx); err != nil {
+				return err
+			}
 			if err := c.setMemberships(ctx, u.ID, added, removed, now); err != nil {
 				return err
 			}
@@ -233,6 +241,9 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ifVersion int64, muta
 // tokens and everything else that references it.
 func (s *Store) DeleteUser(ctx context.Context, id string, ifVersion int64, m store.Meta) error {
 	return s.write(ctx, func(c *conn) error {
+		if err := c.lockMemberships(ctx); err != nil {
+			return err
+		}
 		old, err := s.loadUser(ctx, c, s.lockQuery(qUserByID, qUserByIDForUpdate), id)
 		if err != nil {
 			return err

@@ -166,7 +166,6 @@ func prefixEnd(p string) (string, bool) {
 // placeholders, so nothing is rewritten afterwards.
 type builder struct {
 	d     *dialect
-	sb    strings.Builder
 	args  []any
 	conds []string
 }

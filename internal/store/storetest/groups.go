@@ -52,7 +52,7 @@ func testGroupCRUD(t *testing.T, s store.Store) {
 	wantErr(t, "missing group", err, store.ErrNotFound)
 
 	// Rename keeps members; the audit has only what changed.
-	other := createGroup(t, s, "other")
+	createGroup(t, s, "other")
 	up, err := s.UpdateGroup(ctx, g.ID, g.Version, func(x *store.Group) error {
 		x.Name = "operators"
 		x.Description = ""
@@ -103,7 +103,6 @@ func testGroupCRUD(t *testing.T, s store.Store) {
 	if ids := getUser(t, s, u3.ID).GroupIDs; !reflect.DeepEqual(ids, []string{g.ID}) {
 		t.Errorf("added member groups %v", ids)
 	}
-	_ = other
 }
 
 func testGroupDelete(t *testing.T, s store.Store) {

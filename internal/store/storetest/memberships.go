@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/rollcall/rollcall/internal/store"
@@ -133,5 +136,62 @@ func testMembershipReferences(t *testing.T, s store.Store) {
 	}
 	if m := countAudit(t, s); m != n {
 		t.Errorf("failed changes wrote %d audit events", m-n)
+	}
+}
+
+// testConcurrentMemberships changes the same memberships from both sides
+// at once. Every change must succeed (a database deadlock between the two
+// directions is the store's to resolve), and both sides must agree after.
+func testConcurrentMemberships(t *testing.T, s store.Store) {
+	const n = 6
+	var users, groups []string
+	for i := range n {
+		users = append(users, createUser(t, s, fmt.Sprintf("cu%d", i)).ID)
+		groups = append(groups, createGroup(t, s, fmt.Sprintf("cg%d", i)).ID)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*n)
+	for i := range n {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for round := range 2 {
+				op := store.MembershipAdd
+				if round == 1 {
+					op = store.MembershipRemove
+				}
+				_, err := s.ChangeUserGroups(ctx, users[i], op, groups[:n-i], meta)
+				errs <- err
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			_, err := s.ChangeGroupMembers(ctx, groups[i], store.MembershipAdd, users, meta)
+			errs <- err
+			_, err = s.ChangeGroupMembers(ctx, groups[i], store.MembershipReplace, users[i:], meta)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent membership change: %v", err)
+		}
+	}
+	for _, gid := range groups {
+		g := getGroup(t, s, gid)
+		for _, uid := range g.MemberIDs {
+			if !slices.Contains(getUser(t, s, uid).GroupIDs, gid) {
+				t.Errorf("group %s lists member %s, who does not list the group", g.Name, uid)
+			}
+		}
+	}
+	for _, uid := range users {
+		for _, gid := range getUser(t, s, uid).GroupIDs {
+			if !slices.Contains(getGroup(t, s, gid).MemberIDs, uid) {
+				t.Errorf("user %s lists group %s, which does not list the user", uid, gid)
+			}
+		}
 	}
 }

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ChangeUserGroups", testChangeUserGroups},
 		{"ChangeGroupMembers", testChangeGroupMembers},
 		{"MembershipReferences", testMembershipReferences},
+		{"ConcurrentMemberships", testConcurrentMemberships},
 		{"Tokens", testTokens},
 		{"TokenPaging", testTokenPaging},
 		{"TouchTokens", testTouchTokens},
