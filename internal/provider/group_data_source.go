@@ -54,7 +54,9 @@ func groupDataFromAPI(g *api.Group) groupData {
 // groupDataAttributes is the schema of groupData; lookup makes id and name
 // the optional search keys.
 func groupDataAttributes(lookup bool) map[string]schema.Attribute {
-	str := func(desc string) schema.Attribute { return schema.StringAttribute{MarkdownDescription: desc, Computed: true} }
+	str := func(desc string) schema.Attribute {
+		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
+	}
 	key := func(desc string, v validator.String) schema.Attribute {
 		if !lookup {
 			return str(desc)

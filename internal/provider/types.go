@@ -73,7 +73,9 @@ func (t normalizedStringType) Equal(o attr.Type) bool {
 }
 
 // String names the type in framework errors.
-func (t normalizedStringType) String() string { return "provider.normalizedStringType[" + t.kind.String() + "]" }
+func (t normalizedStringType) String() string {
+	return "provider.normalizedStringType[" + t.kind.String() + "]"
+}
 
 // ValueFromString wraps a plain string value.
 func (t normalizedStringType) ValueFromString(_ context.Context, in basetypes.StringValue) (basetypes.StringValuable, diag.Diagnostics) {

@@ -81,8 +81,12 @@ func userDataFromAPI(u *api.User) userData {
 // userDataAttributes is the schema of userData. lookup makes id, username
 // and email the optional search keys of the rollcall_user data source.
 func userDataAttributes(lookup bool) map[string]schema.Attribute {
-	str := func(desc string) schema.Attribute { return schema.StringAttribute{MarkdownDescription: desc, Computed: true} }
-	boolean := func(desc string) schema.Attribute { return schema.BoolAttribute{MarkdownDescription: desc, Computed: true} }
+	str := func(desc string) schema.Attribute {
+		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
+	}
+	boolean := func(desc string) schema.Attribute {
+		return schema.BoolAttribute{MarkdownDescription: desc, Computed: true}
+	}
 	key := func(desc string, v validator.String) schema.Attribute {
 		if !lookup {
 			return str(desc)

@@ -118,9 +118,9 @@ func (r *userResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 				Required:            true,
 				Validators:          []validator.String{validEmail()},
 			},
-			"email_verified":  optBool("Whether the email address is known to belong to the user (for example from the HR system)."),
-			"first_name":      optText("Given name, at most 250 characters.", "first-name", api.MaxNameLen),
-			"last_name":       optText("Family name, at most 250 characters.", "last-name", api.MaxNameLen),
+			"email_verified": optBool("Whether the email address is known to belong to the user (for example from the HR system)."),
+			"first_name":     optText("Given name, at most 250 characters.", "first-name", api.MaxNameLen),
+			"last_name":      optText("Family name, at most 250 characters.", "last-name", api.MaxNameLen),
 			"display_name": schema.StringAttribute{
 				MarkdownDescription: "Name shown in the console and in OpenID Connect claims, at most 250 characters. " +
 					"When left out, the server shows `first_name last_name` (or the username when both are empty), and this attribute reads that value.",
@@ -149,8 +149,8 @@ func (r *userResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 				CustomType:          phoneType,
 				Validators:          []validator.String{validPhone("mobile")},
 			},
-			"title":           optText("Job title, at most 128 characters.", "title", api.MaxTitleLen),
-			"department":      optText("Department, at most 100 characters.", "department", api.MaxDepartmentLen),
+			"title":      optText("Job title, at most 128 characters.", "title", api.MaxTitleLen),
+			"department": optText("Department, at most 100 characters.", "department", api.MaxDepartmentLen),
 			"avatar_url": schema.StringAttribute{
 				MarkdownDescription: "Picture of the user: an absolute `http://` or `https://` URL of at most 255 characters.",
 				Optional:            true,
