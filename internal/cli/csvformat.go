@@ -86,10 +86,9 @@ var columnsByName = func() map[string]column {
 	return m
 }()
 
-// attributeName is the JSON:API attribute name of a column (first_name ->
-// first-name), and columnName the reverse, for error messages.
-func attributeName(col string) string { return strings.ReplaceAll(col, "_", "-") }
-func columnName(attr string) string   { return strings.ReplaceAll(attr, "-", "_") }
+// columnName is the file column of a JSON:API attribute (first-name ->
+// first_name), for error messages about rows.
+func columnName(attr string) string { return strings.ReplaceAll(attr, "-", "_") }
 
 // userRecord is a user as a row of the file, columns in userColumns order.
 func userRecord(u *api.User, ix *groupIndex) []string {
