@@ -20,10 +20,6 @@ type dialect struct {
 	driver string
 	// numbered says placeholders are $1, $2, ... instead of ?.
 	numbered bool
-	// rowLocks says a read-modify-write must load the record with SELECT
-	// ... FOR UPDATE. PostgreSQL needs the row lock; SQLite has no such
-	// syntax and already holds the database write lock (BEGIN IMMEDIATE).
-	rowLocks bool
 	// retryable reports an error after which the whole transaction may
 	// simply run again (a deadlock between two writers on PostgreSQL).
 	retryable func(error) bool
@@ -103,7 +99,6 @@ var postgresDialect = &dialect{
 	name:     "postgres",
 	driver:   "pgx",
 	numbered: true,
-	rowLocks: true,
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError
 		// deadlock_detected, serialization_failure
@@ -137,19 +132,40 @@ var postgresDialect = &dialect{
 	tryLockMemberships: "SELECT pg_try_advisory_xact_lock(7021787966563527021)",
 }
 
-// statement is one fixed SQL text in both placeholder styles, rewritten
-// once when the package is initialised (see stmt), never per call.
-type statement struct{ question, numbered string }
+// statement is one SQL text for each dialect. The fixed ones (made by
+// stmt and lockStmt when the package is initialised) are rewritten once,
+// never per call, and kept prepared on SQLite (see prepareFixed).
+type statement struct {
+	sqlite, postgres string
+	fixed            bool
+}
 
-// stmt defines a statement written with "?" placeholders.
-func stmt(q string) statement { return statement{question: q, numbered: numberPlaceholders(q)} }
+// fixedStatements lists every statement made by stmt and lockStmt.
+var fixedStatements []statement
+
+// stmt defines a statement written with "?" placeholders. Call it only to
+// initialise package-level variables.
+func stmt(q string) statement {
+	s := statement{sqlite: q, postgres: numberPlaceholders(q), fixed: true}
+	fixedStatements = append(fixedStatements, s)
+	return s
+}
+
+// lockStmt defines a SELECT that loads a record to change it: PostgreSQL
+// takes the row lock (FOR UPDATE); SQLite has no such clause and already
+// holds the database write lock (BEGIN IMMEDIATE).
+func lockStmt(q string) statement {
+	s := statement{sqlite: q, postgres: numberPlaceholders(q + " FOR UPDATE"), fixed: true}
+	fixedStatements = append(fixedStatements, s)
+	return s
+}
 
 // text returns the statement's SQL for the dialect.
 func (d *dialect) text(s statement) string {
 	if d.numbered {
-		return s.numbered
+		return s.postgres
 	}
-	return s.question
+	return s.sqlite
 }
 
 // rebind rewrites a statement's "?" placeholders for the dialect; for texts

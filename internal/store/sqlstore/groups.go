@@ -18,11 +18,11 @@ var (
  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qUpdateGroup = stmt(`UPDATE groups SET name = ?, friendly_name = ?, friendly_name_lower = ?, description = ?,
  attributes = ?, version = ?, updated_at = ? WHERE id = ?`)
-	qGroupByID          = stmt(`SELECT ` + groupCols + ` FROM groups WHERE id = ?`)
-	qGroupByIDForUpdate = stmt(`SELECT ` + groupCols + ` FROM groups WHERE id = ? FOR UPDATE`)
-	qGroupByName        = stmt(`SELECT ` + groupCols + ` FROM groups WHERE name = ?`)
-	qGroupMembers       = stmt(`SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id`)
-	qDeleteGroup        = stmt(`DELETE FROM groups WHERE id = ?`)
+	qGroupByID      = stmt(`SELECT ` + groupCols + ` FROM groups WHERE id = ?`)
+	qGroupForUpdate = lockStmt(`SELECT ` + groupCols + ` FROM groups WHERE id = ?`)
+	qGroupByName    = stmt(`SELECT ` + groupCols + ` FROM groups WHERE name = ?`)
+	qGroupMembers   = stmt(`SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id`)
+	qDeleteGroup    = stmt(`DELETE FROM groups WHERE id = ?`)
 )
 
 func scanGroup(row interface{ Scan(...any) error }) (store.Group, error) {
@@ -129,7 +129,7 @@ func (s *Store) GetGroupByName(ctx context.Context, name string) (store.Group, e
 func (s *Store) UpdateGroup(ctx context.Context, id string, ifVersion int64, mutate func(*store.Group) error, m store.Meta) (store.Group, error) {
 	var result store.Group
 	err := s.write(ctx, func(c *conn) error {
-		old, err := s.loadGroup(ctx, c, s.lockQuery(qGroupByID, qGroupByIDForUpdate), id)
+		old, err := s.loadGroup(ctx, c, qGroupForUpdate, id)
 		if err != nil {
 			return err
 		}
@@ -181,7 +181,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, ifVersion int64, m s
 		if err := c.lockMemberships(ctx); err != nil {
 			return err
 		}
-		old, err := s.loadGroup(ctx, c, s.lockQuery(qGroupByID, qGroupByIDForUpdate), id)
+		old, err := s.loadGroup(ctx, c, qGroupForUpdate, id)
 		if err != nil {
 			return err
 		}

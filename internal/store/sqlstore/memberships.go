@@ -80,7 +80,7 @@ func (s *Store) ChangeUserGroups(ctx context.Context, userID string, op store.Me
 		if err := c.lockMemberships(ctx); err != nil {
 			return err
 		}
-		u, err := s.loadUser(ctx, c, s.lockQuery(qUserByID, qUserByIDForUpdate), userID)
+		u, err := s.loadUser(ctx, c, qUserForUpdate, userID)
 		if err != nil {
 			return err
 		}
@@ -117,7 +117,7 @@ func (s *Store) ChangeGroupMembers(ctx context.Context, groupID string, op store
 		if err := c.lockMemberships(ctx); err != nil {
 			return err
 		}
-		g, err := s.loadGroup(ctx, c, s.lockQuery(qGroupByID, qGroupByIDForUpdate), groupID)
+		g, err := s.loadGroup(ctx, c, qGroupForUpdate, groupID)
 		if err != nil {
 			return err
 		}

@@ -38,6 +38,8 @@ type core struct {
 	r      *sql.DB // reads outside transactions; the same as w on PostgreSQL
 	clock  func() time.Time
 	dsnLog string // the dsn without a password, for error messages
+
+	readStmts, writeStmts stmtCache // SQLite only; see prepareFixed
 }
 
 var _ store.Store = (*Store)(nil)
@@ -143,6 +145,11 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 		w.Close()
 		return fmt.Errorf("sqlite %s: %w", dsn, err)
 	}
+	if c.writeStmts, err = prepareFixed(ctx, w); err != nil {
+		w.Close()
+		return fmt.Errorf("sqlite %s: %w", dsn, err)
+	}
+	c.readStmts = c.writeStmts
 	if memory {
 		return nil
 	}
@@ -160,6 +167,12 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	c.r = r
+	if c.readStmts, err = prepareFixed(ctx, r); err != nil {
+		c.writeStmts.close()
+		r.Close()
+		w.Close()
+		return fmt.Errorf("sqlite %s: %w", dsn, err)
+	}
 	return nil
 }
 
@@ -195,8 +208,10 @@ func (s *Store) Close() error {
 	}
 	var err error
 	if s.r != s.w {
+		s.readStmts.close()
 		err = s.r.Close()
 	}
+	s.writeStmts.close()
 	return errors.Join(s.w.Close(), err)
 }
 
@@ -250,7 +265,7 @@ func (s *Store) runTx(ctx context.Context, cache, lockFirst bool, fn func(c *con
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	c := &conn{d: s.d, q: tx, tx: tx, canRetry: !cache}
+	c := &conn{d: s.d, q: tx, tx: tx, pool: s.writeStmts, canRetry: !cache}
 	if cache {
 		c.stmts = map[string]*sql.Stmt{}
 	}
@@ -276,7 +291,7 @@ func (s *Store) read() *conn {
 	if s.tx != nil {
 		return s.tx
 	}
-	return &conn{d: s.d, q: s.r}
+	return &conn{d: s.d, q: s.r, pool: s.readStmts}
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -295,6 +310,7 @@ type conn struct {
 	q     querier
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt // prepared statements, in Atomic only
+	pool  stmtCache            // the pool's prepared fixed statements (SQLite only), or nil
 
 	canRetry        bool // inTx runs the transaction again on errLockFirst
 	membershipsHeld bool // this transaction holds the membership lock
@@ -349,22 +365,69 @@ func (c *conn) lockMembershipsLate(ctx context.Context) error {
 // filters vary and are not worth keeping beyond it.
 const maxCachedStmts = 64
 
-func (c *conn) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
-	if c.stmts == nil {
-		return nil, nil
+// prepared returns a prepared statement for s (whose text is q), or nil to
+// run q directly.
+func (c *conn) prepared(ctx context.Context, s statement, q string) (*sql.Stmt, error) {
+	if c.stmts != nil {
+		if st, ok := c.stmts[q]; ok {
+			return st, nil
+		}
 	}
-	if st, ok := c.stmts[q]; ok {
+	var st *sql.Stmt
+	if pooled := c.pool[q]; pooled != nil && s.fixed {
+		if c.tx == nil {
+			return pooled, nil
+		}
+		// Bound to the transaction, the statement reuses its preparation
+		// on the transaction's connection; the transaction closes it.
+		st = c.tx.StmtContext(ctx, pooled)
+	}
+	if c.stmts == nil || len(c.stmts) >= maxCachedStmts {
 		return st, nil
 	}
-	if len(c.stmts) >= maxCachedStmts {
-		return nil, nil
-	}
-	st, err := c.tx.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
+	if st == nil {
+		var err error
+		if st, err = c.tx.PrepareContext(ctx, q); err != nil {
+			return nil, err
+		}
 	}
 	c.stmts[q] = st
 	return st, nil
+}
+
+// stmtCache holds the fixed statements prepared on one pool, by SQL text;
+// it is not changed after Open.
+type stmtCache map[string]*sql.Stmt
+
+// prepareFixed prepares every fixed statement on an SQLite pool, once, at
+// Open. On SQLite, parsing and planning a statement such as the 24-column
+// user SELECT costs more than running it, and modernc.org/sqlite prepares
+// again on every call that is not a prepared statement: measured with
+// bench/load, GET /users/{id} (five queries with authentication) spent 30%
+// of its CPU in the SQL parser. It happens at Open because the write pool
+// has one connection: preparing later, while a transaction holds it, would
+// wait for that transaction forever. pgx caches prepared statements per
+// connection itself, so PostgreSQL does not use this.
+func prepareFixed(ctx context.Context, db *sql.DB) (stmtCache, error) {
+	sc := stmtCache{}
+	for _, s := range fixedStatements {
+		if _, ok := sc[s.sqlite]; ok {
+			continue
+		}
+		st, err := db.PrepareContext(ctx, s.sqlite)
+		if err != nil {
+			sc.close()
+			return nil, fmt.Errorf("prepare %q: %w", s.sqlite, err)
+		}
+		sc[s.sqlite] = st
+	}
+	return sc, nil
+}
+
+func (sc stmtCache) close() {
+	for _, st := range sc {
+		st.Close()
+	}
 }
 
 func (c *conn) closeStmts() {
@@ -375,7 +438,7 @@ func (c *conn) closeStmts() {
 
 func (c *conn) exec(ctx context.Context, s statement, args ...any) (sql.Result, error) {
 	q := c.d.text(s)
-	st, err := c.prepared(ctx, q)
+	st, err := c.prepared(ctx, s, q)
 	if err != nil {
 		return nil, c.mapErr(err)
 	}
@@ -390,7 +453,7 @@ func (c *conn) exec(ctx context.Context, s statement, args ...any) (sql.Result, 
 
 func (c *conn) query(ctx context.Context, s statement, args ...any) (*sql.Rows, error) {
 	q := c.d.text(s)
-	st, err := c.prepared(ctx, q)
+	st, err := c.prepared(ctx, s, q)
 	if err != nil {
 		return nil, c.mapErr(err)
 	}

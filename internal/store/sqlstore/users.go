@@ -22,15 +22,15 @@ var (
  is_admin = ?, disabled = ?, service_account = ?, phone = ?, mobile = ?, title = ?, department = ?,
  avatar_url = ?, external_id = ?, external_source = ?, attributes = ?, version = ?, updated_at = ?
  WHERE id = ?`)
-	qUserByID          = stmt(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
-	qUserByIDForUpdate = stmt(`SELECT ` + userCols + ` FROM users WHERE id = ? FOR UPDATE`)
-	qUserByUsername    = stmt(`SELECT ` + userCols + ` FROM users WHERE username = ?`)
-	qUserGroups        = stmt(`SELECT group_id FROM memberships WHERE user_id = ? ORDER BY group_id`)
-	qDeleteUser        = stmt(`DELETE FROM users WHERE id = ?`)
-	qInsertMembership  = stmt(`INSERT INTO memberships (user_id, group_id) VALUES (?, ?) ON CONFLICT DO NOTHING`)
-	qDeleteMembership  = stmt(`DELETE FROM memberships WHERE user_id = ? AND group_id = ?`)
-	qCountUsers        = stmt(`SELECT COUNT(*) FROM users`)
-	qCountAdmins       = stmt(`SELECT COUNT(*) FROM users WHERE is_admin AND NOT disabled`)
+	qUserByID         = stmt(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
+	qUserForUpdate    = lockStmt(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
+	qUserByUsername   = stmt(`SELECT ` + userCols + ` FROM users WHERE username = ?`)
+	qUserGroups       = stmt(`SELECT group_id FROM memberships WHERE user_id = ? ORDER BY group_id`)
+	qDeleteUser       = stmt(`DELETE FROM users WHERE id = ?`)
+	qInsertMembership = stmt(`INSERT INTO memberships (user_id, group_id) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+	qDeleteMembership = stmt(`DELETE FROM memberships WHERE user_id = ? AND group_id = ?`)
+	qCountUsers       = stmt(`SELECT COUNT(*) FROM users`)
+	qCountAdmins      = stmt(`SELECT COUNT(*) FROM users WHERE is_admin AND NOT disabled`)
 )
 
 // scanUser reads the userCols of one row.
@@ -168,14 +168,6 @@ func (c *conn) ids(ctx context.Context, q statement, args ...any) ([]string, err
 	return out, rows.Err()
 }
 
-// lockQuery picks the statement that loads a record for a write.
-func (s *Store) lockQuery(plain, forUpdate statement) statement {
-	if s.d.rowLocks {
-		return forUpdate
-	}
-	return plain
-}
-
 // GetUser returns the user with this id.
 func (s *Store) GetUser(ctx context.Context, id string) (store.User, error) {
 	return s.loadUser(ctx, s.read(), qUserByID, id)
@@ -192,7 +184,7 @@ func (s *Store) GetUserByUsername(ctx context.Context, username string) (store.U
 func (s *Store) UpdateUser(ctx context.Context, id string, ifVersion int64, mutate func(*store.User) error, m store.Meta) (store.User, error) {
 	var result store.User
 	err := s.write(ctx, func(c *conn) error {
-		old, err := s.loadUser(ctx, c, s.lockQuery(qUserByID, qUserByIDForUpdate), id)
+		old, err := s.loadUser(ctx, c, qUserForUpdate, id)
 		if err != nil {
 			return err
 		}
@@ -244,7 +236,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string, ifVersion int64, m st
 		if err := c.lockMemberships(ctx); err != nil {
 			return err
 		}
-		old, err := s.loadUser(ctx, c, s.lockQuery(qUserByID, qUserByIDForUpdate), id)
+		old, err := s.loadUser(ctx, c, qUserForUpdate, id)
 		if err != nil {
 			return err
 		}

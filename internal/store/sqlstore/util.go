@@ -205,7 +205,7 @@ func (b *builder) whereClause() string {
 }
 
 // statement returns the built SQL; it is already in the dialect's form.
-func (b *builder) statement(sql string) statement { return statement{question: sql, numbered: sql} }
+func (b *builder) statement(sql string) statement { return statement{sqlite: sql, postgres: sql} }
 
 // inList builds a one-off statement "prefix (?, ?, ...) suffix".
 func (d *dialect) inList(prefix string, ids []string, suffix string) (statement, []any) {
