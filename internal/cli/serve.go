@@ -69,6 +69,11 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 		ln.Close()
 		return err
 	}
+	if link, err := srv.FirstAdminLink(ctx); err != nil {
+		log.Warn("could not make the first admin's setup link", slog.Any("error", err))
+	} else if link.URL != "" {
+		printFirstAdminLink(logOut, link)
+	}
 	hs := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -34,6 +34,7 @@ on update only the flags you give are changed, and an empty value
 		newUsersRenameCommand(o),
 		newUsersDisableCommand(o, true),
 		newUsersDisableCommand(o, false),
+		newUsersSetupLinkCommand(o),
 	)
 	return cmd
 }

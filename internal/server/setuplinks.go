@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -101,4 +102,59 @@ func (s *Server) createSetupLink(links *web.SetupLinks) http.HandlerFunc {
 		}
 		writeJSON(w, http.StatusCreated, doc)
 	}
+}
+
+// FirstAdminUsername is the admin user serve creates on first start, when
+// no person can administer Rollcall yet.
+const FirstAdminUsername = "admin"
+
+// FirstAdminLink returns a setup link for the first administrator when no
+// enabled admin other than the service accounts exists, or only the first
+// admin, who has not registered a passkey yet (their earlier link may have
+// expired). It creates the admin user "admin" (email from
+// ROLLCALL_ADMIN_EMAIL) when missing. It returns a zero IssuedLink when
+// there is an admin already. serve prints the link: it is the way in to a
+// new installation.
+func (s *Server) FirstAdminLink(ctx context.Context) (web.IssuedLink, error) {
+	auth, ok := s.store.(store.AuthStore)
+	if !ok {
+		return web.IssuedLink{}, nil
+	}
+	admins, err := s.store.CountAdmins(ctx)
+	if err != nil {
+		return web.IssuedLink{}, err
+	}
+	for _, name := range []string{BootstrapUsername, AdminUsername} {
+		u, err := s.store.GetUserByUsername(ctx, name)
+		if err == nil && u.ServiceAccount && u.IsAdmin && !u.Disabled {
+			admins--
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return web.IssuedLink{}, err
+		}
+	}
+	first, err := s.store.GetUserByUsername(ctx, FirstAdminUsername)
+	switch {
+	case err == nil:
+		if !first.IsAdmin || first.Disabled || first.PasskeyCount > 0 || admins > 1 {
+			return web.IssuedLink{}, nil
+		}
+	case errors.Is(err, store.ErrNotFound):
+		if admins > 0 {
+			return web.IssuedLink{}, nil
+		}
+		first, err = s.store.CreateUser(ctx, store.User{
+			Username: FirstAdminUsername, Email: s.cfg.AdminEmail, IsAdmin: true, DisplayName: "Administrator",
+		}, systemMeta)
+		if errors.Is(err, store.ErrConflict) {
+			// Another instance created it at the same moment; it prints the link.
+			return web.IssuedLink{}, nil
+		}
+		if err != nil {
+			return web.IssuedLink{}, fmt.Errorf("creating the first admin %q (email %s from ROLLCALL_ADMIN_EMAIL): %w", FirstAdminUsername, s.cfg.AdminEmail, err)
+		}
+	default:
+		return web.IssuedLink{}, err
+	}
+	links := &web.SetupLinks{Auth: auth, PublicURL: s.cfg.PublicURL, TTL: s.cfg.SetupLinkTTL}
+	return links.Issue(ctx, first, false, systemMeta)
 }

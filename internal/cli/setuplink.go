@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rollcall/rollcall/internal/web"
+)
+
+func newUsersSetupLinkCommand(o *connOptions) *cobra.Command {
+	var email bool
+	cmd := &cobra.Command{
+		Use:   "setup-link USER",
+		Short: "Make a one-time link with which a user registers a passkey",
+		Long: `Make a one-time setup link for USER (an id or username). Whoever opens it can
+register a passkey for that user without signing in, so hand it over the way you would
+a password: directly to the person. It works once and expires after 72 hours, or the
+server's ROLLCALL_SETUP_LINK_TTL. With --email the server also emails it to the user's
+address, which needs ROLLCALL_SMTP_URL set on the server.`,
+		Args: exactArgs(1, "USER"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			format, err := o.format()
+			if err != nil {
+				return err
+			}
+			u, err := resolveUser(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			link, err := c.Users.CreateSetupLink(cmd.Context(), u.ID, email)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if format == "json" {
+				return writeJSON(out, link)
+			}
+			if format == "csv" {
+				return writeCSV(out, []string{"username", "url", "expires_at", "email_sent"},
+					[][]string{{u.Attributes.Username, link.Attributes.URL, link.Attributes.ExpiresAt.UTC().Format(time.RFC3339), yesNo(link.Attributes.EmailSent)}})
+			}
+			fmt.Fprintln(out, link.Attributes.URL)
+			msg := fmt.Sprintf("Setup link for %s; it works once and expires %s.", u.Attributes.Username,
+				link.Attributes.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"))
+			if link.Attributes.EmailSent {
+				msg += " It was emailed to " + u.Attributes.Email + "."
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), msg)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&email, "email", false, "also email the link to the user (needs SMTP configured on the server)")
+	return cmd
+}
+
+// printFirstAdminLink tells the person starting a new installation how to
+// get in: the setup link of the first admin.
+func printFirstAdminLink(w io.Writer, l web.IssuedLink) {
+	fmt.Fprintf(w, `
+No administrator can sign in yet. Open this one-time link in a browser to create the
+passkey of the admin user %q (it works once and expires %s):
+
+    %s
+
+`, "admin", l.Link.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"), l.URL)
+}

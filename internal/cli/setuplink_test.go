@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/store"
+	"github.com/rollcall/rollcall/internal/testserver"
+)
+
+// TestUsersSetupLink makes a link through the CLI and checks the server
+// stored it (by hash) for the right user, and that asking for email
+// without SMTP is refused with what to set.
+func TestUsersSetupLink(t *testing.T) {
+	isolate(t)
+	srv := testserver.Start(t)
+	u := srv.CreateUser(t, "grace", false)
+
+	r := as(t, srv, srv.AdminToken, "users", "setup-link", "grace")
+	if r.code != 0 {
+		t.Fatalf("setup-link: exit %d\n%s", r.code, r.stderr)
+	}
+	url := strings.TrimSpace(r.stdout)
+	if !strings.HasPrefix(url, srv.URL+"/setup/") || !strings.Contains(r.stderr, "Setup link for grace; it works once") {
+		t.Fatalf("setup-link printed %q / %q", r.stdout, r.stderr)
+	}
+	secret := strings.TrimPrefix(url, srv.URL+"/setup/")
+	sum := sha256.Sum256([]byte(secret))
+	link, err := srv.Store.(store.AuthStore).GetSetupLink(context.Background(), sum[:])
+	if err != nil || link.UserID != u.ID || link.UsedAt != nil {
+		t.Fatalf("stored link for the printed URL: %+v, %v", link, err)
+	}
+	if d := time.Until(link.ExpiresAt); d < 71*time.Hour || d > 73*time.Hour {
+		t.Fatalf("link expires in %v, want 72h", d)
+	}
+
+	fails(t, srv, ExitUsage, []string{"email_unavailable", "ROLLCALL_SMTP_URL"}, "users", "setup-link", "grace", "--email")
+	fails(t, srv, ExitNotFound, []string{"nobody"}, "users", "setup-link", "nobody")
+	if tok := srv.NewUserToken(t, "mallory", false); tok != "" {
+		r := as(t, srv, tok, "users", "setup-link", "mallory")
+		if r.code == 0 {
+			t.Fatal("a non-admin made a setup link")
+		}
+	}
+}
+
+// TestServePrintsFirstAdminLink starts serve on an empty database: it
+// creates the admin user and prints a setup link for it, once per start
+// until the admin has a passkey.
+func TestServePrintsFirstAdminLink(t *testing.T) {
+	srv := testserver.Start(t, testserver.WithConfig(func(c *config.Config) { c.AdminEmail = "it@example.com" }))
+	link, err := srv.Server.FirstAdminLink(context.Background())
+	if err != nil || !strings.HasPrefix(link.URL, srv.URL+"/setup/") {
+		t.Fatalf("first admin link: %+v, %v", link, err)
+	}
+	admin, err := srv.Store.GetUserByUsername(context.Background(), "admin")
+	if err != nil || !admin.IsAdmin || admin.Email != "it@example.com" || admin.ServiceAccount {
+		t.Fatalf("first admin: %+v, %v", admin, err)
+	}
+	var out bytes.Buffer
+	printFirstAdminLink(&out, link)
+	if !strings.Contains(out.String(), link.URL) || !strings.Contains(out.String(), `admin user "admin"`) {
+		t.Fatalf("printed:\n%s", out.String())
+	}
+	// Once another person is an admin, no link is printed.
+	other := srv.CreateUser(t, "root", true)
+	_ = other
+	if l, err := srv.Server.FirstAdminLink(context.Background()); err != nil || l.URL != "" {
+		t.Fatalf("with two admins: %+v, %v; want no link", l, err)
+	}
+}
