@@ -1,0 +1,188 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/client"
+	"github.com/rollcall/rollcall/internal/testserver"
+)
+
+// factories serves the provider in-process to the terraform CLI that
+// terraform-plugin-testing runs.
+var factories = map[string]func() (tfprotov6.ProviderServer, error){
+	"rollcall": providerserver.NewProtocol6WithError(New("test")()),
+}
+
+// terraformPath is the terraform CLI the tests run: TF_ACC_TERRAFORM_PATH,
+// else /usr/local/bin/terraform. A missing binary fails the test with the
+// way to install it.
+func terraformPath(t testing.TB) string {
+	t.Helper()
+	p := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if p == "" {
+		p = "/usr/local/bin/terraform"
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("the terraform CLI is needed at %s (%v): install Terraform 1.x from https://developer.hashicorp.com/terraform/install, or point TF_ACC_TERRAFORM_PATH at it", p, err)
+	}
+	return p
+}
+
+// terraformEnv sets what terraform needs to run offline and quietly: no
+// checkpoint calls and a real, empty CLI configuration file.
+func terraformEnv(t *testing.T) {
+	t.Helper()
+	t.Setenv("TF_ACC_TERRAFORM_PATH", terraformPath(t))
+	t.Setenv("TF_ACC", "1")
+	t.Setenv("CHECKPOINT_DISABLE", "1")
+	rc := filepath.Join(t.TempDir(), "terraformrc")
+	if err := os.WriteFile(rc, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TF_CLI_CONFIG_FILE", rc)
+}
+
+// startAcc starts a real Rollcall server on loopback and points the
+// provider at it through ROLLCALL_URL and ROLLCALL_TOKEN.
+func startAcc(t *testing.T) (*testserver.Server, *client.Client) {
+	t.Helper()
+	terraformEnv(t)
+	srv := testserver.Start(t, testserver.WithLogLevel(slog.LevelWarn))
+	t.Setenv("ROLLCALL_URL", srv.URL)
+	t.Setenv("ROLLCALL_TOKEN", srv.AdminToken)
+	c, err := client.New(srv.URL, client.WithToken(srv.AdminToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c
+}
+
+// mustCreateUser creates a user through the API, as someone working
+// outside Terraform would.
+func mustCreateUser(t *testing.T, c *client.Client, username string) *api.User {
+	t.Helper()
+	u, err := c.Users.Create(context.Background(), api.UserWriteAttributes{
+		Username: api.Some(username), Email: api.Some(username + "@example.com"),
+	}, nil, "")
+	if err != nil {
+		t.Fatalf("create user %s: %v", username, err)
+	}
+	return u
+}
+
+// mustCreateGroup creates a group through the API.
+func mustCreateGroup(t *testing.T, c *client.Client, name string) *api.Group {
+	t.Helper()
+	g, err := c.Groups.Create(context.Background(), api.GroupWriteAttributes{Name: api.Some(name)}, nil, "")
+	if err != nil {
+		t.Fatalf("create group %s: %v", name, err)
+	}
+	return g
+}
+
+// captureAttr stores a resource attribute's value in *dst.
+func captureAttr(name, key string, dst *string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources[name]
+		if !ok {
+			return fmt.Errorf("%s is not in the state", name)
+		}
+		*dst = rs.Primary.Attributes[key]
+		return nil
+	}
+}
+
+// sameAttr checks that a resource attribute still has the captured value.
+func sameAttr(name, key string, want *string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources[name]
+		if !ok {
+			return fmt.Errorf("%s is not in the state", name)
+		}
+		if got := rs.Primary.Attributes[key]; got != *want {
+			return fmt.Errorf("%s.%s = %q, want %q (it must not change)", name, key, got, *want)
+		}
+		return nil
+	}
+}
+
+func TestProviderBadToken(t *testing.T) {
+	srv, _ := startAcc(t)
+	t.Setenv("ROLLCALL_TOKEN", "rc_0000000000000000000000000000000000000000000")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{{
+			Config:      `resource "rollcall_group" "g" { name = "eng" }`,
+			ExpectError: regexp.MustCompile(`(?s)The token was refused: check ROLLCALL_TOKEN.*` + regexp.QuoteMeta(srv.URL)),
+		}},
+	})
+}
+
+func TestProviderUnreachable(t *testing.T) {
+	startAcc(t)
+	t.Setenv("ROLLCALL_URL", "http://127.0.0.1:1")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{{
+			Config:      `resource "rollcall_group" "g" { name = "eng" }`,
+			ExpectError: regexp.MustCompile(`(?s)Cannot reach the Rollcall server.*http://127\.0\.0\.1:1.*connection\s+refused`),
+		}},
+	})
+}
+
+func TestProviderMissingSettings(t *testing.T) {
+	startAcc(t)
+	t.Setenv("ROLLCALL_URL", "")
+	t.Setenv("ROLLCALL_TOKEN", "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{{
+			Config:      `resource "rollcall_group" "g" { name = "eng" }`,
+			ExpectError: regexp.MustCompile(`(?s)Missing Rollcall server URL.*ROLLCALL_URL`),
+		}, {
+			Config: `provider "rollcall" {
+  url     = "http://127.0.0.1:1"
+  token   = "x"
+  timeout = "soon"
+}
+resource "rollcall_group" "g" { name = "eng" }`,
+			ExpectError: regexp.MustCompile(`timeout "soon" is not a positive Go duration`),
+		}},
+	})
+}
+
+func TestProviderConfigArguments(t *testing.T) {
+	srv, _ := startAcc(t)
+	t.Setenv("ROLLCALL_URL", "")
+	t.Setenv("ROLLCALL_TOKEN", "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`provider "rollcall" {
+  url     = %q
+  token   = %q
+  timeout = "10s"
+}
+resource "rollcall_group" "g" { name = "eng" }`, srv.URL, srv.AdminToken),
+			Check: resource.TestCheckResourceAttr("rollcall_group.g", "name", "eng"),
+		}},
+	})
+}
+
+// wrapped compiles a pattern of the words terraform prints, where any
+// space may have become a line break.
+func wrapped(pattern string) *regexp.Regexp {
+	return regexp.MustCompile(strings.ReplaceAll(pattern, " ", `\s+`))
+}
