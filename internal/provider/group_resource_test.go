@@ -1,0 +1,145 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/rollcall/rollcall/api"
+)
+
+func TestGroupLifecycle(t *testing.T) {
+	_, c := startAcc(t)
+	var id string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			{
+				Config: `resource "rollcall_group" "g" { name = "Platform" }`,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					captureAttr("rollcall_group.g", "id", &id),
+					resource.TestCheckResourceAttr("rollcall_group.g", "name", "Platform"),
+					resource.TestCheckNoResourceAttr("rollcall_group.g", "friendly_name"),
+					resource.TestCheckResourceAttr("rollcall_group.g", "attributes.%", "0"),
+					resource.TestCheckNoResourceAttr("rollcall_group.g", "member_count"),
+				),
+			},
+			{
+				Config: `
+resource "rollcall_group" "g" {
+  name          = "platform-eng"
+  friendly_name = "Platform Engineering"
+  description   = "Builds the paved road."
+  attributes    = { slack = "platform" }
+}
+`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("rollcall_group.g", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameAttr("rollcall_group.g", "id", &id),
+					resource.TestCheckResourceAttr("rollcall_group.g", "friendly_name", "Platform Engineering"),
+					func(*terraform.State) error {
+						g, err := c.Groups.Get(context.Background(), id)
+						if err != nil {
+							return err
+						}
+						if g.Attributes.Name != "platform-eng" || *g.Attributes.Description != "Builds the paved road." || g.Attributes.Attributes["slack"] != "platform" {
+							return fmt.Errorf("server has %+v", g.Attributes)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				// Members added elsewhere do not show as a diff here.
+				PreConfig: func() {
+					u := mustCreateUser(t, c, "someone")
+					if err := c.Groups.AddMembers(context.Background(), id, []string{u.ID}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: `
+resource "rollcall_group" "g" {
+  name          = "platform-eng"
+  friendly_name = "Platform Engineering"
+  description   = "Builds the paved road."
+  attributes    = { slack = "platform" }
+}
+`,
+				PlanOnly: true,
+			},
+			{ResourceName: "rollcall_group.g", ImportState: true, ImportStateVerify: true},
+			{ResourceName: "rollcall_group.g", ImportState: true, ImportStateVerify: true, ImportStateId: "platform-eng"},
+			{
+				Config: `resource "rollcall_group" "g" { name = "platform-eng" }`,
+				Check: func(*terraform.State) error {
+					g, err := c.Groups.Get(context.Background(), id)
+					if err != nil {
+						return err
+					}
+					if g.Attributes.FriendlyName != nil || g.Attributes.Description != nil || len(g.Attributes.Attributes) != 0 {
+						return fmt.Errorf("attributes left out are still set: %+v", g.Attributes)
+					}
+					if len(g.MemberIDs()) != 1 {
+						return fmt.Errorf("updating the group changed its members: %v", g.MemberIDs())
+					}
+					return nil
+				},
+			},
+			{
+				PreConfig: func() {
+					_, err := c.Groups.Update(context.Background(), id, api.GroupWriteAttributes{Description: api.Some("changed by hand")}, nil, "")
+					if err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: `resource "rollcall_group" "g" { name = "platform-eng" }`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("rollcall_group.g", plancheck.ResourceActionUpdate),
+				}},
+			},
+			{
+				PreConfig: func() {
+					if err := c.Groups.Delete(context.Background(), id); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: `resource "rollcall_group" "g" { name = "platform-eng" }`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("rollcall_group.g", plancheck.ResourceActionCreate),
+				}},
+			},
+		},
+	})
+}
+
+func TestGroupValidationAtPlan(t *testing.T) {
+	startAcc(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			{
+				Config:      `resource "rollcall_group" "g" { name = "no spaces" }`,
+				PlanOnly:    true,
+				ExpectError: wrapped(`name "no spaces" may contain only lower-case letters`),
+			},
+			{
+				Config:      "resource \"rollcall_group\" \"g\" {\n  name = \"ok\"\n  attributes = { \"1x\" = \"y\" }\n}\n",
+				PlanOnly:    true,
+				ExpectError: wrapped(`attribute key "1x" must start with a lower-case letter`),
+			},
+			{
+				ResourceName:  "rollcall_group.g",
+				Config:        `resource "rollcall_group" "g" { name = "ok" }`,
+				ImportState:   true,
+				ImportStateId: "missing",
+				ExpectError:   regexp.MustCompile(`No group is named missing`),
+			},
+		},
+	})
+}
