@@ -209,3 +209,32 @@ func TestImportRulesAndFormats(t *testing.T) {
 		t.Errorf("re-importing the jsonl export: %q %q", r.stdout, r.stderr)
 	}
 }
+
+// TestImportOnPostgres runs the import path, including a row the database
+// refuses in the middle of a batch, on PostgreSQL.
+func TestImportOnPostgres(t *testing.T) {
+	isolate(t)
+	srv := testserver.Start(t, testserver.WithPostgres())
+	path := peopleCSV(t, 1500, map[int]string{
+		10:   `bad,bad@,A,B,false,,,,,team1,`,
+		1200: `dup,user00007@EXAMPLE.com,A,B,false,,,,,team1,`,
+	})
+	r := as(t, srv, srv.AdminToken, "import", "users", path, "--create-groups")
+	if r.code != ExitError || r.stdout != "created 1498, updated 0; 0 unchanged, 2 failed\n" ||
+		!strings.Contains(r.stderr, "line 12: invalid_email at email") || !strings.Contains(r.stderr, "line 1202: email_taken at email") {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = as(t, srv, srv.AdminToken, "import", "users", path)
+	if r.stdout != "created 0, updated 0; 1498 unchanged, 2 failed\n" {
+		t.Errorf("second run: %q", r.stdout)
+	}
+	first := ok(t, srv, "export", "users")
+	exported := filepath.Join(t.TempDir(), "export.csv")
+	os.WriteFile(exported, []byte(first), 0o644)
+	if r := as(t, srv, srv.AdminToken, "import", "users", exported); r.code != 0 || r.stdout != "created 0, updated 0; 1499 unchanged, 0 failed\n" {
+		t.Errorf("importing the export: %q %s", r.stdout, r.stderr)
+	}
+	if second := ok(t, srv, "export", "users"); second != first {
+		t.Error("export → import → export differs on PostgreSQL")
+	}
+}
