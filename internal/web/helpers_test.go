@@ -254,6 +254,15 @@ func waitText(t *testing.T, ctx context.Context, sel, want string) {
 	}
 }
 
+// waitNoText waits until the element's text no longer contains gone.
+func waitNoText(t *testing.T, ctx context.Context, sel, gone string) {
+	t.Helper()
+	expr := `document.readyState === "complete" && !!document.querySelector(` + jsString(sel) + `) && !document.querySelector(` + jsString(sel) + `).innerText.includes(` + jsString(gone) + `)`
+	if err := waitTrue(ctx, expr); err != nil {
+		t.Fatalf("waiting for %q to leave %s: %v; the page shows:\n%s", gone, sel, err, pageText(ctx))
+	}
+}
+
 // waitTrue evaluates expr until it is true. Errors while the page
 // navigates (the expression's document goes away) are retried.
 func waitTrue(ctx context.Context, expr string, opts ...chromedp.EvaluateOption) error {
