@@ -1,0 +1,156 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/rollcall/rollcall/api"
+)
+
+func TestUserDataSource(t *testing.T) {
+	_, c := startAcc(t)
+	u, err := c.Users.Create(context.Background(), api.UserWriteAttributes{
+		Username: api.Some("lookup"), Email: api.Some("Lookup@Example.com"), FirstName: api.Some("Lou"),
+		Locale: api.Some("de_de"), ExternalID: api.Some("E-7"),
+	}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := mustCreateGroup(t, c, "readers")
+	if err := c.Groups.AddMembers(context.Background(), g.ID, []string{u.ID}); err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf(`
+data "rollcall_user" "by_id" { id = %q }
+data "rollcall_user" "by_username" { username = "lookup" }
+data "rollcall_user" "by_email" { email = "lookup@example.com" }
+`, u.ID),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("data.rollcall_user.by_id", "username", "lookup"),
+					resource.TestCheckResourceAttr("data.rollcall_user.by_id", "locale", "de-DE"),
+					resource.TestCheckResourceAttr("data.rollcall_user.by_id", "display_name", "Lou"),
+					resource.TestCheckNoResourceAttr("data.rollcall_user.by_id", "title"),
+					resource.TestCheckResourceAttr("data.rollcall_user.by_id", "groups.#", "1"),
+					resource.TestCheckResourceAttr("data.rollcall_user.by_id", "groups.0", g.ID),
+					resource.TestCheckResourceAttr("data.rollcall_user.by_username", "id", u.ID),
+					resource.TestCheckResourceAttr("data.rollcall_user.by_email", "id", u.ID),
+					resource.TestCheckResourceAttr("data.rollcall_user.by_email", "external_id", "E-7"),
+				),
+			},
+			{
+				Config:      `data "rollcall_user" "missing" { username = "nobody" }`,
+				ExpectError: regexp.MustCompile(`No Rollcall user has username nobody`),
+			},
+			{
+				Config:      `data "rollcall_user" "two" {` + "\n" + `username = "lookup"` + "\n" + `email = "lookup@example.com"` + "\n}",
+				ExpectError: regexp.MustCompile(`Give exactly one of id, username and email`),
+			},
+			{
+				Config:      `data "rollcall_user" "bad" { email = "nope" }`,
+				ExpectError: wrapped(`email "nope" is not a valid address`),
+			},
+			{
+				// A valid last step, so the test's final destroy can run.
+				Config: `data "rollcall_user" "ok" { username = "lookup" }`,
+			},
+		},
+	})
+}
+
+// TestUsersDataSourceReadsEveryPage lists more users than one page holds
+// (the server's largest page is 1000).
+func TestUsersDataSourceReadsEveryPage(t *testing.T) {
+	srv, c := startAcc(t)
+	const n = 1005
+	for i := range n {
+		srv.CreateUser(t, fmt.Sprintf("bulk%04d", i), false)
+	}
+	g := mustCreateGroup(t, c, "few")
+	var few []string
+	for _, name := range []string{"bulk0001", "bulk0500", "bulk1004"} {
+		u, err := c.Users.GetByUsername(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		few = append(few, u.ID)
+	}
+	if err := c.Groups.SetMembers(context.Background(), g.ID, few); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Users.Update(context.Background(), few[1], api.UserWriteAttributes{ExternalID: api.Some("HR-500")}, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{{
+			Config: `
+data "rollcall_users" "all" {}
+data "rollcall_users" "bulk" { q = "bulk" }
+data "rollcall_users" "few" { group = "few" }
+data "rollcall_users" "hr" { external_id = "HR-500" }
+`,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				// every bulk user plus the bootstrap admin
+				resource.TestCheckResourceAttr("data.rollcall_users.all", "users.#", strconv.Itoa(n+1)),
+				resource.TestCheckResourceAttr("data.rollcall_users.all", "ids.#", strconv.Itoa(n+1)),
+				resource.TestCheckResourceAttr("data.rollcall_users.bulk", "users.#", strconv.Itoa(n)),
+				resource.TestCheckResourceAttr("data.rollcall_users.few", "users.#", "3"),
+				resource.TestCheckResourceAttr("data.rollcall_users.hr", "users.#", "1"),
+				resource.TestCheckResourceAttr("data.rollcall_users.hr", "users.0.username", "bulk0500"),
+				resource.TestCheckResourceAttr("data.rollcall_users.hr", "ids.0", few[1]),
+			),
+		}},
+	})
+}
+
+func TestGroupDataSources(t *testing.T) {
+	_, c := startAcc(t)
+	g, err := c.Groups.Create(context.Background(), api.GroupWriteAttributes{
+		Name: api.Some("sre"), FriendlyName: api.Some("Site Reliability"), Attributes: api.Some(map[string]string{"pager": "yes"}),
+	}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreateGroup(t, c, "security")
+	u := mustCreateUser(t, c, "sam")
+	if err := c.Groups.AddMembers(context.Background(), g.ID, []string{u.ID}); err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			{
+				Config: fmt.Sprintf(`
+data "rollcall_group" "by_name" { name = "sre" }
+data "rollcall_group" "by_id" { id = %q }
+data "rollcall_groups" "all" {}
+data "rollcall_groups" "s" { q = "se" }
+`, g.ID),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("data.rollcall_group.by_name", "id", g.ID),
+					resource.TestCheckResourceAttr("data.rollcall_group.by_name", "friendly_name", "Site Reliability"),
+					resource.TestCheckResourceAttr("data.rollcall_group.by_name", "attributes.pager", "yes"),
+					resource.TestCheckResourceAttr("data.rollcall_group.by_name", "member_count", "1"),
+					resource.TestCheckResourceAttr("data.rollcall_group.by_name", "member_ids.0", u.ID),
+					resource.TestCheckNoResourceAttr("data.rollcall_group.by_name", "description"),
+					resource.TestCheckResourceAttr("data.rollcall_group.by_id", "name", "sre"),
+					resource.TestCheckResourceAttr("data.rollcall_groups.all", "groups.#", "2"),
+					resource.TestCheckResourceAttr("data.rollcall_groups.s", "groups.#", "1"),
+					resource.TestCheckResourceAttr("data.rollcall_groups.s", "groups.0.name", "security"),
+				),
+			},
+			{
+				Config:      `data "rollcall_group" "missing" { name = "nothing" }`,
+				ExpectError: regexp.MustCompile(`No Rollcall group has name nothing`),
+			},
+		},
+	})
+}
