@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -348,15 +349,17 @@ func (im *importer) progress(n int) *progressbar.ProgressBar {
 	if !ok || n == 0 || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
-	return progressbar.NewOptions(n,
+	bar := progressbar.NewOptions(n,
 		progressbar.OptionSetWriter(f),
 		progressbar.OptionSetDescription("importing users"),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),
 		progressbar.OptionSetItsString("users"),
 		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*1e6),
+		progressbar.OptionThrottle(100*time.Millisecond),
 	)
+	_ = bar.RenderBlank() // starts the clock the rate and ETA are measured from
+	return bar
 }
 
 func (im *importer) keyOfUser(u *api.User) string {
