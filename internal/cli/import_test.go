@@ -198,6 +198,8 @@ func TestImportRulesAndFormats(t *testing.T) {
 	fails(t, srv, ExitError, []string{"line 2: has 1 cells; the header has 2 columns", "line 4: duplicate at username: username \"dee\" is also on line 3"},
 		"import", "users", write("e.csv", "username,email\nx\ndee,other@example.com\ndee,x@example.com\n"))
 	fails(t, srv, ExitUsage, []string{`--key "id" is not a key`}, "import", "users", p, "--key", "id")
+	fails(t, srv, ExitUsage, []string{"the file has no email column, which --key email matches rows on"},
+		"import", "users", write("g.csv", "username\nzed\n"), "--key", "email")
 
 	// export --format jsonl writes what import reads.
 	jl := ok(t, srv, "export", "users", "--format", "jsonl")

@@ -79,6 +79,10 @@ are imported, and the exit code is 1.`,
 			if err != nil {
 				return err
 			}
+			keyCol := strings.ReplaceAll(opts.key, "-", "_")
+			if !slices.ContainsFunc(rows, func(r fileRow) bool { _, ok := r.cells[keyCol]; return ok }) && len(rows) > 0 {
+				return usagef("the file has no %s column, which --key %s matches rows on; add it or choose another --key", keyCol, opts.key)
+			}
 			c, err := o.client()
 			if err != nil {
 				return err
