@@ -1,0 +1,7 @@
+data "rollcall_group" "engineering" {
+  name = "engineering"
+}
+
+output "engineering_member_count" {
+  value = data.rollcall_group.engineering.member_count
+}
