@@ -35,6 +35,7 @@ var funcs = template.FuncMap{
 		return ""
 	},
 	"isoTime":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"day":         func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 	"displayName": displayName,
 	"status":      userStatus,
 	"initials": func(u store.User) string {
