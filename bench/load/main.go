@@ -1,0 +1,274 @@
+// Command load sends one benchmark scenario to a Rollcall server (or to
+// the ceiling server) from N connections for a fixed time or request
+// count, and reports requests per second and the p50 and p99 latency.
+//
+//	go run ./bench/load -url http://127.0.0.1:8080 -token rc_… -scenario get -users 1000 -c 8 -d 5s
+//
+// It only talks to the local machine: a load generator pointed at someone
+// else's server by mistake is an attack, so the URL must be on 127.0.0.1,
+// ::1 or localhost. The result goes to stdout as one tab-separated line
+// (scenario, connections, requests, errors, req/s, p50 ms, p99 ms) for the
+// run script, and in words to stderr.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rollcall/rollcall/bench/internal/dataset"
+)
+
+// scenarios are the request shapes the tool knows.
+var scenarios = []string{"get", "list", "search", "create", "update", "ceiling"}
+
+type config struct {
+	base     string
+	token    string
+	scenario string
+	users    int
+	conns    int
+	duration time.Duration
+	requests int
+	warmup   time.Duration
+	runID    string
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.base, "url", "", "base URL of the server, on 127.0.0.1, ::1 or localhost (required)")
+	flag.StringVar(&c.token, "token", os.Getenv("ROLLCALL_TOKEN"), "admin API token (env ROLLCALL_TOKEN); not needed for -scenario ceiling")
+	flag.StringVar(&c.scenario, "scenario", "get", "one of get, list, search, create, update, ceiling")
+	flag.IntVar(&c.users, "users", 1000, "how many seeded users exist (ids 0..users-1 of bench/internal/dataset)")
+	flag.IntVar(&c.conns, "c", 8, "connections, each sending one request at a time")
+	flag.DurationVar(&c.duration, "d", 5*time.Second, "how long to measure (ignored when -n is set)")
+	flag.IntVar(&c.requests, "n", 0, "stop after this many requests instead of after -d")
+	flag.DurationVar(&c.warmup, "warmup", time.Second, "load sent before measuring starts, to open connections and warm caches")
+	flag.StringVar(&c.runID, "run", strconv.FormatInt(time.Now().UnixNano()%1e9, 36), "tag that keeps created usernames unique across runs")
+	flag.Parse()
+	if err := c.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(2)
+	}
+	res, err := run(c)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "load: %s c=%d: %d requests (%d errors) in %s: %.0f req/s, p50 %.2f ms, p99 %.2f ms\n",
+		c.scenario, c.conns, res.requests, res.errors, res.elapsed.Round(time.Millisecond), res.rps(), ms(res.p50), ms(res.p99))
+	if res.firstError != "" {
+		fmt.Fprintln(os.Stderr, "load: first error:", res.firstError)
+	}
+	fmt.Printf("%s\t%d\t%d\t%d\t%.0f\t%.2f\t%.2f\n", c.scenario, c.conns, res.requests, res.errors, res.rps(), ms(res.p50), ms(res.p99))
+	if res.errors > 0 {
+		os.Exit(1)
+	}
+}
+
+func (c *config) check() error {
+	u, err := url.Parse(c.base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("-url %q must be an http:// URL such as http://127.0.0.1:8080", c.base)
+	}
+	if h := u.Hostname(); h != "localhost" && !(net.ParseIP(h) != nil && net.ParseIP(h).IsLoopback()) {
+		return fmt.Errorf("-url %q is not on this machine; the load tool only sends to 127.0.0.1, ::1 or localhost", c.base)
+	}
+	c.base = u.Scheme + "://" + u.Host
+	if !slices.Contains(scenarios, c.scenario) {
+		return fmt.Errorf("-scenario %q is unknown; use one of %v", c.scenario, scenarios)
+	}
+	if c.scenario != "ceiling" && c.token == "" {
+		return errors.New("-token (or ROLLCALL_TOKEN) is required: an admin API token")
+	}
+	if c.conns < 1 || c.users < 1 || c.requests < 0 || (c.requests == 0 && c.duration <= 0) {
+		return errors.New("-c, -users and -d (or -n) must be positive")
+	}
+	return nil
+}
+
+type result struct {
+	requests   int
+	errors     int
+	elapsed    time.Duration
+	p50, p99   time.Duration
+	firstError string
+}
+
+func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// worker is one connection's state: its client and what it sends next.
+type worker struct {
+	c      *config
+	n      int
+	client *http.Client
+	rng    *rand.Rand
+	next   string // list: the links.next of the previous page
+	pages  int
+	seq    int
+}
+
+func run(c config) (result, error) {
+	tr := &http.Transport{
+		MaxIdleConns:        c.conns,
+		MaxIdleConnsPerHost: c.conns,
+		MaxConnsPerHost:     c.conns,
+		IdleConnTimeout:     time.Minute,
+		DisableCompression:  true,
+	}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+
+	// Warm up: every connection opens and the server's caches fill.
+	if c.warmup > 0 {
+		if _, err := phase(&c, client, time.Now().Add(c.warmup), 0, 1_000_000); err != nil {
+			return result{}, err
+		}
+	}
+	deadline := time.Time{}
+	if c.requests == 0 {
+		deadline = time.Now().Add(c.duration)
+	}
+	return phase(&c, client, deadline, c.requests, 0)
+}
+
+// phase runs the load until deadline or until limit requests were sent.
+func phase(c *config, client *http.Client, deadline time.Time, limit int, seqBase int) (result, error) {
+	var (
+		sent      atomic.Int64
+		errCount  atomic.Int64
+		firstErr  atomic.Value
+		mu        sync.Mutex
+		latencies []time.Duration
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	for i := range c.conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := &worker{c: c, n: i, client: client, rng: rand.New(rand.NewPCG(uint64(i), uint64(time.Now().UnixNano()))), seq: seqBase}
+			local := make([]time.Duration, 0, 4096)
+			for {
+				if limit > 0 {
+					if sent.Add(1) > int64(limit) {
+						break
+					}
+				} else if !time.Now().Before(deadline) {
+					break
+				}
+				t0 := time.Now()
+				err := w.do()
+				local = append(local, time.Since(t0))
+				if err != nil {
+					errCount.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, local...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	if len(latencies) == 0 {
+		return result{}, errors.New("no request completed")
+	}
+	slices.Sort(latencies)
+	r := result{requests: len(latencies), errors: int(errCount.Load()), elapsed: el,
+		p50: latencies[len(latencies)*50/100], p99: latencies[min(len(latencies)-1, len(latencies)*99/100)]}
+	if s, ok := firstErr.Load().(string); ok {
+		r.firstError = s
+	}
+	return r, nil
+}
+
+// do sends one request of the scenario and checks its status.
+func (w *worker) do() error {
+	c := w.c
+	switch c.scenario {
+	case "ceiling":
+		return w.send(http.MethodGet, c.base+"/", nil, http.StatusOK, nil)
+	case "get":
+		return w.send(http.MethodGet, c.base+"/api/v1/users/"+dataset.ID(w.rng.IntN(c.users)), nil, http.StatusOK, nil)
+	case "list":
+		// Walk ten pages through the cursors, then start again, so that
+		// both the first page and later ones are measured.
+		u := w.next
+		if u == "" || w.pages >= 10 {
+			u, w.pages = c.base+"/api/v1/users?page%5Bsize%5D=100", 0
+		}
+		var doc struct {
+			Links struct {
+				Next string `json:"next"`
+			} `json:"links"`
+		}
+		w.pages++
+		err := w.send(http.MethodGet, u, nil, http.StatusOK, &doc)
+		w.next = doc.Links.Next
+		return err
+	case "search":
+		q := url.Values{"filter[q]": {dataset.SearchTerm(w.rng.IntN(1 << 20))}, "page[size]": {"100"}}
+		return w.send(http.MethodGet, c.base+"/api/v1/users?"+q.Encode(), nil, http.StatusOK, nil)
+	case "create":
+		w.seq++
+		name := fmt.Sprintf("bench-%s-%d-%d", c.runID, w.n, w.seq)
+		body := fmt.Sprintf(`{"data":{"type":"users","attributes":{"username":%q,"email":"%s@example.com","first-name":"Bench","last-name":"User %d"}}}`, name, name, w.seq)
+		return w.send(http.MethodPost, c.base+"/api/v1/users", []byte(body), http.StatusCreated, nil)
+	case "update":
+		id := dataset.ID(w.rng.IntN(c.users))
+		body := fmt.Sprintf(`{"data":{"type":"users","id":%q,"attributes":{"title":"Engineer %d"}}}`, id, w.rng.IntN(1000000))
+		return w.send(http.MethodPatch, c.base+"/api/v1/users/"+id, []byte(body), http.StatusOK, nil)
+	}
+	return fmt.Errorf("unknown scenario %q", c.scenario)
+}
+
+func (w *worker) send(method, u string, body []byte, want int, into any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, u, rd)
+	if err != nil {
+		return err
+	}
+	if w.c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+w.c.token)
+	}
+	req.Header.Set("Accept", "application/vnd.api+json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/vnd.api+json")
+	}
+	resp, err := w.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: status %d, want %d: %.300s", method, u, resp.StatusCode, want, b)
+	}
+	if into != nil {
+		return json.Unmarshal(b, into)
+	}
+	return nil
+}

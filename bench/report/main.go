@@ -1,0 +1,296 @@
+// Command report turns the results of bench/run.sh into the "## Load
+// benchmark" section of BENCHMARKS.md. It replaces that section only
+// (from its heading to the next "## " heading), so the sections other
+// benchmarks write stay as they are; a missing file or section is created.
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const heading = "## Load benchmark"
+
+type row struct {
+	backend  string
+	users    int
+	scenario string
+	conns    int
+	requests int
+	errors   int
+	rps      float64
+	p50, p99 float64
+}
+
+type opts struct {
+	results, rss, out, command, duration, conns, loadavg, elapsed string
+}
+
+func main() {
+	var o opts
+	flag.StringVar(&o.results, "results", "", "results TSV written by bench/run.sh")
+	flag.StringVar(&o.rss, "rss", "", "peak RSS TSV (backend, users, kB)")
+	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "file whose load section is replaced")
+	flag.StringVar(&o.command, "command", "bench/run.sh", "the command that produced the results")
+	flag.StringVar(&o.duration, "duration", "5s", "measured time per cell")
+	flag.StringVar(&o.conns, "conns", "8 64", "connection counts")
+	flag.StringVar(&o.loadavg, "loadavg", "", "load average at start / end")
+	flag.StringVar(&o.elapsed, "elapsed", "", "seconds the run took")
+	flag.Parse()
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o opts) error {
+	rows, err := readResults(o.results)
+	if err != nil {
+		return err
+	}
+	rss, err := readRSS(o.rss)
+	if err != nil {
+		return err
+	}
+	section := render(o, rows, rss)
+	old, err := os.ReadFile(o.out)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return os.WriteFile(o.out, []byte(splice(string(old), section)), 0o644)
+}
+
+func readTSV(path string, fields int) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out [][]string
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		parts := strings.Split(sc.Text(), "\t")
+		if len(parts) != fields {
+			return nil, fmt.Errorf("%s:%d: %d fields, want %d", path, n, len(parts), fields)
+		}
+		out = append(out, parts)
+	}
+	return out, sc.Err()
+}
+
+func readResults(path string) ([]row, error) {
+	lines, err := readTSV(path, 9)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]row, 0, len(lines))
+	for _, p := range lines {
+		var r row
+		r.backend, r.scenario = p[0], p[2]
+		r.users, _ = strconv.Atoi(p[1])
+		r.conns, _ = strconv.Atoi(p[3])
+		r.requests, _ = strconv.Atoi(p[4])
+		r.errors, _ = strconv.Atoi(p[5])
+		r.rps, _ = strconv.ParseFloat(p[6], 64)
+		r.p50, _ = strconv.ParseFloat(p[7], 64)
+		r.p99, _ = strconv.ParseFloat(p[8], 64)
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+func readRSS(path string) (map[string]int, error) {
+	lines, err := readTSV(path, 3)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]int{}
+	for _, p := range lines {
+		kb, _ := strconv.Atoi(p[2])
+		m[p[0]+"/"+p[1]] = kb
+	}
+	return m, nil
+}
+
+// machine describes the computer the way the issue asks: cores, CPU model
+// and memory.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if strings.HasPrefix(line, "MemTotal:") {
+				kb, _ := strconv.Atoi(strings.Fields(line)[1])
+				mem = fmt.Sprintf(", %.1f GiB memory", float64(kb)/(1<<20))
+			}
+		}
+	}
+	kernel := ""
+	if out, err := exec.Command("uname", "-sr").Output(); err == nil {
+		kernel = ", " + strings.TrimSpace(string(out))
+	}
+	return fmt.Sprintf("%d cores (nproc), %s%s%s, %s", runtime.NumCPU(), model, mem, kernel, runtime.Version())
+}
+
+var scenarioNames = map[string]string{
+	"get":    "GET user by id",
+	"list":   "list, page of 100 (cursor walk)",
+	"search": "prefix search filter[q], page of 100",
+	"update": "update user (PATCH title)",
+	"create": "create user (POST)",
+}
+
+func render(o opts, rows []row, rss map[string]int) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	w("%s\n\n", heading)
+	w("Written by `bench/run.sh`; do not edit by hand, run it again.\n\n")
+	w("- Command: `%s` (each cell: %s of load after a 1 s warm-up, connections: %s)\n", o.command, o.duration, o.conns)
+	w("- Machine: %s\n", machine())
+	w("- Date: %s; the run took %s s; load average at start / end: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), o.elapsed, o.loadavg)
+	w("- Server: `rollcall serve` with its defaults (log level info, every request logged), `--rate-limit 0`; SQLite in WAL mode, " +
+		"PostgreSQL 15 in a throwaway cluster with its default settings (fsync on). Load tool `bench/load` and server share the 2 cores.\n")
+	w("- Ceiling: `bench/ceiling`, a bare net/http handler answering a fixed 1 KiB JSON body, loaded by the same tool " +
+		"just before each block; \"ratio\" is the cell's req/s over the ceiling's at the same connection count.\n")
+	w("- Datasets are seeded through the store (`bench/seed`); the create cells add users as they run, so the 1,000-user " +
+		"block ends with a few thousand more.\n\n")
+
+	type key struct {
+		backend string
+		users   int
+	}
+	var blocks []key
+	for _, r := range rows {
+		k := key{r.backend, r.users}
+		if !slices.Contains(blocks, k) {
+			blocks = append(blocks, k)
+		}
+	}
+	var verdicts []string
+	for _, k := range blocks {
+		ceiling := map[int]float64{}
+		for _, r := range rows {
+			if r.backend == k.backend && r.users == k.users && r.scenario == "ceiling" {
+				ceiling[r.conns] = r.rps
+			}
+		}
+		w("### %s, %s users\n\n", k.backend, commas(k.users))
+		w("| scenario | conns | req/s | p50 ms | p99 ms | ceiling req/s | ratio | errors |\n")
+		w("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, r := range rows {
+			if r.backend != k.backend || r.users != k.users || r.scenario == "ceiling" {
+				continue
+			}
+			ratio := "–"
+			if c := ceiling[r.conns]; c > 0 {
+				ratio = fmt.Sprintf("%.0f%%", 100*r.rps/c)
+			}
+			w("| %s | %d | %s | %.2f | %.2f | %s | %s | %d |\n", scenarioNames[r.scenario], r.conns, commas(int(r.rps+0.5)),
+				r.p50, r.p99, commas(int(ceiling[r.conns]+0.5)), ratio, r.errors)
+			verdicts = append(verdicts, check(k.backend, k.users, r, ceiling[r.conns])...)
+		}
+		if kb, ok := rss[k.backend+"/"+strconv.Itoa(k.users)]; ok {
+			w("\nServer peak RSS (VmHWM): %.0f MB", float64(kb)/1024)
+			if kb > 200*1024 {
+				w(" — over the 200 MB target")
+				verdicts = append(verdicts, fmt.Sprintf("%s, %s users: peak RSS %.0f MB > 200 MB", k.backend, commas(k.users), float64(kb)/1024))
+			}
+			w("\n")
+		}
+		w("\n")
+	}
+	w("### Targets\n\n")
+	w("GET by id ≥ 50%% of the ceiling; creates ≥ 2,000/s on SQLite; list and search p99 ≤ 10 ms at 1,000,000 users; RSS ≤ 200 MB.\n\n")
+	if len(verdicts) == 0 {
+		w("All met in this run.\n")
+	} else {
+		w("Missed in this run:\n\n")
+		for _, v := range verdicts {
+			w("- %s\n", v)
+		}
+	}
+	return b.String()
+}
+
+// check compares a cell with the issue's targets.
+func check(backend string, users int, r row, ceiling float64) []string {
+	var out []string
+	where := fmt.Sprintf("%s, %s users, %s at %d connections", backend, commas(users), r.scenario, r.conns)
+	switch r.scenario {
+	case "get":
+		if ceiling > 0 && r.rps < ceiling/2 {
+			out = append(out, fmt.Sprintf("%s: %.0f req/s is %.0f%% of the ceiling (target 50%%)", where, r.rps, 100*r.rps/ceiling))
+		}
+	case "create":
+		if backend == "sqlite" && r.rps < 2000 {
+			out = append(out, fmt.Sprintf("%s: %.0f creates/s (target 2,000/s)", where, r.rps))
+		}
+	case "list", "search":
+		if users >= 1000000 && r.p99 > 10 {
+			out = append(out, fmt.Sprintf("%s: p99 %.1f ms (target 10 ms)", where, r.p99))
+		}
+	}
+	if r.errors > 0 {
+		out = append(out, fmt.Sprintf("%s: %d errors", where, r.errors))
+	}
+	return out
+}
+
+func commas(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// splice replaces the load section of doc with section, or appends it.
+func splice(doc, section string) string {
+	lines := strings.SplitAfter(doc, "\n")
+	start, end := -1, len(lines)
+	for i, l := range lines {
+		t := strings.TrimRight(l, "\n")
+		if start < 0 && t == heading {
+			start = i
+			continue
+		}
+		if start >= 0 && strings.HasPrefix(t, "## ") {
+			end = i
+			break
+		}
+	}
+	if start < 0 {
+		if strings.TrimSpace(doc) == "" {
+			return "# Benchmarks\n\n" + section
+		}
+		if !strings.HasSuffix(doc, "\n") {
+			doc += "\n"
+		}
+		return doc + "\n" + section
+	}
+	rest := strings.Join(lines[end:], "")
+	if rest != "" {
+		section += "\n"
+	}
+	return strings.Join(lines[:start], "") + section + rest
+}

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# bench/run.sh runs Rollcall's load benchmark and writes the "## Load
+# benchmark" section of BENCHMARKS.md (the other sections are left alone).
+#
+# It builds rollcall and the tools in bench/, then for SQLite and for
+# PostgreSQL (a throwaway cluster in a temp dir, production settings: fsync
+# on) seeds 1,000 users, loads each scenario at 8 and 64 connections, seeds
+# up to 1,000,000 users and loads again. Beside every block it measures the
+# ceiling server (a fixed 1 KiB JSON answer) with the same tool, and it
+# records the server's peak RSS (VmHWM) per block. Everything listens on
+# 127.0.0.1 only and is removed at the end.
+#
+#   bench/run.sh                      # the full run, about 15 minutes on 2 cores
+#   DURATION=2s LARGE=20000 bench/run.sh   # a quick rehearsal
+#
+# Needs Go, curl, and PostgreSQL's binaries (apt-get install -y postgresql).
+set -euo pipefail
+
+DURATION=${DURATION:-5s}
+WARMUP=${WARMUP:-1s}
+SMALL=${SMALL:-1000}
+LARGE=${LARGE:-1000000}
+CONNS=${CONNS:-"8 64"}
+SCENARIOS=${SCENARIOS:-"get list search update create"}
+BACKENDS=${BACKENDS:-"sqlite postgres"}
+OUT=${OUT:-BENCHMARKS.md}
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+work=$(mktemp -d /tmp/rollcall-bench.XXXXXX)
+bin=$work/bin
+pids=()
+pgdir=""
+
+log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	if [[ -n $pgdir && -d $pgdir/data ]]; then as_pg pg_ctl stop -m immediate -D "$pgdir/data" >/dev/null 2>&1 || true; fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# as_pg runs a PostgreSQL binary as the postgres user when we are root
+# (initdb and postgres refuse to run as root).
+as_pg() {
+	local cmd=$1
+	shift
+	local path
+	path=$(command -v "$cmd" || ls /usr/lib/postgresql/*/bin/"$cmd" 2>/dev/null | sort -V | tail -1)
+	if [[ -z $path ]]; then
+		echo "bench: $cmd not found; install PostgreSQL (apt-get install -y postgresql)" >&2
+		exit 1
+	fi
+	if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$path" "$@"; else "$path" "$@"; fi
+}
+
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+log "building into $bin"
+go build -o "$bin/" ./cmd/rollcall ./bench/load ./bench/seed ./bench/ceiling ./bench/report
+
+token=rc_$(head -c 512 /dev/urandom | tr -dc 'A-Za-z0-9' | head -c 43)
+results=$work/results.tsv
+rss=$work/rss.tsv
+: >"$results"
+: >"$rss"
+loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u +%s)
+
+"$bin/ceiling" -addr 127.0.0.1:0 >"$work/ceiling.addr" &
+pids+=($!)
+for _ in $(seq 50); do [[ -s $work/ceiling.addr ]] && break; sleep 0.1; done
+ceiling_url=http://$(head -1 "$work/ceiling.addr")
+
+# load BACKEND USERS SCENARIO CONNS URL appends one result line.
+load() {
+	local line
+	line=$("$bin/load" -url "$5" -token "$token" -scenario "$3" -users "$SMALL_OR_LARGE" -c "$4" -d "$DURATION" -warmup "$WARMUP" -run "$1$2$RANDOM" 2>>"$work/load.log" || true)
+	if [[ -z $line ]]; then
+		log "load $3 c=$4 on $1/$2 produced no result; see the log below"
+		tail -5 "$work/load.log" >&2
+		return 1
+	fi
+	printf '%s\t%s\t%s\n' "$1" "$2" "$line" >>"$results"
+	log "$1 $2 users: $(tail -1 "$work/load.log" | sed 's/^load: //')"
+}
+
+# block BACKEND DSN USERS serves DSN and runs every scenario against it.
+block() {
+	local backend=$1 dsn=$2 users=$3 port pid
+	SMALL_OR_LARGE=$users
+	for c in $CONNS; do load "$backend" "$users" ceiling "$c" "$ceiling_url"; done
+	port=$(free_port)
+	ROLLCALL_BOOTSTRAP_TOKEN=$token "$bin/rollcall" serve --database "$dsn" --addr "127.0.0.1:$port" \
+		--rate-limit 0 >"$work/server-$backend-$users.log" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	for _ in $(seq 300); do
+		curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+		kill -0 "$pid" 2>/dev/null || { cat "$work/server-$backend-$users.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	for c in $CONNS; do
+		for s in $SCENARIOS; do load "$backend" "$users" "$s" "$c" "http://127.0.0.1:$port"; done
+	done
+	printf '%s\t%s\t%s\n' "$backend" "$users" "$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")" >>"$rss"
+	kill -TERM "$pid"
+	wait "$pid" || true
+}
+
+# seed DSN FROM TO WORKERS
+seed() {
+	log "seeding users $2..$(($3 - 1))"
+	"$bin/seed" -database "$1" -from "$2" -to "$3" -workers "$4" 2>&1 | sed 's/^/  /' >&2
+}
+
+run_backend() {
+	local backend=$1 dsn=$2 workers=$3
+	seed "$dsn" 0 "$SMALL" "$workers"
+	block "$backend" "$dsn" "$SMALL"
+	seed "$dsn" "$SMALL" "$LARGE" "$workers"
+	block "$backend" "$dsn" "$LARGE"
+}
+
+for backend in $BACKENDS; do
+	case $backend in
+	sqlite)
+		run_backend sqlite "$work/rollcall.db" 1
+		rm -f "$work"/rollcall.db*
+		;;
+	postgres)
+		pgdir=$work/pg
+		mkdir -p "$pgdir"
+		[[ $(id -u) == 0 ]] && chown postgres "$pgdir"
+		as_pg initdb -A trust --no-sync -U postgres -E UTF8 --locale C -D "$pgdir/data" >/dev/null
+		for _ in 1 2 3 4 5; do
+			pgport=$(free_port)
+			if as_pg pg_ctl start -w -D "$pgdir/data" -l "$pgdir/log" \
+				-o "-c listen_addresses=127.0.0.1 -p $pgport -k $pgdir -c max_connections=200" >/dev/null; then
+				break
+			fi
+		done
+		psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c 'CREATE DATABASE rollcall' postgres
+		run_backend postgres "postgres://postgres@127.0.0.1:$pgport/rollcall?sslmode=disable" 2
+		as_pg pg_ctl stop -m fast -D "$pgdir/data" >/dev/null
+		;;
+	*)
+		echo "bench: unknown backend $backend (use sqlite and/or postgres)" >&2
+		exit 2
+		;;
+	esac
+done
+
+log "writing $OUT"
+"$bin/report" -results "$results" -rss "$rss" -out "$OUT" \
+	-command "${BENCH_COMMAND:-bench/run.sh}" -duration "$DURATION" -conns "$CONNS" \
+	-loadavg "$loadavg_start / $(cut -d' ' -f1-3 /proc/loadavg)" -elapsed "$(($(date -u +%s) - started))"
+cp "$results" "$root/bench/last-results.tsv"
+log "done in $(($(date -u +%s) - started)) s"
