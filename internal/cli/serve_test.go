@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -133,5 +136,48 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want exit %d naming %s", code, stderr.String(), ExitUsage, tc.want)
 			}
 		})
+	}
+}
+
+// TestServeFinishesInFlightRequests starts a request whose body is still
+// being sent, stops the server, and checks the request completes and the
+// server then exits cleanly.
+func TestServeFinishesInFlightRequests(t *testing.T) {
+	tok := token.Generate()
+	t.Setenv("ROLLCALL_BOOTSTRAP_TOKEN", tok)
+	base, stop, logs := startServe(t, "--database", filepath.Join(t.TempDir(), "rollcall.db"))
+
+	// A raw connection, so the headers and half the body surely reach the
+	// server before it is told to stop.
+	body := `{"data":{"type":"groups","attributes":{"name":"late"}}}`
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/groups HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/vnd.api+json\r\nContent-Length: %d\r\n\r\n%s",
+		tok, len(body), body[:20])
+	time.Sleep(100 * time.Millisecond)
+	exited := make(chan int, 1)
+	go func() { exited <- stop() }()
+	// Shutdown has begun once it is logged; the request is still open.
+	for !strings.Contains(logs.String(), "shutting down") {
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case code := <-exited:
+		t.Fatalf("serve exited with %d while a request was in flight", code)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if _, err := io.WriteString(conn, body[20:]); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("in-flight request: %v, %v", res, err)
+	}
+	res.Body.Close()
+	if code := <-exited; code != ExitOK {
+		t.Fatalf("serve exited with %d:\n%s", code, logs)
 	}
 }

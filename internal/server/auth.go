@@ -65,6 +65,9 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		s.touch.used(p.token, time.Now())
+		if info, ok := r.Context().Value(requestInfoKey).(*requestInfo); ok {
+			info.principal = p
+		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
 	})
 }

@@ -343,3 +343,60 @@ func testAPITokens(t *testing.T, srv *testserver.Server) {
 	wantError(t, call(t, srv, req{method: "GET", path: "/api/v1/account", token: secret}), 401, api.CodeUnauthorized, "")
 	wantError(t, call(t, srv, req{method: "GET", path: "/api/v1/api-tokens/" + tok.ID, token: admin}), 404, api.CodeNotFound, "")
 }
+
+// TestEveryChangeIsAudited makes one change of each kind through the API
+// and checks each left an event with the change's before and after.
+func TestEveryChangeIsAudited(t *testing.T) {
+	srv := testserver.Start(t)
+	admin := srv.AdminToken
+	u := createUser(t, srv, map[string]any{"username": "trail", "email": "trail@example.com"})
+	g := createGroup(t, srv, "trail-group")
+	send := func(method, path string, body any, want int) resp {
+		t.Helper()
+		r := call(t, srv, req{method: method, path: path, token: admin, body: body})
+		mustStatus(t, r, want)
+		return r
+	}
+	send("PATCH", "/api/v1/users/"+u.ID, map[string]any{"data": map[string]any{"type": "users", "attributes": map[string]any{"department": "Ops"}}}, 200)
+	send("PATCH", "/api/v1/groups/"+g.ID, map[string]any{"data": map[string]any{"type": "groups", "attributes": map[string]any{"description": "d"}}}, 200)
+	send("POST", "/api/v1/users/"+u.ID+"/relationships/groups", map[string]any{"data": api.Identifiers("groups", []string{g.ID})}, 200)
+	send("DELETE", "/api/v1/groups/"+g.ID+"/relationships/members", map[string]any{"data": api.Identifiers("users", []string{u.ID})}, 200)
+	tok := decodeToken(t, send("POST", "/api/v1/api-tokens", map[string]any{"data": map[string]any{"type": "api-tokens", "attributes": map[string]any{"name": "x"}}}, 201))
+	send("DELETE", "/api/v1/api-tokens/"+tok.ID, nil, 204)
+	send("DELETE", "/api/v1/groups/"+g.ID, nil, 204)
+	send("DELETE", "/api/v1/users/"+u.ID, nil, 204)
+
+	r := send("GET", "/api/v1/audit-events?page[size]=1000", nil, 200)
+	var doc api.Document[[]api.AuditEvent]
+	json.Unmarshal(r.Body, &doc)
+	byAction := map[string]api.AuditEventAttributes{}
+	for _, e := range doc.Data {
+		if _, seen := byAction[e.Attributes.Action]; !seen {
+			byAction[e.Attributes.Action] = e.Attributes
+		}
+	}
+	for _, tc := range []struct{ action, before, after string }{
+		{"user.create", "", `"trail"`},
+		{"user.update", "", `"Ops"`},
+		{"group.create", "", `"trail-group"`},
+		{"group.update", "", `"d"`},
+		{"user.groups.update", "", g.ID},
+		{"group.members.update", u.ID, ""},
+		{"token.create", "", `"x"`},
+		{"token.delete", `"x"`, ""},
+		{"group.delete", `"trail-group"`, ""},
+		{"user.delete", `"trail"`, ""},
+	} {
+		e, ok := byAction[tc.action]
+		if !ok {
+			t.Errorf("no %s event", tc.action)
+			continue
+		}
+		if e.ActorName != "bootstrap-admin" || e.RequestID == "" || e.ClientIP == "" {
+			t.Errorf("%s: actor %q request %q ip %q", tc.action, e.ActorName, e.RequestID, e.ClientIP)
+		}
+		if !strings.Contains(string(e.Before), tc.before) || !strings.Contains(string(e.After), tc.after) {
+			t.Errorf("%s: before %s after %s; want %s in before and %s in after", tc.action, e.Before, e.After, tc.before, tc.after)
+		}
+	}
+}

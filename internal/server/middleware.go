@@ -23,7 +23,14 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	principalKey
+	requestInfoKey
 )
+
+// requestInfo carries what inner handlers learn about a request back out to
+// the access log, which runs outside them.
+type requestInfo struct {
+	principal *principal
+}
 
 // requestID returns the id the request-id middleware gave the request.
 func requestID(ctx context.Context) string {
@@ -69,7 +76,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		ctx := context.WithValue(r.Context(), requestIDKey, id)
+		info := &requestInfo{}
+		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), requestInfoKey, info)
 		r = r.WithContext(ctx)
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
@@ -102,7 +110,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				slog.String("route", route), slog.Int("status", status), slog.Int64("bytes", rec.bytes),
 				slog.Duration("duration", elapsed), slog.String("client_ip", clientIP(r)),
 			}
-			if p, ok := r.Context().Value(principalKey).(*principal); ok {
+			if p := info.principal; p != nil {
 				attrs = append(attrs, slog.String("user_id", p.user.ID), slog.String("token_id", p.token.ID))
 			}
 			s.log.LogAttrs(ctx, level, "request", attrs...)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/server"
 	"github.com/rollcall/rollcall/internal/testserver"
 )
 
@@ -143,7 +144,7 @@ func TestRequestIDAndLogs(t *testing.T) {
 	// A change records the request id in the audit log.
 	createUser(t, srv, map[string]any{"username": "logged", "email": "logged@example.com"})
 	logs := srv.Logs()
-	if !strings.Contains(logs, "request_id=trace-123") || !strings.Contains(logs, `route="GET /api/v1/account"`) {
+	if !strings.Contains(logs, "request_id=trace-123") || !strings.Contains(logs, `route="GET /api/v1/account"`) || !strings.Contains(logs, "user_id=") {
 		t.Fatalf("access log lacks request id or route:\n%s", logs)
 	}
 	if strings.Contains(logs, srv.AdminToken) || strings.Contains(logs, srv.AdminToken[3:]) {
@@ -186,4 +187,16 @@ func TestTokenLastUseIsBatched(t *testing.T) {
 	if bytes.Contains(r.Body, []byte(`"last-used-at":null`)) {
 		t.Fatalf("last-used-at not shown: %s", r.Body)
 	}
+}
+
+func TestPanicBecomesErrorObject(t *testing.T) {
+	srv := testserver.Start(t, testserver.WithSetup(func(s *server.Server) {
+		s.Mux().HandleFunc("GET /test/panic", func(http.ResponseWriter, *http.Request) { panic("boom") })
+	}))
+	r := call(t, srv, req{method: "GET", path: "/test/panic", noValidate: true})
+	wantError(t, r, 500, api.CodeInternal, "")
+	if !strings.Contains(srv.Logs(), "panic in handler") || !strings.Contains(srv.Logs(), "boom") {
+		t.Fatalf("panic not logged:\n%s", srv.Logs())
+	}
+	mustStatus(t, call(t, srv, req{method: "GET", path: "/healthz"}), 200)
 }

@@ -85,8 +85,6 @@ func TestUserValidationRules(t *testing.T) {
 // TestUserNormalisation checks values are stored in canonical form.
 func TestUserNormalisation(t *testing.T) {
 	srv := testserver.Start(t)
-	// "É" as E + combining acute is not in the charset after NFC either; a
-	// decomposed/composed pair must collide once NFC and lower case apply.
 	u := createUser(t, srv, map[string]any{"username": "MiXeD.Case@Corp", "email": "m@example.com", "locale": "de_de",
 		"phone": "+1 (415) 555-2671", "mobile": "ext. 1234", "avatar-url": "https://example.com/a.png"})
 	a := u.Attributes
@@ -101,7 +99,15 @@ func TestUserNormalisation(t *testing.T) {
 			t.Fatalf("locale %q stored as %q, want %q", loc.in, got, loc.want)
 		}
 	}
-	// Unicode: NFC then lower case, then the ASCII charset applies.
+	// Unicode: NFC then lower case, then the charset applies. The Kelvin
+	// sign U+212A is canonically K, so it becomes "kate" and collides.
+	kate := createUser(t, srv, map[string]any{"username": "\u212Aate", "email": "kate@example.com"})
+	if kate.Attributes.Username != "kate" {
+		t.Fatalf("U+212A ate stored as %q, want kate", kate.Attributes.Username)
+	}
+	r0 := call(t, srv, req{method: "POST", path: "/api/v1/users", token: srv.AdminToken,
+		body: userBody(map[string]any{"username": "KATE", "email": "kate2@example.com"})})
+	wantError(t, r0, 409, api.CodeUsernameTaken, "/data/attributes/username")
 	r := call(t, srv, req{method: "POST", path: "/api/v1/users", token: srv.AdminToken,
 		body: userBody(map[string]any{"username": "jose\u0301", "email": "j@example.com"})})
 	wantError(t, r, 422, api.CodeInvalidUsername, "/data/attributes/username")
