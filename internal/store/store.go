@@ -184,7 +184,10 @@ type Store interface {
 	// DeleteUser removes the user with its memberships, tokens, passkeys and sessions.
 	DeleteUser(ctx context.Context, id string, ifVersion int64, m Meta) error
 	// ListUsers returns users ordered by username, and the cursor of the
-	// next page ("" on the last page).
+	// next page ("" on the last page). With a Query, the users whose
+	// username matches come first (by username), then those matched by
+	// email, first name, last name (each by that field), each user once:
+	// every page is then one index range, fast at a million users.
 	ListUsers(ctx context.Context, f UserFilter, p Page) (users []User, next string, err error)
 	CountUsers(ctx context.Context) (int, error)
 	// CountAdmins counts enabled admin users.

@@ -124,7 +124,10 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	// A memory database exists once per connection, so it cannot have a
 	// separate read pool.
 	memory := name == "file::memory:" || q.Get("mode") == "memory"
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	// mmap_size lets reads take pages from the operating system's cache
+	// without a system call each: a million users are a few hundred MB, far
+	// more than SQLite's own 2 MB page cache per connection.
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "mmap_size(268435456)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")

@@ -27,19 +27,27 @@ var (
 	qUserByUsername   = stmt(`SELECT ` + userCols + ` FROM users WHERE username = ?`)
 	qUserGroups       = stmt(`SELECT group_id FROM memberships WHERE user_id = ? ORDER BY group_id`)
 	qDeleteUser       = stmt(`DELETE FROM users WHERE id = ?`)
-	qInsertMembership = stmt(`INSERT INTO memberships (user_id, group_id) VALUES (?, ?) ON CONFLICT DO NOTHING`)
+	qInsertMembership = stmt(`INSERT INTO memberships (user_id, group_id, username)
+ SELECT users.id, groups.id, users.username FROM users, groups WHERE users.id = ? AND groups.id = ?
+ ON CONFLICT DO NOTHING`)
+	qRenameMember     = stmt(`UPDATE memberships SET username = ? WHERE user_id = ?`)
 	qDeleteMembership = stmt(`DELETE FROM memberships WHERE user_id = ? AND group_id = ?`)
 	qCountUsers       = stmt(`SELECT COUNT(*) FROM users`)
 	qCountAdmins      = stmt(`SELECT COUNT(*) FROM users WHERE is_admin AND NOT disabled`)
 )
 
+// userDest is where the userCols of one row are scanned into.
+func userDest(u *store.User) []any {
+	return []any{&u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.FirstName, &u.LastName,
+		&u.DisplayName, &u.Locale, &u.IsAdmin, &u.Disabled, &u.ServiceAccount, &u.Phone, &u.Mobile,
+		&u.Title, &u.Department, &u.AvatarURL, &u.ExternalID, &u.ExternalSource, attrCol{&u.Attributes},
+		&u.PasskeyCount, nullTimeCol{&u.LastSignInAt}, &u.Version, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}}
+}
+
 // scanUser reads the userCols of one row.
 func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
 	var u store.User
-	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.FirstName, &u.LastName,
-		&u.DisplayName, &u.Locale, &u.IsAdmin, &u.Disabled, &u.ServiceAccount, &u.Phone, &u.Mobile,
-		&u.Title, &u.Department, &u.AvatarURL, &u.ExternalID, &u.ExternalSource, attrCol{&u.Attributes},
-		&u.PasskeyCount, nullTimeCol{&u.LastSignInAt}, &u.Version, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
+	err := row.Scan(userDest(&u)...)
 	return u, err
 }
 
@@ -212,6 +220,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ifVersion int64, muta
 				return err
 			}
 		}
+		if u.Username != old.Username {
+			if _, err := c.exec(ctx, qRenameMember, u.Username, u.ID); err != nil {
+				return err
+			}
+		}
 		u.Version, u.UpdatedAt = old.Version+1, now
 		if _, err := c.exec(ctx, qUpdateUser, u.Username, u.Email, strings.ToLower(u.Email), u.EmailVerified,
 			u.FirstName, strings.ToLower(u.FirstName), u.LastName, strings.ToLower(u.LastName), u.DisplayName,
@@ -255,57 +268,169 @@ func (s *Store) DeleteUser(ctx context.Context, id string, ifVersion int64, m st
 	})
 }
 
-// ListUsers returns a page of users ordered by username.
+// ListUsers returns a page of users ordered by username; with a Query,
+// in the order searchUsers explains.
 func (s *Store) ListUsers(ctx context.Context, f store.UserFilter, p store.Page) ([]store.User, string, error) {
 	limit := pageLimit(p)
+	if f.Query != "" {
+		return s.searchUsers(ctx, f, p.After, limit)
+	}
 	after, err := decodeCursor(p.After)
 	if err != nil {
 		return nil, "", err
 	}
-	b := &builder{d: s.d}
-	if after != "" {
-		b.where("username > " + b.arg(after))
-	}
-	if f.Username != "" {
-		b.where("username = " + b.arg(f.Username))
-	}
-	if f.Email != "" {
-		b.where("email_lower = " + b.arg(strings.ToLower(f.Email)))
-	}
-	if f.ExternalID != "" {
-		b.where("external_id = " + b.arg(f.ExternalID))
-	}
-	if f.GroupID != "" {
-		b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.group_id = " + b.arg(f.GroupID) + ")")
-	}
-	if f.Query != "" {
-		q := strings.ToLower(f.Query)
-		b.where("(" + b.prefix("username", q) + " OR " + b.prefix("email_lower", q) + " OR " +
-			b.prefix("first_name_lower", q) + " OR " + b.prefix("last_name_lower", q) + ")")
-	}
-	sql := "SELECT " + userCols + " FROM users" + b.whereClause() + " ORDER BY username LIMIT " + strconv.Itoa(limit+1)
 	c := s.read()
-	rows, err := c.query(ctx, b.statement(sql), b.args...)
+	b := &builder{d: s.d}
+	from, order := "users", "users.username"
+	if f.GroupID != "" {
+		// A group's members, in username order from the memberships index.
+		// (CROSS JOIN fixes the join order on SQLite; PostgreSQL plans it.)
+		from, order = "memberships m CROSS JOIN users", "m.username"
+		b.where("m.group_id = " + b.arg(f.GroupID) + " AND users.id = m.user_id")
+	}
+	if after != "" {
+		b.where(order + " > " + b.arg(after))
+	}
+	b.userFilters(f)
+	sql := "SELECT " + qualifiedUserCols + " FROM " + from + b.whereClause() + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
+	users, _, err := c.queryUsers(ctx, b.statement(sql), b.args, false)
 	if err != nil {
-		return nil, "", err
-	}
-	users := []store.User{}
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			rows.Close()
-			return nil, "", err
-		}
-		users = append(users, u)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	next := ""
 	if len(users) > limit {
 		users = users[:limit]
 		next = encodeCursor(users[limit-1].Username)
+	}
+	if err := c.fillGroups(ctx, users); err != nil {
+		return nil, "", err
+	}
+	return users, next, nil
+}
+
+// qualifiedUserCols are userCols for a query that joins memberships.
+var qualifiedUserCols = "users." + strings.ReplaceAll(strings.ReplaceAll(userCols, "\n", ""), ", ", ", users.")
+
+// userFilters adds the exact-match filters of f.
+func (b *builder) userFilters(f store.UserFilter) {
+	if f.Username != "" {
+		b.where("users.username = " + b.arg(f.Username))
+	}
+	if f.Email != "" {
+		b.where("users.email_lower = " + b.arg(strings.ToLower(f.Email)))
+	}
+	if f.ExternalID != "" {
+		b.where("users.external_id = " + b.arg(f.ExternalID))
+	}
+}
+
+// queryUsers runs a query selecting userCols (and, when withKey, one more
+// column) and scans the users.
+func (c *conn) queryUsers(ctx context.Context, st statement, args []any, withKey bool) ([]store.User, []string, error) {
+	rows, err := c.query(ctx, st, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	users := []store.User{}
+	var keys []string
+	for rows.Next() {
+		var u store.User
+		var key string
+		dest := userDest(&u)
+		if withKey {
+			dest = append(dest, &key)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, nil, err
+		}
+		users = append(users, u)
+		keys = append(keys, key)
+	}
+	return users, keys, rows.Err()
+}
+
+// searchFields are the columns a Query matches, in the order searchUsers
+// returns their matches.
+var searchFields = []string{"username", "email_lower", "first_name_lower", "last_name_lower"}
+
+// searchUsers returns users whose username, email, first or last name
+// starts with f.Query (case-insensitively): first those whose username
+// matches, by username; then those whose email matches, by email; then
+// first name, then last name, each by name and username. Each user comes
+// once, under the first field that matches.
+//
+// Ordering all matches by username would need every match found and
+// sorted before the first page (a one-letter query matches a fifth of the
+// users), or a walk through all users in username order. In this order
+// every page is a range scan of one index from where the last page ended,
+// so it costs about the same at a million users as at a hundred; the
+// users a later field skips because an earlier one matched were each
+// returned before, so paging to the end stays linear.
+func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after string, limit int) ([]store.User, string, error) {
+	q := strings.ToLower(f.Query)
+	phase, key, username := 0, "", ""
+	if after != "" {
+		raw, err := decodeCursor(after)
+		if err != nil {
+			return nil, "", err
+		}
+		parts := strings.Split(raw, "\x00")
+		if len(parts) != 4 || parts[0] != "q" {
+			return nil, "", store.ErrInvalidCursor
+		}
+		phase, err = strconv.Atoi(parts[1])
+		if err != nil || phase < 0 || phase >= len(searchFields) {
+			return nil, "", store.ErrInvalidCursor
+		}
+		key, username = parts[2], parts[3]
+	}
+	c := s.read()
+	var users []store.User
+	var phases []int
+	var keys []string
+	for ph := phase; ph < len(searchFields) && len(users) <= limit; ph++ {
+		col := searchFields[ph]
+		b := &builder{d: s.d}
+		b.where(b.prefix(col, q))
+		for _, earlier := range searchFields[:ph] {
+			b.where("NOT " + b.prefix(earlier, q))
+		}
+		order := col + ", username"
+		if ph <= 1 {
+			order = col // unique
+		}
+		if after != "" && ph == phase {
+			if ph <= 1 {
+				b.where(col + " > " + b.arg(key))
+			} else {
+				b.where("(" + col + ", username) > (" + b.arg(key) + ", " + b.arg(username) + ")")
+			}
+		}
+		b.userFilters(f)
+		if f.GroupID != "" {
+			b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.group_id = " + b.arg(f.GroupID) + ")")
+		}
+		sql := "SELECT " + userCols + ", " + col + " FROM users" + b.whereClause() +
+			" ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1-len(users))
+		us, ks, err := c.queryUsers(ctx, b.statement(sql), b.args, true)
+		if err != nil {
+			return nil, "", err
+		}
+		users = append(users, us...)
+		keys = append(keys, ks...)
+		for range us {
+			phases = append(phases, ph)
+		}
+	}
+	if users == nil {
+		users = []store.User{}
+	}
+	next := ""
+	if len(users) > limit {
+		users = users[:limit]
+		last := limit - 1
+		next = encodeCursor("q\x00" + strconv.Itoa(phases[last]) + "\x00" + keys[last] + "\x00" + users[last].Username)
 	}
 	if err := c.fillGroups(ctx, users); err != nil {
 		return nil, "", err

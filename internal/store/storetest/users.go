@@ -463,15 +463,18 @@ func testListUsersFilters(t *testing.T, s store.Store) {
 		{store.UserFilter{ExternalID: "101"}, []string{"asmith"}},
 		{store.UserFilter{GroupID: g.ID}, []string{"bjones", "jdoe"}},
 		{store.UserFilter{GroupID: uid(404)}, []string{}},
-		{store.UserFilter{Query: "jo"}, []string{"bjones", "jdoe", "jo", "zed"}}, // username, email, first, last
+		// Username matches first, then email, first name, last name; each
+		// user once (jdoe's email and first name both match).
+		{store.UserFilter{Query: "jo"}, []string{"jo", "jdoe", "zed", "bjones"}},
 		{store.UserFilter{Query: "JOH"}, []string{"jdoe", "zed"}},
+		{store.UserFilter{Query: "j"}, []string{"jdoe", "jo", "zed", "bjones"}},
 		{store.UserFilter{Query: "anna@"}, []string{"asmith"}},
 		{store.UserFilter{Query: "smi"}, []string{"asmith"}},
 		{store.UserFilter{Query: "émi"}, []string{"bjones"}},
 		{store.UserFilter{Query: "zo"}, []string{"zed"}},
 		{store.UserFilter{Query: "doe"}, []string{"jdoe"}},
 		{store.UserFilter{Query: "x"}, []string{}},
-		{store.UserFilter{Query: "jo", GroupID: g.ID}, []string{"bjones", "jdoe"}},
+		{store.UserFilter{Query: "jo", GroupID: g.ID}, []string{"jdoe", "bjones"}},
 	}
 	for _, c := range cases {
 		us, next, err := s.ListUsers(ctx, c.f, store.Page{})
@@ -496,7 +499,7 @@ func testListUsersFilters(t *testing.T, s store.Store) {
 		}
 		p.After = next
 	}
-	if want := []string{"bjones", "jdoe", "jo", "zed"}; !reflect.DeepEqual(got, want) {
+	if want := []string{"jo", "jdoe", "zed", "bjones"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("paged search: %v, want %v", got, want)
 	}
 	// Listed users carry their groups.
