@@ -127,7 +127,7 @@ func TestPasskeyLifecycle(t *testing.T) {
 	click(t, b, ".signout button", "")
 	waitPath(t, b, "/account")
 	waitText(t, b, "h1", "Ada Lovelace")
-	hidden = hideConditionalUI(t, b)
+	hideConditionalUI(t, b)
 	click(t, b, ".signout button", "/signin")
 
 	// The laptop's passkey was deleted from the account: it is refused.
