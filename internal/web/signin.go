@@ -58,6 +58,7 @@ func (h *Handler) signInBegin(w http.ResponseWriter, r *http.Request) {
 	if h.passkeysOff(w, r) {
 		return
 	}
+	h.purgeExpired()
 	opts, err := h.passkeys.BeginSignIn(r.Context(), r.URL.Query().Get("mediation") == "conditional")
 	if err != nil {
 		h.log.Error("begin sign-in", slog.Any("error", err))

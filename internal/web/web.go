@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rollcall/rollcall/internal/mail"
@@ -44,6 +45,9 @@ const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 const (
 	DefaultSessionTTL   = 12 * time.Hour
 	DefaultSetupLinkTTL = 72 * time.Hour
+	// purgeEvery is how often expired challenges, sessions and setup links
+	// are deleted, at most, by each server instance.
+	purgeEvery = 10 * time.Minute
 	// sessionTouchEvery limits how often a session's last-seen time is
 	// written, so page views do not queue on the database's writer.
 	sessionTouchEvery = 5 * time.Minute
@@ -89,6 +93,7 @@ type Handler struct {
 	pages     map[string]*template.Template
 	cop       *http.CrossOriginProtection
 	mux       *http.ServeMux // the pages alone, for ServeHTTP
+	lastPurge atomic.Int64   // unix seconds of the last purge of expired rows
 }
 
 // New checks the options and parses the templates.
@@ -326,6 +331,24 @@ func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error)
 	h.log.Error("web page failed", slog.String("path", r.URL.Path), slog.String("request_id", id), slog.Any("error", err))
 	h.renderStatus(w, r, http.StatusInternalServerError, "Something went wrong",
 		"The server could not finish this request. Try again in a moment; if it keeps failing, tell your administrator (request id "+id+").")
+}
+
+// purgeExpired deletes expired ceremonies, sessions and old setup links in
+// the background, at most once per purgeEvery; ceremonies call it, so the
+// tables stay small without a timer of their own.
+func (h *Handler) purgeExpired() {
+	now := h.now()
+	last := h.lastPurge.Load()
+	if now.Unix()-last < int64(purgeEvery/time.Second) || !h.lastPurge.CompareAndSwap(last, now.Unix()) {
+		return
+	}
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := h.auth.DeleteExpired(ctx, now.UTC()); err != nil {
+			h.log.Warn("deleting expired sessions and challenges", slog.Any("error", err))
+		}
+	}()
 }
 
 // passkeysOff answers a ceremony request when passkeys cannot work on this
