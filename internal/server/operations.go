@@ -85,11 +85,32 @@ func (s *Server) postOperations(w http.ResponseWriter, r *http.Request) {
 			Source: &api.ErrorSource{Pointer: "/atomic:operations"}})
 		return
 	}
+	// Every operation is checked and decoded first, and all malformed ones
+	// are reported together; only then does the transaction start.
+	apply := make([]applyFunc, len(ops))
+	var bad api.Errors
+	for i := range ops {
+		fn, err := s.prepareOperation(&ops[i])
+		if err != nil {
+			errs, ok := atOperation(i, err).(api.Errors)
+			if !ok {
+				s.writeError(w, r, err)
+				return
+			}
+			bad = append(bad, errs...)
+			continue
+		}
+		apply[i] = fn
+	}
+	if len(bad) > 0 {
+		s.writeError(w, r, bad)
+		return
+	}
 	m := p.meta(r)
 	results := make([]api.AtomicResult, len(ops))
 	err := s.store.Atomic(r.Context(), func(tx store.Store) error {
-		for i := range ops {
-			res, err := s.applyOperation(r.Context(), tx, m, &ops[i])
+		for i, fn := range apply {
+			res, err := fn(r.Context(), tx, m)
 			if err != nil {
 				return atOperation(i, err)
 			}
@@ -166,107 +187,120 @@ func atOperation(i int, err error) error {
 	return out
 }
 
-// applyOperation runs one operation inside the transaction and returns its
-// result. Pointers in its errors are relative to the operation.
-func (s *Server) applyOperation(ctx context.Context, tx store.Store, m store.Meta, op *api.AtomicOperation) (api.AtomicResult, error) {
+// applyFunc applies one prepared operation inside the transaction.
+type applyFunc func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error)
+
+// prepareOperation checks and decodes one operation before the transaction
+// starts, so that the write lock is held only for the store work, and
+// returns what applies it. Pointers in its errors are relative to the
+// operation.
+func (s *Server) prepareOperation(op *api.AtomicOperation) (applyFunc, error) {
 	switch op.Op {
 	case api.OpAdd, api.OpUpdate, api.OpRemove:
 	case "":
-		return api.AtomicResult{}, errBadDocument("/op", `op is required: "add", "update" or "remove"`)
+		return nil, errBadDocument("/op", `op is required: "add", "update" or "remove"`)
 	default:
-		return api.AtomicResult{}, errBadDocument("/op", fmt.Sprintf(`op %q is not an operation; use "add", "update" or "remove"`, op.Op))
+		return nil, errBadDocument("/op", fmt.Sprintf(`op %q is not an operation; use "add", "update" or "remove"`, op.Op))
 	}
 	if op.Ref != nil && op.Ref.Relationship != "" {
-		return api.AtomicResult{}, s.applyRelationship(ctx, tx, m, op)
+		return s.prepareRelationship(op)
 	}
 	switch op.Op {
 	case api.OpAdd:
 		if op.Ref != nil {
-			return api.AtomicResult{}, errBadDocument("/ref", "add creates a resource from data and takes no ref (except to add to a relationship)")
+			return nil, errBadDocument("/ref", "add creates a resource from data and takes no ref (except to add to a relationship)")
 		}
 		typ, err := dataType(op.Data)
 		if err != nil {
-			return api.AtomicResult{}, err
+			return nil, err
 		}
 		switch typ {
 		case api.TypeUsers:
 			w, err := decodeOperationData[api.UserWrite](op.Data)
 			if err != nil {
-				return api.AtomicResult{}, err
+				return nil, err
 			}
-			u, err := createUserIn(ctx, tx, m, w)
-			if err != nil {
-				return api.AtomicResult{}, err
-			}
-			return resultOf(s.userResource(u))
+			return func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error) {
+				u, err := createUserIn(ctx, tx, m, w)
+				if err != nil {
+					return api.AtomicResult{}, err
+				}
+				return resultOf(s.userResource(u))
+			}, nil
 		case api.TypeGroups:
 			w, err := decodeOperationData[api.GroupWrite](op.Data)
 			if err != nil {
-				return api.AtomicResult{}, err
+				return nil, err
 			}
-			g, err := createGroupIn(ctx, tx, m, w)
-			if err != nil {
-				return api.AtomicResult{}, err
-			}
-			return resultOf(s.groupResource(g))
+			return func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error) {
+				g, err := createGroupIn(ctx, tx, m, w)
+				if err != nil {
+					return api.AtomicResult{}, err
+				}
+				return resultOf(s.groupResource(g))
+			}, nil
 		}
-		return api.AtomicResult{}, unsupportedType("/data/type", typ)
+		return nil, unsupportedType("/data/type", typ)
 	case api.OpUpdate:
 		typ, id, err := operationTarget(op)
 		if err != nil {
-			return api.AtomicResult{}, err
+			return nil, err
 		}
 		switch typ {
 		case api.TypeUsers:
 			w, err := decodeOperationData[api.UserWrite](op.Data)
 			if err != nil {
-				return api.AtomicResult{}, err
+				return nil, err
 			}
-			u, err := updateUserIn(ctx, tx, m, id, 0, w)
-			if err != nil {
-				return api.AtomicResult{}, notFoundAs(err, "user "+id)
-			}
-			return resultOf(s.userResource(u))
-		case api.TypeGroups:
+			return func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error) {
+				u, err := updateUserIn(ctx, tx, m, id, 0, w)
+				if err != nil {
+					return api.AtomicResult{}, notFoundAs(err, "user "+id)
+				}
+				return resultOf(s.userResource(u))
+			}, nil
+		default: // groups
 			w, err := decodeOperationData[api.GroupWrite](op.Data)
 			if err != nil {
-				return api.AtomicResult{}, err
+				return nil, err
 			}
-			g, err := updateGroupIn(ctx, tx, m, id, 0, w)
-			if err != nil {
-				return api.AtomicResult{}, notFoundAs(err, "group "+id)
-			}
-			return resultOf(s.groupResource(g))
+			return func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error) {
+				g, err := updateGroupIn(ctx, tx, m, id, 0, w)
+				if err != nil {
+					return api.AtomicResult{}, notFoundAs(err, "group "+id)
+				}
+				return resultOf(s.groupResource(g))
+			}, nil
 		}
-		return api.AtomicResult{}, unsupportedType("/ref/type", typ)
 	default: // remove
 		if len(op.Data) > 0 && string(op.Data) != "null" {
-			return api.AtomicResult{}, errBadDocument("/data", "remove takes only a ref naming the resource, no data")
+			return nil, errBadDocument("/data", "remove takes only a ref naming the resource, no data")
 		}
 		typ, id, err := operationTarget(op)
 		if err != nil {
-			return api.AtomicResult{}, err
+			return nil, err
 		}
-		switch typ {
-		case api.TypeUsers:
-			return api.AtomicResult{}, notFoundAs(deleteUserIn(ctx, tx, m, id, 0), "user "+id)
-		case api.TypeGroups:
+		if typ == api.TypeUsers {
+			return func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error) {
+				return api.AtomicResult{}, notFoundAs(deleteUserIn(ctx, tx, m, id, 0), "user "+id)
+			}, nil
+		}
+		return func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error) {
 			return api.AtomicResult{}, notFoundAs(tx.DeleteGroup(ctx, id, 0, m), "group "+id)
-		}
-		return api.AtomicResult{}, unsupportedType("/ref/type", typ)
+		}, nil
 	}
 }
 
-// applyRelationship runs a membership operation: ref names a group's
+// prepareRelationship prepares a membership operation: ref names a group's
 // members or a user's groups; add adds, update replaces, remove removes.
-func (s *Server) applyRelationship(ctx context.Context, tx store.Store, m store.Meta, op *api.AtomicOperation) error {
+func (s *Server) prepareRelationship(op *api.AtomicOperation) (applyFunc, error) {
 	typ, id, err := operationTarget(op)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var ids []api.ResourceIdentifier
 	if err := json.Unmarshal(op.Data, &ids); err != nil || ids == nil {
-		return errBadDocument("/data", "a relationship operation's data must be an array of resource identifiers such as [{\"type\": \"users\", \"id\": \"…\"}]; send [] for none")
+		return nil, errBadDocument("/data", "a relationship operation's data must be an array of resource identifiers such as [{\"type\": \"users\", \"id\": \"…\"}]; send [] for none")
 	}
 	mop := store.MembershipReplace
 	switch op.Op {
@@ -279,19 +313,23 @@ func (s *Server) applyRelationship(ctx context.Context, tx store.Store, m store.
 	case typ == api.TypeGroups && op.Ref.Relationship == "members":
 		userIDs, err := linkageIDs(ids, api.TypeUsers, "/data")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		_, err = changeGroupMembersIn(ctx, tx, m, id, mop, userIDs)
-		return notFoundAs(err, "group "+id)
+		return func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error) {
+			_, err := changeGroupMembersIn(ctx, tx, m, id, mop, userIDs)
+			return api.AtomicResult{}, notFoundAs(err, "group "+id)
+		}, nil
 	case typ == api.TypeUsers && op.Ref.Relationship == "groups":
 		groupIDs, err := linkageIDs(ids, api.TypeGroups, "/data")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		_, err = changeUserGroupsIn(ctx, tx, m, id, mop, groupIDs)
-		return notFoundAs(err, "user "+id)
+		return func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error) {
+			_, err := changeUserGroupsIn(ctx, tx, m, id, mop, groupIDs)
+			return api.AtomicResult{}, notFoundAs(err, "user "+id)
+		}, nil
 	}
-	return errBadDocument("/ref/relationship", fmt.Sprintf(
+	return nil, errBadDocument("/ref/relationship", fmt.Sprintf(
 		"%s has no relationship %q here; use \"members\" on groups or \"groups\" on users", typ, op.Ref.Relationship))
 }
 

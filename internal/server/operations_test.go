@@ -160,6 +160,21 @@ func TestOperationsRefusals(t *testing.T) {
 		body: map[string]any{"atomic:operations": []any{addUserOp("a", "a@example.com")}}, header: map[string]string{"Content-Type": api.AtomicMediaType}})
 	mustStatus(t, r, http.StatusUnauthorized)
 
+	// Every malformed operation is reported at once, before anything runs.
+	r = call(t, srv, req{method: "POST", path: "/api/v1/operations", token: srv.AdminToken, noValidate: true,
+		header: map[string]string{"Content-Type": api.AtomicMediaType},
+		body: map[string]any{"atomic:operations": []any{
+			map[string]any{"op": "upsert"}, addUserOp("fine", "fine@example.com"),
+			map[string]any{"op": "add", "data": map[string]any{"type": "widgets"}}}}})
+	mustStatus(t, r, http.StatusBadRequest)
+	var ptrs []string
+	for _, e := range r.Errors(t) {
+		ptrs = append(ptrs, e.Source.Pointer)
+	}
+	if strings.Join(ptrs, " ") != "/atomic:operations/0/op /atomic:operations/2/data/type" {
+		t.Errorf("errors point at %v, want operations 0 and 2", ptrs)
+	}
+
 	// Bad operations.
 	for _, tc := range []struct {
 		op      map[string]any
