@@ -64,3 +64,25 @@ func TestSetupLinkByEmail(t *testing.T) {
 	click(t, b, "#passkey-button", "/account")
 	waitText(t, b, "main", "Your passkey is set up")
 }
+
+// TestAdminConsoleEmailsSetupLink creates a user in the admin console with
+// "Email the setup link" ticked: the mail reaches the new user.
+func TestAdminConsoleEmailsSetupLink(t *testing.T) {
+	smtp := mailtest.Start(t)
+	srv := startServer(t, testserver.WithConfig(func(c *config.Config) { c.SMTPURL = smtp.URL("rollcall@example.com") }))
+	b := newBrowser(t)
+	hideConditionalUI(t, b)
+	addAuthenticator(t, b)
+	signInAdmin(t, srv, adminClient(t, srv), b, "margaret")
+	visit(t, b, srv.URL+"/admin/users/new")
+	click(t, b, "#f-send-email", "")
+	fill(t, b, map[string]string{"f-username": "hedy", "f-email": "hedy@example.com", "f-first-name": "Hedy", "f-last-name": "Lamarr"}, "main form button[type=submit]")
+	waitText(t, b, "main", "Setup link created and emailed to hedy@example.com")
+	msgs := smtp.Messages()
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != "hedy@example.com" {
+		t.Fatalf("delivered: %+v", msgs)
+	}
+	if !bytes.Contains(msgs[0].Data, []byte("Hello Hedy Lamarr")) {
+		t.Fatalf("mail:\n%s", msgs[0].Data)
+	}
+}
