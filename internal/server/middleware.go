@@ -152,6 +152,10 @@ func clientIP(r *http.Request) string {
 // only the ext and profile parameters on its media type.
 func (s *Server) jsonOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e := checkAccept(r.Header.Values("Accept")); e != nil {
+			s.writeError(w, r, e)
+			return
+		}
 		hasBody := r.ContentLength > 0 || r.ContentLength == -1 || r.Method == http.MethodPost || r.Method == http.MethodPatch
 		if hasBody {
 			if e := checkMediaType(r.Header.Get("Content-Type")); e != nil {
@@ -167,6 +171,35 @@ func (s *Server) jsonOnly(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// checkAccept applies JSON:API's content negotiation: when Accept names the
+// JSON:API media type only with parameters other than ext and profile, no
+// response the server can send is acceptable (406).
+func checkAccept(values []string) *api.Error {
+	sawJSONAPI, acceptable := false, false
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
+			if err != nil || mt != api.MediaType {
+				continue
+			}
+			sawJSONAPI = true
+			ok := true
+			for p := range params {
+				if p != "ext" && p != "profile" && p != "q" {
+					ok = false
+				}
+			}
+			acceptable = acceptable || ok
+		}
+	}
+	if sawJSONAPI && !acceptable {
+		return &api.Error{Status: "406", Code: api.CodeNotAcceptable, Title: "Not acceptable",
+			Detail: "Accept names " + api.MediaType + " only with parameters JSON:API does not allow; accept it without parameters",
+			Source: &api.ErrorSource{Header: "Accept"}}
+	}
+	return nil
 }
 
 func checkMediaType(ct string) *api.Error {

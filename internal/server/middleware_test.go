@@ -69,6 +69,29 @@ func TestMediaTypes(t *testing.T) {
 	}
 }
 
+func TestAcceptNegotiation(t *testing.T) {
+	srv := testserver.Start(t)
+	for _, tc := range []struct {
+		accept string
+		status int
+	}{
+		{"application/vnd.api+json", 200},
+		{"application/json", 200},
+		{"*/*", 200},
+		{`application/vnd.api+json; profile="https://example.com/p"`, 200},
+		{"application/vnd.api+json; charset=utf-8", 406},
+		{"application/vnd.api+json; charset=utf-8, application/vnd.api+json", 200},
+	} {
+		r := call(t, srv, req{method: "GET", path: "/api/v1/account", token: srv.AdminToken, header: map[string]string{"Accept": tc.accept}})
+		if r.Status != tc.status {
+			t.Fatalf("Accept %q: status %d, want %d: %s", tc.accept, r.Status, tc.status, r.Body)
+		}
+		if tc.status == 406 {
+			wantError(t, r, 406, api.CodeNotAcceptable, "")
+		}
+	}
+}
+
 func TestRateLimit(t *testing.T) {
 	srv := testserver.Start(t, testserver.WithConfig(func(c *config.Config) { c.RateLimit, c.RateBurst = 0.5, 3 }))
 	other := srv.NewUserToken(t, "other", false)
