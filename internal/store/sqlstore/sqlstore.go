@@ -113,9 +113,10 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	if dsn == "" {
 		return errors.New("sqlite: empty database path: give a file path such as ./rollcall.db or a postgres:// URL")
 	}
-	name, query, _ := strings.Cut(dsn, "?")
-	if !strings.HasPrefix(name, "file:") {
-		name = "file:" + strings.NewReplacer("%", "%25", "#", "%23").Replace(name)
+	// A file: URI may carry parameters; a plain path is taken as it is.
+	name, query := "file:"+strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(dsn), ""
+	if strings.HasPrefix(dsn, "file:") {
+		name, query, _ = strings.Cut(dsn, "?")
 	}
 	q, err := url.ParseQuery(query)
 	if err != nil {

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -61,6 +62,25 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Errorf("concurrent open: %v", err)
 		}
+	}
+}
+
+// TestOpenPath checks that a plain path is used as it is, even with
+// characters that mean something in a URI, and that a file: URI works.
+func TestOpenPath(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "with space")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "odd?name#1%.db")
+	openDSN(t, path).Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database not created at %s: %v", path, err)
+	}
+	uri := "file:" + filepath.Join(dir, "uri.db") + "?cache=private"
+	openDSN(t, uri).Close()
+	if _, err := os.Stat(filepath.Join(dir, "uri.db")); err != nil {
+		t.Errorf("database not created from %s: %v", uri, err)
 	}
 }
 
