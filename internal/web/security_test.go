@@ -16,6 +16,7 @@ import (
 
 	"github.com/rollcall/rollcall/internal/store"
 	"github.com/rollcall/rollcall/internal/store/sqlstore"
+	"github.com/rollcall/rollcall/internal/testserver"
 	"github.com/rollcall/rollcall/internal/web"
 )
 
@@ -169,4 +170,26 @@ func readAll(t *testing.T, res *http.Response) string {
 		}
 	}
 	return b.String()
+}
+
+// TestIPAddressURLExplainsPasskeys: on an IP address the pages still serve,
+// and say why passkeys cannot work there and what to change.
+func TestIPAddressURLExplainsPasskeys(t *testing.T) {
+	srv := testserver.Start(t) // ROLLCALL_URL http://127.0.0.1:PORT
+	res, err := noRedirect.Get(srv.URL + "/signin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(t, res); res.StatusCode != http.StatusOK || !strings.Contains(body, "Passkeys do not work on this address") {
+		t.Fatalf("sign-in page on an IP address: %d\n%s", res.StatusCode, body)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/signin/begin", nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	res, err = noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(t, res); res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, "ROLLCALL_URL") {
+		t.Fatalf("begin sign-in on an IP address: %d %s", res.StatusCode, body)
+	}
 }

@@ -151,7 +151,11 @@ func (h *Handler) setupPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.render(w, r, http.StatusOK, "setup", view{Title: "Set up your passkey", Data: setupData{User: u, Secret: r.PathValue("secret")}})
+	v := view{Title: "Set up your passkey", Data: setupData{User: u, Secret: r.PathValue("secret")}}
+	if h.passkeys == nil {
+		v.Error = passkeysOffMessage
+	}
+	h.render(w, r, http.StatusOK, "setup", v)
 }
 
 func (h *Handler) setupBegin(w http.ResponseWriter, r *http.Request) {

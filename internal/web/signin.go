@@ -51,6 +51,9 @@ func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("signedout") == "1" {
 		v.Notice = "You are signed out."
 	}
+	if h.passkeys == nil {
+		v.Error = passkeysOffMessage
+	}
 	h.render(w, r, http.StatusOK, "signin", v)
 }
 

@@ -351,15 +351,18 @@ func (h *Handler) purgeExpired() {
 	}()
 }
 
+// passkeysOffMessage explains why passkeys cannot work on this server's
+// public URL, shown on the pages that would use them.
+const passkeysOffMessage = "Passkeys do not work on this address: browsers allow them only on a domain name, not an IP address. " +
+	"Open Rollcall at http://localhost:PORT, or ask the administrator to set ROLLCALL_URL to the server's name."
+
 // passkeysOff answers a ceremony request when passkeys cannot work on this
 // server's public URL, and reports whether it did.
 func (h *Handler) passkeysOff(w http.ResponseWriter, r *http.Request) bool {
 	if h.passkeys != nil {
 		return false
 	}
-	h.ceremonyError(w, r, http.StatusServiceUnavailable,
-		"Passkeys do not work on this address: browsers allow them only on a domain name, not an IP address. "+
-			"Open Rollcall at http://localhost:PORT, or ask the administrator to set ROLLCALL_URL to the server's name.", nil)
+	h.ceremonyError(w, r, http.StatusServiceUnavailable, passkeysOffMessage, nil)
 	return true
 }
 
