@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -70,4 +72,10 @@ passkey of the admin user %q (it works once and expires %s):
     %s
 
 `, "admin", l.Link.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"), l.URL)
+	if u, err := url.Parse(l.URL); err == nil && net.ParseIP(u.Hostname()) != nil {
+		fmt.Fprintf(w, `Browsers allow passkeys only on a host name, not on the IP address %s: restart with
+--url http://localhost:%s (or ROLLCALL_URL set to the server's name) and use the new link.
+
+`, u.Hostname(), u.Port())
+	}
 }

@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -73,4 +77,38 @@ func TestServePrintsFirstAdminLink(t *testing.T) {
 	if l, err := srv.Server.FirstAdminLink(context.Background()); err != nil || l.URL != "" {
 		t.Fatalf("with two admins: %+v, %v; want no link", l, err)
 	}
+}
+
+// TestServeFirstStartLink runs the real serve command on an empty
+// database: it prints a setup link for the new admin user, the link opens
+// the setup page, and a restart before the admin registered a passkey
+// prints a fresh one.
+func TestServeFirstStartLink(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	db := filepath.Join(t.TempDir(), "rollcall.db")
+	args := []string{"--database", db, "--addr", "127.0.0.1:" + port, "--url", "http://localhost:" + port}
+	linkRE := regexp.MustCompile(`http://localhost:` + port + `/setup/[A-Za-z0-9_-]{43}`)
+
+	_, stop, logs := startServe(t, args...)
+	first := linkRE.FindString(logs.String())
+	if first == "" || !strings.Contains(logs.String(), `No administrator can sign in yet`) || strings.Contains(logs.String(), "not on the IP address") {
+		t.Fatalf("serve on an empty database printed no setup link:\n%s", logs)
+	}
+	code, body := serveGet(t, strings.Replace(first, "localhost", "127.0.0.1", 1), "")
+	if code != http.StatusOK || !strings.Contains(body, "Set up your passkey") || !strings.Contains(body, "admin@localhost") {
+		t.Fatalf("the printed link: %d\n%s", code, body)
+	}
+	stop()
+
+	_, stop, logs = startServe(t, args...)
+	second := linkRE.FindString(logs.String())
+	if second == "" || second == first {
+		t.Fatalf("restart before the admin's passkey: link %q (first %q)\n%s", second, first, logs)
+	}
+	stop()
 }
