@@ -28,6 +28,7 @@ OUT=${OUT:-BENCHMARKS.md}
 cd "$(dirname "$0")/.."
 root=$(pwd)
 work=$(mktemp -d /tmp/rollcall-bench.XXXXXX)
+chmod 0755 "$work" # PostgreSQL runs as the postgres user and must reach its data directory
 bin=$work/bin
 pids=()
 pgdir=""

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rollcall/rollcall/api"
 )
@@ -100,6 +101,11 @@ func decodeBody(r *http.Request, v any) error {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return invalidJSON("", "the request body is empty; send a JSON:API document such as {\"data\": {...}}")
+	}
+	if !utf8.Valid(body) {
+		// encoding/json would quietly store U+FFFD in place of the bad
+		// bytes; JSON is UTF-8 (RFC 8259), so say so instead.
+		return invalidJSON("", fmt.Sprintf("the body is not valid UTF-8 (first bad byte at offset %d); send JSON encoded as UTF-8", invalidUTF8At(body)))
 	}
 	var generic any
 	if err := json.Unmarshal(body, &generic); err != nil {
@@ -405,4 +411,17 @@ func findTime(node any, value, ptr string) string {
 		}
 	}
 	return ""
+}
+
+// invalidUTF8At returns the offset of the first byte of b that is not part
+// of a valid UTF-8 sequence.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
 }

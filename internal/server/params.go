@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/rollcall/rollcall/api"
@@ -42,6 +43,11 @@ func parseListQuery(r *http.Request, filters, includes []string) (listQuery, err
 		v := values.Get(k)
 		if len(values[k]) > 1 {
 			errs = append(errs, errBadParameter(k, k+" is given more than once; give it once"))
+			continue
+		}
+		if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			// PostgreSQL refuses such text outright; no stored value can match it.
+			errs = append(errs, errBadParameter(k, k+" must be UTF-8 text without NUL characters; percent-encode the UTF-8 bytes of the value"))
 			continue
 		}
 		switch {

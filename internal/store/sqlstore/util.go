@@ -135,7 +135,7 @@ func decodeCursor(cur string) (string, error) {
 		return "", nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(cur)
-	if err != nil || len(b) == 0 || !utf8.Valid(b) {
+	if err != nil || len(b) == 0 || !utf8.Valid(b) || slices.Contains(b, 0) {
 		return "", store.ErrInvalidCursor
 	}
 	return string(b), nil

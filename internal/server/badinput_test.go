@@ -1,0 +1,412 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/testserver"
+)
+
+// badCase is one entry of the bad-input catalogue: a request the API must
+// refuse with status and code, pointing at pointer or parameter.
+type badCase struct {
+	name        string
+	method      string
+	path        string // {user} and {group} are replaced by the fixture's ids
+	contentType string // "" sends application/vnd.api+json when there is a body; "-" sends none
+	body        []byte
+	chunked     bool // send the body without a Content-Length
+	token       string
+	status      int
+	code        string
+	pointer     string
+	parameter   string
+}
+
+// TestBadInputCatalogue sends malformed, oversized, mistyped and hostile
+// requests over real HTTP and checks that each gets its documented 4xx
+// with a complete JSON:API error object, that the database is exactly as
+// before, and that the server still answers normally afterwards.
+func TestBadInputCatalogue(t *testing.T) {
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		srv := testserver.Start(t, backend)
+		user := createUser(t, srv, map[string]any{"username": "fixture", "email": "fixture@example.com"})
+		group := createGroup(t, srv, "fixture-group")
+		before := dbSnapshot(t, srv.DSN)
+		for _, c := range badCatalogue() {
+			t.Run(c.name, func(t *testing.T) {
+				c.path = strings.NewReplacer("{user}", user.ID, "{group}", group.ID).Replace(c.path)
+				if c.token == "" {
+					c.token = srv.AdminToken
+				}
+				status, header, body := badSend(t, srv.URL, c)
+				checkErrorResponse(t, c, status, header, body)
+			})
+		}
+		if after := dbSnapshot(t, srv.DSN); after != before {
+			t.Errorf("the refused requests changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+		}
+		status, _, body := badSend(t, srv.URL, badCase{method: http.MethodGet, path: "/healthz"})
+		if status != http.StatusOK {
+			t.Errorf("GET /healthz after the catalogue: %d %s", status, body)
+		}
+		status, _, body = badSend(t, srv.URL, badCase{method: http.MethodGet, path: "/api/v1/users/" + user.ID, token: srv.AdminToken})
+		if status != http.StatusOK || !bytes.Contains(body, []byte(`"fixture"`)) {
+			t.Errorf("GET the fixture user after the catalogue: %d %s", status, body)
+		}
+		if logs := srv.Logs(); strings.Contains(logs, "panic") || strings.Contains(logs, "level=ERROR") {
+			t.Errorf("the catalogue made the server log an error or a panic:\n%s", logs)
+		}
+	})
+}
+
+func badCatalogue() []badCase {
+	user := func(attrs string) []byte {
+		return []byte(`{"data":{"type":"users","attributes":{` + attrs + `}}}`)
+	}
+	valid := `"username":"newbie","email":"newbie@example.com"`
+	deepArray := strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
+	deepObject := strings.Repeat(`{"a":`, 5000) + "1" + strings.Repeat("}", 5000)
+	huge := append([]byte(`{"data":{"type":"users","attributes":{`+valid+`,"first-name":"`), bytes.Repeat([]byte("x"), 10<<20)...)
+	huge = append(huge, `"}}}`...)
+	const (
+		users = "/api/v1/users"
+		one   = "/api/v1/users/{user}"
+	)
+	return []badCase{
+		// Bodies that are not JSON, or not a JSON object.
+		{name: "truncated JSON", method: "POST", path: users, body: []byte(`{"data":{"type":"users"`), status: 400, code: api.CodeInvalidJSON},
+		{name: "trailing garbage", method: "POST", path: users, body: user(valid + `}}} x`), status: 400, code: api.CodeInvalidJSON},
+		{name: "empty body", method: "POST", path: users, body: []byte{}, status: 400, code: api.CodeInvalidJSON},
+		{name: "whitespace body", method: "POST", path: users, body: []byte(" \n\t "), status: 400, code: api.CodeInvalidJSON},
+		{name: "array body", method: "POST", path: users, body: []byte(`[]`), status: 400, code: api.CodeInvalidJSON},
+		{name: "null body", method: "POST", path: users, body: []byte(`null`), status: 400, code: api.CodeInvalidJSON},
+		{name: "string body", method: "POST", path: users, body: []byte(`"users"`), status: 400, code: api.CodeInvalidJSON},
+		{name: "single quotes", method: "POST", path: users, body: []byte(`{'data': {}}`), status: 400, code: api.CodeInvalidJSON},
+		{name: "raw control character", method: "POST", path: users, body: user(valid + ",\"first-name\":\"a\x01b\""), status: 400, code: api.CodeInvalidJSON},
+		{name: "raw NUL byte", method: "POST", path: users, body: user(valid + ",\"first-name\":\"a\x00b\""), status: 400, code: api.CodeInvalidJSON},
+		{name: "invalid UTF-8 in a string", method: "POST", path: users, body: user(valid + ",\"first-name\":\"caf\xe9\""), status: 400, code: api.CodeInvalidJSON},
+		{name: "invalid UTF-8 in a key", method: "POST", path: users, body: user(valid + ",\"\xff\":\"x\""), status: 400, code: api.CodeInvalidJSON},
+		{name: "UTF-16 body", method: "POST", path: users, body: []byte("\xff\xfe{\x00}\x00"), status: 400, code: api.CodeInvalidJSON},
+		{name: "deeply nested array", method: "POST", path: users, body: []byte(`{"data":{"type":"users","attributes":{"attributes":` + deepArray + `}}}`), status: 400, code: api.CodeInvalidJSON},
+		{name: "deeply nested object", method: "POST", path: users, body: []byte(`{"data":{"type":"users","attributes":{"attributes":{"k":` + deepObject + `}}}}`), status: 400, code: api.CodeInvalidType, pointer: "/data/attributes/attributes"},
+		{name: "no data", method: "POST", path: users, body: []byte(`{}`), status: 400, code: api.CodeInvalidDocument, pointer: "/data"},
+		{name: "data null", method: "POST", path: users, body: []byte(`{"data":null}`), status: 400, code: api.CodeInvalidDocument, pointer: "/data"},
+
+		// Wrong JSON types.
+		{name: "data is a string", method: "POST", path: users, body: []byte(`{"data":"users"}`), status: 400, code: api.CodeInvalidType, pointer: "/data"},
+		{name: "username is a number", method: "POST", path: users, body: user(`"username":123,"email":"a@example.com"`), status: 400, code: api.CodeInvalidType, pointer: "/data/attributes/username"},
+		{name: "is-admin is a string", method: "POST", path: users, body: user(valid + `,"is-admin":"yes"`), status: 400, code: api.CodeInvalidType, pointer: "/data/attributes/is-admin"},
+		{name: "is-admin is a huge number", method: "POST", path: users, body: user(valid + `,"is-admin":1e999`), status: 400, code: api.CodeInvalidJSON},
+		{name: "attributes is an array", method: "POST", path: users, body: user(valid + `,"attributes":["a"]`), status: 400, code: api.CodeInvalidType, pointer: "/data/attributes/attributes"},
+		{name: "attribute value is a number", method: "POST", path: users, body: user(valid + `,"attributes":{"team":7}`), status: 400, code: api.CodeInvalidType, pointer: "/data/attributes/attributes/team"},
+		{name: "groups data is an object", method: "POST", path: users, body: []byte(`{"data":{"type":"users","attributes":{` + valid + `},"relationships":{"groups":{"data":{"type":"groups"}}}}}`), status: 400, code: api.CodeInvalidType, pointer: "/data/relationships/groups/data"},
+		{name: "type is a number", method: "POST", path: users, body: []byte(`{"data":{"type":7,"attributes":{` + valid + `}}}`), status: 400, code: api.CodeInvalidType, pointer: "/data/type"},
+
+		// Documents that are JSON but not what the endpoint takes.
+		{name: "unknown attribute", method: "POST", path: users, body: user(valid + `,"nickname":"x"`), status: 400, code: api.CodeUnknownField, pointer: "/data/attributes/nickname"},
+		{name: "unknown top-level member", method: "POST", path: users, body: []byte(`{"data":{"type":"users","attributes":{` + valid + `}},"extra":1}`), status: 400, code: api.CodeUnknownField, pointer: "/extra"},
+		{name: "unknown relationship", method: "POST", path: users, body: []byte(`{"data":{"type":"users","attributes":{` + valid + `},"relationships":{"friends":{"data":[]}}}}`), status: 400, code: api.CodeUnknownField, pointer: "/data/relationships/friends"},
+		{name: "wrong resource type", method: "POST", path: users, body: []byte(`{"data":{"type":"groups","attributes":{` + valid + `}}}`), status: 400, code: api.CodeInvalidDocument, pointer: "/data/type"},
+		{name: "read-only attribute", method: "POST", path: users, body: user(valid + `,"status":"active"`), status: 422, code: api.CodeReadOnly, pointer: "/data/attributes/status"},
+		{name: "PATCH id differs from URL", method: "PATCH", path: one, body: []byte(`{"data":{"type":"users","id":"00000000-0000-4000-8000-000000000000","attributes":{"title":"x"}}}`), status: 400, code: api.CodeInvalidDocument, pointer: "/data/id"},
+		{name: "group of the wrong type", method: "POST", path: users, body: []byte(`{"data":{"type":"users","attributes":{` + valid + `},"relationships":{"groups":{"data":[{"type":"users","id":"{group}"}]}}}}`), status: 422, code: api.CodeInvalidValue, pointer: "/data/relationships/groups/data/0/type"},
+		{name: "group that does not exist", method: "POST", path: users, body: []byte(`{"data":{"type":"users","attributes":{` + valid + `},"relationships":{"groups":{"data":[{"type":"groups","id":"00000000-0000-4000-8000-000000000000"}]}}}}`), status: 422, code: api.CodeInvalidReference, pointer: "/data/relationships/groups/data/0/id"},
+		{name: "proposed id not a UUID", method: "POST", path: users, body: []byte(`{"data":{"type":"users","id":"1 OR 1=1","attributes":{` + valid + `}}}`), status: 422, code: api.CodeInvalidID, pointer: "/data/id"},
+
+		// Values the rules refuse.
+		{name: "NUL escaped in a name", method: "POST", path: users, body: user(valid + `,"first-name":"a\u0000b"`), status: 422, code: api.CodeInvalidValue, pointer: "/data/attributes/first-name"},
+		{name: "NUL in an attribute value", method: "POST", path: users, body: user(valid + `,"attributes":{"team":"a\u0000"}`), status: 422, code: api.CodeInvalidValue, pointer: "/data/attributes/attributes/team"},
+		{name: "SQL in the username", method: "POST", path: users, body: user(`"username":"x'; DROP TABLE users; --","email":"x@example.com"`), status: 422, code: api.CodeInvalidUsername, pointer: "/data/attributes/username"},
+		{name: "HTML in the email", method: "POST", path: users, body: user(`"username":"html","email":"<script>@example.com"`), status: 422, code: api.CodeInvalidEmail, pointer: "/data/attributes/email"},
+		{name: "900 KB first name", method: "POST", path: users, body: user(valid + `,"first-name":"` + strings.Repeat("é", 400_000) + `"`), status: 422, code: api.CodeTooLong, pointer: "/data/attributes/first-name"},
+		{name: "javascript avatar URL", method: "POST", path: users, body: user(valid + `,"avatar-url":"javascript:alert(1)"`), status: 422, code: api.CodeInvalidURL, pointer: "/data/attributes/avatar-url"},
+		{name: "attribute key with SQL", method: "POST", path: users, body: user(valid + `,"attributes":{"a'--":"x"}`), status: 422, code: api.CodeInvalidAttributeKey},
+
+		// Sizes.
+		{name: "10 MB string", method: "POST", path: users, body: huge, status: 413, code: api.CodeBodyTooLarge},
+		{name: "10 MB string chunked", method: "POST", path: users, body: huge, chunked: true, status: 413, code: api.CodeBodyTooLarge},
+		{name: "just over 1 MiB", method: "PATCH", path: one, body: append(append([]byte(`{"data":{"type":"users","attributes":{"title":"`), bytes.Repeat([]byte("a"), 1<<20)...), `"}}}`...), status: 413, code: api.CodeBodyTooLarge},
+
+		// Media types.
+		{name: "text/plain", method: "POST", path: users, contentType: "text/plain", body: user(valid), status: 415, code: api.CodeUnsupportedMediaType},
+		{name: "form encoded", method: "POST", path: users, contentType: "application/x-www-form-urlencoded", body: []byte("username=x"), status: 415, code: api.CodeUnsupportedMediaType},
+		{name: "no Content-Type", method: "POST", path: users, contentType: "-", body: user(valid), status: 415, code: api.CodeUnsupportedMediaType},
+		{name: "JSON:API with a charset", method: "POST", path: users, contentType: api.MediaType + "; charset=utf-8", body: user(valid), status: 415, code: api.CodeUnsupportedMediaType},
+		{name: "unparsable Content-Type", method: "PATCH", path: one, contentType: "application/;;", body: user(valid), status: 415, code: api.CodeUnsupportedMediaType},
+		{name: "JSON in Latin-1", method: "POST", path: users, contentType: "application/json; charset=latin1", body: user(valid), status: 415, code: api.CodeUnsupportedMediaType},
+
+		// Methods and paths.
+		{name: "PUT a user", method: "PUT", path: one, body: user(valid), status: 405, code: api.CodeMethodNotAllowed},
+		{name: "DELETE the collection", method: "DELETE", path: users, status: 405, code: api.CodeMethodNotAllowed},
+		{name: "PATCH the collection", method: "PATCH", path: users, body: user(valid), status: 405, code: api.CodeMethodNotAllowed},
+		{name: "id that is not a UUID", method: "GET", path: "/api/v1/users/1%27%20OR%20%271%27=%271", status: 404, code: api.CodeNotFound},
+		{name: "unknown path", method: "GET", path: "/api/v1/people", status: 404, code: api.CodeNotFound},
+		{name: "If-Match garbage", method: "PATCH", path: one, body: []byte(`{"data":{"type":"users","attributes":{"title":"x"}}}`), status: 412, code: api.CodePreconditionFailed},
+
+		// Query parameters.
+		{name: "page size zero", method: "GET", path: users + "?page%5Bsize%5D=0", status: 400, code: api.CodeInvalidParameter, parameter: "page[size]"},
+		{name: "page size too big", method: "GET", path: users + "?page%5Bsize%5D=1001", status: 400, code: api.CodeInvalidParameter, parameter: "page[size]"},
+		{name: "page size not a number", method: "GET", path: users + "?page%5Bsize%5D=1e3", status: 400, code: api.CodeInvalidParameter, parameter: "page[size]"},
+		{name: "page size overflow", method: "GET", path: users + "?page%5Bsize%5D=99999999999999999999999", status: 400, code: api.CodeInvalidParameter, parameter: "page[size]"},
+		{name: "cursor not base64", method: "GET", path: users + "?page%5Bafter%5D=%27%3B--", status: 400, code: api.CodeInvalidCursor, parameter: "page[after]"},
+		{name: "cursor of invalid UTF-8", method: "GET", path: users + "?page%5Bafter%5D=_w", status: 400, code: api.CodeInvalidCursor, parameter: "page[after]"},
+		{name: "cursor holding a NUL", method: "GET", path: users + "?page%5Bafter%5D=AA", status: 400, code: api.CodeInvalidCursor, parameter: "page[after]"},
+		{name: "unknown filter", method: "GET", path: users + "?filter%5Bpassword%5D=x", status: 400, code: api.CodeInvalidParameter, parameter: "filter[password]"},
+		{name: "unknown include", method: "GET", path: users + "?include=tokens", status: 400, code: api.CodeInvalidParameter, parameter: "include"},
+		{name: "unknown parameter", method: "GET", path: users + "?sort=-username", status: 400, code: api.CodeInvalidParameter, parameter: "sort"},
+		{name: "parameter given twice", method: "GET", path: users + "?filter%5Bq%5D=a&filter%5Bq%5D=b", status: 400, code: api.CodeInvalidParameter, parameter: "filter[q]"},
+		{name: "search of invalid UTF-8", method: "GET", path: users + "?filter%5Bq%5D=%FF", status: 400, code: api.CodeInvalidParameter, parameter: "filter[q]"},
+		{name: "search holding a NUL", method: "GET", path: users + "?filter%5Bq%5D=a%00b", status: 400, code: api.CodeInvalidParameter, parameter: "filter[q]"},
+		{name: "email filter holding a NUL", method: "GET", path: users + "?filter%5Bemail%5D=%00", status: 400, code: api.CodeInvalidParameter, parameter: "filter[email]"},
+		{name: "group filter of invalid UTF-8", method: "GET", path: users + "?filter%5Bgroup%5D=%C3%28", status: 400, code: api.CodeInvalidParameter, parameter: "filter[group]"},
+		{name: "page parameter on a single read", method: "GET", path: one + "?page%5Bsize%5D=5", status: 400, code: api.CodeInvalidParameter, parameter: "page[size]"},
+
+		// Authentication.
+		{name: "no token", method: "GET", path: users, token: "-", status: 401, code: api.CodeUnauthorized},
+		{name: "token with SQL", method: "GET", path: users, token: "rc_' OR '1'='1", status: 401, code: api.CodeUnauthorized},
+		{name: "well-formed unknown token", method: "GET", path: users, token: "rc_" + strings.Repeat("A", 43), status: 401, code: api.CodeUnauthorized},
+	}
+}
+
+// badSend sends c over real HTTP.
+func badSend(t *testing.T, base string, c badCase) (int, http.Header, []byte) {
+	t.Helper()
+	var body io.Reader
+	if c.body != nil {
+		body = bytes.NewReader(c.body)
+		if c.chunked {
+			body = io.MultiReader(bytes.NewReader(c.body)) // hides the length
+		}
+	}
+	req, err := http.NewRequest(c.method, base+c.path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.chunked {
+		req.ContentLength = -1
+	}
+	switch {
+	case c.contentType == "-":
+	case c.contentType != "":
+		req.Header.Set("Content-Type", c.contentType)
+	case c.body != nil:
+		req.Header.Set("Content-Type", api.MediaType)
+	}
+	if c.token != "" && c.token != "-" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if c.name == "If-Match garbage" {
+		req.Header.Set("If-Match", `"1 OR 1=1"`)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", c.method, c.path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read the answer: %v", c.method, c.path, err)
+	}
+	return resp.StatusCode, resp.Header, b
+}
+
+// checkErrorResponse checks that an answer is the expected JSON:API error
+// document: status, media type, and one error object with every member a
+// client needs (status, code, title, detail, and where the problem is).
+func checkErrorResponse(t *testing.T, c badCase, status int, header http.Header, body []byte) {
+	t.Helper()
+	if status != c.status {
+		t.Fatalf("%s %s answered %d, want %d: %.500s", c.method, c.path, status, c.status, body)
+	}
+	if ct := header.Get("Content-Type"); ct != api.MediaType {
+		t.Errorf("Content-Type %q, want %q", ct, api.MediaType)
+	}
+	var doc api.ErrorDocument
+	if err := json.Unmarshal(body, &doc); err != nil || len(doc.Errors) == 0 {
+		t.Fatalf("the answer is not a JSON:API error document (%v): %.500s", err, body)
+	}
+	for _, e := range doc.Errors {
+		if e.Status != fmt.Sprint(c.status) || e.Title == "" || e.Detail == "" || e.Code == "" {
+			t.Errorf("incomplete error object %+v: status, code, title and detail are all required", e)
+		}
+	}
+	var found bool
+	for _, e := range doc.Errors {
+		if e.Code != c.code {
+			continue
+		}
+		found = true
+		if c.pointer != "" && (e.Source == nil || e.Source.Pointer != c.pointer) {
+			t.Errorf("error %q points at %+v, want pointer %s", e.Code, e.Source, c.pointer)
+		}
+		if c.parameter != "" && (e.Source == nil || e.Source.Parameter != c.parameter) {
+			t.Errorf("error %q points at %+v, want parameter %s", e.Code, e.Source, c.parameter)
+		}
+		if len(e.Detail) > 2000 {
+			t.Errorf("error detail is %d bytes long; it should not echo the whole input", len(e.Detail))
+		}
+	}
+	if !found {
+		t.Errorf("no error with code %q in %s", c.code, body)
+	}
+	if status == http.StatusMethodNotAllowed && header.Get("Allow") == "" {
+		t.Errorf("405 without an Allow header")
+	}
+	if status == http.StatusUnauthorized && header.Get("WWW-Authenticate") == "" {
+		t.Errorf("401 without a WWW-Authenticate header")
+	}
+}
+
+// dbSnapshot describes every row the API can change, by id and version,
+// and the sizes of the audit log, tokens and memberships, read straight
+// from the database.
+func dbSnapshot(t *testing.T, dsn string) string {
+	t.Helper()
+	db := openRaw(t, dsn)
+	defer db.Close()
+	var b strings.Builder
+	for _, q := range []string{
+		"SELECT id, CAST(version AS TEXT) FROM users ORDER BY id",
+		"SELECT id, CAST(version AS TEXT) FROM groups ORDER BY id",
+		"SELECT user_id, group_id FROM memberships ORDER BY user_id, group_id",
+		"SELECT CAST(COUNT(*) AS TEXT), '' FROM audit_events",
+		"SELECT CAST(COUNT(*) AS TEXT), '' FROM api_tokens",
+	} {
+		rows, err := db.QueryContext(context.Background(), q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		for rows.Next() {
+			var a, c string
+			if err := rows.Scan(&a, &c); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%s %s\n", a, c)
+		}
+		rows.Close()
+	}
+	return b.String()
+}
+
+// openRaw opens the test server's database with database/sql, bypassing
+// the store, to see exactly what is stored.
+func openRaw(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	driver, name := "sqlite", "file:"+dsn+"?mode=ro"
+	if u, err := url.Parse(dsn); err == nil && strings.HasPrefix(u.Scheme, "postgres") {
+		driver, name = "pgx", dsn
+	}
+	db, err := sql.Open(driver, name)
+	if err != nil {
+		t.Fatalf("open %s: %v", dsn, err)
+	}
+	return db
+}
+
+// TestHostileStringsStoredVerbatim writes SQL, HTML, LIKE and shell
+// metacharacters into every free-text field of a user and a group: they
+// are ordinary text, so they must be stored and returned byte for byte,
+// found by the filters, and break nothing.
+func TestHostileStringsStoredVerbatim(t *testing.T) {
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		srv := testserver.Start(t, backend)
+		hostile := func(field string) string {
+			return field + `'); DROP TABLE users;-- <script>alert("` + field + `")</script> %_\ ?$1 ` + "`id` Zoë 🙂"
+		}
+		userFields := []string{"first-name", "last-name", "display-name", "title", "department", "phone", "mobile", "external-id", "external-source"}
+		attrs := map[string]any{"username": "hostile", "email": "hostile@example.com",
+			"attributes": map[string]string{"note": hostile("note"), "html": "<img src=x onerror=alert(1)>"}}
+		for _, f := range userFields {
+			attrs[f] = hostile(f)
+		}
+		created := createUser(t, srv, attrs)
+		status, _, body := badSend(t, srv.URL, badCase{method: "GET", path: "/api/v1/users/" + created.ID, token: srv.AdminToken})
+		if status != http.StatusOK {
+			t.Fatalf("GET the user: %d %s", status, body)
+		}
+		var doc struct {
+			Data struct {
+				Attributes map[string]any `json:"attributes"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range userFields {
+			if got := doc.Data.Attributes[f]; got != hostile(f) {
+				t.Errorf("%s came back as %q, want %q", f, got, hostile(f))
+			}
+		}
+		if got := fmt.Sprint(doc.Data.Attributes["attributes"]); got != fmt.Sprint(map[string]any{"note": hostile("note"), "html": "<img src=x onerror=alert(1)>"}) {
+			t.Errorf("attributes came back as %s", got)
+		}
+
+		// The filters treat the text as text: no wildcard, no injection.
+		for _, tc := range []struct {
+			query string
+			want  int
+		}{
+			{"filter[q]=" + url.QueryEscape("FIRST-NAME'); DROP"), 1},
+			{"filter[q]=" + url.QueryEscape("%"), 0},
+			{"filter[q]=" + url.QueryEscape("_"), 0},
+			{"filter[q]=" + url.QueryEscape("'"), 0},
+			{"filter[q]=" + url.QueryEscape(`\`), 0},
+			{"filter[external-id]=" + url.QueryEscape(hostile("external-id")), 1},
+			{"filter[external-id]=" + url.QueryEscape("external-id'); DROP TABLE users;-- %"), 0},
+			{"filter[email]=" + url.QueryEscape("' OR '1'='1"), 0},
+			{"filter[username]=" + url.QueryEscape("hostile' --"), 0},
+			{"filter[group]=" + url.QueryEscape("x' OR 1=1 --"), 0},
+		} {
+			status, _, body := badSend(t, srv.URL, badCase{method: "GET", path: "/api/v1/users?" + tc.query, token: srv.AdminToken})
+			var list struct {
+				Data []struct{ ID string } `json:"data"`
+			}
+			if status != http.StatusOK || json.Unmarshal(body, &list) != nil {
+				t.Errorf("GET /api/v1/users?%s: %d %s", tc.query, status, body)
+				continue
+			}
+			if len(list.Data) != tc.want {
+				t.Errorf("GET /api/v1/users?%s found %d users, want %d", tc.query, len(list.Data), tc.want)
+			}
+		}
+
+		// A group's free text too.
+		group := createGroup(t, srv, "hostile-group")
+		patch := fmt.Sprintf(`{"data":{"type":"groups","attributes":{"friendly-name":%q,"description":%q}}}`, hostile("friendly"), hostile("description"))
+		status, _, body = badSend(t, srv.URL, badCase{method: "PATCH", path: "/api/v1/groups/" + group.ID, body: []byte(patch), token: srv.AdminToken})
+		if status != http.StatusOK {
+			t.Fatalf("PATCH the group: %d %s", status, body)
+		}
+		status, _, body = badSend(t, srv.URL, badCase{method: "GET", path: "/api/v1/groups/" + group.ID, token: srv.AdminToken})
+		if status != http.StatusOK || !bytes.Contains(body, mustJSON(hostile("friendly"))) || !bytes.Contains(body, mustJSON(hostile("description"))) {
+			t.Errorf("GET the group: %d %s", status, body)
+		}
+
+		// The database holds the text itself, not an escaped form, and is whole.
+		db := openRaw(t, srv.DSN)
+		defer db.Close()
+		var title string
+		var n int
+		if err := db.QueryRow("SELECT title FROM users WHERE username = 'hostile'").Scan(&title); err != nil || title != hostile("title") {
+			t.Errorf("stored title %q (%v), want %q", title, err, hostile("title"))
+		}
+		if err := db.QueryRow("SELECT COUNT(*) FROM users").Scan(&n); err != nil || n != 2 {
+			t.Errorf("users table holds %d rows (%v), want the admin and the hostile user", n, err)
+		}
+	})
+}
+
+func mustJSON(s string) []byte {
+	b, _ := json.Marshal(s)
+	return b
+}
