@@ -3,9 +3,13 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +21,76 @@ import (
 	"github.com/rollcall/rollcall/internal/testutil/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+// TestMain runs the tests, then, on a full run, checks that every
+// operation in api/openapi.json was exercised and validated at least once.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" {
+		if missing := unexercisedOperations(); len(missing) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: these operations of api/openapi.json were never exercised by a test:\n  %s\n", strings.Join(missing, "\n  "))
+			code = 1
+		}
+	}
+	pgtest.Cleanup()
+	os.Exit(code)
+}
+
+// exercised records the operations ("GET /api/v1/users/{id}") whose
+// exchanges were checked against the description.
+var exercised sync.Map
+
+// operationOf finds the described operation a request path belongs to.
+func operationOf(method, path string) string {
+	for _, tmpl := range describedPaths() {
+		re := "^" + regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(regexp.QuoteMeta(tmpl), `[^/]+`) + "$"
+		if regexp.MustCompile(re).MatchString(path) {
+			return method + " " + tmpl
+		}
+	}
+	return ""
+}
+
+var describedPaths = sync.OnceValue(func() []string {
+	var doc struct {
+		Paths map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(api.OpenAPI, &doc); err != nil {
+		panic(err)
+	}
+	var out []string
+	for p := range doc.Paths {
+		out = append(out, p)
+	}
+	// Literal paths before templated ones, so /users/{id} does not swallow more specific paths.
+	sort.Slice(out, func(i, j int) bool {
+		return strings.Count(out[i], "{") < strings.Count(out[j], "{") || strings.Count(out[i], "{") == strings.Count(out[j], "{") && out[i] < out[j]
+	})
+	return out
+})
+
+func unexercisedOperations() []string {
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(api.OpenAPI, &doc); err != nil {
+		return []string{err.Error()}
+	}
+	var missing []string
+	for path, item := range doc.Paths {
+		for method := range item {
+			if method == "parameters" {
+				continue
+			}
+			op := strings.ToUpper(method) + " " + path
+			if _, ok := exercised.Load(op); !ok {
+				missing = append(missing, op)
+			}
+		}
+	}
+	sort.Strings(missing)
+	return missing
+}
 
 // openAPIValidator is built once from api/openapi.json; every exchange the
 // tests make goes through it (see call), so the description is checked
@@ -131,6 +204,9 @@ func call(t testing.TB, srv *testserver.Server, rq req) resp {
 	out := resp{Status: res.StatusCode, Header: res.Header, Body: got}
 	if !rq.noValidate {
 		checkAgainstOpenAPI(t, rq, hr, raw, res, got)
+		if op := operationOf(rq.method, hr.URL.Path); op != "" {
+			exercised.Store(op, true)
+		}
 	}
 	return out
 }
