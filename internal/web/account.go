@@ -97,6 +97,7 @@ func (h *Handler) addPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 		h.ceremonyError(w, r, http.StatusBadRequest, "Your browser's passkey was not accepted: "+err.Error(), err)
 		return
 	}
+	pk.Name = deviceName(r.UserAgent(), pk.Name)
 	if _, err := h.auth.CreatePasskey(r.Context(), pk, h.metaOf(r)); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			h.ceremonyError(w, r, http.StatusConflict, "This passkey is already registered.", err)
@@ -125,6 +126,40 @@ func (h *Handler) renamePasskey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/account?done=renamed", http.StatusSeeOther)
+}
+
+// deviceName names a new passkey after the browser and system that made
+// it ("Chrome on Android"), so a person can tell their passkeys apart
+// before renaming them; fallback is used when the User-Agent says nothing
+// recognisable.
+func deviceName(userAgent, fallback string) string {
+	ua := userAgent
+	os := ""
+	for _, c := range []struct{ token, name string }{
+		{"iPhone", "iPhone"}, {"iPad", "iPad"}, {"Android", "Android"}, {"CrOS", "ChromeOS"},
+		{"Mac OS X", "macOS"}, {"Windows", "Windows"}, {"Linux", "Linux"},
+	} {
+		if strings.Contains(ua, c.token) {
+			os = c.name
+			break
+		}
+	}
+	browser := ""
+	for _, c := range []struct{ token, name string }{
+		{"Edg/", "Edge"}, {"Firefox/", "Firefox"}, {"Chrome/", "Chrome"}, {"Chromium/", "Chromium"}, {"Safari/", "Safari"},
+	} {
+		if strings.Contains(ua, c.token) {
+			browser = c.name
+			break
+		}
+	}
+	switch {
+	case browser != "" && os != "":
+		return browser + " on " + os
+	case os != "":
+		return os
+	}
+	return fallback
 }
 
 // deletePasskey removes one of the viewer's passkeys. Removing the last one

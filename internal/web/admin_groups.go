@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/store"
 )
@@ -211,7 +213,7 @@ type adminAuditData struct {
 
 // adminAudit lists audit events, newest or oldest first as the store
 // orders them, filtered by action (exact or a prefix such as "user."),
-// actor username, target id and a date range.
+// actor username, target (id, username or group name) and a date range.
 func (h *Handler) adminAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d := adminAuditData{
@@ -221,6 +223,19 @@ func (h *Handler) adminAudit(w http.ResponseWriter, r *http.Request) {
 	v := view{Title: "Audit log", Section: "audit"}
 	f := store.AuditFilter{Action: d.Action, TargetID: d.Target}
 	var problems []string
+	// The target may be given by id, or by a user's or group's name.
+	if d.Target != "" {
+		if _, err := uuid.Parse(d.Target); err != nil {
+			name := api.NormalizeName(d.Target)
+			if u, err := h.st.GetUserByUsername(r.Context(), name); err == nil {
+				f.TargetID = u.ID
+			} else if g, err := h.st.GetGroupByName(r.Context(), name); err == nil {
+				f.TargetID = g.ID
+			} else {
+				problems = append(problems, fmt.Sprintf("no user or group is named %q (give the id of a deleted one)", d.Target))
+			}
+		}
+	}
 	if d.Actor != "" {
 		u, err := h.st.GetUserByUsername(r.Context(), api.NormalizeName(d.Actor))
 		switch {

@@ -161,6 +161,11 @@ func TestAdminConsole(t *testing.T) {
 	}
 	visit(t, b, srv.URL+"/admin/audit?actor=margaret&action=group.")
 	waitText(t, b, "table", "group.create")
+	visit(t, b, srv.URL+"/admin/audit?target=engineering")
+	waitText(t, b, "table", "group.members")
+	if strings.Contains(pageText(b), "user.create") {
+		t.Fatalf("audit for target engineering lists user events:\n%s", pageText(b))
+	}
 
 	// Revoke margaret's own passkeys last: her session ends with them.
 	visit(t, b, srv.URL+"/admin/users/"+margaret.ID)

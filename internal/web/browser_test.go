@@ -55,7 +55,7 @@ func TestPasskeyLifecycle(t *testing.T) {
 	}
 	click(t, b, "#passkey-button", "/account")
 	waitText(t, b, "main", "Your passkey is set up")
-	waitText(t, b, ".passkeys", "Passkey added")
+	waitText(t, b, ".passkeys", "Chrome on Linux")
 
 	got, err := admin.Users.Get(ctx, ada.ID)
 	if err != nil {

@@ -203,6 +203,7 @@ func (h *Handler) setupFinish(w http.ResponseWriter, r *http.Request) {
 		h.ceremonyError(w, r, http.StatusBadRequest, "Your browser's passkey was not accepted: "+err.Error(), err)
 		return
 	}
+	pk.Name = deviceName(r.UserAgent(), pk.Name)
 	sess, secret := h.newSession(u.ID)
 	m := h.metaOf(r)
 	m.ActorID, m.ActorName = u.ID, u.Username
