@@ -138,10 +138,14 @@ func (h *Handler) adminEditGroup(w http.ResponseWriter, r *http.Request) {
 		h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: "Nothing was saved: correct the fields marked below."}, &form, fieldErrors(errs))
 		return
 	}
-	_, err := h.st.UpdateGroup(r.Context(), g.ID, 0, func(x *store.Group) error {
+	_, err := h.st.UpdateGroup(r.Context(), g.ID, formVersion(r), func(x *store.Group) error {
 		x.Name, x.FriendlyName, x.Description = wa.Name.Value, wa.FriendlyName.Value, wa.Description.Value
 		return nil
 	}, h.metaOf(r))
+	if errors.Is(err, store.ErrPreconditionFailed) {
+		h.renderGroup(w, r, http.StatusConflict, g, view{Error: staleMessage}, &form, nil)
+		return
+	}
 	if ce := conflictErrors(err, userForm{}, wa.Name.Value); ce != nil {
 		h.renderGroup(w, r, http.StatusConflict, g, view{Error: "Nothing was saved: correct the fields marked below."}, &form, ce)
 		return

@@ -107,6 +107,17 @@ func TestAdminConsole(t *testing.T) {
 	fill(t, b, map[string]string{"f-username": "user01"}, "#edit-h ~ form button[type=submit]")
 	waitText(t, b, "#e-username", `username "user01" is already taken`)
 
+	// A change made elsewhere after the page was loaded is not overwritten.
+	visit(t, b, userPage)
+	if _, err := admin.Users.Update(ctx, kj.ID, api.UserWriteAttributes{Department: api.Some("Flight research")}, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	fill(t, b, map[string]string{"f-title": "Engineer"}, "#edit-h ~ form button[type=submit]")
+	waitText(t, b, "main", "Someone changed this record after you opened the page")
+	if u, _ := admin.Users.Get(ctx, kj.ID); *u.Attributes.Title != "Mathematician" || *u.Attributes.Department != "Flight research" {
+		t.Fatalf("a stale form overwrote a newer change: title %v department %v", *u.Attributes.Title, *u.Attributes.Department)
+	}
+
 	// Disable and enable.
 	visit(t, b, userPage)
 	click(t, b, "form[action$='/disable'] button", "")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/rollcall/rollcall/api"
@@ -264,6 +265,21 @@ func (h *Handler) lastAdmin(r *http.Request, u store.User) (bool, error) {
 	return n <= 1, err
 }
 
+// staleMessage explains a refused edit of a record someone else changed
+// after the form was loaded.
+const staleMessage = "Someone changed this record after you opened the page, so nothing was saved. The form shows your values over the current record: check them and save again."
+
+// formVersion is the record version the edit form was made from (its
+// hidden version field), so that saving it cannot silently undo a change
+// made meanwhile; 0 when absent.
+func formVersion(r *http.Request) int64 {
+	v, err := strconv.ParseInt(r.PostFormValue("version"), 10, 64)
+	if err != nil || v < 0 {
+		return 0
+	}
+	return v
+}
+
 const lastAdminMessage = "This is the only enabled administrator. Make another user an administrator first, so that someone can still manage Rollcall."
 
 func (h *Handler) adminEditUser(w http.ResponseWriter, r *http.Request) {
@@ -286,7 +302,11 @@ func (h *Handler) adminEditUser(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	_, err := h.st.UpdateUser(r.Context(), u.ID, 0, func(x *store.User) error { apply(x, wa); return nil }, h.metaOf(r))
+	_, err := h.st.UpdateUser(r.Context(), u.ID, formVersion(r), func(x *store.User) error { apply(x, wa); return nil }, h.metaOf(r))
+	if errors.Is(err, store.ErrPreconditionFailed) {
+		h.renderUser(w, r, http.StatusConflict, u, view{Error: staleMessage}, &form, nil, nil)
+		return
+	}
 	if ce := conflictErrors(err, form, ""); ce != nil {
 		h.renderUser(w, r, http.StatusConflict, u, view{Error: "Nothing was saved: correct the fields marked below."}, &form, ce, nil)
 		return

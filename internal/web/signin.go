@@ -27,7 +27,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func (h *Handler) ceremonyError(w http.ResponseWriter, r *http.Request, status int, msg string, err error) {
 	if err != nil {
-		h.log.Info("passkey ceremony refused", slog.String("path", r.URL.Path), slog.Any("error", err))
+		h.log.Info("passkey ceremony refused", slog.String("path", LogPath(r)), slog.Any("error", err))
 	}
 	writeJSON(w, status, ceremonyResult{Error: msg})
 }

@@ -328,7 +328,7 @@ func peerIP(r *http.Request) string {
 // serverError logs err and shows a page that does not leak it.
 func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	id, _ := h.meta(r)
-	h.log.Error("web page failed", slog.String("path", r.URL.Path), slog.String("request_id", id), slog.Any("error", err))
+	h.log.Error("web page failed", slog.String("path", LogPath(r)), slog.String("request_id", id), slog.Any("error", err))
 	h.renderStatus(w, r, http.StatusInternalServerError, "Something went wrong",
 		"The server could not finish this request. Try again in a moment; if it keeps failing, tell your administrator (request id "+id+").")
 }
