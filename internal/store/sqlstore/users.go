@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"slices"
 	"strconv"
@@ -350,6 +351,14 @@ func (c *conn) queryUsers(ctx context.Context, st statement, args []any, withKey
 	return users, keys, rows.Err()
 }
 
+// searchCursor is where a search page ended: the field (index into
+// searchFields), its value and the username of the last user.
+type searchCursor struct {
+	Phase    int    `json:"p"`
+	Key      string `json:"k"`
+	Username string `json:"u"`
+}
+
 // searchFields are the columns a Query matches, in the order searchUsers
 // returns their matches.
 var searchFields = []string{"username", "email_lower", "first_name_lower", "last_name_lower"}
@@ -375,15 +384,11 @@ func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after strin
 		if err != nil {
 			return nil, "", err
 		}
-		parts := strings.Split(raw, "\x00")
-		if len(parts) != 4 || parts[0] != "q" {
+		var cur searchCursor
+		if json.Unmarshal([]byte(raw), &cur) != nil || cur.Phase < 0 || cur.Phase >= len(searchFields) || cur.Username == "" {
 			return nil, "", store.ErrInvalidCursor
 		}
-		phase, err = strconv.Atoi(parts[1])
-		if err != nil || phase < 0 || phase >= len(searchFields) {
-			return nil, "", store.ErrInvalidCursor
-		}
-		key, username = parts[2], parts[3]
+		phase, key, username = cur.Phase, cur.Key, cur.Username
 	}
 	c := s.read()
 	var users []store.User
@@ -430,7 +435,8 @@ func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after strin
 	if len(users) > limit {
 		users = users[:limit]
 		last := limit - 1
-		next = encodeCursor("q\x00" + strconv.Itoa(phases[last]) + "\x00" + keys[last] + "\x00" + users[last].Username)
+		b, _ := json.Marshal(searchCursor{Phase: phases[last], Key: keys[last], Username: users[last].Username})
+		next = encodeCursor(string(b))
 	}
 	if err := c.fillGroups(ctx, users); err != nil {
 		return nil, "", err

@@ -108,6 +108,13 @@ func testInvalidCursor(t *testing.T, s store.Store) {
 	if _, _, err := s.ListUsers(ctx, store.UserFilter{}, store.Page{After: "YWJj"}); errors.Is(err, store.ErrInvalidCursor) {
 		t.Errorf("a well-formed user cursor was refused")
 	}
+	// A plain list's cursor does not fit a search, nor NUL bytes anything.
+	_, _, err := s.ListUsers(ctx, store.UserFilter{Query: "a"}, store.Page{After: "YWJj"})
+	wantErr(t, "list cursor in a search", err, store.ErrInvalidCursor)
+	_, _, err = s.ListUsers(ctx, store.UserFilter{}, store.Page{After: "YQBi"}) // "a\x00b"
+	wantErr(t, "cursor with a NUL", err, store.ErrInvalidCursor)
+	_, _, err = s.ListGroups(ctx, store.GroupFilter{}, store.Page{After: "YQBi"})
+	wantErr(t, "group cursor with a NUL", err, store.ErrInvalidCursor)
 }
 
 func testRestart(t *testing.T, dsn string, open func(t *testing.T, dsn string) store.Store) {
