@@ -84,7 +84,6 @@ type Handler struct {
 	passkeys  *passkey.Service
 	links     *SetupLinks
 	log       *slog.Logger
-	publicURL string
 	secure    bool // https: Secure cookies with the __Host- prefix
 	cookie    string
 	sessTTL   time.Duration
@@ -130,18 +129,17 @@ func New(o Options) (*Handler, error) {
 		o.RequestMeta = func(r *http.Request) (string, string) { return r.Header.Get("X-Request-Id"), peerIP(r) }
 	}
 	h := &Handler{
-		st:        o.Store,
-		auth:      o.Auth,
-		passkeys:  pk,
-		links:     &SetupLinks{Auth: o.Auth, PublicURL: o.PublicURL, TTL: o.SetupLinkTTL, Mailer: o.Mailer, Now: o.Now},
-		log:       o.Logger,
-		publicURL: strings.TrimRight(o.PublicURL, "/"),
-		secure:    u.Scheme == "https",
-		cookie:    "rollcall_session",
-		sessTTL:   o.SessionTTL,
-		meta:      o.RequestMeta,
-		now:       o.Now,
-		cop:       http.NewCrossOriginProtection(),
+		st:       o.Store,
+		auth:     o.Auth,
+		passkeys: pk,
+		links:    &SetupLinks{Auth: o.Auth, PublicURL: strings.TrimRight(o.PublicURL, "/"), TTL: o.SetupLinkTTL, Mailer: o.Mailer, Now: o.Now},
+		log:      o.Logger,
+		secure:   u.Scheme == "https",
+		cookie:   "rollcall_session",
+		sessTTL:  o.SessionTTL,
+		meta:     o.RequestMeta,
+		now:      o.Now,
+		cop:      http.NewCrossOriginProtection(),
 	}
 	if h.secure {
 		h.cookie = "__Host-rollcall_session"
