@@ -118,6 +118,11 @@ func decodeBody(r *http.Request, v any) error {
 	if _, ok := generic.(map[string]any); !ok {
 		return invalidJSON("", "the body must be a JSON object with a data member, not "+kindOf(generic))
 	}
+	// Members are matched exactly, as JSON:API names are case-sensitive
+	// (encoding/json alone would take "First-Name" for "first-name").
+	if ptr, ok := findUnknown(generic, reflect.TypeOf(v), "", ""); ok {
+		return unknownField(ptr)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	err = dec.Decode(v)
@@ -139,11 +144,9 @@ func decodeBody(r *http.Request, v any) error {
 		if name, uerr := strconv.Unquote(field); uerr == nil {
 			ptr, _ := findUnknown(generic, reflect.TypeOf(v), "", name)
 			if ptr == "" {
-				ptr = "/" + name
+				ptr = joinPointer(name)
 			}
-			return &api.Error{Status: "400", Code: api.CodeUnknownField, Title: "Unknown field",
-				Detail: fmt.Sprintf("%q is not a member here; check its spelling against the API description at /api/v1/openapi.json", name),
-				Source: &api.ErrorSource{Pointer: ptr}}
+			return unknownField(ptr)
 		}
 	}
 	var timeErr *time.ParseError
@@ -154,6 +157,15 @@ func decodeBody(r *http.Request, v any) error {
 			Source: &api.ErrorSource{Pointer: ptr}}
 	}
 	return invalidJSON("", "the body could not be decoded: "+strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// unknownField is the 400 for a member the document type does not have.
+func unknownField(ptr string) *api.Error {
+	name := ptr[strings.LastIndex(ptr, "/")+1:]
+	name = strings.ReplaceAll(strings.ReplaceAll(name, "~1", "/"), "~0", "~")
+	return &api.Error{Status: "400", Code: api.CodeUnknownField, Title: "Unknown field",
+		Detail: fmt.Sprintf("%q is not a member here (names are case-sensitive); check its spelling against the API description at /api/v1/openapi.json", name),
+		Source: &api.ErrorSource{Pointer: ptr}}
 }
 
 func invalidJSON(pointer, detail string) *api.Error {
@@ -291,9 +303,9 @@ var (
 	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
 )
 
-// findUnknown walks the raw document beside the Go type it was decoded
-// into and returns the pointer of the first member named name that the
-// type does not have.
+// findUnknown walks the raw document beside the Go type it decodes into
+// and returns the pointer of the first member the type does not have,
+// matching names exactly; with name set, only a member of that name.
 func findUnknown(node any, t reflect.Type, ptr, name string) (string, bool) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -317,9 +329,9 @@ func findUnknown(node any, t reflect.Type, ptr, name string) (string, bool) {
 		}
 		fields := jsonFields(t)
 		for _, k := range sortedKeys(m) {
-			ft, known := fields[strings.ToLower(k)]
+			ft, known := fields[k]
 			if !known {
-				if k == name {
+				if name == "" || k == name {
 					return ptr + joinPointer(k), true
 				}
 				continue
@@ -376,7 +388,7 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 		if name == "" {
 			name = f.Name
 		}
-		out[strings.ToLower(name)] = f.Type
+		out[name] = f.Type
 	}
 	return out
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/web"
 )
 
 type ctxKey int
@@ -106,7 +107,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				level = slog.LevelError
 			}
 			attrs := []slog.Attr{
-				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", web.LogPath(r)),
 				slog.String("route", route), slog.Int("status", status), slog.Int64("bytes", rec.bytes),
 				slog.Duration("duration", elapsed), slog.String("client_ip", clientIP(r)),
 			}
@@ -117,6 +118,44 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// loggedPath is the request path with anything that may be a secret (a
+// setup link's secret, a token pasted in the wrong place) replaced:
+// segments that start with the token prefix or are longer than any route
+// word yet not a UUID. Logs are read by more people than tokens should be.
+func loggedPath(p string) string {
+	segs := strings.Split(p, "/")
+	changed := false
+	for i, seg := range segs {
+		if strings.HasPrefix(seg, "rc_") || (len(seg) > 24 && !isUUID(seg)) {
+			segs[i] = "[redacted]"
+			changed = true
+		}
+	}
+	if !changed {
+		return p
+	}
+	return strings.Join(segs, "/")
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func plainID(s string) bool {

@@ -60,6 +60,8 @@ func TestUserValidationRules(t *testing.T) {
 		{"too many attributes", base(map[string]any{"attributes": many}), api.CodeTooManyAttributes, "/data/attributes/attributes"},
 		{"read-only status", base(map[string]any{"status": "active"}), api.CodeReadOnly, "/data/attributes/status"},
 		{"read-only passkey-count", base(map[string]any{"passkey-count": 3}), api.CodeReadOnly, "/data/attributes/passkey-count"},
+		{"read-only last-sign-in-at", base(map[string]any{"last-sign-in-at": "2020-01-01T00:00:00Z"}), api.CodeReadOnly, "/data/attributes/last-sign-in-at"},
+		{"read-only updated-at", base(map[string]any{"updated-at": "2020-01-01T00:00:00Z"}), api.CodeReadOnly, "/data/attributes/updated-at"},
 		{"read-only created-at", base(map[string]any{"created-at": "2020-01-01T00:00:00Z"}), api.CodeReadOnly, "/data/attributes/created-at"},
 		{"NUL in a name", base(map[string]any{"first-name": "a\x00b"}), api.CodeInvalidValue, "/data/attributes/first-name"},
 	} {
@@ -132,6 +134,7 @@ func TestMalformedBodies(t *testing.T) {
 		{"wrong type member", `{"data":{"type":"groups","attributes":{}}}`, api.CodeInvalidDocument, "/data/type", 400},
 		{"missing type", `{"data":{"attributes":{}}}`, api.CodeInvalidDocument, "/data/type", 400},
 		{"unknown attribute", `{"data":{"type":"users","attributes":{"first-nmae":"x"}}}`, api.CodeUnknownField, "/data/attributes/first-nmae", 400},
+		{"member name in the wrong case", `{"data":{"type":"users","attributes":{"First-Name":"x"}}}`, api.CodeUnknownField, "/data/attributes/First-Name", 400},
 		{"unknown top-level", `{"data":{"type":"users","attributes":{}},"extra":1}`, api.CodeUnknownField, "/extra", 400},
 		{"unknown in relationships", `{"data":{"type":"users","relationships":{"teams":{"data":[]}}}}`, api.CodeUnknownField, "/data/relationships/teams", 400},
 		{"string for bool", `{"data":{"type":"users","attributes":{"is-admin":"yes"}}}`, api.CodeInvalidType, "/data/attributes/is-admin", 400},
