@@ -223,6 +223,7 @@ func (h *Handler) setupFinish(w http.ResponseWriter, r *http.Request) {
 		h.ceremonyError(w, r, http.StatusInternalServerError, "The server could not save your passkey. Try again in a moment.", nil)
 		return
 	}
+	h.endPreviousSession(r)
 	h.setSessionCookie(w, sess, secret)
 	writeJSON(w, http.StatusOK, ceremonyResult{Location: "/account?welcome=1"})
 }

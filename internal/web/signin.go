@@ -116,8 +116,21 @@ func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) {
 		h.ceremonyError(w, r, http.StatusInternalServerError, "The server could not finish the sign-in. Try again in a moment.", nil)
 		return
 	}
+	h.endPreviousSession(r)
 	h.setSessionCookie(w, sess, secret)
 	writeJSON(w, http.StatusOK, ceremonyResult{Location: safeNext(r.URL.Query().Get("next"))})
+}
+
+// endPreviousSession ends the session the browser had before a new sign-in
+// replaced its cookie, so it does not linger until it expires.
+func (h *Handler) endPreviousSession(r *http.Request) {
+	v := viewerOf(r)
+	if v == nil {
+		return
+	}
+	if err := h.auth.DeleteSession(r.Context(), v.session.Hash, h.metaOf(r)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		h.log.Warn("ending the previous session", slog.Any("error", err))
+	}
 }
 
 func (h *Handler) signInDisabled(w http.ResponseWriter, r *http.Request) {
