@@ -11,6 +11,7 @@ import (
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/store"
+	"github.com/rollcall/rollcall/internal/web"
 )
 
 // errLastAdmin refuses a change that would leave no enabled admin, since
@@ -157,7 +158,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if internal {
 		s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
 			slog.String("request_id", requestID(r.Context())), slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.Any("error", err))
+			slog.String("path", web.LogPath(r)), slog.Any("error", err))
 	}
 	if status == http.StatusMethodNotAllowed || status == http.StatusUnauthorized {
 		if status == http.StatusUnauthorized {

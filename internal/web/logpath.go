@@ -22,8 +22,8 @@ func LogPath(r *http.Request) string {
 		switch {
 		case afterSetup && s != "" && s != "begin" && s != "finish":
 			segs[i] = "REDACTED"
-		case strings.HasPrefix(s, token.Prefix):
-			segs[i] = token.Prefix + "REDACTED"
+		case strings.Contains(s, token.Prefix):
+			segs[i] = s[:strings.Index(s, token.Prefix)] + token.Prefix + "REDACTED"
 		}
 		if s == "setup" {
 			afterSetup = true
