@@ -63,3 +63,27 @@ func TestSetupLinkRefusals(t *testing.T) {
 		t.Fatalf("signed out on an admin page: %d to %q", res.StatusCode, loc)
 	}
 }
+
+// TestCeremoniesAreLimitedPerClient: an anonymous client cannot start
+// passkey ceremonies (each writes a row) without bound.
+func TestCeremoniesAreLimitedPerClient(t *testing.T) {
+	srv := startServer(t)
+	var last *http.Response
+	for i := 0; i < 40; i++ {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/signin/begin", nil)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		res, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, res)
+		if res.StatusCode == http.StatusTooManyRequests {
+			if i < 30 || res.Header.Get("Retry-After") == "" || !strings.Contains(body, "Too many passkey attempts") {
+				t.Fatalf("request %d refused: %s, Retry-After %q", i+1, body, res.Header.Get("Retry-After"))
+			}
+			return
+		}
+		last = res
+	}
+	t.Fatalf("40 ceremonies in a row were all started; the last answered %d", last.StatusCode)
+}

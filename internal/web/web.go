@@ -93,6 +93,7 @@ type Handler struct {
 	cop       *http.CrossOriginProtection
 	mux       *http.ServeMux // the pages alone, for ServeHTTP
 	lastPurge atomic.Int64   // unix seconds of the last purge of expired rows
+	limit     ceremonyLimiter
 }
 
 // New checks the options and parses the templates.
@@ -171,14 +172,14 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET /static/", h.static())
 	page("GET /{$}", h.home)
 	page("GET /signin", h.signInPage)
-	page("POST /signin/begin", h.signInBegin)
-	page("POST /signin/finish", h.signInFinish)
+	page("POST /signin/begin", h.limited(h.signInBegin))
+	page("POST /signin/finish", h.limited(h.signInFinish))
 	page("GET /signin/disabled", h.signInDisabled)
 	page("POST /signout", h.signOut)
 
 	page("GET /setup/{secret}", h.setupPage)
-	page("POST /setup/{secret}/begin", h.setupBegin)
-	page("POST /setup/{secret}/finish", h.setupFinish)
+	page("POST /setup/{secret}/begin", h.limited(h.setupBegin))
+	page("POST /setup/{secret}/finish", h.limited(h.setupFinish))
 
 	page("GET /account", h.signedIn(h.accountPage))
 	page("POST /account/passkeys/begin", h.signedIn(h.addPasskeyBegin))
