@@ -164,7 +164,8 @@ done
 
 log "writing $OUT"
 "$bin/report" -results "$results" -rss "$rss" -out "$OUT" \
-	-command "${BENCH_COMMAND:-bench/run.sh}" -duration "$DURATION" -conns "$CONNS" \
+	-command "${BENCH_COMMAND:-bench/run.sh}" -duration "$DURATION" -warmup "$WARMUP" -conns "$CONNS" \
+	-commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' plus uncommitted changes of the other helpers')" \
 	-loadavg "$loadavg_start / $(cut -d' ' -f1-3 /proc/loadavg)" -elapsed "$(($(date -u +%s) - started))"
 cp "$results" "$root/bench/last-results.tsv"
 log "done in $(($(date -u +%s) - started)) s"

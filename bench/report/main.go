@@ -32,7 +32,7 @@ type row struct {
 }
 
 type opts struct {
-	results, rss, out, command, duration, conns, loadavg, elapsed string
+	results, rss, out, command, duration, warmup, conns, loadavg, elapsed, commit string
 }
 
 func main() {
@@ -42,6 +42,8 @@ func main() {
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "file whose load section is replaced")
 	flag.StringVar(&o.command, "command", "bench/run.sh", "the command that produced the results")
 	flag.StringVar(&o.duration, "duration", "5s", "measured time per cell")
+	flag.StringVar(&o.warmup, "warmup", "1s", "warm-up before each cell")
+	flag.StringVar(&o.commit, "commit", "", "the source revision measured")
 	flag.StringVar(&o.conns, "conns", "8 64", "connection counts")
 	flag.StringVar(&o.loadavg, "loadavg", "", "load average at start / end")
 	flag.StringVar(&o.elapsed, "elapsed", "", "seconds the run took")
@@ -165,7 +167,7 @@ func render(o opts, rows []row, rss map[string]int) string {
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("%s\n\n", heading)
 	w("Written by `bench/run.sh`; do not edit by hand, run it again.\n\n")
-	w("- Command: `%s` (each cell: %s of load after a 1 s warm-up, connections: %s)\n", o.command, o.duration, o.conns)
+	w("- Command: `%s` (each cell: %s of load after a %s warm-up, connections: %s); source %s\n", o.command, o.duration, o.warmup, o.conns, o.commit)
 	w("- Machine: %s\n", machine())
 	w("- Date: %s; the run took %s s; load average at start / end: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), o.elapsed, o.loadavg)
 	w("- Server: `rollcall serve` with its defaults (log level info, every request logged), `--rate-limit 0`; SQLite in WAL mode, " +
