@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -13,7 +14,9 @@ import (
 	"time"
 
 	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/server"
 	"github.com/rollcall/rollcall/internal/store"
+	"github.com/rollcall/rollcall/internal/store/sqlstore"
 	"github.com/rollcall/rollcall/internal/testserver"
 )
 
@@ -53,16 +56,28 @@ func TestUsersSetupLink(t *testing.T) {
 	}
 }
 
-// TestServePrintsFirstAdminLink starts serve on an empty database: it
-// creates the admin user and prints a setup link for it, once per start
-// until the admin has a passkey.
-func TestServePrintsFirstAdminLink(t *testing.T) {
-	srv := testserver.Start(t, testserver.WithConfig(func(c *config.Config) { c.AdminEmail = "it@example.com" }))
-	link, err := srv.Server.FirstAdminLink(context.Background())
-	if err != nil || !strings.HasPrefix(link.URL, srv.URL+"/setup/") {
+// TestFirstAdminLink: on an empty database the server creates the admin
+// user and makes a link for it, until someone else is an admin; with a
+// bootstrap token's service account there is an admin already.
+func TestFirstAdminLink(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "rollcall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	cfg := config.Default()
+	cfg.Addr, cfg.PublicURL, cfg.AdminEmail = "127.0.0.1:8080", "http://localhost:8080", "it@example.com"
+	srv, err := server.New(cfg, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	link, err := srv.FirstAdminLink(ctx)
+	if err != nil || !strings.HasPrefix(link.URL, "http://localhost:8080/setup/") {
 		t.Fatalf("first admin link: %+v, %v", link, err)
 	}
-	admin, err := srv.Store.GetUserByUsername(context.Background(), "admin")
+	admin, err := st.GetUserByUsername(ctx, "admin")
 	if err != nil || !admin.IsAdmin || admin.Email != "it@example.com" || admin.ServiceAccount {
 		t.Fatalf("first admin: %+v, %v", admin, err)
 	}
@@ -71,11 +86,23 @@ func TestServePrintsFirstAdminLink(t *testing.T) {
 	if !strings.Contains(out.String(), link.URL) || !strings.Contains(out.String(), `admin user "admin"`) {
 		t.Fatalf("printed:\n%s", out.String())
 	}
-	// Once another person is an admin, no link is printed.
-	other := srv.CreateUser(t, "root", true)
-	_ = other
-	if l, err := srv.Server.FirstAdminLink(context.Background()); err != nil || l.URL != "" {
+	if again, err := srv.FirstAdminLink(ctx); err != nil || again.URL == "" || again.URL == link.URL {
+		t.Fatalf("while the admin has no passkey, each start makes a new link: %+v, %v", again, err)
+	}
+	if _, err := st.CreateUser(ctx, store.User{Username: "root", Email: "root@example.com", IsAdmin: true}, store.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := srv.FirstAdminLink(ctx); err != nil || l.URL != "" {
 		t.Fatalf("with two admins: %+v, %v; want no link", l, err)
+	}
+
+	// A server with a bootstrap token has an admin: no "admin" user appears.
+	boot := testserver.Start(t)
+	if l, err := boot.Server.FirstAdminLink(ctx); err != nil || l.URL != "" {
+		t.Fatalf("with a bootstrap admin: %+v, %v", l, err)
+	}
+	if _, err := boot.Store.GetUserByUsername(ctx, "admin"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("user admin with a bootstrap token: %v", err)
 	}
 }
 

@@ -108,13 +108,14 @@ func (s *Server) createSetupLink(links *web.SetupLinks) http.HandlerFunc {
 // no person can administer Rollcall yet.
 const FirstAdminUsername = "admin"
 
-// FirstAdminLink returns a setup link for the first administrator when no
-// enabled admin other than the service accounts exists, or only the first
-// admin, who has not registered a passkey yet (their earlier link may have
-// expired). It creates the admin user "admin" (email from
-// ROLLCALL_ADMIN_EMAIL) when missing. It returns a zero IssuedLink when
-// there is an admin already. serve prints the link: it is the way in to a
-// new installation.
+// FirstAdminLink returns a setup link for the first administrator when
+// there is no enabled admin at all, or only the first admin, who has not
+// registered a passkey yet (their earlier link may have expired). It
+// creates the admin user "admin" (email from ROLLCALL_ADMIN_EMAIL) when
+// missing. An admin service account (ROLLCALL_BOOTSTRAP_TOKEN, `rollcall
+// admin create-token`) counts as an admin: whoever holds its token creates
+// people through the API. It returns a zero IssuedLink when nothing is
+// needed. serve prints the link: it is the way in to a new installation.
 func (s *Server) FirstAdminLink(ctx context.Context) (web.IssuedLink, error) {
 	auth, ok := s.store.(store.AuthStore)
 	if !ok {
@@ -123,14 +124,6 @@ func (s *Server) FirstAdminLink(ctx context.Context) (web.IssuedLink, error) {
 	admins, err := s.store.CountAdmins(ctx)
 	if err != nil {
 		return web.IssuedLink{}, err
-	}
-	for _, name := range []string{BootstrapUsername, AdminUsername} {
-		u, err := s.store.GetUserByUsername(ctx, name)
-		if err == nil && u.ServiceAccount && u.IsAdmin && !u.Disabled {
-			admins--
-		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return web.IssuedLink{}, err
-		}
 	}
 	first, err := s.store.GetUserByUsername(ctx, FirstAdminUsername)
 	switch {
