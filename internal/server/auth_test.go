@@ -17,123 +17,125 @@ import (
 // users; for a non-admin 404 on what it cannot see and 403 on what it can
 // see but not do; for an admin the success status.
 func TestAuthMatrix(t *testing.T) {
-	srv := testserver.Start(t)
-	ctx := t.Context()
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		srv := testserver.Start(t, backend)
+		ctx := t.Context()
 
-	member := createUser(t, srv, map[string]any{"username": "member", "email": "member@example.com"})
-	group := createGroup(t, srv, "team", member.ID)
-	plain := srv.CreateUser(t, "plain", false)
-	plainTok := srv.NewToken(t, plain.ID, nil)
-	past := time.Now().Add(-time.Hour)
-	expiredTok := srv.NewToken(t, plain.ID, &past)
-	revokedUser := srv.CreateUser(t, "revoked", false)
-	revokedTok := srv.NewToken(t, revokedUser.ID, nil)
-	toks, _, err := srv.Store.ListTokens(ctx, storeTokenFilter(revokedUser.ID), storePage())
-	if err != nil || len(toks) != 1 {
-		t.Fatal(err)
-	}
-	mustStatus(t, call(t, srv, req{method: "DELETE", path: "/api/v1/api-tokens/" + toks[0].ID, token: srv.AdminToken}), 204)
-	disabled := createUser(t, srv, map[string]any{"username": "gone", "email": "gone@example.com", "disabled": true})
-	disabledTok := srv.NewToken(t, disabled.ID, nil)
-	adminTokID := ""
-	{
-		r := call(t, srv, req{method: "GET", path: "/api/v1/api-tokens", token: srv.AdminToken})
-		adminTokID = strings.Split(strings.Split(string(r.Body), `"id":"`)[1], `"`)[0]
-	}
-
-	userDoc := func(name string) map[string]any {
-		return userBody(map[string]any{"username": name, "email": name + "@example.com"})
-	}
-	patchUser := map[string]any{"data": map[string]any{"type": "users", "attributes": map[string]any{"title": "x"}}}
-	groupDoc := func(name string) map[string]any {
-		return map[string]any{"data": map[string]any{"type": "groups", "attributes": map[string]any{"name": name}}}
-	}
-	patchGroup := map[string]any{"data": map[string]any{"type": "groups", "attributes": map[string]any{"description": "d"}}}
-	groupsLinkage := map[string]any{"data": api.Identifiers("groups", []string{group.ID})}
-	usersLinkage := map[string]any{"data": api.Identifiers("users", []string{member.ID})}
-	tokenDoc := map[string]any{"data": map[string]any{"type": "api-tokens", "attributes": map[string]any{"name": "t"}}}
-
-	type route struct {
-		method, path string
-		body         any
-		nonAdmin     int // status for a non-admin caller that is not the target
-		admin        int
-	}
-	n := 0
-	fresh := func() string { n++; return fmt.Sprintf("new%d", n) }
-	routes := func() []route {
-		// Each call gets fresh names and fresh deletable targets, so the
-		// admin's successful requests do not disturb the next caller.
-		victim := srv.CreateUser(t, fresh(), false)
-		victimGroup, err := srv.Store.CreateGroup(ctx, storeGroup(fresh()), storeMeta())
-		if err != nil {
+		member := createUser(t, srv, map[string]any{"username": "member", "email": "member@example.com"})
+		group := createGroup(t, srv, "team", member.ID)
+		plain := srv.CreateUser(t, "plain", false)
+		plainTok := srv.NewToken(t, plain.ID, nil)
+		past := time.Now().Add(-time.Hour)
+		expiredTok := srv.NewToken(t, plain.ID, &past)
+		revokedUser := srv.CreateUser(t, "revoked", false)
+		revokedTok := srv.NewToken(t, revokedUser.ID, nil)
+		toks, _, err := srv.Store.ListTokens(ctx, storeTokenFilter(revokedUser.ID), storePage())
+		if err != nil || len(toks) != 1 {
 			t.Fatal(err)
 		}
-		tokenOwner := srv.CreateUser(t, fresh(), false)
-		srv.NewToken(t, tokenOwner.ID, nil)
-		vt, _, _ := srv.Store.ListTokens(ctx, storeTokenFilter(tokenOwner.ID), storePage())
-		return []route{
-			{"GET", "/api/v1/account", nil, 200, 200},
-			{"GET", "/api/v1/users", nil, 403, 200},
-			{"POST", "/api/v1/users", userDoc(fresh()), 403, 201},
-			{"GET", "/api/v1/users/" + member.ID, nil, 404, 200},
-			{"PATCH", "/api/v1/users/" + member.ID, patchUser, 404, 200},
-			{"DELETE", "/api/v1/users/" + victim.ID, nil, 404, 204},
-			{"GET", "/api/v1/users/" + member.ID + "/relationships/groups", nil, 404, 200},
-			{"PATCH", "/api/v1/users/" + member.ID + "/relationships/groups", groupsLinkage, 404, 200},
-			{"POST", "/api/v1/users/" + member.ID + "/relationships/groups", groupsLinkage, 404, 200},
-			{"DELETE", "/api/v1/users/" + member.ID + "/relationships/groups", map[string]any{"data": []any{}}, 404, 200},
-			{"GET", "/api/v1/groups", nil, 403, 200},
-			{"POST", "/api/v1/groups", groupDoc(fresh()), 403, 201},
-			{"GET", "/api/v1/groups/" + group.ID, nil, 404, 200},
-			{"PATCH", "/api/v1/groups/" + group.ID, patchGroup, 404, 200},
-			{"DELETE", "/api/v1/groups/" + victimGroup.ID, nil, 404, 204},
-			{"GET", "/api/v1/groups/" + group.ID + "/relationships/members", nil, 404, 200},
-			{"PATCH", "/api/v1/groups/" + group.ID + "/relationships/members", usersLinkage, 404, 200},
-			{"POST", "/api/v1/groups/" + group.ID + "/relationships/members", usersLinkage, 404, 200},
-			{"DELETE", "/api/v1/groups/" + group.ID + "/relationships/members", map[string]any{"data": []any{}}, 404, 200},
-			{"GET", "/api/v1/api-tokens", nil, 200, 200},
-			{"POST", "/api/v1/api-tokens", tokenDoc, 201, 201},
-			{"GET", "/api/v1/api-tokens/" + adminTokID, nil, 404, 200},
-			{"DELETE", "/api/v1/api-tokens/" + vt[0].ID, nil, 404, 204},
-			{"GET", "/api/v1/audit-events", nil, 403, 200},
+		mustStatus(t, call(t, srv, req{method: "DELETE", path: "/api/v1/api-tokens/" + toks[0].ID, token: srv.AdminToken}), 204)
+		disabled := createUser(t, srv, map[string]any{"username": "gone", "email": "gone@example.com", "disabled": true})
+		disabledTok := srv.NewToken(t, disabled.ID, nil)
+		adminTokID := ""
+		{
+			r := call(t, srv, req{method: "GET", path: "/api/v1/api-tokens", token: srv.AdminToken})
+			adminTokID = strings.Split(strings.Split(string(r.Body), `"id":"`)[1], `"`)[0]
 		}
-	}
 
-	for _, caller := range []struct {
-		name, header string
-		want         func(route) int
-	}{
-		{"no token", "", func(route) int { return 401 }},
-		{"not bearer", "Basic dXNlcjpwYXNz", func(route) int { return 401 }},
-		{"malformed token", "Bearer hunter2", func(route) int { return 401 }},
-		{"unknown token", "Bearer " + token.Generate(), func(route) int { return 401 }},
-		{"expired token", "Bearer " + expiredTok, func(route) int { return 401 }},
-		{"revoked token", "Bearer " + revokedTok, func(route) int { return 401 }},
-		{"disabled user", "Bearer " + disabledTok, func(route) int { return 401 }},
-		{"non-admin", "Bearer " + plainTok, func(r route) int { return r.nonAdmin }},
-		{"admin", "Bearer " + srv.AdminToken, func(r route) int { return r.admin }},
-	} {
-		t.Run(caller.name, func(t *testing.T) {
-			for _, rt := range routes() {
-				r := call(t, srv, req{method: rt.method, path: rt.path, body: rt.body, header: map[string]string{"Authorization": caller.header}})
-				want := caller.want(rt)
-				if r.Status != want {
-					t.Errorf("%s %s: status %d, want %d: %s", rt.method, rt.path, r.Status, want, truncate(r.Body))
-					continue
-				}
-				if want >= 400 {
-					code := map[int]string{401: api.CodeUnauthorized, 403: api.CodeForbidden, 404: api.CodeNotFound}[want]
-					if e := r.Errors(t)[0]; e.Code != code {
-						t.Errorf("%s %s: code %s, want %s", rt.method, rt.path, e.Code, code)
-					}
-					if want == 401 && r.Header.Get("WWW-Authenticate") == "" {
-						t.Errorf("%s %s: 401 without WWW-Authenticate", rt.method, rt.path)
-					}
-				}
+		userDoc := func(name string) map[string]any {
+			return userBody(map[string]any{"username": name, "email": name + "@example.com"})
+		}
+		patchUser := map[string]any{"data": map[string]any{"type": "users", "attributes": map[string]any{"title": "x"}}}
+		groupDoc := func(name string) map[string]any {
+			return map[string]any{"data": map[string]any{"type": "groups", "attributes": map[string]any{"name": name}}}
+		}
+		patchGroup := map[string]any{"data": map[string]any{"type": "groups", "attributes": map[string]any{"description": "d"}}}
+		groupsLinkage := map[string]any{"data": api.Identifiers("groups", []string{group.ID})}
+		usersLinkage := map[string]any{"data": api.Identifiers("users", []string{member.ID})}
+		tokenDoc := map[string]any{"data": map[string]any{"type": "api-tokens", "attributes": map[string]any{"name": "t"}}}
+
+		type route struct {
+			method, path string
+			body         any
+			nonAdmin     int // status for a non-admin caller that is not the target
+			admin        int
+		}
+		n := 0
+		fresh := func() string { n++; return fmt.Sprintf("new%d", n) }
+		routes := func() []route {
+			// Each call gets fresh names and fresh deletable targets, so the
+			// admin's successful requests do not disturb the next caller.
+			victim := srv.CreateUser(t, fresh(), false)
+			victimGroup, err := srv.Store.CreateGroup(ctx, storeGroup(fresh()), storeMeta())
+			if err != nil {
+				t.Fatal(err)
 			}
-		})
-	}
+			tokenOwner := srv.CreateUser(t, fresh(), false)
+			srv.NewToken(t, tokenOwner.ID, nil)
+			vt, _, _ := srv.Store.ListTokens(ctx, storeTokenFilter(tokenOwner.ID), storePage())
+			return []route{
+				{"GET", "/api/v1/account", nil, 200, 200},
+				{"GET", "/api/v1/users", nil, 403, 200},
+				{"POST", "/api/v1/users", userDoc(fresh()), 403, 201},
+				{"GET", "/api/v1/users/" + member.ID, nil, 404, 200},
+				{"PATCH", "/api/v1/users/" + member.ID, patchUser, 404, 200},
+				{"DELETE", "/api/v1/users/" + victim.ID, nil, 404, 204},
+				{"GET", "/api/v1/users/" + member.ID + "/relationships/groups", nil, 404, 200},
+				{"PATCH", "/api/v1/users/" + member.ID + "/relationships/groups", groupsLinkage, 404, 200},
+				{"POST", "/api/v1/users/" + member.ID + "/relationships/groups", groupsLinkage, 404, 200},
+				{"DELETE", "/api/v1/users/" + member.ID + "/relationships/groups", map[string]any{"data": []any{}}, 404, 200},
+				{"GET", "/api/v1/groups", nil, 403, 200},
+				{"POST", "/api/v1/groups", groupDoc(fresh()), 403, 201},
+				{"GET", "/api/v1/groups/" + group.ID, nil, 404, 200},
+				{"PATCH", "/api/v1/groups/" + group.ID, patchGroup, 404, 200},
+				{"DELETE", "/api/v1/groups/" + victimGroup.ID, nil, 404, 204},
+				{"GET", "/api/v1/groups/" + group.ID + "/relationships/members", nil, 404, 200},
+				{"PATCH", "/api/v1/groups/" + group.ID + "/relationships/members", usersLinkage, 404, 200},
+				{"POST", "/api/v1/groups/" + group.ID + "/relationships/members", usersLinkage, 404, 200},
+				{"DELETE", "/api/v1/groups/" + group.ID + "/relationships/members", map[string]any{"data": []any{}}, 404, 200},
+				{"GET", "/api/v1/api-tokens", nil, 200, 200},
+				{"POST", "/api/v1/api-tokens", tokenDoc, 201, 201},
+				{"GET", "/api/v1/api-tokens/" + adminTokID, nil, 404, 200},
+				{"DELETE", "/api/v1/api-tokens/" + vt[0].ID, nil, 404, 204},
+				{"GET", "/api/v1/audit-events", nil, 403, 200},
+			}
+		}
+
+		for _, caller := range []struct {
+			name, header string
+			want         func(route) int
+		}{
+			{"no token", "", func(route) int { return 401 }},
+			{"not bearer", "Basic dXNlcjpwYXNz", func(route) int { return 401 }},
+			{"malformed token", "Bearer hunter2", func(route) int { return 401 }},
+			{"unknown token", "Bearer " + token.Generate(), func(route) int { return 401 }},
+			{"expired token", "Bearer " + expiredTok, func(route) int { return 401 }},
+			{"revoked token", "Bearer " + revokedTok, func(route) int { return 401 }},
+			{"disabled user", "Bearer " + disabledTok, func(route) int { return 401 }},
+			{"non-admin", "Bearer " + plainTok, func(r route) int { return r.nonAdmin }},
+			{"admin", "Bearer " + srv.AdminToken, func(r route) int { return r.admin }},
+		} {
+			t.Run(caller.name, func(t *testing.T) {
+				for _, rt := range routes() {
+					r := call(t, srv, req{method: rt.method, path: rt.path, body: rt.body, header: map[string]string{"Authorization": caller.header}})
+					want := caller.want(rt)
+					if r.Status != want {
+						t.Errorf("%s %s: status %d, want %d: %s", rt.method, rt.path, r.Status, want, truncate(r.Body))
+						continue
+					}
+					if want >= 400 {
+						code := map[int]string{401: api.CodeUnauthorized, 403: api.CodeForbidden, 404: api.CodeNotFound}[want]
+						if e := r.Errors(t)[0]; e.Code != code {
+							t.Errorf("%s %s: code %s, want %s", rt.method, rt.path, e.Code, code)
+						}
+						if want == 401 && r.Header.Get("WWW-Authenticate") == "" {
+							t.Errorf("%s %s: 401 without WWW-Authenticate", rt.method, rt.path)
+						}
+					}
+				}
+			})
+		}
+	})
 }
 
 // TestNonAdminOwnTokens: a non-admin creates, lists, reads and revokes its

@@ -205,76 +205,78 @@ func testMemberships(t *testing.T, srv *testserver.Server) {
 }
 
 func TestAuditEvents(t *testing.T) {
-	srv := testserver.Start(t)
-	admin := srv.AdminToken
-	acct := decodeUser(t, call(t, srv, req{method: "GET", path: "/api/v1/account", token: admin}))
-	u := createUser(t, srv, map[string]any{"username": "audited", "email": "audited@example.com", "title": "Dev"})
-	r := call(t, srv, req{method: "PATCH", path: "/api/v1/users/" + u.ID, token: admin, header: map[string]string{"X-Request-Id": "req-audit-1"},
-		body: map[string]any{"data": map[string]any{"type": "users", "attributes": map[string]any{"title": "Lead"}}}})
-	mustStatus(t, r, 200)
-	g := createGroup(t, srv, "audited-group", u.ID)
-	r = call(t, srv, req{method: "POST", path: "/api/v1/api-tokens", token: admin,
-		body: map[string]any{"data": map[string]any{"type": "api-tokens", "attributes": map[string]any{"name": "ci"}}}})
-	mustStatus(t, r, 201)
-	secret := decodeToken(t, r).Attributes.Token
-	mustStatus(t, call(t, srv, req{method: "DELETE", path: "/api/v1/groups/" + g.ID, token: admin}), 204)
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		srv := testserver.Start(t, backend)
+		admin := srv.AdminToken
+		acct := decodeUser(t, call(t, srv, req{method: "GET", path: "/api/v1/account", token: admin}))
+		u := createUser(t, srv, map[string]any{"username": "audited", "email": "audited@example.com", "title": "Dev"})
+		r := call(t, srv, req{method: "PATCH", path: "/api/v1/users/" + u.ID, token: admin, header: map[string]string{"X-Request-Id": "req-audit-1"},
+			body: map[string]any{"data": map[string]any{"type": "users", "attributes": map[string]any{"title": "Lead"}}}})
+		mustStatus(t, r, 200)
+		g := createGroup(t, srv, "audited-group", u.ID)
+		r = call(t, srv, req{method: "POST", path: "/api/v1/api-tokens", token: admin,
+			body: map[string]any{"data": map[string]any{"type": "api-tokens", "attributes": map[string]any{"name": "ci"}}}})
+		mustStatus(t, r, 201)
+		secret := decodeToken(t, r).Attributes.Token
+		mustStatus(t, call(t, srv, req{method: "DELETE", path: "/api/v1/groups/" + g.ID, token: admin}), 204)
 
-	events := func(query string) []api.AuditEvent {
-		t.Helper()
-		r := call(t, srv, req{method: "GET", path: "/api/v1/audit-events?" + query, token: admin})
-		mustStatus(t, r, 200)
-		if strings.Contains(string(r.Body), secret) {
-			t.Fatal("a token secret appears in the audit log")
+		events := func(query string) []api.AuditEvent {
+			t.Helper()
+			r := call(t, srv, req{method: "GET", path: "/api/v1/audit-events?" + query, token: admin})
+			mustStatus(t, r, 200)
+			if strings.Contains(string(r.Body), secret) {
+				t.Fatal("a token secret appears in the audit log")
+			}
+			var doc api.Document[[]api.AuditEvent]
+			if err := json.Unmarshal(r.Body, &doc); err != nil {
+				t.Fatal(err)
+			}
+			return doc.Data
 		}
-		var doc api.Document[[]api.AuditEvent]
-		if err := json.Unmarshal(r.Body, &doc); err != nil {
-			t.Fatal(err)
+		upd := events("filter[target]=" + u.ID + "&filter[action]=user.update")
+		if len(upd) != 1 {
+			t.Fatalf("want one user.update for the user, got %+v", upd)
 		}
-		return doc.Data
-	}
-	upd := events("filter[target]=" + u.ID + "&filter[action]=user.update")
-	if len(upd) != 1 {
-		t.Fatalf("want one user.update for the user, got %+v", upd)
-	}
-	e := upd[0].Attributes
-	if e.ActorID == nil || *e.ActorID != acct.ID || e.ActorName != "bootstrap-admin" || e.RequestID != "req-audit-1" || e.ClientIP != "127.0.0.1" ||
-		!strings.Contains(string(e.Before), `"Dev"`) || !strings.Contains(string(e.After), `"Lead"`) || e.TargetName != "audited" {
-		t.Fatalf("user.update event: %+v before=%s after=%s", e, e.Before, e.After)
-	}
-	all := events("filter[actor]=" + acct.ID)
-	if len(all) < 4 || !all[0].Attributes.CreatedAt.After(all[len(all)-1].Attributes.CreatedAt) && len(all) > 1 && all[0].Attributes.Action != "group.delete" {
-		t.Fatalf("events are not newest first: %+v", all)
-	}
-	if all[0].Attributes.Action != "group.delete" {
-		t.Fatalf("newest event is %s, want group.delete", all[0].Attributes.Action)
-	}
-	if n := len(events("filter[action]=user.")); n < 2 {
-		t.Fatalf("action prefix filter found %d events", n)
-	}
-	future := "2999-01-01T00:00:00Z"
-	if n := len(events("filter[since]=" + future)); n != 0 {
-		t.Fatalf("filter[since] in the future found %d events", n)
-	}
-	if n := len(events("filter[until]=2000-01-01T00:00:00Z")); n != 0 {
-		t.Fatalf("filter[until] in the past found %d events", n)
-	}
-	// Paging to the end.
-	total, next := 0, "/api/v1/audit-events?page[size]=2"
-	for next != "" {
-		r := call(t, srv, req{method: "GET", path: next, token: admin})
-		mustStatus(t, r, 200)
-		var doc api.Document[[]api.AuditEvent]
-		json.Unmarshal(r.Body, &doc)
-		total += len(doc.Data)
-		next = strings.TrimPrefix(doc.Links.Next, srv.URL)
-	}
-	if total != len(events("")) {
-		t.Fatalf("paging found %d events, one page of all found %d", total, len(events("")))
-	}
-	r = call(t, srv, req{method: "GET", path: "/api/v1/audit-events?filter[since]=yesterday", token: admin})
-	if r.Status != 400 || r.Errors(t)[0].Source.Parameter != "filter[since]" {
-		t.Fatalf("bad since: %d %s", r.Status, r.Body)
-	}
+		e := upd[0].Attributes
+		if e.ActorID == nil || *e.ActorID != acct.ID || e.ActorName != "bootstrap-admin" || e.RequestID != "req-audit-1" || e.ClientIP != "127.0.0.1" ||
+			!strings.Contains(string(e.Before), `"Dev"`) || !strings.Contains(string(e.After), `"Lead"`) || e.TargetName != "audited" {
+			t.Fatalf("user.update event: %+v before=%s after=%s", e, e.Before, e.After)
+		}
+		all := events("filter[actor]=" + acct.ID)
+		if len(all) < 4 || !all[0].Attributes.CreatedAt.After(all[len(all)-1].Attributes.CreatedAt) && len(all) > 1 && all[0].Attributes.Action != "group.delete" {
+			t.Fatalf("events are not newest first: %+v", all)
+		}
+		if all[0].Attributes.Action != "group.delete" {
+			t.Fatalf("newest event is %s, want group.delete", all[0].Attributes.Action)
+		}
+		if n := len(events("filter[action]=user.")); n < 2 {
+			t.Fatalf("action prefix filter found %d events", n)
+		}
+		future := "2999-01-01T00:00:00Z"
+		if n := len(events("filter[since]=" + future)); n != 0 {
+			t.Fatalf("filter[since] in the future found %d events", n)
+		}
+		if n := len(events("filter[until]=2000-01-01T00:00:00Z")); n != 0 {
+			t.Fatalf("filter[until] in the past found %d events", n)
+		}
+		// Paging to the end.
+		total, next := 0, "/api/v1/audit-events?page[size]=2"
+		for next != "" {
+			r := call(t, srv, req{method: "GET", path: next, token: admin})
+			mustStatus(t, r, 200)
+			var doc api.Document[[]api.AuditEvent]
+			json.Unmarshal(r.Body, &doc)
+			total += len(doc.Data)
+			next = strings.TrimPrefix(doc.Links.Next, srv.URL)
+		}
+		if total != len(events("")) {
+			t.Fatalf("paging found %d events, one page of all found %d", total, len(events("")))
+		}
+		r = call(t, srv, req{method: "GET", path: "/api/v1/audit-events?filter[since]=yesterday", token: admin})
+		if r.Status != 400 || r.Errors(t)[0].Source.Parameter != "filter[since]" {
+			t.Fatalf("bad since: %d %s", r.Status, r.Body)
+		}
+	})
 }
 
 func decodeToken(t testing.TB, r resp) api.APIToken {
@@ -347,56 +349,58 @@ func testAPITokens(t *testing.T, srv *testserver.Server) {
 // TestEveryChangeIsAudited makes one change of each kind through the API
 // and checks each left an event with the change's before and after.
 func TestEveryChangeIsAudited(t *testing.T) {
-	srv := testserver.Start(t)
-	admin := srv.AdminToken
-	u := createUser(t, srv, map[string]any{"username": "trail", "email": "trail@example.com"})
-	g := createGroup(t, srv, "trail-group")
-	send := func(method, path string, body any, want int) resp {
-		t.Helper()
-		r := call(t, srv, req{method: method, path: path, token: admin, body: body})
-		mustStatus(t, r, want)
-		return r
-	}
-	send("PATCH", "/api/v1/users/"+u.ID, map[string]any{"data": map[string]any{"type": "users", "attributes": map[string]any{"department": "Ops"}}}, 200)
-	send("PATCH", "/api/v1/groups/"+g.ID, map[string]any{"data": map[string]any{"type": "groups", "attributes": map[string]any{"description": "d"}}}, 200)
-	send("POST", "/api/v1/users/"+u.ID+"/relationships/groups", map[string]any{"data": api.Identifiers("groups", []string{g.ID})}, 200)
-	send("DELETE", "/api/v1/groups/"+g.ID+"/relationships/members", map[string]any{"data": api.Identifiers("users", []string{u.ID})}, 200)
-	tok := decodeToken(t, send("POST", "/api/v1/api-tokens", map[string]any{"data": map[string]any{"type": "api-tokens", "attributes": map[string]any{"name": "x"}}}, 201))
-	send("DELETE", "/api/v1/api-tokens/"+tok.ID, nil, 204)
-	send("DELETE", "/api/v1/groups/"+g.ID, nil, 204)
-	send("DELETE", "/api/v1/users/"+u.ID, nil, 204)
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		srv := testserver.Start(t, backend)
+		admin := srv.AdminToken
+		u := createUser(t, srv, map[string]any{"username": "trail", "email": "trail@example.com"})
+		g := createGroup(t, srv, "trail-group")
+		send := func(method, path string, body any, want int) resp {
+			t.Helper()
+			r := call(t, srv, req{method: method, path: path, token: admin, body: body})
+			mustStatus(t, r, want)
+			return r
+		}
+		send("PATCH", "/api/v1/users/"+u.ID, map[string]any{"data": map[string]any{"type": "users", "attributes": map[string]any{"department": "Ops"}}}, 200)
+		send("PATCH", "/api/v1/groups/"+g.ID, map[string]any{"data": map[string]any{"type": "groups", "attributes": map[string]any{"description": "d"}}}, 200)
+		send("POST", "/api/v1/users/"+u.ID+"/relationships/groups", map[string]any{"data": api.Identifiers("groups", []string{g.ID})}, 200)
+		send("DELETE", "/api/v1/groups/"+g.ID+"/relationships/members", map[string]any{"data": api.Identifiers("users", []string{u.ID})}, 200)
+		tok := decodeToken(t, send("POST", "/api/v1/api-tokens", map[string]any{"data": map[string]any{"type": "api-tokens", "attributes": map[string]any{"name": "x"}}}, 201))
+		send("DELETE", "/api/v1/api-tokens/"+tok.ID, nil, 204)
+		send("DELETE", "/api/v1/groups/"+g.ID, nil, 204)
+		send("DELETE", "/api/v1/users/"+u.ID, nil, 204)
 
-	r := send("GET", "/api/v1/audit-events?page[size]=1000", nil, 200)
-	var doc api.Document[[]api.AuditEvent]
-	json.Unmarshal(r.Body, &doc)
-	byAction := map[string]api.AuditEventAttributes{}
-	for _, e := range doc.Data {
-		if _, seen := byAction[e.Attributes.Action]; !seen {
-			byAction[e.Attributes.Action] = e.Attributes
+		r := send("GET", "/api/v1/audit-events?page[size]=1000", nil, 200)
+		var doc api.Document[[]api.AuditEvent]
+		json.Unmarshal(r.Body, &doc)
+		byAction := map[string]api.AuditEventAttributes{}
+		for _, e := range doc.Data {
+			if _, seen := byAction[e.Attributes.Action]; !seen {
+				byAction[e.Attributes.Action] = e.Attributes
+			}
 		}
-	}
-	for _, tc := range []struct{ action, before, after string }{
-		{"user.create", "", `"trail"`},
-		{"user.update", "", `"Ops"`},
-		{"group.create", "", `"trail-group"`},
-		{"group.update", "", `"d"`},
-		{"user.groups.update", "", g.ID},
-		{"group.members.update", u.ID, ""},
-		{"token.create", "", `"x"`},
-		{"token.delete", `"x"`, ""},
-		{"group.delete", `"trail-group"`, ""},
-		{"user.delete", `"trail"`, ""},
-	} {
-		e, ok := byAction[tc.action]
-		if !ok {
-			t.Errorf("no %s event", tc.action)
-			continue
+		for _, tc := range []struct{ action, before, after string }{
+			{"user.create", "", `"trail"`},
+			{"user.update", "", `"Ops"`},
+			{"group.create", "", `"trail-group"`},
+			{"group.update", "", `"d"`},
+			{"user.groups.update", "", g.ID},
+			{"group.members.update", u.ID, ""},
+			{"token.create", "", `"x"`},
+			{"token.delete", `"x"`, ""},
+			{"group.delete", `"trail-group"`, ""},
+			{"user.delete", `"trail"`, ""},
+		} {
+			e, ok := byAction[tc.action]
+			if !ok {
+				t.Errorf("no %s event", tc.action)
+				continue
+			}
+			if e.ActorName != "bootstrap-admin" || e.RequestID == "" || e.ClientIP == "" {
+				t.Errorf("%s: actor %q request %q ip %q", tc.action, e.ActorName, e.RequestID, e.ClientIP)
+			}
+			if !strings.Contains(string(e.Before), tc.before) || !strings.Contains(string(e.After), tc.after) {
+				t.Errorf("%s: before %s after %s; want %s in before and %s in after", tc.action, e.Before, e.After, tc.before, tc.after)
+			}
 		}
-		if e.ActorName != "bootstrap-admin" || e.RequestID == "" || e.ClientIP == "" {
-			t.Errorf("%s: actor %q request %q ip %q", tc.action, e.ActorName, e.RequestID, e.ClientIP)
-		}
-		if !strings.Contains(string(e.Before), tc.before) || !strings.Contains(string(e.After), tc.after) {
-			t.Errorf("%s: before %s after %s; want %s in before and %s in after", tc.action, e.Before, e.After, tc.before, tc.after)
-		}
-	}
+	})
 }

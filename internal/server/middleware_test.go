@@ -176,40 +176,42 @@ func TestRequestIDAndLogs(t *testing.T) {
 }
 
 func TestTokenLastUseIsBatched(t *testing.T) {
-	srv := testserver.Start(t)
-	u := srv.CreateUser(t, "user", false)
-	tok := srv.NewToken(t, u.ID, nil)
-	for range 20 {
-		mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/account", token: tok}), 200)
-	}
-	// Nothing is written on the request path.
-	list, _, err := srv.Store.ListTokens(t.Context(), storeTokenFilter(u.ID), storePage())
-	if err != nil || len(list) != 1 {
-		t.Fatal(err)
-	}
-	if err := srv.Server.FlushTokenUse(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	list, _, _ = srv.Store.ListTokens(t.Context(), storeTokenFilter(u.ID), storePage())
-	if list[0].LastUsedAt == nil {
-		t.Fatal("last use was not recorded after the flush")
-	}
-	first := *list[0].LastUsedAt
-	// More requests within the minute do not move it.
-	for range 5 {
-		mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/account", token: tok}), 200)
-	}
-	srv.Server.FlushTokenUse(t.Context())
-	list, _, _ = srv.Store.ListTokens(t.Context(), storeTokenFilter(u.ID), storePage())
-	if !list[0].LastUsedAt.Equal(first) {
-		t.Fatalf("last use written again within a minute: %v then %v", first, list[0].LastUsedAt)
-	}
-	// The API shows it.
-	r := call(t, srv, req{method: "GET", path: "/api/v1/api-tokens/" + list[0].ID, token: tok})
-	mustStatus(t, r, 200)
-	if bytes.Contains(r.Body, []byte(`"last-used-at":null`)) {
-		t.Fatalf("last-used-at not shown: %s", r.Body)
-	}
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		srv := testserver.Start(t, backend)
+		u := srv.CreateUser(t, "user", false)
+		tok := srv.NewToken(t, u.ID, nil)
+		for range 20 {
+			mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/account", token: tok}), 200)
+		}
+		// Nothing is written on the request path.
+		list, _, err := srv.Store.ListTokens(t.Context(), storeTokenFilter(u.ID), storePage())
+		if err != nil || len(list) != 1 {
+			t.Fatal(err)
+		}
+		if err := srv.Server.FlushTokenUse(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		list, _, _ = srv.Store.ListTokens(t.Context(), storeTokenFilter(u.ID), storePage())
+		if list[0].LastUsedAt == nil {
+			t.Fatal("last use was not recorded after the flush")
+		}
+		first := *list[0].LastUsedAt
+		// More requests within the minute do not move it.
+		for range 5 {
+			mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/account", token: tok}), 200)
+		}
+		srv.Server.FlushTokenUse(t.Context())
+		list, _, _ = srv.Store.ListTokens(t.Context(), storeTokenFilter(u.ID), storePage())
+		if !list[0].LastUsedAt.Equal(first) {
+			t.Fatalf("last use written again within a minute: %v then %v", first, list[0].LastUsedAt)
+		}
+		// The API shows it.
+		r := call(t, srv, req{method: "GET", path: "/api/v1/api-tokens/" + list[0].ID, token: tok})
+		mustStatus(t, r, 200)
+		if bytes.Contains(r.Body, []byte(`"last-used-at":null`)) {
+			t.Fatalf("last-used-at not shown: %s", r.Body)
+		}
+	})
 }
 
 func TestPanicBecomesErrorObject(t *testing.T) {
