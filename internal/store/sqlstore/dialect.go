@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -36,14 +37,24 @@ type dialect struct {
 	// lockMigrations, when set, runs first in the migration transaction so
 	// two servers starting at once apply migrations one after the other.
 	lockMigrations string
+	// inIDs replaces "IN (?...)" in a statement: one parameter holding a
+	// whole list of ids (made by idsArg), so that the statement's text, and
+	// its preparation, do not depend on how many there are.
+	inIDs  string
+	idsArg func(ids []string) any
 	// lockMemberships and tryLockMemberships take the lock that every
 	// transaction changing memberships holds (see conn.lockMemberships).
 	lockMemberships, tryLockMemberships string
 }
 
 var sqliteDialect = &dialect{
-	name:      "sqlite",
-	driver:    "sqlite",
+	name:   "sqlite",
+	driver: "sqlite",
+	inIDs:  "IN (SELECT value FROM json_each(?))",
+	idsArg: func(ids []string) any {
+		b, _ := json.Marshal(ids) // strings always encode
+		return string(b)
+	},
 	retryable: func(error) bool { return false },
 	types: strings.NewReplacer(
 		"${key}", "TEXT",
@@ -99,6 +110,8 @@ var postgresDialect = &dialect{
 	name:     "postgres",
 	driver:   "pgx",
 	numbered: true,
+	inIDs:    "= ANY(?)",
+	idsArg:   func(ids []string) any { return ids }, // a text[]
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError
 		// deadlock_detected, serialization_failure
@@ -156,6 +169,18 @@ func stmt(q string) statement {
 // holds the database write lock (BEGIN IMMEDIATE).
 func lockStmt(q string) statement {
 	s := statement{sqlite: q, postgres: numberPlaceholders(q + " FOR UPDATE"), fixed: true}
+	fixedStatements = append(fixedStatements, s)
+	return s
+}
+
+// idsStmt defines a statement with one "IN (?...)": a list of ids passed as
+// one argument made by idsArg.
+func idsStmt(q string) statement {
+	s := statement{
+		sqlite:   strings.Replace(q, "IN (?...)", sqliteDialect.inIDs, 1),
+		postgres: numberPlaceholders(strings.Replace(q, "IN (?...)", postgresDialect.inIDs, 1)),
+		fixed:    true,
+	}
 	fixedStatements = append(fixedStatements, s)
 	return s
 }

@@ -23,6 +23,7 @@ var (
 	qGroupByName    = stmt(`SELECT ` + groupCols + ` FROM groups WHERE name = ?`)
 	qGroupMembers   = stmt(`SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id`)
 	qDeleteGroup    = stmt(`DELETE FROM groups WHERE id = ?`)
+	qGroupsByIDs    = idsStmt(`SELECT ` + groupCols + ` FROM groups WHERE id IN (?...)`)
 )
 
 func scanGroup(row interface{ Scan(...any) error }) (store.Group, error) {
@@ -76,7 +77,7 @@ func (s *Store) CreateGroup(ctx context.Context, g store.Group, m store.Meta) (s
 			return err
 		}
 		for _, u := range g.MemberIDs {
-			if _, err := c.exec(ctx, qInsertMembership, u, g.ID); err != nil {
+			if _, err := c.exec(ctx, qInsertMemberByID, g.ID, u); err != nil {
 				return err
 			}
 		}
@@ -165,6 +166,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, ifVersion int64, mut
 			g.Description, encodeAttrs(g.Attributes), g.Version, c.t(now), g.ID); err != nil {
 			return err
 		}
+		c.markBumped("groups", g.ID)
 		result = g
 		return c.audit(ctx, m, now, event{action: "group.update", targetType: "group", targetID: g.ID,
 			targetName: g.Name, before: before, after: after})
@@ -195,6 +197,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id string, ifVersion int64, m s
 		if _, err := c.exec(ctx, qDeleteGroup, id); err != nil {
 			return err
 		}
+		c.forget("groups", id)
 		return c.audit(ctx, m, now, event{action: "group.delete", targetType: "group", targetID: id,
 			targetName: old.Name, before: snapshot(groupFields(&old, true))})
 	})
@@ -259,15 +262,12 @@ func (s *Store) GetGroups(ctx context.Context, ids []string) ([]store.Group, err
 		return out, nil
 	}
 	byID := map[string]store.Group{}
-	for chunk := range slices.Chunk(normIDs(ids), 500) {
-		st, args := s.d.inList("SELECT "+groupCols+" FROM groups WHERE id IN ", chunk, "")
-		gs, err := s.queryGroups(ctx, st, args)
-		if err != nil {
-			return nil, err
-		}
-		for _, g := range gs {
-			byID[g.ID] = g
-		}
+	gs, err := s.queryGroups(ctx, qGroupsByIDs, []any{s.d.idsArg(normIDs(ids))})
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gs {
+		byID[g.ID] = g
 	}
 	for _, id := range ids {
 		if g, ok := byID[id]; ok {

@@ -9,10 +9,15 @@ import (
 	"github.com/rollcall/rollcall/internal/store"
 )
 
+var (
+	qSetUserVersion  = stmt(`UPDATE users SET version = ?, updated_at = ? WHERE id = ?`)
+	qSetGroupVersion = stmt(`UPDATE groups SET version = ?, updated_at = ? WHERE id = ?`)
+)
+
 // setMemberships adds and removes one user's groups, checking that the
 // added groups exist and bumping the version of every group touched. The
 // caller bumps the user.
-func (c *conn) setMemberships(ctx context.Context, userID string, added, removed []string, now time.Time) error {
+func (c *conn) setMemberships(ctx context.Context, userID, username string, added, removed []string, now time.Time) error {
 	if err := c.checkRefs(ctx, "group", "groups", added); err != nil {
 		return err
 	}
@@ -22,7 +27,7 @@ func (c *conn) setMemberships(ctx context.Context, userID string, added, removed
 		}
 	}
 	for _, g := range added {
-		if _, err := c.exec(ctx, qInsertMembership, userID, g); err != nil {
+		if _, err := c.exec(ctx, qInsertMembership, userID, g, username); err != nil {
 			return err
 		}
 	}
@@ -40,7 +45,7 @@ func (c *conn) setMembers(ctx context.Context, groupID string, added, removed []
 		}
 	}
 	for _, u := range added {
-		if _, err := c.exec(ctx, qInsertMembership, u, groupID); err != nil {
+		if _, err := c.exec(ctx, qInsertMemberByID, groupID, u); err != nil {
 			return err
 		}
 	}
@@ -92,14 +97,15 @@ func (s *Store) ChangeUserGroups(ctx context.Context, userID string, op store.Me
 			return nil
 		}
 		now := s.now()
-		if err := c.setMemberships(ctx, u.ID, added, removed, now); err != nil {
-			return err
-		}
-		if err := c.bump(ctx, "users", []string{u.ID}, now); err != nil {
+		if err := c.setMemberships(ctx, u.ID, u.Username, added, removed, now); err != nil {
 			return err
 		}
 		u.Version++
 		u.UpdatedAt = now
+		if _, err := c.exec(ctx, qSetUserVersion, u.Version, c.t(now), u.ID); err != nil {
+			return err
+		}
+		c.markBumped("users", u.ID)
 		result = u
 		return c.audit(ctx, m, now, event{action: "user.groups.update", targetType: "user", targetID: u.ID,
 			targetName: u.Username, before: idsJSON("groups", old), after: idsJSON("groups", u.GroupIDs)})
@@ -132,11 +138,12 @@ func (s *Store) ChangeGroupMembers(ctx context.Context, groupID string, op store
 		if err := c.setMembers(ctx, g.ID, added, removed, now); err != nil {
 			return err
 		}
-		if err := c.bump(ctx, "groups", []string{g.ID}, now); err != nil {
-			return err
-		}
 		g.Version++
 		g.UpdatedAt = now
+		if _, err := c.exec(ctx, qSetGroupVersion, g.Version, c.t(now), g.ID); err != nil {
+			return err
+		}
+		c.markBumped("groups", g.ID)
 		g.MemberCount = len(g.MemberIDs)
 		result = g
 		return c.audit(ctx, m, now, event{action: "group.members.update", targetType: "group", targetID: g.ID,

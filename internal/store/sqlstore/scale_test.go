@@ -58,7 +58,7 @@ func seed(b *testing.B, s *Store, n int) (groupID string) {
 					return err
 				}
 				if i%10 == 0 {
-					if _, err := c.exec(ctx, qInsertMembership, id, g.ID); err != nil {
+					if _, err := c.exec(ctx, qInsertMembership, id, g.ID, username); err != nil {
 						return err
 					}
 				}

@@ -318,6 +318,11 @@ type conn struct {
 
 	canRetry        bool // inTx runs the transaction again on errLockFirst
 	membershipsHeld bool // this transaction holds the membership lock
+	// bumped holds "table/id" of the records whose version this
+	// transaction has already changed; see bump.
+	bumped map[string]bool
+	// known holds "table/id" of records this transaction has seen exist.
+	known map[string]bool
 }
 
 // errLockFirst says a transaction needs the membership lock but already

@@ -117,9 +117,17 @@ func benchmarkCreate(b *testing.B, s store.Store) {
 }
 
 // benchmarkBatch creates users 1000 at a time in one Atomic call, as bulk
-// import does; it reports users per second.
+// import does, each in two of five groups; it reports users per second.
 func benchmarkBatch(b *testing.B, s store.Store) {
 	ctx := context.Background()
+	var groups []string
+	for i := range 5 {
+		g, err := s.CreateGroup(ctx, store.Group{Name: fmt.Sprintf("team%d", i)}, store.Meta{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		groups = append(groups, g.ID)
+	}
 	cpu0 := cpuTime()
 	b.ResetTimer()
 	for range b.N {
@@ -127,7 +135,8 @@ func benchmarkBatch(b *testing.B, s store.Store) {
 			for range 1000 {
 				n := benchSeq.Add(1)
 				_, err := tx.CreateUser(ctx, store.User{Username: fmt.Sprintf("batch%d", n), Email: fmt.Sprintf("batch%d@example.com", n),
-					FirstName: "Batch", LastName: "User", Attributes: map[string]string{"team": "x"}}, store.Meta{ActorName: "import"})
+					FirstName: "Batch", LastName: "User", Attributes: map[string]string{"team": "x"},
+					GroupIDs: []string{groups[n%5], groups[(n+1)%5]}}, store.Meta{ActorName: "import"})
 				if err != nil {
 					return err
 				}

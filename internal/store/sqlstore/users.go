@@ -28,10 +28,13 @@ var (
 	qUserByUsername   = stmt(`SELECT ` + userCols + ` FROM users WHERE username = ?`)
 	qUserGroups       = stmt(`SELECT group_id FROM memberships WHERE user_id = ? ORDER BY group_id`)
 	qDeleteUser       = stmt(`DELETE FROM users WHERE id = ?`)
-	qInsertMembership = stmt(`INSERT INTO memberships (user_id, group_id, username)
- SELECT users.id, groups.id, users.username FROM users, groups WHERE users.id = ? AND groups.id = ?
- ON CONFLICT DO NOTHING`)
+	qInsertMembership = stmt(`INSERT INTO memberships (user_id, group_id, username) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
+	// qInsertMemberByID is qInsertMembership for the group side, which
+	// knows only the user's id.
+	qInsertMemberByID = stmt(`INSERT INTO memberships (user_id, group_id, username)
+ SELECT id, ?, username FROM users WHERE id = ? ON CONFLICT DO NOTHING`)
 	qRenameMember     = stmt(`UPDATE memberships SET username = ? WHERE user_id = ?`)
+	qMembershipsOf    = idsStmt(`SELECT user_id, group_id FROM memberships WHERE user_id IN (?...) ORDER BY user_id, group_id`)
 	qDeleteMembership = stmt(`DELETE FROM memberships WHERE user_id = ? AND group_id = ?`)
 	qCountUsers       = stmt(`SELECT COUNT(*) FROM users`)
 	qCountAdmins      = stmt(`SELECT COUNT(*) FROM users WHERE is_admin AND NOT disabled`)
@@ -119,7 +122,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, m store.Meta) (sto
 			return err
 		}
 		for _, g := range u.GroupIDs {
-			if _, err := c.exec(ctx, qInsertMembership, u.ID, g); err != nil {
+			if _, err := c.exec(ctx, qInsertMembership, u.ID, g, u.Username); err != nil {
 				return err
 			}
 		}
@@ -217,7 +220,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ifVersion int64, muta
 			if err := c.lockMembershipsLate(ctx); err != nil {
 				return err
 			}
-			if err := c.setMemberships(ctx, u.ID, added, removed, now); err != nil {
+			if err := c.setMemberships(ctx, u.ID, u.Username, added, removed, now); err != nil {
 				return err
 			}
 		}
@@ -233,6 +236,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ifVersion int64, muta
 			u.AvatarURL, u.ExternalID, u.ExternalSource, encodeAttrs(u.Attributes), u.Version, c.t(now), u.ID); err != nil {
 			return err
 		}
+		c.markBumped("users", u.ID)
 		result = u
 		return c.audit(ctx, m, now, event{action: "user.update", targetType: "user", targetID: u.ID,
 			targetName: u.Username, before: before, after: after})
@@ -264,6 +268,7 @@ func (s *Store) DeleteUser(ctx context.Context, id string, ifVersion int64, m st
 		if _, err := c.exec(ctx, qDeleteUser, id); err != nil {
 			return err
 		}
+		c.forget("users", id)
 		return c.audit(ctx, m, now, event{action: "user.delete", targetType: "user", targetID: id,
 			targetName: old.Username, before: snapshot(userFields(&old))})
 	})
@@ -456,8 +461,7 @@ func (c *conn) fillGroups(ctx context.Context, users []store.User) error {
 		idx[users[i].ID] = i
 		ids[i] = users[i].ID
 	}
-	st, args := c.d.inList("SELECT user_id, group_id FROM memberships WHERE user_id IN ", ids, " ORDER BY user_id, group_id")
-	rows, err := c.query(ctx, st, args...)
+	rows, err := c.query(ctx, qMembershipsOf, c.d.idsArg(ids))
 	if err != nil {
 		return err
 	}

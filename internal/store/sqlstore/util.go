@@ -176,15 +176,6 @@ func (b *builder) arg(v any) string {
 	return b.d.placeholder(len(b.args))
 }
 
-// in returns "(p1, p2, ...)" for the values.
-func (b *builder) in(vals []string) string {
-	ps := make([]string, len(vals))
-	for i, v := range vals {
-		ps[i] = b.arg(v)
-	}
-	return "(" + strings.Join(ps, ", ") + ")"
-}
-
 // where adds a condition; conditions are joined with AND.
 func (b *builder) where(cond string) { b.conds = append(b.conds, cond) }
 
@@ -207,37 +198,50 @@ func (b *builder) whereClause() string {
 // statement returns the built SQL; it is already in the dialect's form.
 func (b *builder) statement(sql string) statement { return statement{sqlite: sql, postgres: sql} }
 
-// inList builds a one-off statement "prefix (?, ?, ...) suffix".
-func (d *dialect) inList(prefix string, ids []string, suffix string) (statement, []any) {
-	b := &builder{d: d}
-	sql := prefix + b.in(ids) + suffix
-	return b.statement(sql), b.args
-}
+var (
+	qExisting = map[string]statement{
+		"users":  idsStmt(`SELECT id FROM users WHERE id IN (?...)`),
+		"groups": idsStmt(`SELECT id FROM groups WHERE id IN (?...)`),
+	}
+	qBump = map[string]statement{
+		"users":  idsStmt(`UPDATE users SET version = version + 1, updated_at = ? WHERE id IN (?...)`),
+		"groups": idsStmt(`UPDATE groups SET version = version + 1, updated_at = ? WHERE id IN (?...)`),
+	}
+)
 
-// existing returns which of ids exist in table.
+// existing returns which of ids exist in table ("users" or "groups").
+// Within a transaction it remembers what it found, so a bulk import that
+// puts every user into the same few groups looks each group up once;
+// deletes in the transaction forget (see forget).
 func (c *conn) existing(ctx context.Context, table string, ids []string) (map[string]bool, error) {
 	found := make(map[string]bool, len(ids))
-	for chunk := range slices.Chunk(ids, 500) {
-		st, args := c.d.inList("SELECT id FROM "+table+" WHERE id IN ", chunk, "")
-		rows, err := c.query(ctx, st, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
+	var ask []string
+	for _, id := range ids {
+		if c.known[table+"/"+id] {
 			found[id] = true
+		} else {
+			ask = append(ask, id)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+	}
+	if len(ask) == 0 {
+		return found, nil
+	}
+	got, err := c.ids(ctx, qExisting[table], c.d.idsArg(ask))
+	if err != nil {
+		return nil, err
+	}
+	if c.known == nil {
+		c.known = map[string]bool{}
+	}
+	for _, id := range got {
+		found[id] = true
+		c.known[table+"/"+id] = true
 	}
 	return found, nil
 }
+
+// forget drops a deleted record from what existing remembers.
+func (c *conn) forget(table, id string) { delete(c.known, table+"/"+id) }
 
 // checkRefs fails with a *store.ReferenceError naming the ids (sorted) that
 // are not in table.
@@ -262,17 +266,36 @@ func (c *conn) checkRefs(ctx context.Context, kind, table string, ids []string) 
 }
 
 // bump increments the version of the records with these ids, for a change
-// to their memberships.
+// to their memberships: once per transaction. Once is enough to change
+// their ETags, and a bulk import that puts a thousand users into one group
+// would otherwise update the group's row a thousand times, which on
+// PostgreSQL leaves a chain of row versions that every later update and
+// read in the transaction walks.
 func (c *conn) bump(ctx context.Context, table string, ids []string, now time.Time) error {
-	ids = normIDs(ids) // one lock order on PostgreSQL
-	for chunk := range slices.Chunk(ids, 500) {
-		b := &builder{d: c.d}
-		sql := "UPDATE " + table + " SET version = version + 1, updated_at = " + b.arg(c.t(now)) + " WHERE id IN " + b.in(chunk)
-		if _, err := c.exec(ctx, b.statement(sql), b.args...); err != nil {
-			return err
+	var todo []string
+	for _, id := range ids {
+		if !c.bumped[table+"/"+id] {
+			todo = append(todo, id)
 		}
 	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if _, err := c.exec(ctx, qBump[table], c.t(now), c.d.idsArg(normIDs(todo))); err != nil {
+		return err
+	}
+	for _, id := range todo {
+		c.markBumped(table, id)
+	}
 	return nil
+}
+
+// markBumped records that the record's version changed in this transaction.
+func (c *conn) markBumped(table, id string) {
+	if c.bumped == nil {
+		c.bumped = map[string]bool{}
+	}
+	c.bumped[table+"/"+id] = true
 }
 
 // diffIDs returns the ids in b and not in a (added) and in a and not in b
