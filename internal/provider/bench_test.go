@@ -1,0 +1,97 @@
+package provider
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rollcall/rollcall/internal/testserver"
+)
+
+// benchUsersTF is the benchmark's configuration: ten groups and one user
+// per row of users.csv, each in the group its row names.
+const benchUsersTF = `
+locals {
+  rows = { for r in csvdecode(file("${path.module}/users.csv")) : r.username => r }
+}
+
+resource "rollcall_group" "team" {
+  for_each = toset([for i in range(10) : format("team%02d", i)])
+  name     = each.key
+}
+
+resource "rollcall_user" "u" {
+  for_each = local.rows
+
+  username   = each.value.username
+  email      = each.value.email
+  first_name = each.value.first_name
+  last_name  = each.value.last_name
+  department = each.value.department
+  groups     = [rollcall_group.team[each.value.group].id]
+}
+`
+
+// BenchmarkTerraform1000Users measures what an operator waits for with the
+// real terraform CLI and the built provider on a real server (SQLite):
+// `terraform apply` of 1,000 users in 10 groups from a CSV, the no-op
+// `terraform plan` that follows (it must report no changes), and
+// `terraform destroy`. Run it once:
+//
+//	go test ./internal/provider -run '^$' -bench Terraform1000Users -benchtime 1x
+//
+// BENCH_TF_PARALLELISM sets terraform's -parallelism (default 10).
+func BenchmarkTerraform1000Users(b *testing.B) {
+	const users = 1000
+	parallelism := 10
+	if v := os.Getenv("BENCH_TF_PARALLELISM"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			b.Fatalf("BENCH_TF_PARALLELISM=%q is not a positive number", v)
+		}
+		parallelism = n
+	}
+	cli := newRealCLI(b)
+	par := "-parallelism=" + strconv.Itoa(parallelism)
+	var apply, plan, destroy time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		srv := testserver.Start(b, testserver.WithLogLevel(slog.LevelWarn))
+		mod := b.TempDir()
+		providerTF, err := os.ReadFile(filepath.Join(repoRoot(b), "examples", "provider", "provider.tf"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var csv strings.Builder
+		csv.WriteString("username,email,first_name,last_name,department,group\n")
+		for j := range users {
+			fmt.Fprintf(&csv, "user%04d,user%04d@example.com,First%d,Last%d,Dept%d,team%02d\n", j, j, j, j, j%7, j%10)
+		}
+		for name, content := range map[string]string{"provider.tf": string(providerTF), "main.tf": benchUsersTF, "users.csv": csv.String()} {
+			if err := os.WriteFile(filepath.Join(mod, name), []byte(content), 0o600); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+
+		t0 := time.Now()
+		cli.run(b, mod, srv, []int{0}, "apply", "-auto-approve", "-input=false", "-no-color", par)
+		t1 := time.Now()
+		cli.run(b, mod, srv, []int{0}, "plan", "-detailed-exitcode", "-input=false", "-no-color", par)
+		t2 := time.Now()
+		cli.run(b, mod, srv, []int{0}, "destroy", "-auto-approve", "-input=false", "-no-color", par)
+		t3 := time.Now()
+		apply += t1.Sub(t0)
+		plan += t2.Sub(t1)
+		destroy += t3.Sub(t2)
+	}
+	n := float64(b.N)
+	b.ReportMetric(apply.Seconds()/n, "apply-s")
+	b.ReportMetric(plan.Seconds()/n, "plan-s")
+	b.ReportMetric(destroy.Seconds()/n, "destroy-s")
+}
