@@ -85,3 +85,61 @@ func testAtomicRollback(t *testing.T, s store.Store) {
 	// The store still works afterwards.
 	createUser(t, s, "after")
 }
+
+// testAtomicVersions checks versions and references when one transaction
+// changes the same records several times.
+func testAtomicVersions(t *testing.T, s store.Store) {
+	u2, u3 := createUser(t, s, "u2"), createUser(t, s, "u3")
+	var final store.Group
+	err := s.Atomic(ctx, func(tx store.Store) error {
+		g, err := tx.CreateGroup(ctx, store.Group{Name: "busy"}, meta)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.CreateUser(ctx, store.User{Username: "u1", Email: "u1@example.com", GroupIDs: []string{g.ID}}, meta); err != nil {
+			return err
+		}
+		for _, id := range []string{u2.ID, u3.ID} {
+			changed, err := tx.ChangeGroupMembers(ctx, g.ID, store.MembershipAdd, []string{id}, meta)
+			if err != nil {
+				return err
+			}
+			read, err := tx.GetGroup(ctx, g.ID)
+			if err != nil {
+				return err
+			}
+			if read.Version != changed.Version || read.Version <= g.Version {
+				t.Errorf("in a transaction: returned version %d, stored %d, created %d", changed.Version, read.Version, g.Version)
+			}
+			g = read
+		}
+		u, err := tx.UpdateUser(ctx, u2.ID, 0, func(x *store.User) error { x.Title = "t"; return nil }, meta)
+		if err != nil {
+			return err
+		}
+		if read, _ := tx.GetUser(ctx, u2.ID); read.Version != u.Version {
+			t.Errorf("user version returned %d, stored %d", u.Version, read.Version)
+		}
+		final = g
+		// A group deleted in the transaction is gone for what follows.
+		other, err := tx.CreateGroup(ctx, store.Group{Name: "short-lived"}, meta)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ChangeUserGroups(ctx, u3.ID, store.MembershipAdd, []string{other.ID}, meta); err != nil {
+			return err
+		}
+		if err := tx.DeleteGroup(ctx, other.ID, 0, meta); err != nil {
+			return err
+		}
+		_, err = tx.ChangeUserGroups(ctx, u3.ID, store.MembershipAdd, []string{other.ID}, meta)
+		wantRefs(t, "group deleted earlier in the transaction", err, "group", other.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := getGroup(t, s, final.ID); g.Version != final.Version || len(g.MemberIDs) != 3 {
+		t.Errorf("after commit: version %d members %v, want version %d and 3 members", g.Version, g.MemberIDs, final.Version)
+	}
+}

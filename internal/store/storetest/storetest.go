@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TouchTokens", testTouchTokens},
 		{"AtomicCommit", testAtomicCommit},
 		{"AtomicRollback", testAtomicRollback},
+		{"AtomicVersions", testAtomicVersions},
 		{"AuditList", testAuditList},
 		{"InvalidCursor", testInvalidCursor},
 		{"ConcurrentCreate", testConcurrentCreate},
