@@ -216,7 +216,11 @@ func (s *Store) ListAuditEvents(ctx context.Context, f store.AuditFilter, p stor
 	}
 	if f.Action != "" {
 		if f.Action[len(f.Action)-1] == '.' {
-			b.where(b.prefix("action", f.Action))
+			// A prefix such as "user." matches a large share of all
+			// events: walking them newest first and filtering beats
+			// sorting every match, so the expression keeps the database
+			// from choosing the action index.
+			b.where(b.prefix("(action || '')", f.Action))
 		} else {
 			b.where("action = " + b.arg(f.Action))
 		}
