@@ -150,9 +150,20 @@ func testConcurrentMemberships(t *testing.T, s store.Store) {
 		groups = append(groups, createGroup(t, s, fmt.Sprintf("cg%d", i)).ID)
 	}
 	var wg sync.WaitGroup
-	errs := make(chan error, 4*n)
+	errs := make(chan error, 5*n)
 	for i := range n {
-		wg.Add(2)
+		wg.Add(3)
+		go func() {
+			defer wg.Done()
+			// An update that turns out to change groups, with its row
+			// lock already taken.
+			_, err := s.UpdateUser(ctx, users[n-1-i], 0, func(x *store.User) error {
+				x.GroupIDs = append(x.GroupIDs, groups[i])
+				x.Title = fmt.Sprint("t", i)
+				return nil
+			}, meta)
+			errs <- err
+		}()
 		go func() {
 			defer wg.Done()
 			for round := range 2 {
