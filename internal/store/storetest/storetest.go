@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListUsersPaging", testListUsersPaging},
 		{"ListUsersDefaultLimit", testListUsersDefaultLimit},
 		{"ListUsersFilters", testListUsersFilters},
+		{"ListGroupMembers", testListGroupMembers},
 		{"Counts", testCounts},
 		{"GroupCRUD", testGroupCRUD},
 		{"GroupDelete", testGroupDelete},

@@ -562,3 +562,48 @@ func testConcurrentCreate(t *testing.T, s store.Store) {
 		t.Errorf("%d users stored, want 1", c)
 	}
 }
+
+// testListGroupMembers pages through a group's members, which come in
+// username order also after a rename.
+func testListGroupMembers(t *testing.T, s store.Store) {
+	g := createGroup(t, s, "crew")
+	other := createGroup(t, s, "others")
+	var ids []string
+	for _, name := range []string{"mia", "ben", "zoe", "ada", "kim", "lee", "eve"} {
+		ids = append(ids, createUser(t, s, name, g.ID).ID)
+	}
+	createUser(t, s, "outsider", other.ID)
+	page := func() []string {
+		var got []string
+		p := store.Page{Limit: 3}
+		for range 10 {
+			us, next, err := s.ListUsers(ctx, store.UserFilter{GroupID: g.ID}, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range us {
+				if !slices.Contains(u.GroupIDs, g.ID) {
+					t.Errorf("listed %s is not in the group", u.Username)
+				}
+			}
+			got = append(got, names(us)...)
+			if next == "" {
+				break
+			}
+			p.After = next
+		}
+		return got
+	}
+	if got, want := page(), []string{"ada", "ben", "eve", "kim", "lee", "mia", "zoe"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("members %v, want %v", got, want)
+	}
+	if _, err := s.UpdateUser(ctx, ids[0], 0, func(x *store.User) error { x.Username = "aaron"; return nil }, meta); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ChangeGroupMembers(ctx, g.ID, store.MembershipRemove, []string{ids[1]}, meta); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := page(), []string{"aaron", "ada", "eve", "kim", "lee", "zoe"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("members after rename and removal %v, want %v", got, want)
+	}
+}
