@@ -84,6 +84,20 @@ func TestOpenPath(t *testing.T) {
 	}
 }
 
+// TestOpenMemory checks that an in-memory database works as one database
+// for reads and writes.
+func TestOpenMemory(t *testing.T) {
+	s := openDSN(t, ":memory:")
+	ctx := context.Background()
+	u, err := s.CreateUser(ctx, store.User{Username: "mem", Email: "mem@example.com"}, store.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetUser(ctx, u.ID); err != nil {
+		t.Errorf("read after write in memory: %v", err)
+	}
+}
+
 func TestOpenErrors(t *testing.T) {
 	ctx := context.Background()
 	if _, err := sqlstore.Open(ctx, ""); err == nil {
