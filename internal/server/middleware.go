@@ -120,44 +120,6 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-// loggedPath is the request path with anything that may be a secret (a
-// setup link's secret, a token pasted in the wrong place) replaced:
-// segments that start with the token prefix or are longer than any route
-// word yet not a UUID. Logs are read by more people than tokens should be.
-func loggedPath(p string) string {
-	segs := strings.Split(p, "/")
-	changed := false
-	for i, seg := range segs {
-		if strings.HasPrefix(seg, "rc_") || (len(seg) > 24 && !isUUID(seg)) {
-			segs[i] = "[redacted]"
-			changed = true
-		}
-	}
-	if !changed {
-		return p
-	}
-	return strings.Join(segs, "/")
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 func plainID(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false
