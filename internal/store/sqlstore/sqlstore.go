@@ -14,8 +14,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -113,10 +115,11 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	if dsn == "" {
 		return errors.New("sqlite: empty database path: give a file path such as ./rollcall.db or a postgres:// URL")
 	}
-	// A file: URI may carry parameters; a plain path is taken as it is.
-	name, query := "file:"+strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(dsn), ""
-	if strings.HasPrefix(dsn, "file:") {
-		name, query, _ = strings.Cut(dsn, "?")
+	// Parameters after "?" go to the driver (such as
+	// ?_pragma=cache_size(-65536)); the path before it is taken as it is.
+	name, query, _ := strings.Cut(dsn, "?")
+	if !strings.HasPrefix(name, "file:") {
+		name = "file:" + strings.NewReplacer("%", "%25", "#", "%23").Replace(name)
 	}
 	q, err := url.ParseQuery(query)
 	if err != nil {
@@ -128,9 +131,12 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	// mmap_size lets reads take pages from the operating system's cache
 	// without a system call each: a million users are a few hundred MB, far
 	// more than SQLite's own 2 MB page cache per connection.
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "mmap_size(268435456)"} {
-		q.Add("_pragma", p)
-	}
+	addPragmas(q, "busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "mmap_size(268435456)")
+	rq := maps.Clone(q)
+	// The one writer gets a bigger page cache: a big import's inserts
+	// touch index pages all over, and with the default 2 MB each would be
+	// read again from the file.
+	addPragmas(q, "cache_size(-32768)")
 	q.Set("_txlock", "immediate")
 	w, err := sql.Open(c.d.driver, name+"?"+q.Encode())
 	if err != nil {
@@ -157,9 +163,8 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	if memory {
 		return nil
 	}
-	q.Del("_txlock")
-	q.Add("_pragma", "query_only(1)")
-	r, err := sql.Open(c.d.driver, name+"?"+q.Encode())
+	addPragmas(rq, "query_only(1)")
+	r, err := sql.Open(c.d.driver, name+"?"+rq.Encode())
 	if err != nil {
 		w.Close()
 		return fmt.Errorf("sqlite %s: %w", dsn, err)
@@ -178,6 +183,20 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 		return fmt.Errorf("sqlite %s: %w", dsn, err)
 	}
 	return nil
+}
+
+// addPragmas adds each pragma, as name(value), unless the DSN already sets
+// that pragma itself.
+func addPragmas(q url.Values, pragmas ...string) {
+	for _, p := range pragmas {
+		name, _, _ := strings.Cut(p, "(")
+		set := slices.ContainsFunc(q["_pragma"], func(v string) bool {
+			return strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), name)
+		})
+		if !set {
+			q.Add("_pragma", p)
+		}
+	}
 }
 
 // redact removes the password from a URL for messages.

@@ -66,16 +66,25 @@ func TestPostgresConcurrentOpen(t *testing.T) {
 }
 
 // TestOpenPath checks that a plain path is used as it is, even with
-// characters that mean something in a URI, and that a file: URI works.
+// characters that mean something in a URI, that parameters after "?" reach
+// the driver, and that a file: URI works.
 func TestOpenPath(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "with space")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "odd?name#1%.db")
+	path := filepath.Join(dir, "odd#name%1.db")
 	openDSN(t, path).Close()
 	if _, err := os.Stat(path); err != nil {
 		t.Errorf("database not created at %s: %v", path, err)
+	}
+	withParams := filepath.Join(dir, "params.db")
+	openDSN(t, withParams+"?_pragma=cache_size(-1000)").Close()
+	if _, err := os.Stat(withParams); err != nil {
+		t.Errorf("database not created at %s: %v", withParams, err)
+	}
+	if _, err := sqlstore.Open(context.Background(), withParams+"?_txlock=sideways"); err == nil {
+		t.Error("a bad driver parameter was ignored")
 	}
 	uri := "file:" + filepath.Join(dir, "uri.db") + "?cache=private"
 	openDSN(t, uri).Close()
