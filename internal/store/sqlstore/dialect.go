@@ -176,6 +176,9 @@ func lockStmt(q string) statement {
 // idsStmt defines a statement with one "IN (?...)": a list of ids passed as
 // one argument made by idsArg.
 func idsStmt(q string) statement {
+	if !strings.Contains(q, "IN (?...)") {
+		panic("sqlstore: idsStmt without IN (?...): " + q)
+	}
 	s := statement{
 		sqlite:   strings.Replace(q, "IN (?...)", sqliteDialect.inIDs, 1),
 		postgres: numberPlaceholders(strings.Replace(q, "IN (?...)", postgresDialect.inIDs, 1)),
@@ -185,7 +188,8 @@ func idsStmt(q string) statement {
 	return s
 }
 
-// text returns the statement's SQL for the dialect.
+// text returns the statement's SQL for the dialect (PostgreSQL is the one
+// with numbered placeholders).
 func (d *dialect) text(s statement) string {
 	if d.numbered {
 		return s.postgres

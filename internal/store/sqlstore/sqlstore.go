@@ -6,7 +6,16 @@
 // On SQLite, writes go through a pool of one connection whose transactions
 // start with BEGIN IMMEDIATE, so writers queue in Go instead of failing with
 // SQLITE_BUSY when a read lock cannot be upgraded; reads use a separate pool
-// of several connections, which WAL lets run beside the writer.
+// of several connections, which WAL lets run beside the writer. Fixed
+// statements are prepared once at Open on both pools.
+//
+// On PostgreSQL, a read-modify-write loads its record FOR UPDATE, changes
+// of memberships queue on one advisory lock (see conn.lockMemberships), a
+// transaction that loses a deadlock runs again, and uniqueness races
+// surface as *store.ConflictError from the unique indexes.
+//
+// Lists page by keyset, each page one range of one index (see ListUsers
+// and searchUsers), so they stay fast at a million users.
 package sqlstore
 
 import (
