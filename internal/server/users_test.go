@@ -93,6 +93,13 @@ func testUserLifecycle(t *testing.T, srv *testserver.Server) {
 	mustStatus(t, r, 204)
 	r = call(t, srv, req{method: "GET", path: "/api/v1/users/" + u.ID, token: admin})
 	wantError(t, r, 404, api.CodeNotFound, "")
+	r = call(t, srv, req{method: "PATCH", path: "/api/v1/users/" + u.ID, token: admin,
+		body: map[string]any{"data": map[string]any{"type": "users", "attributes": map[string]any{"title": "x"}}}})
+	wantError(t, r, 404, api.CodeNotFound, "")
+	r = call(t, srv, req{method: "DELETE", path: "/api/v1/users/" + u.ID, token: admin})
+	wantError(t, r, 404, api.CodeNotFound, "")
+	r = call(t, srv, req{method: "GET", path: "/api/v1/users/" + u.ID + "/relationships/groups", token: admin})
+	wantError(t, r, 404, api.CodeNotFound, "")
 }
 
 func TestUserCreateWithProposedIDAndGroups(t *testing.T) {
@@ -126,6 +133,23 @@ func TestUserCreateWithProposedIDAndGroups(t *testing.T) {
 		e := wantError(t, r, 422, api.CodeInvalidReference, "/data/relationships/groups/data/1/id")
 		if !strings.Contains(e.Detail, missing) {
 			t.Fatalf("detail does not name the id: %q", e.Detail)
+		}
+		// PATCH with relationships.groups replaces the groups; an unknown one is named.
+		g2 := createGroup(t, srv, "staff2")
+		r = call(t, srv, req{method: "PATCH", path: "/api/v1/users/" + id, token: srv.AdminToken, body: map[string]any{"data": map[string]any{
+			"type": "users", "relationships": map[string]any{"groups": map[string]any{"data": api.Identifiers("groups", []string{g2.ID})}}}}})
+		mustStatus(t, r, 200)
+		if pu := decodeUser(t, r); strings.Join(pu.GroupIDs(), ",") != g2.ID {
+			t.Fatalf("groups after PATCH: %s", r.Body)
+		}
+		r = call(t, srv, req{method: "PATCH", path: "/api/v1/users/" + id, token: srv.AdminToken, body: map[string]any{"data": map[string]any{
+			"type": "users", "relationships": map[string]any{"groups": map[string]any{"data": api.Identifiers("groups", []string{missing})}}}}})
+		wantError(t, r, 422, api.CodeInvalidReference, "/data/relationships/groups/data/0/id")
+		r = call(t, srv, req{method: "PATCH", path: "/api/v1/users/" + id, token: srv.AdminToken, body: map[string]any{"data": map[string]any{
+			"type": "users", "relationships": map[string]any{"groups": map[string]any{"data": []any{}}}}}})
+		mustStatus(t, r, 200)
+		if pu := decodeUser(t, r); len(pu.GroupIDs()) != 0 {
+			t.Fatalf("groups = [] did not clear: %s", r.Body)
 		}
 		// Disabled wins over everything for status.
 		r = call(t, srv, req{method: "PATCH", path: "/api/v1/users/" + id, token: srv.AdminToken,
