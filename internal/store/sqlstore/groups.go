@@ -76,10 +76,8 @@ func (s *Store) CreateGroup(ctx context.Context, g store.Group, m store.Meta) (s
 			g.Description, encodeAttrs(g.Attributes), g.Version, c.t(now), c.t(now)); err != nil {
 			return err
 		}
-		for _, u := range g.MemberIDs {
-			if _, err := c.exec(ctx, qInsertMemberByID, g.ID, u); err != nil {
-				return err
-			}
+		if err := c.addMembers(ctx, g.ID, g.MemberIDs); err != nil {
+			return err
 		}
 		if err := c.bump(ctx, "users", g.MemberIDs, now); err != nil {
 			return err

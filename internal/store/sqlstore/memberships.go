@@ -21,17 +21,49 @@ func (c *conn) setMemberships(ctx context.Context, userID, username string, adde
 	if err := c.checkRefs(ctx, "group", "groups", added); err != nil {
 		return err
 	}
-	for _, g := range removed {
-		if _, err := c.exec(ctx, qDeleteMembership, userID, g); err != nil {
+	if len(removed) > 0 {
+		if _, err := c.exec(ctx, qLeaveGroups, userID, c.d.idsArg(removed)); err != nil {
 			return err
 		}
 	}
-	for _, g := range added {
+	if err := c.joinGroups(ctx, userID, username, added); err != nil {
+		return err
+	}
+	return c.bump(ctx, "groups", append(slices.Clone(added), removed...), now)
+}
+
+// joinGroups adds one user to groups (which exist).
+func (c *conn) joinGroups(ctx context.Context, userID, username string, groupIDs []string) error {
+	if len(groupIDs) == 0 {
+		return nil
+	}
+	if c.d.batchMemberships {
+		_, err := c.exec(ctx, qJoinGroups, userID, username, c.d.idsArg(groupIDs))
+		return err
+	}
+	for _, g := range groupIDs {
 		if _, err := c.exec(ctx, qInsertMembership, userID, g, username); err != nil {
 			return err
 		}
 	}
-	return c.bump(ctx, "groups", append(slices.Clone(added), removed...), now)
+	return nil
+}
+
+// addMembers adds users (who exist) to one group.
+func (c *conn) addMembers(ctx context.Context, groupID string, userIDs []string) error {
+	if len(userIDs) == 0 {
+		return nil
+	}
+	if c.d.batchMemberships {
+		_, err := c.exec(ctx, qAddMembers, groupID, c.d.idsArg(userIDs))
+		return err
+	}
+	for _, u := range userIDs {
+		if _, err := c.exec(ctx, qInsertMemberByID, groupID, u); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setMembers adds and removes one group's members; see setMemberships.
@@ -39,15 +71,13 @@ func (c *conn) setMembers(ctx context.Context, groupID string, added, removed []
 	if err := c.checkRefs(ctx, "user", "users", added); err != nil {
 		return err
 	}
-	for _, u := range removed {
-		if _, err := c.exec(ctx, qDeleteMembership, u, groupID); err != nil {
+	if len(removed) > 0 {
+		if _, err := c.exec(ctx, qRemoveMembers, groupID, c.d.idsArg(removed)); err != nil {
 			return err
 		}
 	}
-	for _, u := range added {
-		if _, err := c.exec(ctx, qInsertMemberByID, groupID, u); err != nil {
-			return err
-		}
+	if err := c.addMembers(ctx, groupID, added); err != nil {
+		return err
 	}
 	return c.bump(ctx, "users", append(slices.Clone(added), removed...), now)
 }

@@ -29,15 +29,16 @@ var (
 	qUserGroups       = stmt(`SELECT group_id FROM memberships WHERE user_id = ? ORDER BY group_id`)
 	qDeleteUser       = stmt(`DELETE FROM users WHERE id = ?`)
 	qInsertMembership = stmt(`INSERT INTO memberships (user_id, group_id, username) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
-	// qInsertMemberByID is qInsertMembership for the group side, which
-	// knows only the user's id.
-	qInsertMemberByID = stmt(`INSERT INTO memberships (user_id, group_id, username)
- SELECT id, ?, username FROM users WHERE id = ? ON CONFLICT DO NOTHING`)
-	qRenameMember     = stmt(`UPDATE memberships SET username = ? WHERE user_id = ?`)
-	qMembershipsOf    = idsStmt(`SELECT user_id, group_id FROM memberships WHERE user_id IN (?...) ORDER BY user_id, group_id`)
-	qDeleteMembership = stmt(`DELETE FROM memberships WHERE user_id = ? AND group_id = ?`)
-	qCountUsers       = stmt(`SELECT COUNT(*) FROM users`)
-	qCountAdmins      = stmt(`SELECT COUNT(*) FROM users WHERE is_admin AND NOT disabled`)
+	qInsertMemberByID = stmt(`INSERT INTO memberships (user_id, group_id, username) SELECT id, ?, username FROM users WHERE id = ? ON CONFLICT DO NOTHING`)
+	// One statement for all of a change's memberships, from either side.
+	qJoinGroups    = idsStmt(`INSERT INTO memberships (user_id, group_id, username) SELECT ?, id, ? FROM groups WHERE id IN (?...) ON CONFLICT DO NOTHING`)
+	qLeaveGroups   = idsStmt(`DELETE FROM memberships WHERE user_id = ? AND group_id IN (?...)`)
+	qAddMembers    = idsStmt(`INSERT INTO memberships (user_id, group_id, username) SELECT id, ?, username FROM users WHERE id IN (?...) ON CONFLICT DO NOTHING`)
+	qRemoveMembers = idsStmt(`DELETE FROM memberships WHERE group_id = ? AND user_id IN (?...)`)
+	qRenameMember  = stmt(`UPDATE memberships SET username = ? WHERE user_id = ?`)
+	qMembershipsOf = idsStmt(`SELECT user_id, group_id FROM memberships WHERE user_id IN (?...) ORDER BY user_id, group_id`)
+	qCountUsers    = stmt(`SELECT COUNT(*) FROM users`)
+	qCountAdmins   = stmt(`SELECT COUNT(*) FROM users WHERE is_admin AND NOT disabled`)
 )
 
 // userDest is where the userCols of one row are scanned into.
@@ -121,10 +122,8 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, m store.Meta) (sto
 			strings.ToLower(u.Email), strings.ToLower(u.FirstName), strings.ToLower(u.LastName)); err != nil {
 			return err
 		}
-		for _, g := range u.GroupIDs {
-			if _, err := c.exec(ctx, qInsertMembership, u.ID, g, u.Username); err != nil {
-				return err
-			}
+		if err := c.joinGroups(ctx, u.ID, u.Username, u.GroupIDs); err != nil {
+			return err
 		}
 		if err := c.bump(ctx, "groups", u.GroupIDs, now); err != nil {
 			return err
