@@ -389,7 +389,8 @@ func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after strin
 			return nil, "", err
 		}
 		var cur searchCursor
-		if json.Unmarshal([]byte(raw), &cur) != nil || cur.Phase < 0 || cur.Phase >= len(searchFields) || cur.Username == "" {
+		if json.Unmarshal([]byte(raw), &cur) != nil || cur.Phase < 0 || cur.Phase >= len(searchFields) || cur.Username == "" ||
+			strings.ContainsRune(cur.Key+cur.Username, 0) { // PostgreSQL text cannot hold NUL
 			return nil, "", store.ErrInvalidCursor
 		}
 		phase, key, username = cur.Phase, cur.Key, cur.Username
