@@ -86,3 +86,16 @@ func clientFrom(data any, diags *diag.Diagnostics) *client.Client {
 	}
 	return c
 }
+
+// configured reports whether the provider has an API client. It has none
+// while its url or token are only known after apply (they come from
+// another resource); refreshing or changing resources then cannot work, and
+// this says why instead of failing obscurely.
+func configured(c *client.Client, diags *diag.Diagnostics) bool {
+	if c != nil {
+		return true
+	}
+	diags.AddError("The Rollcall provider is not configured yet",
+		"The provider's url or token is not known yet (it depends on a resource that is not applied). Apply that resource first, for example with -target, or set ROLLCALL_URL and ROLLCALL_TOKEN.")
+	return false
+}

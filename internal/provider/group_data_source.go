@@ -100,6 +100,9 @@ func (d *groupDataSource) Configure(_ context.Context, req datasource.ConfigureR
 
 // Read finds the group.
 func (d *groupDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if !configured(d.c, &resp.Diagnostics) {
+		return
+	}
 	var cfg groupDataModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {

@@ -79,6 +79,9 @@ func (r *groupMembersResource) Configure(_ context.Context, req resource.Configu
 
 // Create replaces the group's members with user_ids.
 func (r *groupMembersResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var plan groupMembersModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -98,6 +101,9 @@ func (r *groupMembersResource) Create(ctx context.Context, req resource.CreateRe
 
 // Update replaces the group's members with the new user_ids.
 func (r *groupMembersResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var plan groupMembersModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -129,6 +135,9 @@ func (r *groupMembersResource) set(ctx context.Context, plan *groupMembersModel,
 
 // Read refreshes the member set; a deleted group leaves the state.
 func (r *groupMembersResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var state groupMembersModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -155,6 +164,9 @@ func (r *groupMembersResource) Read(ctx context.Context, req resource.ReadReques
 
 // Delete removes every member of the group. A deleted group is not an error.
 func (r *groupMembersResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var state groupMembersModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -172,6 +184,9 @@ func (r *groupMembersResource) Delete(ctx context.Context, req resource.DeleteRe
 
 // ImportState takes the group's id (or its name).
 func (r *groupMembersResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	id, ok := resolveGroupID(ctx, r.c, req.ID, &resp.Diagnostics)
 	if !ok {
 		return

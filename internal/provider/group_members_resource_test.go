@@ -127,6 +127,12 @@ func TestGroupMembersGroupDeletedOutside(t *testing.T) {
 resource "rollcall_group_members" "temp" {
   group_id = %q
   user_ids = [%q]
+  timeouts {
+    create = "1m"
+    read   = "30s"
+    update = "1m"
+    delete = "1m"
+  }
 }
 `, g.ID, u.ID)
 	resource.Test(t, resource.TestCase{

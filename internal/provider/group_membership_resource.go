@@ -80,6 +80,9 @@ func (r *groupMembershipResource) Configure(_ context.Context, req resource.Conf
 
 // Create adds the user to the group (POST, which keeps other members).
 func (r *groupMembershipResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var plan groupMembershipModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -103,6 +106,9 @@ func (r *groupMembershipResource) Create(ctx context.Context, req resource.Creat
 // groups (a user has few groups; a group may have thousands of members).
 // A membership, user or group removed outside Terraform leaves the state.
 func (r *groupMembershipResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var state groupMembershipModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -131,6 +137,9 @@ func (r *groupMembershipResource) Read(ctx context.Context, req resource.ReadReq
 
 // Update is never called: every attribute forces a replacement.
 func (r *groupMembershipResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var plan groupMembershipModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -138,6 +147,9 @@ func (r *groupMembershipResource) Update(ctx context.Context, req resource.Updat
 
 // Delete removes only this user from the group.
 func (r *groupMembershipResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var state groupMembershipModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -156,6 +168,9 @@ func (r *groupMembershipResource) Delete(ctx context.Context, req resource.Delet
 
 // ImportState takes `group_id/user_id`.
 func (r *groupMembershipResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	g, u, found := strings.Cut(strings.TrimSpace(req.ID), "/")
 	gid, ge := api.ValidateID(g)
 	uid, ue := api.ValidateID(u)

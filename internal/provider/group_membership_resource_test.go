@@ -29,6 +29,11 @@ resource "rollcall_user" "mine" {
 resource "rollcall_group_membership" "mine" {
   group_id = %q
   user_id  = rollcall_user.mine.id
+  timeouts {
+    create = "1m"
+    read   = "30s"
+    delete = "1m"
+  }
 }
 `, g.ID)
 	resource.Test(t, resource.TestCase{
@@ -52,6 +57,8 @@ resource "rollcall_group_membership" "mine" {
 				ResourceName:      "rollcall_group_membership.mine",
 				ImportState:       true,
 				ImportStateVerify: true,
+				// timeouts are configuration, not server state
+				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 			{
 				ResourceName:  "rollcall_group_membership.mine",

@@ -109,6 +109,9 @@ func (r *groupResource) Configure(_ context.Context, req resource.ConfigureReque
 
 // Create creates the group without members.
 func (r *groupResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var plan groupModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -139,6 +142,9 @@ func (r *groupResource) Create(ctx context.Context, req resource.CreateRequest, 
 
 // Read refreshes the group; one deleted outside Terraform leaves the state.
 func (r *groupResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var state groupModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -164,6 +170,9 @@ func (r *groupResource) Read(ctx context.Context, req resource.ReadRequest, resp
 
 // Update changes the group's attributes; members are left alone.
 func (r *groupResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var plan, state groupModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -195,6 +204,9 @@ func (r *groupResource) Update(ctx context.Context, req resource.UpdateRequest, 
 
 // Delete deletes the group and its memberships; its users stay.
 func (r *groupResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var state groupModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -212,6 +224,9 @@ func (r *groupResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 
 // ImportState takes a group id or a group name.
 func (r *groupResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	id, ok := resolveGroupID(ctx, r.c, req.ID, &resp.Diagnostics)
 	if !ok {
 		return

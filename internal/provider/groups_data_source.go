@@ -58,6 +58,9 @@ func (d *groupsDataSource) Configure(_ context.Context, req datasource.Configure
 
 // Read lists the groups.
 func (d *groupsDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if !configured(d.c, &resp.Diagnostics) {
+		return
+	}
 	var m groupsModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {

@@ -128,10 +128,6 @@ func (v normalizedString) StringSemanticEquals(ctx context.Context, other basety
 	return v.kind.normalize(v.ValueString()) == v.kind.normalize(o.ValueString()), diags
 }
 
-func normNull(k normKind) normalizedString {
-	return normalizedString{StringValue: types.StringNull(), kind: k}
-}
-
 func normValue(k normKind, s string) normalizedString {
 	return normalizedString{StringValue: types.StringValue(s), kind: k}
 }

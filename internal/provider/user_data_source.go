@@ -144,6 +144,9 @@ func (d *userDataSource) Configure(_ context.Context, req datasource.ConfigureRe
 
 // Read finds the user by the one key given.
 func (d *userDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if !configured(d.c, &resp.Diagnostics) {
+		return
+	}
 	var cfg userData
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 	if resp.Diagnostics.HasError() {

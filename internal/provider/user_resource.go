@@ -207,6 +207,9 @@ func (r *userResource) Configure(_ context.Context, req resource.ConfigureReques
 
 // Create creates the user, with its groups when they are managed here.
 func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var plan userModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	var configDisplay types.String
@@ -238,6 +241,9 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 // Read refreshes the user; a user deleted outside Terraform is removed
 // from the state, so the plan shows it will be created again.
 func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var state userModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -265,6 +271,9 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 // cleared, a new username renames the user, and groups are replaced when
 // they are managed here.
 func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var plan, state userModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -297,6 +306,9 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 // Delete deletes the user with its passkeys, sessions, tokens and
 // memberships. A user already gone is not an error.
 func (r *userResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	var state userModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
@@ -315,6 +327,9 @@ func (r *userResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 // ImportState takes a user id or a username. The imported user's groups
 // are read, so a configuration that manages them imports without a diff.
 func (r *userResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	if !configured(r.c, &resp.Diagnostics) {
+		return
+	}
 	id := strings.TrimSpace(req.ID)
 	if canonical, e := api.ValidateID(id); e == nil {
 		id = canonical

@@ -305,6 +305,23 @@ resource "rollcall_user" "u" {
 				Config:   cfg(``),
 				PlanOnly: true,
 			},
+			{
+				// A rename keeps the id and the memberships.
+				Config: strings.Replace(cfg(`groups = [rollcall_group.eng.id, rollcall_group.ops.id]`), `"grace"`, `"grace.hopper"`, 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("rollcall_user.u", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					sameAttr("rollcall_user.u", "id", &id),
+					func(*terraform.State) error {
+						u := serverUser(t, c, &id)
+						if u.Attributes.Username != "grace.hopper" || len(u.GroupIDs()) != 2 {
+							return fmt.Errorf("after the rename the server has %s in %v", u.Attributes.Username, u.GroupIDs())
+						}
+						return nil
+					},
+				),
+			},
 		},
 	})
 }

@@ -68,6 +68,9 @@ func (d *usersDataSource) Configure(_ context.Context, req datasource.ConfigureR
 
 // Read lists the users.
 func (d *usersDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	if !configured(d.c, &resp.Diagnostics) {
+		return
+	}
 	var m usersModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
