@@ -37,16 +37,48 @@ resource "rollcall_user" "u" {
 }
 `
 
+// benchCoreTF is the same shape with terraform_data, which is built into
+// Terraform: no provider, no server. It measures Terraform's own share of
+// the time, the floor any provider can reach.
+const benchCoreTF = `
+locals {
+  rows = { for r in csvdecode(file("${path.module}/users.csv")) : r.username => r }
+}
+
+resource "terraform_data" "team" {
+  for_each = toset([for i in range(10) : format("team%02d", i)])
+  input    = each.key
+}
+
+resource "terraform_data" "u" {
+  for_each = local.rows
+  input = {
+    username   = each.value.username
+    email      = each.value.email
+    first_name = each.value.first_name
+    last_name  = each.value.last_name
+    department = each.value.department
+    groups     = [terraform_data.team[each.value.group].id]
+  }
+}
+`
+
 // BenchmarkTerraform1000Users measures what an operator waits for with the
 // real terraform CLI and the built provider on a real server (SQLite):
 // `terraform apply` of 1,000 users in 10 groups from a CSV, the no-op
 // `terraform plan` that follows (it must report no changes), and
 // `terraform destroy`. Run it once:
 //
-//	go test ./internal/provider -run '^$' -bench Terraform1000Users -benchtime 1x
+//	go test ./internal/provider -run '^$' -bench Terraform1000 -benchtime 1x
 //
 // BENCH_TF_PARALLELISM sets terraform's -parallelism (default 10).
-func BenchmarkTerraform1000Users(b *testing.B) {
+func BenchmarkTerraform1000Users(b *testing.B) { benchTerraform(b, benchUsersTF, true) }
+
+// BenchmarkTerraform1000CoreBaseline runs the same steps on the same CSV
+// with terraform_data instead of Rollcall resources.
+func BenchmarkTerraform1000CoreBaseline(b *testing.B) { benchTerraform(b, benchCoreTF, false) }
+
+func benchTerraform(b *testing.B, mainTF string, withProvider bool) {
 	const users = 1000
 	parallelism := 10
 	if v := os.Getenv("BENCH_TF_PARALLELISM"); v != "" {
@@ -63,16 +95,20 @@ func BenchmarkTerraform1000Users(b *testing.B) {
 		b.StopTimer()
 		srv := testserver.Start(b, testserver.WithLogLevel(slog.LevelWarn))
 		mod := b.TempDir()
-		providerTF, err := os.ReadFile(filepath.Join(repoRoot(b), "examples", "provider", "provider.tf"))
-		if err != nil {
-			b.Fatal(err)
-		}
 		var csv strings.Builder
 		csv.WriteString("username,email,first_name,last_name,department,group\n")
 		for j := range users {
 			fmt.Fprintf(&csv, "user%04d,user%04d@example.com,First%d,Last%d,Dept%d,team%02d\n", j, j, j, j, j%7, j%10)
 		}
-		for name, content := range map[string]string{"provider.tf": string(providerTF), "main.tf": benchUsersTF, "users.csv": csv.String()} {
+		files := map[string]string{"main.tf": mainTF, "users.csv": csv.String()}
+		if withProvider {
+			providerTF, err := os.ReadFile(filepath.Join(repoRoot(b), "examples", "provider", "provider.tf"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			files["provider.tf"] = string(providerTF)
+		}
+		for name, content := range files {
 			if err := os.WriteFile(filepath.Join(mod, name), []byte(content), 0o600); err != nil {
 				b.Fatal(err)
 			}
