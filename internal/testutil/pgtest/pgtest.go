@@ -230,7 +230,11 @@ func start(opts Options) (*Cluster, error) {
 	}
 	if out, err := c.run("initdb", "-A", "trust", "--no-sync", "-U", "postgres", "-E", "UTF8", "--locale", "C", "-D", c.data()); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("pgtest: initdb in %s: %v\n%s", dir, err, out)
+		hint := ""
+		if c.asRunner != nil {
+			hint = " (running as root, initdb runs as the postgres user, which must be able to reach " + dir + ": check the permissions of its parent directories, or set TMPDIR=/tmp)"
+		}
+		return nil, fmt.Errorf("pgtest: initdb in %s failed%s: %v\n%s", dir, hint, err, out)
 	}
 	clustersMu.Lock()
 	clusters = append(clusters, c)
