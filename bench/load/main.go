@@ -8,7 +8,9 @@
 // else's server by mistake is an attack, so the URL must be on 127.0.0.1,
 // ::1 or localhost. The result goes to stdout as one tab-separated line
 // (scenario, connections, requests, errors, req/s, p50 ms, p99 ms) for the
-// run script, and in words to stderr.
+// run script, and in words to stderr. With -pid it adds the server's CPU
+// time per request, which unlike latency does not depend on what else
+// the machine is running.
 package main
 
 import (
@@ -25,6 +27,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +48,7 @@ type config struct {
 	requests int
 	warmup   time.Duration
 	runID    string
+	pid      int
 }
 
 func main() {
@@ -57,6 +61,7 @@ func main() {
 	flag.DurationVar(&c.duration, "d", 5*time.Second, "how long to measure (ignored when -n is set)")
 	flag.IntVar(&c.requests, "n", 0, "stop after this many requests instead of after -d")
 	flag.DurationVar(&c.warmup, "warmup", time.Second, "load sent before measuring starts, to open connections and warm caches")
+	flag.IntVar(&c.pid, "pid", 0, "process id of the server, to report its CPU time per request (Linux /proc)")
 	flag.StringVar(&c.runID, "run", strconv.FormatInt(time.Now().UnixNano()%1e9, 36), "tag that keeps created usernames unique across runs")
 	flag.Parse()
 	if err := c.check(); err != nil {
@@ -68,12 +73,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
 	}
-	fmt.Fprintf(os.Stderr, "load: %s c=%d: %d requests (%d errors) in %s: %.0f req/s, p50 %.2f ms, p99 %.2f ms\n",
-		c.scenario, c.conns, res.requests, res.errors, res.elapsed.Round(time.Millisecond), res.rps(), ms(res.p50), ms(res.p99))
+	fmt.Fprintf(os.Stderr, "load: %s c=%d: %d requests (%d errors) in %s: %.0f req/s, p50 %.2f ms, p99 %.2f ms, server CPU %.3f ms/request\n",
+		c.scenario, c.conns, res.requests, res.errors, res.elapsed.Round(time.Millisecond), res.rps(), ms(res.p50), ms(res.p99), res.cpuPerRequest())
 	if res.firstError != "" {
 		fmt.Fprintln(os.Stderr, "load: first error:", res.firstError)
 	}
-	fmt.Printf("%s\t%d\t%d\t%d\t%.0f\t%.2f\t%.2f\n", c.scenario, c.conns, res.requests, res.errors, res.rps(), ms(res.p50), ms(res.p99))
+	fmt.Printf("%s\t%d\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.3f\n", c.scenario, c.conns, res.requests, res.errors, res.rps(), ms(res.p50), ms(res.p99), res.cpuPerRequest())
 	if res.errors > 0 {
 		os.Exit(1)
 	}
@@ -106,9 +111,40 @@ type result struct {
 	elapsed    time.Duration
 	p50, p99   time.Duration
 	firstError string
+	serverCPU  time.Duration // CPU the server used while measuring; -1 when unknown
 }
 
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+// cpuPerRequest is the server's CPU milliseconds per request, or -1.
+func (r result) cpuPerRequest() float64 {
+	if r.serverCPU < 0 || r.requests == 0 {
+		return -1
+	}
+	return ms(r.serverCPU) / float64(r.requests)
+}
+
+// processCPU returns the user and system CPU time of process pid so far,
+// from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s, the
+// USER_HZ of every Linux the tool runs on).
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat is shorter than expected", pid)
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: cannot read utime and stime", pid)
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
+}
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
@@ -144,7 +180,23 @@ func run(c config) (result, error) {
 	if c.requests == 0 {
 		deadline = time.Now().Add(c.duration)
 	}
-	return phase(&c, client, deadline, c.requests, 0)
+	var cpu0 time.Duration
+	if c.pid > 0 {
+		var err error
+		if cpu0, err = processCPU(c.pid); err != nil {
+			return result{}, err
+		}
+	}
+	r, err := phase(&c, client, deadline, c.requests, 0)
+	r.serverCPU = -1
+	if err == nil && c.pid > 0 {
+		cpu1, err := processCPU(c.pid)
+		if err != nil {
+			return r, err
+		}
+		r.serverCPU = cpu1 - cpu0
+	}
+	return r, err
 }
 
 // phase runs the load until deadline or until limit requests were sent.

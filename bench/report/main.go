@@ -29,6 +29,7 @@ type row struct {
 	errors   int
 	rps      float64
 	p50, p99 float64
+	cpu      float64 // server CPU ms per request; -1 when not measured
 }
 
 type opts struct {
@@ -71,7 +72,7 @@ func run(o opts) error {
 	return os.WriteFile(o.out, []byte(splice(string(old), section)), 0o644)
 }
 
-func readTSV(path string, fields int) ([][]string, error) {
+func readTSV(path string, fields ...int) ([][]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -84,8 +85,8 @@ func readTSV(path string, fields int) ([][]string, error) {
 			continue
 		}
 		parts := strings.Split(sc.Text(), "\t")
-		if len(parts) != fields {
-			return nil, fmt.Errorf("%s:%d: %d fields, want %d", path, n, len(parts), fields)
+		if !slices.Contains(fields, len(parts)) {
+			return nil, fmt.Errorf("%s:%d: %d fields, want %v", path, n, len(parts), fields)
 		}
 		out = append(out, parts)
 	}
@@ -93,7 +94,7 @@ func readTSV(path string, fields int) ([][]string, error) {
 }
 
 func readResults(path string) ([]row, error) {
-	lines, err := readTSV(path, 9)
+	lines, err := readTSV(path, 9, 10)
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +109,10 @@ func readResults(path string) ([]row, error) {
 		r.rps, _ = strconv.ParseFloat(p[6], 64)
 		r.p50, _ = strconv.ParseFloat(p[7], 64)
 		r.p99, _ = strconv.ParseFloat(p[8], 64)
+		r.cpu = -1
+		if len(p) > 9 {
+			r.cpu, _ = strconv.ParseFloat(p[9], 64)
+		}
 		rows = append(rows, r)
 	}
 	return rows, nil
@@ -196,9 +201,15 @@ func render(o opts, rows []row, rss map[string]int) string {
 				ceiling[r.conns] = r.rps
 			}
 		}
+		ceilingCPU := map[int]float64{}
+		for _, r := range rows {
+			if r.backend == k.backend && r.users == k.users && r.scenario == "ceiling" {
+				ceilingCPU[r.conns] = r.cpu
+			}
+		}
 		w("### %s, %s users\n\n", k.backend, commas(k.users))
-		w("| scenario | conns | req/s | p50 ms | p99 ms | ceiling req/s | ratio | errors |\n")
-		w("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		w("| scenario | conns | req/s | p50 ms | p99 ms | ceiling req/s | ratio | server CPU ms/req (ceiling) | errors |\n")
+		w("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, r := range rows {
 			if r.backend != k.backend || r.users != k.users || r.scenario == "ceiling" {
 				continue
@@ -207,8 +218,12 @@ func render(o opts, rows []row, rss map[string]int) string {
 			if c := ceiling[r.conns]; c > 0 {
 				ratio = fmt.Sprintf("%.0f%%", 100*r.rps/c)
 			}
-			w("| %s | %d | %s | %.2f | %.2f | %s | %s | %d |\n", scenarioNames[r.scenario], r.conns, commas(int(r.rps+0.5)),
-				r.p50, r.p99, commas(int(ceiling[r.conns]+0.5)), ratio, r.errors)
+			cpu := "–"
+			if r.cpu >= 0 {
+				cpu = fmt.Sprintf("%.3f (%.3f)", r.cpu, ceilingCPU[r.conns])
+			}
+			w("| %s | %d | %s | %.2f | %.2f | %s | %s | %s | %d |\n", scenarioNames[r.scenario], r.conns, commas(int(r.rps+0.5)),
+				r.p50, r.p99, commas(int(ceiling[r.conns]+0.5)), ratio, cpu, r.errors)
 			verdicts = append(verdicts, check(k.backend, k.users, r, ceiling[r.conns])...)
 		}
 		if kb, ok := rss[k.backend+"/"+strconv.Itoa(k.users)]; ok {
