@@ -106,6 +106,9 @@ func (c *core) openPostgres(ctx context.Context, dsn string, o options) error {
 	db.SetMaxOpenConns(n)
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxIdleTime(5 * time.Minute)
+	// Connections are renewed now and then, so that a failover or a
+	// pooler's rebalancing reaches every instance.
+	db.SetConnMaxLifetime(30 * time.Minute)
 	c.w, c.r = db, db
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
