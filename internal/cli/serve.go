@@ -62,7 +62,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 	}
 	if strings.HasSuffix(cfg.PublicURL, ":0") {
 		// Port 0 asks the system for a free port; the public URL follows it.
-		cfg.PublicURL = "http://" + ln.Addr().String()
+		cfg.PublicURL = config.DefaultPublicURL(ln.Addr().String())
 	}
 	srv, err := server.New(cfg, st, log)
 	if err != nil {

@@ -179,11 +179,7 @@ func (c *Config) validate(source map[string]string) error {
 		return fmt.Errorf("%s: database is empty; give an SQLite file path such as ./rollcall.db or a postgres:// URL", from("database", "ROLLCALL_DATABASE"))
 	}
 	if c.PublicURL == "" {
-		host, port, _ := net.SplitHostPort(c.Addr)
-		if host == "" || host == "0.0.0.0" || host == "::" {
-			host = "localhost"
-		}
-		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+		c.PublicURL = DefaultPublicURL(c.Addr)
 	}
 	u, err := url.Parse(c.PublicURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -224,4 +220,15 @@ func (c Config) Logger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// DefaultPublicURL is the public URL used when none is set: http://localhost
+// for a wildcard or loopback listen address, since browsers allow passkeys
+// only on a host name, never on an IP address such as 127.0.0.1.
+func DefaultPublicURL(addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && (ip.IsLoopback() || ip.IsUnspecified())) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

@@ -23,7 +23,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Addr != "127.0.0.1:8080" || c.Database != "./rollcall.db" || c.PublicURL != "http://127.0.0.1:8080" ||
+	if c.Addr != "127.0.0.1:8080" || c.Database != "./rollcall.db" || c.PublicURL != "http://localhost:8080" ||
 		c.RateLimit != 50 || c.RateBurst != 100 || c.LogFormat != "text" || c.LogLevel != slog.LevelInfo || c.BodyLimit != 1<<20 {
 		t.Fatalf("defaults = %+v", c)
 	}
