@@ -85,7 +85,7 @@ func (f *Flags) settings() []setting {
 	return []setting{
 		{"addr", "ROLLCALL_ADDR", "address to listen on, host:port", &f.addr, d.Addr},
 		{"database", "ROLLCALL_DATABASE", "SQLite file path or postgres:// URL", &f.database, d.Database},
-		{"url", "ROLLCALL_URL", "public base URL of the server (default http://<addr>)", &f.publicURL, ""},
+		{"url", "ROLLCALL_URL", "public base URL of the server; passkeys are bound to its host name (default http://localhost:PORT for a loopback or wildcard --addr)", &f.publicURL, ""},
 		{"rate-limit", "ROLLCALL_RATE_LIMIT", "API requests per second allowed per token; 0 turns limiting off", &f.rateLimit, strconv.FormatFloat(d.RateLimit, 'f', -1, 64)},
 		{"rate-burst", "ROLLCALL_RATE_BURST", "API requests a token may send in a burst before the rate limit applies", &f.rateBurst, strconv.Itoa(d.RateBurst)},
 		{"log-level", "ROLLCALL_LOG_LEVEL", "log level: debug, info, warn or error", &f.logLevel, "info"},
