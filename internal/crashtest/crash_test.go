@@ -157,8 +157,8 @@ func crashRounds(t *testing.T, bin, dsn string, cluster *pgtest.Cluster) {
 		}
 	}
 	t.Logf("%d rounds: %d users, %d acknowledged writes, %d writes cut off by the kill", rounds, len(all), acks, unknown)
-	if acks < rounds*writers {
-		t.Errorf("only %d writes were acknowledged in %d rounds; the storm is too short to mean anything", acks, rounds)
+	if acks < rounds || unknown < rounds/2 {
+		t.Errorf("%d writes were acknowledged and %d cut off in %d rounds; the storm did not overlap the kill enough to mean anything", acks, unknown, rounds)
 	}
 }
 
