@@ -13,6 +13,12 @@
 #   bench/run.sh                      # the full run, about 15 minutes on 2 cores
 #   DURATION=2s LARGE=20000 bench/run.sh   # a quick rehearsal
 #
+# With SUPPLEMENT_TITLE set, the tables go to bench/supplement.md instead,
+# which the main section includes (bench/notes.md, the hand-written
+# analysis, is included too):
+#
+#   SUPPLEMENT_TITLE="Per-request CPU, 1 and 8 connections" CONNS="1 8" LARGE=10000 DURATION=3s bench/run.sh
+#
 # Needs Go, curl, and PostgreSQL's binaries (apt-get install -y postgresql).
 set -euo pipefail
 
@@ -79,14 +85,15 @@ loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%s)
 
 "$bin/ceiling" -addr 127.0.0.1:0 >"$work/ceiling.addr" &
-pids+=($!)
+ceiling_pid=$!
+pids+=("$ceiling_pid")
 for _ in $(seq 50); do [[ -s $work/ceiling.addr ]] && break; sleep 0.1; done
 ceiling_url=http://$(head -1 "$work/ceiling.addr")
 
-# load BACKEND USERS SCENARIO CONNS URL appends one result line.
+# load BACKEND USERS SCENARIO CONNS URL PID appends one result line.
 load() {
 	local line
-	line=$("$bin/load" -url "$5" -token "$token" -scenario "$3" -users "$SMALL_OR_LARGE" -c "$4" -d "$DURATION" -warmup "$WARMUP" -run "$1$2$RANDOM" 2>>"$work/load.log" || true)
+	line=$("$bin/load" -url "$5" -pid "$6" -token "$token" -scenario "$3" -users "$SMALL_OR_LARGE" -c "$4" -d "$DURATION" -warmup "$WARMUP" -run "$1$2$RANDOM" 2>>"$work/load.log" || true)
 	if [[ -z $line ]]; then
 		log "load $3 c=$4 on $1/$2 produced no result; see the log below"
 		tail -5 "$work/load.log" >&2
@@ -100,7 +107,7 @@ load() {
 block() {
 	local backend=$1 dsn=$2 users=$3 port pid
 	SMALL_OR_LARGE=$users
-	for c in $CONNS; do load "$backend" "$users" ceiling "$c" "$ceiling_url"; done
+	for c in $CONNS; do load "$backend" "$users" ceiling "$c" "$ceiling_url" "$ceiling_pid"; done
 	port=$(free_port)
 	ROLLCALL_BOOTSTRAP_TOKEN=$token "$bin/rollcall" serve --database "$dsn" --addr "127.0.0.1:$port" \
 		--rate-limit 0 >"$work/server-$backend-$users.log" 2>&1 &
@@ -112,9 +119,12 @@ block() {
 		sleep 0.1
 	done
 	for c in $CONNS; do
-		for s in $SCENARIOS; do load "$backend" "$users" "$s" "$c" "http://127.0.0.1:$port"; done
+		for s in $SCENARIOS; do load "$backend" "$users" "$s" "$c" "http://127.0.0.1:$port" "$pid"; done
 	done
-	printf '%s\t%s\t%s\n' "$backend" "$users" "$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")" >>"$rss"
+	# Peak RSS, and what the RSS is made of at the end: anonymous memory
+	# (the Go heap and SQLite's caches) and mapped files (SQLite's mmap).
+	printf '%s\t%s\t%s\t%s\t%s\n' "$backend" "$users" "$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")" \
+		"$(awk '/RssAnon/ {print $2}' "/proc/$pid/status")" "$(awk '/RssFile/ {print $2}' "/proc/$pid/status")" >>"$rss"
 	kill -TERM "$pid"
 	wait "$pid" || true
 }
@@ -163,9 +173,14 @@ for backend in $BACKENDS; do
 done
 
 log "writing $OUT"
-"$bin/report" -results "$results" -rss "$rss" -out "$OUT" \
+fragment=()
+if [[ -n ${SUPPLEMENT_TITLE:-} ]]; then fragment=(-fragment bench/supplement.md -title "$SUPPLEMENT_TITLE"); fi
+"$bin/report" -results "$results" -rss "$rss" -out "$OUT" "${fragment[@]}" \
 	-command "${BENCH_COMMAND:-bench/run.sh}" -duration "$DURATION" -warmup "$WARMUP" -conns "$CONNS" \
 	-commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' plus uncommitted changes of the other helpers')" \
 	-loadavg "$loadavg_start / $(cut -d' ' -f1-3 /proc/loadavg)" -elapsed "$(($(date -u +%s) - started))"
-cp "$results" "$root/bench/last-results.tsv"
+if [[ -z ${SUPPLEMENT_TITLE:-} ]]; then
+	cp "$results" "$root/bench/last-results.tsv"
+	cp "$rss" "$root/bench/last-rss.tsv"
+fi
 log "done in $(($(date -u +%s) - started)) s"

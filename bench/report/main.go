@@ -34,6 +34,7 @@ type row struct {
 
 type opts struct {
 	results, rss, out, command, duration, warmup, conns, loadavg, elapsed, commit string
+	include, fragment, title, date                                                string
 }
 
 func main() {
@@ -45,6 +46,10 @@ func main() {
 	flag.StringVar(&o.duration, "duration", "5s", "measured time per cell")
 	flag.StringVar(&o.warmup, "warmup", "1s", "warm-up before each cell")
 	flag.StringVar(&o.commit, "commit", "", "the source revision measured")
+	flag.StringVar(&o.include, "include", "bench/supplement.md,bench/notes.md", "files appended to the section, those that exist (a supplement run's tables, hand-written analysis)")
+	flag.StringVar(&o.fragment, "fragment", "", "write the tables to this file, under -title, for -include by a later report, instead of into -out")
+	flag.StringVar(&o.title, "title", "Supplement", "heading of a -fragment")
+	flag.StringVar(&o.date, "date", time.Now().UTC().Format("2006-01-02 15:04 MST"), "when the results were measured")
 	flag.StringVar(&o.conns, "conns", "8 64", "connection counts")
 	flag.StringVar(&o.loadavg, "loadavg", "", "load average at start / end")
 	flag.StringVar(&o.elapsed, "elapsed", "", "seconds the run took")
@@ -65,6 +70,14 @@ func run(o opts) error {
 		return err
 	}
 	section := render(o, rows, rss)
+	if o.fragment != "" {
+		return os.WriteFile(o.fragment, []byte(section), 0o644)
+	}
+	for inc := range strings.SplitSeq(o.include, ",") {
+		if b, err := os.ReadFile(strings.TrimSpace(inc)); err == nil {
+			section += "\n" + strings.TrimSpace(string(b)) + "\n"
+		}
+	}
 	old, err := os.ReadFile(o.out)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -118,15 +131,25 @@ func readResults(path string) ([]row, error) {
 	return rows, nil
 }
 
-func readRSS(path string) (map[string]int, error) {
-	lines, err := readTSV(path, 3)
+// memory is a server's peak RSS and, when known, what its RSS was made
+// of at the end of the block, in kB.
+type memory struct{ hwm, anon, file int }
+
+func readRSS(path string) (map[string]memory, error) {
+	lines, err := readTSV(path, 3, 5)
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]int{}
+	m := map[string]memory{}
 	for _, p := range lines {
-		kb, _ := strconv.Atoi(p[2])
-		m[p[0]+"/"+p[1]] = kb
+		var v memory
+		v.hwm, _ = strconv.Atoi(p[2])
+		v.anon, v.file = -1, -1
+		if len(p) == 5 {
+			v.anon, _ = strconv.Atoi(p[3])
+			v.file, _ = strconv.Atoi(p[4])
+		}
+		m[p[0]+"/"+p[1]] = v
 	}
 	return m, nil
 }
@@ -167,14 +190,21 @@ var scenarioNames = map[string]string{
 	"create": "create user (POST)",
 }
 
-func render(o opts, rows []row, rss map[string]int) string {
+func render(o opts, rows []row, rss map[string]memory) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
-	w("%s\n\n", heading)
-	w("Written by `bench/run.sh`; do not edit by hand, run it again.\n\n")
+	h3 := "###"
+	if o.fragment != "" {
+		// A fragment sits inside the section, one level down.
+		h3 = "####"
+		w("### %s\n\n", o.title)
+	} else {
+		w("%s\n\n", heading)
+		w("Written by `bench/run.sh`; do not edit by hand, run it again.\n\n")
+	}
 	w("- Command: `%s` (each cell: %s of load after a %s warm-up, connections: %s); source %s\n", o.command, o.duration, o.warmup, o.conns, o.commit)
 	w("- Machine: %s\n", machine())
-	w("- Date: %s; the run took %s s; load average at start / end: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), o.elapsed, o.loadavg)
+	w("- Date: %s; the run took %s s; load average at start / end: %s\n", o.date, o.elapsed, o.loadavg)
 	w("- Server: `rollcall serve` with its defaults (log level info, every request logged), `--rate-limit 0`; SQLite in WAL mode, " +
 		"PostgreSQL 15 in a throwaway cluster with its default settings (fsync on). Load tool `bench/load` and server share the 2 cores.\n")
 	w("- Ceiling: `bench/ceiling`, a bare net/http handler answering a fixed 1 KiB JSON body, loaded by the same tool " +
@@ -207,7 +237,7 @@ func render(o opts, rows []row, rss map[string]int) string {
 				ceilingCPU[r.conns] = r.cpu
 			}
 		}
-		w("### %s, %s users\n\n", k.backend, commas(k.users))
+		w("%s %s, %s users\n\n", h3, k.backend, commas(k.users))
 		w("| scenario | conns | req/s | p50 ms | p99 ms | ceiling req/s | ratio | server CPU ms/req (ceiling) | errors |\n")
 		w("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, r := range rows {
@@ -226,8 +256,12 @@ func render(o opts, rows []row, rss map[string]int) string {
 				r.p50, r.p99, commas(int(ceiling[r.conns]+0.5)), ratio, cpu, r.errors)
 			verdicts = append(verdicts, check(k.backend, k.users, r, ceiling[r.conns])...)
 		}
-		if kb, ok := rss[k.backend+"/"+strconv.Itoa(k.users)]; ok {
+		if mem, ok := rss[k.backend+"/"+strconv.Itoa(k.users)]; ok {
+			kb := mem.hwm
 			w("\nServer peak RSS (VmHWM): %.0f MB", float64(kb)/1024)
+			if mem.anon >= 0 {
+				w(" (at the end: %.0f MB anonymous, %.0f MB mapped files)", float64(mem.anon)/1024, float64(mem.file)/1024)
+			}
 			if kb > 200*1024 {
 				w(" — over the 200 MB target")
 				verdicts = append(verdicts, fmt.Sprintf("%s, %s users: peak RSS %.0f MB > 200 MB", k.backend, commas(k.users), float64(kb)/1024))
@@ -235,6 +269,9 @@ func render(o opts, rows []row, rss map[string]int) string {
 			w("\n")
 		}
 		w("\n")
+	}
+	if o.fragment != "" {
+		return b.String()
 	}
 	w("### Targets\n\n")
 	w("GET by id ≥ 50%% of the ceiling; creates ≥ 2,000/s on SQLite; list and search p99 ≤ 10 ms at 1,000,000 users; RSS ≤ 200 MB.\n\n")
