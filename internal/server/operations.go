@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -88,9 +89,16 @@ func (s *Server) postOperations(w http.ResponseWriter, r *http.Request) {
 	// Every operation is checked and decoded first, and all malformed ones
 	// are reported together; only then does the transaction start.
 	apply := make([]applyFunc, len(ops))
+	newUsers := make([]*api.UserWrite, len(ops))
 	var bad api.Errors
 	for i := range ops {
-		fn, err := s.prepareOperation(&ops[i])
+		var fn applyFunc
+		var err error
+		if uw, ok := addUserData(&ops[i]); ok {
+			newUsers[i] = uw
+		} else {
+			fn, err = s.prepareOperation(&ops[i])
+		}
 		if err != nil {
 			errs, ok := atOperation(i, err).(api.Errors)
 			if !ok {
@@ -109,12 +117,21 @@ func (s *Server) postOperations(w http.ResponseWriter, r *http.Request) {
 	m := p.meta(r)
 	results := make([]api.AtomicResult, len(ops))
 	err := s.store.Atomic(r.Context(), func(tx store.Store) error {
-		for i, fn := range apply {
-			res, err := fn(r.Context(), tx, m)
+		for i := 0; i < len(ops); {
+			if newUsers[i] != nil {
+				n, err := s.createUsersRun(r.Context(), tx, m, newUsers[i:], results[i:])
+				if err != nil {
+					return err.at(i)
+				}
+				i += n
+				continue
+			}
+			res, err := apply[i](r.Context(), tx, m)
 			if err != nil {
 				return atOperation(i, err)
 			}
 			results[i] = res
+			i++
 		}
 		return nil
 	})
@@ -144,21 +161,36 @@ func checkAtomicExtension(ct string) *api.Error {
 }
 
 // writeAtomic writes an atomic results document with the extension's
-// media type.
+// media type. The document is put together from the results' data, which
+// resultOf encoded already: encoding it again with json.Marshal would only
+// validate and copy every byte of a thousand resources once more.
 func writeAtomic(w http.ResponseWriter, doc api.AtomicResultsDocument) {
-	b, err := json.Marshal(doc)
-	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, api.ErrorDocument{Errors: []api.Error{{Status: "500", Code: api.CodeInternal,
-			Title: "Internal server error", Detail: "the response could not be encoded"}}})
-		return
+	size := len(`{"atomic:results":[]}`) + 1
+	for _, r := range doc.Results {
+		size += len(r.Data) + len(`{"data":},`)
 	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"atomic:results":[`...)
+	for i, r := range doc.Results {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if len(r.Data) == 0 {
+			b = append(b, `{}`...)
+			continue
+		}
+		b = append(b, `{"data":`...)
+		b = append(b, r.Data...)
+		b = append(b, '}')
+	}
+	b = append(b, "]}\n"...)
 	h := w.Header()
 	h.Set("Content-Type", api.AtomicMediaType)
-	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(b)
 }
 
 // atOperation rewrites the error of operation i so that every error
@@ -185,6 +217,75 @@ func atOperation(i int, err error) error {
 		out[j] = &e
 	}
 	return out
+}
+
+// addUserData decodes the data of an operation that adds a user (ok is
+// false for any other operation, and for one whose data does not decode:
+// prepareOperation then reports it). Such operations are applied in runs
+// by createUsersRun rather than one by one.
+func addUserData(op *api.AtomicOperation) (w *api.UserWrite, ok bool) {
+	if op.Op != api.OpAdd || op.Ref != nil || len(op.Data) == 0 {
+		return nil, false
+	}
+	w = new(api.UserWrite)
+	dec := json.NewDecoder(bytes.NewReader(op.Data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(w); err != nil || dec.More() || w.Type != api.TypeUsers {
+		return nil, false
+	}
+	return w, true
+}
+
+// runError is the error of the operation at index (relative to the run).
+type runError struct {
+	index int
+	err   error
+}
+
+// at returns the error with pointers into operation start+index.
+func (e *runError) at(start int) error { return atOperation(start+e.index, e.err) }
+
+// createUsersRun applies the run of add-user operations at the start of
+// writes (up to the first nil) with one bulk store call, and fills their
+// results. It returns how many operations it applied. The outcome is the
+// one of applying them one by one: the first invalid operation, or the
+// first the store refuses, is the error, with the same error objects as
+// createUserIn gives.
+func (s *Server) createUsersRun(ctx context.Context, tx store.Store, m store.Meta, writes []*api.UserWrite, results []api.AtomicResult) (int, *runError) {
+	users := make([]store.User, 0, len(writes))
+	var invalid *runError
+	for i, w := range writes {
+		if w == nil {
+			break
+		}
+		u, err := userFromWrite(w)
+		if err != nil {
+			invalid = &runError{index: i, err: err}
+			break
+		}
+		users = append(users, u)
+	}
+	if len(users) > 0 {
+		created, err := tx.CreateUsers(ctx, users, m)
+		if err != nil {
+			var be *store.BatchError
+			if errors.As(err, &be) && be.Index >= 0 && be.Index < len(users) {
+				return 0, &runError{index: be.Index, err: mapReference(be.Err, groupsPointer, users[be.Index].GroupIDs)}
+			}
+			return 0, &runError{index: 0, err: err}
+		}
+		for i := range created {
+			res, err := resultOf(s.userResource(created[i]))
+			if err != nil {
+				return 0, &runError{index: i, err: err}
+			}
+			results[i] = res
+		}
+	}
+	if invalid != nil {
+		return 0, invalid
+	}
+	return len(users), nil
 }
 
 // applyFunc applies one prepared operation inside the transaction.

@@ -197,3 +197,86 @@ func TestOperationsRefusals(t *testing.T) {
 		wantError(t, r, r.Status, tc.code, tc.pointer)
 	}
 }
+
+// TestOperationsUserRuns checks that runs of consecutive user adds, which
+// the server creates with one bulk store call, behave as the same
+// operations applied one by one: errors name the operation, results come
+// in request order, and operations between runs see the users before them.
+func TestOperationsUserRuns(t *testing.T) {
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		srv := testserver.Start(t, backend)
+		g := createGroup(t, srv, "staff")
+		createUser(t, srv, map[string]any{"username": "taken", "email": "taken@example.com"})
+		inStaff := func(op map[string]any) map[string]any {
+			op["data"].(map[string]any)["relationships"] = map[string]any{"groups": map[string]any{"data": api.Identifiers("groups", []string{g.ID})}}
+			return op
+		}
+		run := func(n int) []map[string]any {
+			ops := make([]map[string]any, n)
+			for i := range ops {
+				ops[i] = inStaff(addUserOp(fmt.Sprintf("run-%03d", i), fmt.Sprintf("run-%03d@example.com", i)))
+			}
+			return ops
+		}
+
+		// The same email (in another case) twice in one run: the second names itself.
+		ops := run(250)
+		ops[180] = addUserOp("run-x", "RUN-003@Example.com")
+		wantError(t, opsCall(t, srv, ops...), http.StatusConflict, api.CodeEmailTaken, "/atomic:operations/180/data/attributes/email")
+
+		// An unknown group after a group add that splits the run.
+		ops = run(250)
+		ops[100] = map[string]any{"op": "add", "data": map[string]any{"type": "groups", "attributes": map[string]any{"name": "ops"}}}
+		ops[201]["data"].(map[string]any)["relationships"] = map[string]any{"groups": map[string]any{"data": api.Identifiers("groups",
+			[]string{g.ID, "0b9d6b5e-0000-4000-8000-00000000dead"})}}
+		e := wantError(t, opsCall(t, srv, ops...), http.StatusUnprocessableEntity, api.CodeInvalidReference,
+			"/atomic:operations/201/data/relationships/groups/data/1/id")
+		if !strings.HasPrefix(e.Detail, "operation 201: ") {
+			t.Errorf("detail %q does not name the operation", e.Detail)
+		}
+
+		// A validation error after a conflict: the earlier operation is the error.
+		ops = run(20)
+		ops[5] = addUserOp("taken", "someone@example.com")
+		ops[9] = addUserOp("bad", "not an address")
+		wantError(t, opsCall(t, srv, ops...), http.StatusConflict, api.CodeUsernameTaken, "/atomic:operations/5/data/attributes/username")
+		ops[5] = addUserOp("fine", "fine@example.com")
+		wantError(t, opsCall(t, srv, ops...), http.StatusUnprocessableEntity, api.CodeInvalidEmail, "/atomic:operations/9/data/attributes/email")
+
+		// Nothing of the failed requests exists.
+		r := call(t, srv, req{method: "GET", path: "/api/v1/users?filter[group]=staff", token: srv.AdminToken})
+		if n := strings.Count(string(r.Body), `"type":"users"`); n != 0 {
+			t.Fatalf("staff has %d members after failed requests, want 0", n)
+		}
+
+		// Two runs around an update of a user the first run created.
+		ops = run(300)
+		ops[150] = map[string]any{"op": "update", "ref": map[string]any{"type": "users", "id": "0b9d6b5e-0000-4000-8000-000000000007"},
+			"data": map[string]any{"type": "users", "attributes": map[string]any{"title": "Lead"}}}
+		ops[7]["data"].(map[string]any)["id"] = "0b9d6b5e-0000-4000-8000-000000000007"
+		res := results(t, opsCall(t, srv, ops...))
+		if len(res) != 300 {
+			t.Fatalf("%d results, want 300", len(res))
+		}
+		for i, raw := range res {
+			var u api.User
+			if err := json.Unmarshal(raw, &u); err != nil {
+				t.Fatalf("result %d: %v: %s", i, err, raw)
+			}
+			want := fmt.Sprintf("run-%03d", i)
+			if i == 150 {
+				want = "run-007"
+			}
+			if u.Attributes.Username != want {
+				t.Fatalf("result %d is %s, want %s", i, u.Attributes.Username, want)
+			}
+		}
+		if !strings.Contains(string(res[150]), `"title":"Lead"`) {
+			t.Errorf("updated user: %s", res[150])
+		}
+		r = call(t, srv, req{method: "GET", path: "/api/v1/users?filter[group]=staff&page[size]=1000", token: srv.AdminToken})
+		if n := strings.Count(string(r.Body), `"type":"users"`); n != 299 {
+			t.Errorf("staff has %d members, want 299", n)
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -38,6 +39,19 @@ type ReferenceError struct {
 
 func (e *ReferenceError) Error() string        { return "store: unknown " + e.Kind + " ids" }
 func (e *ReferenceError) Is(target error) bool { return target == ErrInvalidReference }
+
+// BatchError says which item of a bulk call (CreateUsers) failed: Err is
+// the error that item alone would have returned from the single-record
+// method (a *ConflictError naming the field, a *ReferenceError naming the
+// ids), and nothing of the call was written. errors.Is and errors.As see
+// through it to Err.
+type BatchError struct {
+	Index int // 0-based, in the order given
+	Err   error
+}
+
+func (e *BatchError) Error() string { return fmt.Sprintf("item %d: %v", e.Index, e.Err) }
+func (e *BatchError) Unwrap() error { return e.Err }
 
 // Meta says who makes a change and from where; it becomes the audit event's
 // actor and request columns.
@@ -173,6 +187,11 @@ type Store interface {
 	// CreateUser inserts u (ID proposed or generated when empty, GroupIDs as
 	// its memberships) and returns it as stored.
 	CreateUser(ctx context.Context, u User, m Meta) (User, error)
+	// CreateUsers creates users as CreateUser would one after another, with
+	// the same records and audit events, all or none, but with a few
+	// multi-row statements (bulk import). When one would fail, nothing is
+	// written and the error is a *BatchError naming the first such user.
+	CreateUsers(ctx context.Context, users []User, m Meta) ([]User, error)
 	GetUser(ctx context.Context, id string) (User, error)
 	GetUserByUsername(ctx context.Context, username string) (User, error)
 	// UpdateUser loads the user inside a write transaction, lets mutate

@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuditList", testAuditList},
 		{"InvalidCursor", testInvalidCursor},
 		{"ConcurrentCreate", testConcurrentCreate},
+		{"CreateUsers", testCreateUsers},
+		{"CreateUsersErrors", testCreateUsersErrors},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
