@@ -165,7 +165,6 @@ func readCSVRows(r io.Reader) ([]fileRow, error) {
 		if err == io.EOF {
 			return rows, nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
@@ -174,6 +173,9 @@ func readCSVRows(r io.Reader) ([]fileRow, error) {
 			}
 			return nil, usagef("the import file is not valid CSV: %v", err)
 		}
+		// FieldPos panics when the reader returned no record, so only
+		// after the error check (found by FuzzImportCSV).
+		line, _ := cr.FieldPos(0)
 		cells := make(map[string]string, len(cols))
 		for i, col := range cols {
 			cells[col] = rec[i]
