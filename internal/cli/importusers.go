@@ -11,9 +11,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -306,10 +308,18 @@ func (im *importer) run(ctx context.Context, rows []fileRow) error {
 			return err
 		}
 	}
-	ops := make([]*pendingOp, 0, len(plans))
-	for _, p := range plans {
-		ops = append(ops, im.operation(p, groups))
+	// Encoding the operations is independent per row: spread over the CPUs.
+	ops := make([]*pendingOp, len(plans))
+	var wg sync.WaitGroup
+	per := max(1000, (len(plans)+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0))
+	for start := 0; start < len(plans); start += per {
+		wg.Go(func() {
+			for i := start; i < min(start+per, len(plans)); i++ {
+				ops[i] = im.operation(plans[i], groups)
+			}
+		})
 	}
+	wg.Wait()
 	bar := im.progress(len(ops))
 	for start := 0; start < len(ops); start += im.opts.batchSize {
 		batch := ops[start:min(start+im.opts.batchSize, len(ops))]

@@ -6,10 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/store"
@@ -65,7 +69,7 @@ func (s *Server) postOperations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var doc operationsDocument
-	if err := decodeBody(r, &doc); err != nil {
+	if err := decodeOperations(r, &doc); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -90,15 +94,16 @@ func (s *Server) postOperations(w http.ResponseWriter, r *http.Request) {
 	// are reported together; only then does the transaction start.
 	apply := make([]applyFunc, len(ops))
 	newUsers := make([]*api.UserWrite, len(ops))
-	var bad api.Errors
-	for i := range ops {
-		var fn applyFunc
-		var err error
+	prepErrs := make([]error, len(ops))
+	inParallel(len(ops), func(i int) {
 		if uw, ok := addUserData(&ops[i]); ok {
 			newUsers[i] = uw
 		} else {
-			fn, err = s.prepareOperation(&ops[i])
+			apply[i], prepErrs[i] = s.prepareOperation(&ops[i])
 		}
+	})
+	var bad api.Errors
+	for i, err := range prepErrs {
 		if err != nil {
 			errs, ok := atOperation(i, err).(api.Errors)
 			if !ok {
@@ -106,9 +111,7 @@ func (s *Server) postOperations(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			bad = append(bad, errs...)
-			continue
 		}
-		apply[i] = fn
 	}
 	if len(bad) > 0 {
 		s.writeError(w, r, bad)
@@ -140,6 +143,92 @@ func (s *Server) postOperations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeAtomic(w, api.AtomicResultsDocument{Results: results})
+}
+
+// decodeOperations decodes the body of POST /api/v1/operations. A bulk
+// import sends a megabyte a request, and decodeBody's generic pass, which
+// builds the whole document as maps to match member names exactly, cost
+// as much as the decode itself. Here only the envelope's member names are
+// checked (each operation's data is decoded strictly when it is
+// prepared); a document this does not take as it is (an operation with a
+// ref, a member in another case, anything malformed) goes through
+// decodeBody, for the same errors as any other endpoint.
+func decodeOperations(r *http.Request, doc *operationsDocument) error {
+	body, err := io.ReadAll(r.Body)
+	if err == nil && utf8.Valid(body) && decodeOperationsFast(body, doc) {
+		return nil
+	}
+	var rest io.Reader = bytes.NewReader(body)
+	if err != nil {
+		rest = io.MultiReader(rest, failingReader{err})
+	}
+	r.Body = io.NopCloser(rest)
+	*doc = operationsDocument{}
+	return decodeBody(r, doc)
+}
+
+// failingReader replays a read error for decodeBody to report.
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
+
+// decodeOperationsFast decodes an operations document whose envelope has
+// only known members, spelt exactly, and whose operations have no ref. It
+// reports false for anything else.
+func decodeOperationsFast(body []byte, doc *operationsDocument) bool {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok {
+		case "atomic:operations":
+			if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+				return false
+			}
+			ops := []api.AtomicOperation{}
+			for dec.More() {
+				var m map[string]json.RawMessage
+				if dec.Decode(&m) != nil || m == nil {
+					return false
+				}
+				var op api.AtomicOperation
+				for k, v := range m {
+					switch k {
+					case "op":
+						if json.Unmarshal(v, &op.Op) != nil {
+							return false
+						}
+					case "data":
+						op.Data = v
+					default: // a ref, or an unknown member
+						return false
+					}
+				}
+				ops = append(ops, op)
+			}
+			if tok, err := dec.Token(); err != nil || tok != json.Delim(']') {
+				return false
+			}
+			doc.Operations = &ops
+		case "jsonapi", "meta":
+			var raw json.RawMessage
+			if dec.Decode(&raw) != nil {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return false
+	}
+	_, err := dec.Token()
+	return err == io.EOF
 }
 
 // checkAtomicExtension demands the atomic extension on a JSON:API media
@@ -274,12 +363,14 @@ func (s *Server) createUsersRun(ctx context.Context, tx store.Store, m store.Met
 			}
 			return 0, &runError{index: 0, err: err}
 		}
-		for i := range created {
-			res, err := resultOf(s.userResource(created[i]))
+		errs := make([]error, len(created))
+		inParallel(len(created), func(i int) {
+			results[i], errs[i] = resultOf(s.userResource(created[i]))
+		})
+		for i, err := range errs {
 			if err != nil {
 				return 0, &runError{index: i, err: err}
 			}
-			results[i] = res
 		}
 	}
 	if invalid != nil {
@@ -287,6 +378,33 @@ func (s *Server) createUsersRun(ctx context.Context, tx store.Store, m store.Met
 	}
 	return len(users), nil
 }
+
+// inParallel calls fn(0) … fn(n-1) spread over the CPUs, and returns when
+// all have returned. Decoding a thousand operations, and encoding their
+// results, is most of a bulk request's work outside the store; fn must
+// only write to its own index.
+func inParallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n/parallelMin)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	per := (n + workers - 1) / workers
+	for start := 0; start < n; start += per {
+		wg.Go(func() {
+			for i := start; i < min(start+per, n); i++ {
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// parallelMin is the fewest items worth a goroutine of their own.
+const parallelMin = 64
 
 // applyFunc applies one prepared operation inside the transaction.
 type applyFunc func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error)
