@@ -171,6 +171,21 @@ func badCatalogue() []badCase {
 		{name: "group filter of invalid UTF-8", method: "GET", path: users + "?filter%5Bgroup%5D=%C3%28", status: 400, code: api.CodeInvalidParameter, parameter: "filter[group]"},
 		{name: "page parameter on a single read", method: "GET", path: one + "?page%5Bsize%5D=5", status: 400, code: api.CodeInvalidParameter, parameter: "page[size]"},
 
+		// Groups, memberships, tokens and bulk operations.
+		{name: "group name with SQL", method: "POST", path: "/api/v1/groups", body: []byte(`{"data":{"type":"groups","attributes":{"name":"g'; DELETE FROM groups;--"}}}`), status: 422, code: api.CodeInvalidGroupName, pointer: "/data/attributes/name"},
+		{name: "group description too long", method: "PATCH", path: "/api/v1/groups/{group}", body: []byte(`{"data":{"type":"groups","attributes":{"description":"` + strings.Repeat("d", 1001) + `"}}}`), status: 422, code: api.CodeTooLong, pointer: "/data/attributes/description"},
+		{name: "group members not an array", method: "PATCH", path: "/api/v1/groups/{group}/relationships/members", body: []byte(`{"data":{"type":"users","id":"{user}"}}`), status: 400, code: api.CodeInvalidType, pointer: "/data"},
+		{name: "member of the wrong type", method: "POST", path: "/api/v1/groups/{group}/relationships/members", body: []byte(`{"data":[{"type":"groups","id":"{group}"}]}`), status: 422, code: api.CodeInvalidValue, pointer: "/data/0/type"},
+		{name: "member that does not exist", method: "POST", path: "/api/v1/groups/{group}/relationships/members", body: []byte(`{"data":[{"type":"users","id":"00000000-0000-4000-8000-000000000000"}]}`), status: 422, code: api.CodeInvalidReference, pointer: "/data/0/id"},
+		{name: "user groups with a bad id", method: "PATCH", path: "/api/v1/users/{user}/relationships/groups", body: []byte(`{"data":[{"type":"groups","id":"' OR 1=1"}]}`), status: 422, code: api.CodeInvalidID, pointer: "/data/0/id"},
+		{name: "relationship without data", method: "PATCH", path: "/api/v1/users/{user}/relationships/groups", body: []byte(`{}`), status: 400, code: api.CodeInvalidDocument, pointer: "/data"},
+		{name: "token without a name", method: "POST", path: "/api/v1/api-tokens", body: []byte(`{"data":{"type":"api-tokens","attributes":{}}}`), status: 422, code: api.CodeRequired, pointer: "/data/attributes/name"},
+		{name: "token expiring in the past", method: "POST", path: "/api/v1/api-tokens", body: []byte(`{"data":{"type":"api-tokens","attributes":{"name":"x","expires-at":"2001-01-01T00:00:00Z"}}}`), status: 422, code: api.CodeInvalidValue, pointer: "/data/attributes/expires-at"},
+		{name: "token expiry not a time", method: "POST", path: "/api/v1/api-tokens", body: []byte(`{"data":{"type":"api-tokens","attributes":{"name":"x","expires-at":"tomorrow"}}}`), status: 400, code: api.CodeInvalidType, pointer: "/data/attributes/expires-at"},
+		{name: "operations not an array", method: "POST", path: "/api/v1/operations", contentType: api.AtomicMediaType, body: []byte(`{"atomic:operations":{}}`), status: 400, code: api.CodeInvalidType},
+		{name: "operations of plain JSON:API", method: "POST", path: "/api/v1/operations", contentType: "text/csv", body: []byte(`a,b`), status: 415, code: api.CodeUnsupportedMediaType},
+		{name: "operation with a bad user", method: "POST", path: "/api/v1/operations", contentType: api.AtomicMediaType, body: []byte(`{"atomic:operations":[{"op":"add","data":{"type":"users","attributes":{"username":"ok-one","email":"ok@example.com"}}},{"op":"add","data":{"type":"users","attributes":{"username":"<b>","email":"b@example.com"}}}]}`), status: 422, code: api.CodeInvalidUsername, pointer: "/atomic:operations/1/data/attributes/username"},
+
 		// Authentication.
 		{name: "no token", method: "GET", path: users, token: "-", status: 401, code: api.CodeUnauthorized},
 		{name: "token with SQL", method: "GET", path: users, token: "rc_' OR '1'='1", status: 401, code: api.CodeUnauthorized},
