@@ -408,8 +408,8 @@ func (im *importer) loadExisting(ctx context.Context) (map[string]*api.User, err
 // keeping the rows that change something.
 func (im *importer) plan(rows []fileRow, existing map[string]*api.User, groups *groupIndex) []planned {
 	keyCol := strings.ReplaceAll(im.opts.key, "-", "_")
-	firstLine := map[string]int{}
-	var plans []planned
+	firstLine := make(map[string]int, len(rows))
+	plans := make([]planned, 0, len(rows))
 	for _, r := range rows {
 		if r.err != nil {
 			im.fail(r.line, "%v", r.err)
@@ -597,7 +597,7 @@ func sortErrors(errs api.Errors) api.Errors {
 // unknown groups (unless --create-groups) and returns the groups to create.
 func (im *importer) checkGroups(plans []planned, groups *groupIndex) ([]planned, []string) {
 	want := map[string]bool{}
-	var keep []planned
+	keep := make([]planned, 0, len(plans))
 	for _, p := range plans {
 		if p.groups == nil {
 			keep = append(keep, p)
