@@ -117,6 +117,16 @@ type Token struct {
 	CreatedAt  time.Time
 }
 
+// TokenOwner is what authenticating and authorizing a request needs of a
+// token's user; the rest of the user (groups, attributes) is loaded only by
+// the handlers that need it.
+type TokenOwner struct {
+	ID       string
+	Username string
+	IsAdmin  bool
+	Disabled bool
+}
+
 // AuditEvent is one recorded change.
 type AuditEvent struct {
 	ID         string
@@ -233,6 +243,10 @@ type Store interface {
 	GetToken(ctx context.Context, id string) (Token, error)
 	// GetTokenByHash finds a token by the SHA-256 of its secret.
 	GetTokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// GetTokenAndOwner is GetTokenByHash with what authorization needs of
+	// the token's user, read together in one statement: every API request
+	// authenticates, so this is the hottest read there is.
+	GetTokenAndOwner(ctx context.Context, hash []byte) (Token, TokenOwner, error)
 	ListTokens(ctx context.Context, f TokenFilter, p Page) (tokens []Token, next string, err error)
 	DeleteToken(ctx context.Context, id string, m Meta) error
 	// TouchTokens records last use of several tokens at once; the server

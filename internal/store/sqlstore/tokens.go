@@ -17,7 +17,11 @@ var (
 	qTokenByID   = stmt(`SELECT ` + tokenCols + ` FROM api_tokens WHERE id = ?`)
 	qTokenByHash = stmt(`SELECT ` + tokenCols + ` FROM api_tokens WHERE hash = ?`)
 	qDeleteToken = stmt(`DELETE FROM api_tokens WHERE id = ?`)
-	qTouchToken  = stmt(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`)
+	// The token with its owner for authentication. Tokens cascade with
+	// their user, so the inner join loses no token.
+	qTokenAndOwner = stmt(`SELECT t.id, t.user_id, t.name, t.prefix, t.expires_at, t.last_used_at, t.created_at,
+ u.username, u.is_admin, u.disabled FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?`)
+	qTouchToken = stmt(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`)
 )
 
 func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
@@ -86,6 +90,21 @@ func (s *Store) GetToken(ctx context.Context, id string) (store.Token, error) {
 // GetTokenByHash returns the token whose secret has this SHA-256.
 func (s *Store) GetTokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
 	return s.read().token(ctx, qTokenByHash, hash)
+}
+
+// GetTokenAndOwner returns the token whose secret has this SHA-256 and
+// what authorization needs of its user, with one statement.
+func (s *Store) GetTokenAndOwner(ctx context.Context, hash []byte) (store.Token, store.TokenOwner, error) {
+	var t store.Token
+	var o store.TokenOwner
+	err := s.read().queryRow(ctx, qTokenAndOwner, []any{hash}, &t.ID, &t.UserID, &t.Name, &t.Prefix,
+		nullTimeCol{&t.ExpiresAt}, nullTimeCol{&t.LastUsedAt}, timeCol{&t.CreatedAt}, &o.Username, &o.IsAdmin, &o.Disabled)
+	if err != nil {
+		return store.Token{}, store.TokenOwner{}, err
+	}
+	t.Hash = slices.Clone(hash)
+	o.ID = t.UserID
+	return t, o, nil
 }
 
 // ListTokens returns tokens oldest first (by created_at, then id).
