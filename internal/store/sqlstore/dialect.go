@@ -46,6 +46,12 @@ type dialect struct {
 	// it saves round trips to a server, while in-process SQLite is faster
 	// with one small prepared INSERT per membership.
 	batchMemberships bool
+	// groupIDsOf is a correlated subquery giving the ids of the groups of
+	// the row of "users" as a JSON array ("[]" when none), so that a user
+	// is read with its groups in one statement. SQLite walks the primary
+	// key (user_id, group_id), already in id order; an ORDER BY in the
+	// aggregate would add a sorter, so idsCol sorts instead.
+	groupIDsOf string
 	// lockMemberships and tryLockMemberships take the lock that every
 	// transaction changing memberships holds (see conn.lockMemberships).
 	lockMemberships, tryLockMemberships string
@@ -59,7 +65,8 @@ var sqliteDialect = &dialect{
 		b, _ := json.Marshal(ids) // strings always encode
 		return string(b)
 	},
-	retryable: func(error) bool { return false },
+	retryable:  func(error) bool { return false },
+	groupIDsOf: `(SELECT json_group_array(group_id) FROM memberships WHERE user_id = users.id)`,
 	types: strings.NewReplacer(
 		"${key}", "TEXT",
 		"${text}", "TEXT",
@@ -117,6 +124,7 @@ var postgresDialect = &dialect{
 	inIDs:            "= ANY(?)",
 	batchMemberships: true,
 	idsArg:           func(ids []string) any { return ids }, // a text[]
+	groupIDsOf:       `COALESCE((SELECT json_agg(group_id ORDER BY group_id) FROM memberships WHERE user_id = users.id)::text, '[]')`,
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError
 		// deadlock_detected, serialization_failure
@@ -174,6 +182,22 @@ func stmt(q string) statement {
 // holds the database write lock (BEGIN IMMEDIATE).
 func lockStmt(q string) statement {
 	s := statement{sqlite: q, postgres: numberPlaceholders(q + " FOR UPDATE"), fixed: true}
+	fixedStatements = append(fixedStatements, s)
+	return s
+}
+
+// withGroupsStmt defines a SELECT of one user whose text has "{groupIDs}"
+// where the dialect's groupIDsOf goes; lock adds FOR UPDATE as lockStmt does.
+func withGroupsStmt(q string, lock bool) statement {
+	pg := strings.Replace(q, "{groupIDs}", postgresDialect.groupIDsOf, 1)
+	if lock {
+		pg += " FOR UPDATE OF users"
+	}
+	s := statement{
+		sqlite:   strings.Replace(q, "{groupIDs}", sqliteDialect.groupIDsOf, 1),
+		postgres: numberPlaceholders(pg),
+		fixed:    true,
+	}
 	fixedStatements = append(fixedStatements, s)
 	return s
 }

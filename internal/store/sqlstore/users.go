@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -23,10 +24,10 @@ var (
  is_admin = ?, disabled = ?, service_account = ?, phone = ?, mobile = ?, title = ?, department = ?,
  avatar_url = ?, external_id = ?, external_source = ?, attributes = ?, version = ?, updated_at = ?
  WHERE id = ?`)
-	qUserByID         = stmt(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
-	qUserForUpdate    = lockStmt(`SELECT ` + userCols + ` FROM users WHERE id = ?`)
-	qUserByUsername   = stmt(`SELECT ` + userCols + ` FROM users WHERE username = ?`)
-	qUserGroups       = stmt(`SELECT group_id FROM memberships WHERE user_id = ? ORDER BY group_id`)
+	// A user with its group ids: one statement instead of two.
+	qUserByID         = withGroupsStmt(`SELECT `+userCols+`, {groupIDs} FROM users WHERE id = ?`, false)
+	qUserForUpdate    = withGroupsStmt(`SELECT `+userCols+`, {groupIDs} FROM users WHERE id = ?`, true)
+	qUserByUsername   = withGroupsStmt(`SELECT `+userCols+`, {groupIDs} FROM users WHERE username = ?`, false)
 	qDeleteUser       = stmt(`DELETE FROM users WHERE id = ?`)
 	qInsertMembership = stmt(`INSERT INTO memberships (user_id, group_id, username) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
 	qInsertMemberByID = stmt(`INSERT INTO memberships (user_id, group_id, username) SELECT id, ?, username FROM users WHERE id = ? ON CONFLICT DO NOTHING`)
@@ -137,28 +138,39 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, m store.Meta) (sto
 	return u, nil
 }
 
-// loadUser reads a user with its groups; lock takes the row lock that a
+// loadUser reads a user with its groups by one of the statements made by
+// withGroupsStmt; qUserForUpdate takes the row lock that a
 // read-modify-write needs on PostgreSQL.
 func (s *Store) loadUser(ctx context.Context, c *conn, q statement, arg string) (store.User, error) {
 	var u store.User
-	rows, err := c.query(ctx, q, arg)
-	if err != nil {
-		return u, err
-	}
-	if !rows.Next() {
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return u, err
-		}
-		return u, store.ErrNotFound
-	}
-	u, err = scanUser(rows)
-	rows.Close()
-	if err != nil {
-		return u, err
-	}
-	u.GroupIDs, err = c.ids(ctx, qUserGroups, u.ID)
+	err := c.queryRow(ctx, q, []any{arg}, append(userDest(&u), idsCol{&u.GroupIDs})...)
 	return u, err
+}
+
+// idsCol scans a JSON array of ids, such as groupIDsOf gives, sorted; the
+// result is never nil.
+type idsCol struct{ ids *[]string }
+
+func (x idsCol) Scan(v any) error {
+	var b []byte
+	switch v := v.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	case nil:
+	default:
+		return fmt.Errorf("sqlstore: cannot read %T as a list of ids", v)
+	}
+	ids := []string{}
+	if len(b) > 0 {
+		if err := json.Unmarshal(b, &ids); err != nil {
+			return fmt.Errorf("sqlstore: group ids are not a JSON array of strings: %w", err)
+		}
+	}
+	slices.Sort(ids) // already in order; a sorted slice costs one pass
+	*x.ids = ids
+	return nil
 }
 
 // ids runs a query returning one id column.
