@@ -163,7 +163,7 @@ func (x idsCol) Scan(v any) error {
 		return fmt.Errorf("sqlstore: cannot read %T as a list of ids", v)
 	}
 	ids := []string{}
-	if len(b) > 0 {
+	if len(b) > 0 && string(b) != "[]" { // no groups needs no decoder
 		if err := json.Unmarshal(b, &ids); err != nil {
 			return fmt.Errorf("sqlstore: group ids are not a JSON array of strings: %w", err)
 		}
