@@ -50,13 +50,6 @@ func userDest(u *store.User) []any {
 		&u.PasskeyCount, nullTimeCol{&u.LastSignInAt}, &u.Version, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}}
 }
 
-// scanUser reads the userCols of one row.
-func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
-	var u store.User
-	err := row.Scan(userDest(&u)...)
-	return u, err
-}
-
 // userFields are the audited attributes of a user.
 func userFields(u *store.User) []field {
 	return []field{
