@@ -33,6 +33,18 @@ func (c *Client) Operations(ctx context.Context, ops []Operation) ([]OperationRe
 	return doc.Results, nil
 }
 
+// ApplyOperations is Operations for callers that do not need the results:
+// the response body is not decoded, which for 1,000 created users saves
+// parsing about a megabyte of JSON per request (bulk import).
+func (c *Client) ApplyOperations(ctx context.Context, ops []Operation) error {
+	if len(ops) > api.MaxAtomicOperations {
+		return fmt.Errorf("rollcall: %d operations in one request; at most %d are allowed, send them in batches", len(ops), api.MaxAtomicOperations)
+	}
+	body := api.AtomicDocument{Operations: ops}
+	_, err := c.do(ctx, request{method: http.MethodPost, path: "/api/v1/operations", body: body, contentType: api.AtomicMediaType}, nil)
+	return err
+}
+
 // OperationIndex returns the index of the operation an error object is
 // about, from its "/atomic:operations/N/..." pointer, or -1.
 func OperationIndex(e api.Error) int {

@@ -694,7 +694,7 @@ func (im *importer) send(ctx context.Context, batch []*pendingOp, bar *progressb
 		for i, p := range batch {
 			ops[i] = p.op
 		}
-		_, err := im.c.Operations(ctx, ops)
+		err := im.c.ApplyOperations(ctx, ops)
 		if err == nil {
 			for _, p := range batch {
 				p.done = true
