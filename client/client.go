@@ -129,11 +129,42 @@ func (c *Client) BaseURL() string { return c.base.String() }
 
 // Account returns the user the token belongs to (GET /api/v1/account).
 func (c *Client) Account(ctx context.Context) (*api.User, error) {
-	var doc api.Document[api.User]
-	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/api/v1/account"}, &doc); err != nil {
+	doc, _, err := getOne[api.User](ctx, c, "/api/v1/account", nil)
+	if err != nil {
 		return nil, err
 	}
 	return &doc.Data, nil
+}
+
+// AccountWithGroups returns the token's user and the groups it is a
+// member of, in one request (include=groups). Unlike listing groups, this
+// works for a non-admin token too.
+func (c *Client) AccountWithGroups(ctx context.Context) (*api.User, []api.Group, error) {
+	return withGroups(getOne[api.User](ctx, c, "/api/v1/account", includeGroups(nil)))
+}
+
+// getOne reads the single resource at path and returns its document and
+// ETag: the one read every Get, GetWithETag and Account shares.
+func getOne[T any](ctx context.Context, c *Client, path string, q url.Values) (*api.Document[T], string, error) {
+	var doc api.Document[T]
+	r, err := c.do(ctx, request{method: http.MethodGet, path: path, query: q}, &doc)
+	if err != nil {
+		return nil, "", err
+	}
+	return &doc, r.header.Get("ETag"), nil
+}
+
+// withGroups splits a user document read with include=groups into the
+// user and its groups.
+func withGroups(doc *api.Document[api.User], _ string, err error) (*api.User, []api.Group, error) {
+	if err != nil {
+		return nil, nil, err
+	}
+	groups, err := includedGroups(doc.Included)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &doc.Data, groups, nil
 }
 
 // request is one API call, kept whole so that it can be sent again.

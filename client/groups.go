@@ -42,29 +42,24 @@ func (s *GroupsService) Get(ctx context.Context, id string) (*api.Group, error) 
 
 // GetWithETag returns the group and its ETag, for Update with If-Match.
 func (s *GroupsService) GetWithETag(ctx context.Context, id string) (*api.Group, string, error) {
-	var doc api.Document[api.Group]
-	r, err := s.c.do(ctx, request{method: http.MethodGet, path: groupPath(id)}, &doc)
+	doc, etag, err := getOne[api.Group](ctx, s.c, groupPath(id), nil)
 	if err != nil {
 		return nil, "", err
 	}
-	return &doc.Data, r.header.Get("ETag"), nil
+	return &doc.Data, etag, nil
 }
 
 // GetByName finds a group by name. A missing group is an error matching
 // ErrNotFound.
 func (s *GroupsService) GetByName(ctx context.Context, name string) (*api.Group, error) {
-	for page, err := range pages[api.Group](ctx, s.c, "/api/v1/groups", ListGroupsOptions{Name: name, PageSize: 1}.values()) {
-		if err != nil {
-			return nil, err
-		}
-		if len(page) > 0 {
-			// Lists may leave the members relationship out; read the
-			// group itself so callers always get its members.
-			return s.Get(ctx, page[0].ID)
-		}
-		break
+	g, _, err := findOne[api.Group](ctx, s.c, "/api/v1/groups", ListGroupsOptions{Name: name}.values(),
+		fmt.Sprintf("no group is named %q", name))
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("no group is named %q: %w", name, ErrNotFound)
+	// Lists may leave the members relationship out; read the group itself
+	// so callers always get its members.
+	return s.Get(ctx, g.ID)
 }
 
 // List returns every group matching o, reading all pages.

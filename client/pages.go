@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"iter"
 	"net/http"
 	"net/url"
@@ -18,6 +20,22 @@ const MaxPageSize = 1000
 // as is, since the cursor is opaque.
 func pages[T any](ctx context.Context, c *Client, path string, q url.Values) iter.Seq2[[]T, error] {
 	return func(yield func([]T, error) bool) {
+		for doc, err := range documents[T](ctx, c, path, q) {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(doc.Data, nil) {
+				return
+			}
+		}
+	}
+}
+
+// documents is pages yielding whole list documents, for callers that also
+// need what the server put in included.
+func documents[T any](ctx context.Context, c *Client, path string, q url.Values) iter.Seq2[*api.Document[[]T], error] {
+	return func(yield func(*api.Document[[]T], error) bool) {
 		next := path
 		query := q
 		for next != "" {
@@ -26,7 +44,7 @@ func pages[T any](ctx context.Context, c *Client, path string, q url.Values) ite
 				yield(nil, err)
 				return
 			}
-			if !yield(doc.Data, nil) {
+			if !yield(&doc, nil) {
 				return
 			}
 			next, query = "", nil
@@ -35,6 +53,37 @@ func pages[T any](ctx context.Context, c *Client, path string, q url.Values) ite
 			}
 		}
 	}
+}
+
+// findOne reads the first resource of a list filtered by a unique key (a
+// username, an email, a group name) with one request of page size 1, and
+// returns it with the document's included resources. When nothing matches,
+// the error says notFound and matches ErrNotFound.
+func findOne[T any](ctx context.Context, c *Client, path string, q url.Values, notFound string) (*T, []json.RawMessage, error) {
+	q.Set("page[size]", "1")
+	var doc api.Document[[]T]
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: path, query: q}, &doc); err != nil {
+		return nil, nil, err
+	}
+	if len(doc.Data) == 0 {
+		return nil, nil, fmt.Errorf("%s: %w", notFound, ErrNotFound)
+	}
+	return &doc.Data[0], doc.Included, nil
+}
+
+// includedGroups picks the groups out of a document's included resources.
+func includedGroups(included []json.RawMessage) ([]api.Group, error) {
+	groups := make([]api.Group, 0, len(included))
+	for _, raw := range included {
+		var g api.Group
+		if err := json.Unmarshal(raw, &g); err != nil {
+			return nil, fmt.Errorf("rollcall: decoding an included resource: %w", err)
+		}
+		if g.Type == api.TypeGroups {
+			groups = append(groups, g)
+		}
+	}
+	return groups, nil
 }
 
 // items flattens pages into single resources.

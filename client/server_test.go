@@ -130,6 +130,42 @@ func TestAgainstRealServer(t *testing.T) {
 	if err != nil || len(g.MemberIDs()) != 1 || g.MemberIDs()[0] != jane.ID {
 		t.Errorf("GetByName = %+v, %v; want jane as the only member", g, err)
 	}
+	if _, err := c.Groups.GetByName(ctx, "nobody"); !client.IsNotFound(err) || err.Error() != `no group is named "nobody": rollcall: not found` {
+		t.Errorf("GetByName(nobody) = %v, want not found", err)
+	}
+
+	// A user read with its groups (include=groups): by id, by username,
+	// in a list (each group once however many pages name it) and as the
+	// token's own user.
+	p1Groups := []string{staff.ID}
+	if _, err := c.Users.Update(ctx, p1.ID, api.UserWriteAttributes{}, &p1Groups, ""); err != nil {
+		t.Fatal(err)
+	}
+	groupNames := func(gs []api.Group) string {
+		var names []string
+		for _, g := range gs {
+			names = append(names, g.Attributes.Name)
+		}
+		return fmt.Sprint(names)
+	}
+	if u, gs, err := c.Users.GetWithGroups(ctx, jane.ID); err != nil || u.ID != jane.ID || groupNames(gs) != "[staff]" {
+		t.Errorf("GetWithGroups = %v, %s, %v; want jane in staff", u, groupNames(gs), err)
+	}
+	if u, gs, err := c.Users.GetByUsernameWithGroups(ctx, "JANE"); err != nil || u.ID != jane.ID || groupNames(gs) != "[staff]" {
+		t.Errorf("GetByUsernameWithGroups = %v, %s, %v; want jane in staff", u, groupNames(gs), err)
+	}
+	if _, _, err := c.Users.GetByUsernameWithGroups(ctx, "nobody"); !client.IsNotFound(err) {
+		t.Errorf("GetByUsernameWithGroups(nobody) = %v, want not found", err)
+	}
+	if us, gs, err := c.Users.ListWithGroups(ctx, client.ListUsersOptions{PageSize: 1}); err != nil || len(us) != 10 || groupNames(gs) != "[staff]" {
+		t.Errorf("ListWithGroups = %d users, groups %s, %v; want 10 users and staff once", len(us), groupNames(gs), err)
+	}
+	if me, gs, err := c.AccountWithGroups(ctx); err != nil || me.Attributes.Username != "bootstrap-admin" || len(gs) != 0 {
+		t.Errorf("AccountWithGroups = %v, %s, %v; want bootstrap-admin in no group", me, groupNames(gs), err)
+	}
+	if err := c.Users.SetUserGroups(ctx, p1.ID, nil); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := c.Groups.Update(ctx, staff.ID, api.GroupWriteAttributes{Name: api.Some("people")}, nil, ""); err != nil {
 		t.Fatal(err)
 	}

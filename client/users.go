@@ -48,36 +48,83 @@ func (s *UsersService) Get(ctx context.Context, id string) (*api.User, error) {
 // GetWithETag returns the user and its ETag, for a later Update with
 // If-Match.
 func (s *UsersService) GetWithETag(ctx context.Context, id string) (*api.User, string, error) {
-	var doc api.Document[api.User]
-	r, err := s.c.do(ctx, request{method: http.MethodGet, path: userPath(id)}, &doc)
+	doc, etag, err := getOne[api.User](ctx, s.c, userPath(id), nil)
 	if err != nil {
 		return nil, "", err
 	}
-	return &doc.Data, r.header.Get("ETag"), nil
+	return &doc.Data, etag, nil
 }
 
 // GetByUsername finds a user by username (filter[username]). A missing
 // user is an error matching ErrNotFound.
 func (s *UsersService) GetByUsername(ctx context.Context, username string) (*api.User, error) {
-	return s.findOne(ctx, ListUsersOptions{Username: username, PageSize: 1}, "username", username)
+	u, _, err := findOne[api.User](ctx, s.c, "/api/v1/users", ListUsersOptions{Username: username}.values(),
+		fmt.Sprintf("no user has username %q", username))
+	return u, err
 }
 
 // GetByEmail finds a user by email address, case-insensitively.
 func (s *UsersService) GetByEmail(ctx context.Context, email string) (*api.User, error) {
-	return s.findOne(ctx, ListUsersOptions{Email: email, PageSize: 1}, "email", email)
+	u, _, err := findOne[api.User](ctx, s.c, "/api/v1/users", ListUsersOptions{Email: email}.values(),
+		fmt.Sprintf("no user has email %q", email))
+	return u, err
 }
 
-func (s *UsersService) findOne(ctx context.Context, o ListUsersOptions, what, v string) (*api.User, error) {
-	for page, err := range pages[api.User](ctx, s.c, "/api/v1/users", o.values()) {
-		if err != nil {
-			return nil, err
-		}
-		if len(page) > 0 {
-			return &page[0], nil
-		}
-		break
+// includeGroups is the query of a read that embeds the user's groups.
+func includeGroups(q url.Values) url.Values {
+	if q == nil {
+		q = url.Values{}
 	}
-	return nil, fmt.Errorf("no user has %s %q: %w", what, v, ErrNotFound)
+	q.Set("include", "groups")
+	return q
+}
+
+// GetWithGroups returns the user with this id and the groups it is a
+// member of, read together in one request (include=groups), so a caller
+// showing group names need not list every group.
+func (s *UsersService) GetWithGroups(ctx context.Context, id string) (*api.User, []api.Group, error) {
+	return withGroups(getOne[api.User](ctx, s.c, userPath(id), includeGroups(nil)))
+}
+
+// GetByUsernameWithGroups is GetByUsername that also returns the user's
+// groups, in one request.
+func (s *UsersService) GetByUsernameWithGroups(ctx context.Context, username string) (*api.User, []api.Group, error) {
+	u, included, err := findOne[api.User](ctx, s.c, "/api/v1/users", includeGroups(ListUsersOptions{Username: username}.values()),
+		fmt.Sprintf("no user has username %q", username))
+	if err != nil {
+		return nil, nil, err
+	}
+	groups, err := includedGroups(included)
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, groups, nil
+}
+
+// ListWithGroups is List that also returns the groups the listed users
+// are members of (each once), read with the users' pages
+// (include=groups) instead of by listing every group.
+func (s *UsersService) ListWithGroups(ctx context.Context, o ListUsersOptions) ([]api.User, []api.Group, error) {
+	users := []api.User{}
+	groups := []api.Group{}
+	seen := map[string]bool{}
+	for doc, err := range documents[api.User](ctx, s.c, "/api/v1/users", includeGroups(o.values())) {
+		if err != nil {
+			return nil, nil, err
+		}
+		users = append(users, doc.Data...)
+		gs, err := includedGroups(doc.Included)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, g := range gs {
+			if !seen[g.ID] {
+				seen[g.ID] = true
+				groups = append(groups, g)
+			}
+		}
+	}
+	return users, groups, nil
 }
 
 // List returns every user matching o, reading all pages.

@@ -31,50 +31,44 @@ func newAuditListCommand(o *connOptions) *cobra.Command {
 		Example: "  rollcall audit list --since 24h --action user.\n  rollcall audit list --target jane --since 2026-11-01T00:00:00Z",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			now := time.Now()
-			opts := client.ListAuditOptions{Action: action, Limit: limit}
-			if opts.Since, err = parseWhen("--since", since, now); err != nil {
-				return err
-			}
-			if opts.Until, err = parseWhen("--until", until, now); err != nil {
-				return err
-			}
-			if limit < 0 {
-				return usagef("--limit must be 0 (all) or more")
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			if actor != "" {
-				u, err := resolveUser(ctx, c, actor)
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				now := time.Now()
+				opts := client.ListAuditOptions{Action: action, Limit: limit}
+				var err error
+				if opts.Since, err = parseWhen("--since", since, now); err != nil {
+					return err
+				}
+				if opts.Until, err = parseWhen("--until", until, now); err != nil {
+					return err
+				}
+				if limit < 0 {
+					return usagef("--limit must be 0 (all) or more")
+				}
+				if actor != "" {
+					u, err := resolveUser(ctx, c, actor)
+					if err != nil {
+						return err
+					}
+					opts.Actor = u.ID
+				}
+				if target != "" {
+					if opts.Target, err = resolveTarget(ctx, c, target); err != nil {
+						return err
+					}
+				}
+				events, err := c.Audit.List(ctx, opts)
 				if err != nil {
 					return err
 				}
-				opts.Actor = u.ID
-			}
-			if target != "" {
-				if opts.Target, err = resolveTarget(ctx, c, target); err != nil {
-					return err
+				v := view{doc: api.Document[[]api.AuditEvent]{Data: events},
+					headers: []string{"TIME", "ACTION", "ACTOR", "TARGET", "CHANGES", "REQUEST"}}
+				for _, e := range events {
+					a := e.Attributes
+					v.rows = append(v.rows, []string{a.CreatedAt.UTC().Format(time.RFC3339), a.Action, a.ActorName,
+						strings.TrimSuffix(a.TargetType+" "+a.TargetName, " "), changedFields(a), a.RequestID})
 				}
-			}
-			events, err := c.Audit.List(ctx, opts)
-			if err != nil {
-				return err
-			}
-			v := view{doc: api.Document[[]api.AuditEvent]{Data: events},
-				headers: []string{"TIME", "ACTION", "ACTOR", "TARGET", "CHANGES", "REQUEST"}}
-			for _, e := range events {
-				a := e.Attributes
-				v.rows = append(v.rows, []string{a.CreatedAt.UTC().Format(time.RFC3339), a.Action, a.ActorName,
-					strings.TrimSuffix(a.TargetType+" "+a.TargetName, " "), changedFields(a), a.RequestID})
-			}
-			return v.write(cmd.OutOrStdout(), format)
+				return v.write(cmd.OutOrStdout(), format)
+			})
 		},
 	}
 	f := cmd.Flags()

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -153,6 +154,22 @@ func (o *connOptions) resolve() (url, token string, err error) {
 		return "", "", usagef("no API token: pass --token, set %s, or run rollcall login --url URL --token TOKEN", envToken)
 	}
 	return url, token, nil
+}
+
+// run is the preamble every API command shares: it checks the -o flag,
+// builds the client from the connection flags, and then calls do with the
+// command's context, so that a command body is only its own work. A bad
+// -o or a missing URL or token fails before do runs, as a usage error.
+func (o *connOptions) run(cmd *cobra.Command, do func(ctx context.Context, c *client.Client, format string) error) error {
+	format, err := o.format()
+	if err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	return do(cmd.Context(), c, format)
 }
 
 // client builds the API client for a command.

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 
@@ -34,44 +35,43 @@ gives the same bytes and the import changes nothing.`,
 			if format != "csv" && format != "jsonl" {
 				return usagef("--format %q is not a format; use csv or jsonl", format)
 			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			ix, err := loadGroups(ctx, c)
-			if err != nil {
-				return err
-			}
-			out := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<16)
-			cw := csv.NewWriter(out)
-			enc := json.NewEncoder(out)
-			enc.SetEscapeHTML(false)
-			if format == "csv" {
-				if err := cw.Write(userColumns); err != nil {
-					return err
-				}
-			}
-			for page, err := range c.Users.Pages(ctx, client.ListUsersOptions{PageSize: client.MaxPageSize}) {
+			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+				// Every user is written, so every group is read once
+				// rather than with each page of users.
+				ix, err := loadGroups(ctx, c)
 				if err != nil {
 					return err
 				}
-				for i := range page {
-					if format == "csv" {
-						err = cw.Write(userRecord(&page[i], ix))
-					} else {
-						err = enc.Encode(userLineOf(&page[i], ix))
-					}
-					if err != nil {
+				out := bufio.NewWriterSize(cmd.OutOrStdout(), 1<<16)
+				cw := csv.NewWriter(out)
+				enc := json.NewEncoder(out)
+				enc.SetEscapeHTML(false)
+				if format == "csv" {
+					if err := cw.Write(userColumns); err != nil {
 						return err
 					}
 				}
-			}
-			cw.Flush()
-			if err := cw.Error(); err != nil {
-				return err
-			}
-			return out.Flush()
+				for page, err := range c.Users.Pages(ctx, client.ListUsersOptions{PageSize: client.MaxPageSize}) {
+					if err != nil {
+						return err
+					}
+					for i := range page {
+						if format == "csv" {
+							err = cw.Write(userRecord(&page[i], ix))
+						} else {
+							err = enc.Encode(userLineOf(&page[i], ix))
+						}
+						if err != nil {
+							return err
+						}
+					}
+				}
+				cw.Flush()
+				if err := cw.Error(); err != nil {
+					return err
+				}
+				return out.Flush()
+			})
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "csv", "csv or jsonl")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -42,24 +43,18 @@ func newGroupsListCommand(o *connOptions) *cobra.Command {
 		Short: "List groups, ordered by name",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			groups, err := c.Groups.List(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			v := view{doc: api.Document[[]api.Group]{Data: groups}, headers: []string{"ID", "NAME", "FRIENDLY NAME", "MEMBERS", "DESCRIPTION"}}
-			for _, g := range groups {
-				a := g.Attributes
-				v.rows = append(v.rows, []string{g.ID, a.Name, str(a.FriendlyName), fmt.Sprint(a.MemberCount), str(a.Description)})
-			}
-			return v.write(cmd.OutOrStdout(), format)
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				groups, err := c.Groups.List(ctx, opts)
+				if err != nil {
+					return err
+				}
+				v := view{doc: api.Document[[]api.Group]{Data: groups}, headers: []string{"ID", "NAME", "FRIENDLY NAME", "MEMBERS", "DESCRIPTION"}}
+				for _, g := range groups {
+					a := g.Attributes
+					v.rows = append(v.rows, []string{g.ID, a.Name, str(a.FriendlyName), fmt.Sprint(a.MemberCount), str(a.Description)})
+				}
+				return v.write(cmd.OutOrStdout(), format)
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Query, "query", "q", "", "only groups whose name or friendly name starts with this")
@@ -72,25 +67,19 @@ func newGroupsGetCommand(o *connOptions) *cobra.Command {
 		Short: "Show one group with its members",
 		Args:  exactArgs(1, "GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			g, err := resolveGroup(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			return showGroup(cmd, c, g, format)
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				g, err := resolveGroup(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				return showGroup(ctx, cmd, c, g, format)
+			})
 		},
 	}
 }
 
-func showGroup(cmd *cobra.Command, c *client.Client, g *api.Group, format string) error {
-	members, err := c.Groups.Members(cmd.Context(), g.ID)
+func showGroup(ctx context.Context, cmd *cobra.Command, c *client.Client, g *api.Group, format string) error {
+	members, err := c.Groups.Members(ctx, g.ID)
 	if err != nil {
 		return err
 	}
@@ -176,35 +165,29 @@ func newGroupsCreateCommand(o *connOptions) *cobra.Command {
 		Example: "  rollcall groups create platform --friendly-name \"Platform team\" --members jane,joe",
 		Args:    exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			attrs, err := gf.attrs(cmd, nil)
-			if err != nil {
-				return err
-			}
-			attrs.Name = api.Some(args[0])
-			if errs := attrs.Normalize(true); len(errs) > 0 {
-				return validationError(errs)
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			var ids *[]string
-			if cmd.Flags().Changed("members") {
-				m, err := resolveUserIDs(cmd.Context(), c, nonEmpty(members))
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				attrs, err := gf.attrs(cmd, nil)
 				if err != nil {
 					return err
 				}
-				ids = &m
-			}
-			g, err := c.Groups.Create(cmd.Context(), attrs, ids, "")
-			if err != nil {
-				return err
-			}
-			return showGroup(cmd, c, g, format)
+				attrs.Name = api.Some(args[0])
+				if errs := attrs.Normalize(true); len(errs) > 0 {
+					return validationError(errs)
+				}
+				var ids *[]string
+				if cmd.Flags().Changed("members") {
+					m, err := resolveUserIDs(ctx, c, nonEmpty(members))
+					if err != nil {
+						return err
+					}
+					ids = &m
+				}
+				g, err := c.Groups.Create(ctx, attrs, ids, "")
+				if err != nil {
+					return err
+				}
+				return showGroup(ctx, cmd, c, g, format)
+			})
 		},
 	}
 	gf = addGroupFlags(cmd, false)
@@ -220,37 +203,31 @@ func newGroupsUpdateCommand(o *connOptions) *cobra.Command {
 		Example: "  rollcall groups update platform --description \"Runs the platform\"",
 		Args:    exactArgs(1, "GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			changed := false
-			for _, n := range []string{"name", "friendly-name", "description", "attribute"} {
-				changed = changed || cmd.Flags().Changed(n)
-			}
-			if !changed {
-				return usagef("nothing to change: give at least one of --name, --friendly-name, --description, --attribute")
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			g, err := resolveGroup(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			attrs, err := gf.attrs(cmd, g.Attributes.Attributes)
-			if err != nil {
-				return err
-			}
-			if errs := attrs.Normalize(false); len(errs) > 0 {
-				return validationError(errs)
-			}
-			g, err = c.Groups.Update(cmd.Context(), g.ID, attrs, nil, "")
-			if err != nil {
-				return err
-			}
-			return showGroup(cmd, c, g, format)
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				changed := false
+				for _, n := range []string{"name", "friendly-name", "description", "attribute"} {
+					changed = changed || cmd.Flags().Changed(n)
+				}
+				if !changed {
+					return usagef("nothing to change: give at least one of --name, --friendly-name, --description, --attribute")
+				}
+				g, err := resolveGroup(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				attrs, err := gf.attrs(cmd, g.Attributes.Attributes)
+				if err != nil {
+					return err
+				}
+				if errs := attrs.Normalize(false); len(errs) > 0 {
+					return validationError(errs)
+				}
+				g, err = c.Groups.Update(ctx, g.ID, attrs, nil, "")
+				if err != nil {
+					return err
+				}
+				return showGroup(ctx, cmd, c, g, format)
+			})
 		},
 	}
 	gf = addGroupFlags(cmd, true)
@@ -263,21 +240,19 @@ func newGroupsDeleteCommand(o *connOptions) *cobra.Command {
 		Short: "Delete groups and their memberships; the users stay",
 		Args:  minArgs(1, "GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			for _, ref := range args {
-				g, err := resolveGroup(cmd.Context(), c, ref)
-				if err != nil {
-					return err
+			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+				for _, ref := range args {
+					g, err := resolveGroup(ctx, c, ref)
+					if err != nil {
+						return err
+					}
+					if err := c.Groups.Delete(ctx, g.ID); err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "Deleted group %s (%s)\n", g.Attributes.Name, g.ID)
 				}
-				if err := c.Groups.Delete(cmd.Context(), g.ID); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Deleted group %s (%s)\n", g.Attributes.Name, g.ID)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 }
@@ -292,36 +267,33 @@ func newGroupsMembersCommand(o *connOptions, name, short string) *cobra.Command 
 		Short: short,
 		Args:  args,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			g, err := resolveGroup(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
-			ids, err := resolveUserIDs(ctx, c, args[1:])
-			if err != nil {
-				return err
-			}
-			switch name {
-			case "add-member":
-				err = c.Groups.AddMembers(ctx, g.ID, ids)
-			case "remove-member":
-				err = c.Groups.RemoveMembers(ctx, g.ID, ids)
-			default:
-				err = c.Groups.SetMembers(ctx, g.ID, ids)
-			}
-			if err != nil {
-				return err
-			}
-			g, err = c.Groups.Get(ctx, g.ID)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Group %s has %d member(s)\n", g.Attributes.Name, len(g.MemberIDs()))
-			return nil
+			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+				g, err := resolveGroup(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				ids, err := resolveUserIDs(ctx, c, args[1:])
+				if err != nil {
+					return err
+				}
+				switch name {
+				case "add-member":
+					err = c.Groups.AddMembers(ctx, g.ID, ids)
+				case "remove-member":
+					err = c.Groups.RemoveMembers(ctx, g.ID, ids)
+				default:
+					err = c.Groups.SetMembers(ctx, g.ID, ids)
+				}
+				if err != nil {
+					return err
+				}
+				g, err = c.Groups.Get(ctx, g.ID)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "Group %s has %d member(s)\n", g.Attributes.Name, len(g.MemberIDs()))
+				return nil
+			})
 		},
 	}
 }

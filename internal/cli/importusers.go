@@ -85,12 +85,10 @@ are imported, and the exit code is 1.`,
 			if !slices.ContainsFunc(rows, func(r fileRow) bool { _, ok := r.cells[keyCol]; return ok }) && len(rows) > 0 {
 				return usagef("the file has no %s column, which --key %s matches rows on; add it or choose another --key", keyCol, opts.key)
 			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			im := &importer{c: c, opts: opts, out: cmd.OutOrStdout(), errOut: cmd.ErrOrStderr()}
-			return im.run(cmd.Context(), rows)
+			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+				im := &importer{c: c, opts: opts, out: cmd.OutOrStdout(), errOut: cmd.ErrOrStderr()}
+				return im.run(ctx, rows)
+			})
 		},
 	}
 	f := cmd.Flags()

@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
 
 	"github.com/spf13/cobra"
+
+	"github.com/rollcall/rollcall/client"
 )
 
 func newLoginCommand() *cobra.Command {
@@ -55,19 +58,13 @@ func newWhoamiCommand() *cobra.Command {
 		Short: "Show the user the token belongs to",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			me, err := c.Account(cmd.Context())
-			if err != nil {
-				return err
-			}
-			return showUser(cmd, c, me, format)
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				me, groups, err := c.AccountWithGroups(ctx)
+				if err != nil {
+					return err
+				}
+				return showUser(ctx, cmd, c, me, indexGroups(groups), format)
+			})
 		},
 	}
 	o = addConnFlags(cmd)

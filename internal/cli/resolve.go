@@ -19,34 +19,54 @@ func looksLikeID(s string) bool {
 	return err == nil && len(s) == 36
 }
 
-// resolveUser finds a user by id or username.
-func resolveUser(ctx context.Context, c *client.Client, s string) (*api.User, error) {
+// byIDOrName finds a resource by id when s has that shape, else (or on a
+// 404, since names may look like ids) by name. A miss is an error matching
+// client.ErrNotFound that says "no <what> has id or <name> s".
+func byIDOrName[T any](s, what string, byID, byName func(string) (T, error)) (T, error) {
 	if looksLikeID(s) {
-		u, err := c.Users.Get(ctx, s)
+		v, err := byID(s)
 		if err == nil || !client.IsNotFound(err) {
-			return u, err
+			return v, err
 		}
 	}
-	u, err := c.Users.GetByUsername(ctx, s)
+	v, err := byName(s)
 	if client.IsNotFound(err) {
-		return nil, fmt.Errorf("no user has id or username %q: %w", s, client.ErrNotFound)
+		return v, fmt.Errorf("no %s %q: %w", what, s, client.ErrNotFound)
 	}
-	return u, err
+	return v, err
+}
+
+// resolveUser finds a user by id or username.
+func resolveUser(ctx context.Context, c *client.Client, s string) (*api.User, error) {
+	return byIDOrName(s, "user has id or username",
+		func(id string) (*api.User, error) { return c.Users.Get(ctx, id) },
+		func(name string) (*api.User, error) { return c.Users.GetByUsername(ctx, name) })
+}
+
+// resolveUserWithGroups is resolveUser that also reads the user's groups,
+// in the same one request (include=groups), for showing their names.
+func resolveUserWithGroups(ctx context.Context, c *client.Client, s string) (*api.User, *groupIndex, error) {
+	type withGroups struct {
+		user   *api.User
+		groups []api.Group
+	}
+	found := func(u *api.User, groups []api.Group, err error) (withGroups, error) {
+		return withGroups{u, groups}, err
+	}
+	v, err := byIDOrName(s, "user has id or username",
+		func(id string) (withGroups, error) { return found(c.Users.GetWithGroups(ctx, id)) },
+		func(name string) (withGroups, error) { return found(c.Users.GetByUsernameWithGroups(ctx, name)) })
+	if err != nil {
+		return nil, nil, err
+	}
+	return v.user, indexGroups(v.groups), nil
 }
 
 // resolveGroup finds a group by id or name.
 func resolveGroup(ctx context.Context, c *client.Client, s string) (*api.Group, error) {
-	if looksLikeID(s) {
-		g, err := c.Groups.Get(ctx, s)
-		if err == nil || !client.IsNotFound(err) {
-			return g, err
-		}
-	}
-	g, err := c.Groups.GetByName(ctx, s)
-	if client.IsNotFound(err) {
-		return nil, fmt.Errorf("no group has id or name %q: %w", s, client.ErrNotFound)
-	}
-	return g, err
+	return byIDOrName(s, "group has id or name",
+		func(id string) (*api.Group, error) { return c.Groups.Get(ctx, id) },
+		func(name string) (*api.Group, error) { return c.Groups.GetByName(ctx, name) })
 }
 
 // resolveUserIDs turns user ids or usernames into ids.
@@ -68,16 +88,33 @@ type groupIndex struct {
 	byName map[string]string
 }
 
+// loadGroups reads every group, for commands that resolve group names
+// (--groups, import) or name the groups of many users (export).
 func loadGroups(ctx context.Context, c *client.Client) (*groupIndex, error) {
 	gs, err := c.Groups.List(ctx, client.ListGroupsOptions{})
 	if err != nil {
 		return nil, err
 	}
+	return indexGroups(gs), nil
+}
+
+// indexGroups indexes the groups a command has read.
+func indexGroups(groups []api.Group) *groupIndex {
 	ix := &groupIndex{byID: map[string]string{}, byName: map[string]string{}}
-	for _, g := range gs {
+	for _, g := range groups {
 		ix.add(g.ID, g.Attributes.Name)
 	}
-	return ix, nil
+	return ix
+}
+
+// knows reports whether ix names every one of these group ids.
+func (ix *groupIndex) knows(ids []string) bool {
+	for _, id := range ids {
+		if _, ok := ix.byID[id]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (ix *groupIndex) add(id, name string) {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rollcall/rollcall/client"
 	"github.com/rollcall/rollcall/internal/web"
 )
 
@@ -24,38 +26,32 @@ server's ROLLCALL_SETUP_LINK_TTL. With --email the server also emails it to the 
 address, which needs ROLLCALL_SMTP_URL set on the server.`,
 		Args: exactArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			u, err := resolveUser(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			link, err := c.Users.CreateSetupLink(cmd.Context(), u.ID, email)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if format == "json" {
-				return writeJSON(out, link)
-			}
-			if format == "csv" {
-				return writeCSV(out, []string{"username", "url", "expires_at", "email_sent"},
-					[][]string{{u.Attributes.Username, link.Attributes.URL, link.Attributes.ExpiresAt.UTC().Format(time.RFC3339), yesNo(link.Attributes.EmailSent)}})
-			}
-			fmt.Fprintln(out, link.Attributes.URL)
-			msg := fmt.Sprintf("Setup link for %s; it works once and expires %s.", u.Attributes.Username,
-				link.Attributes.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"))
-			if link.Attributes.EmailSent {
-				msg += " It was emailed to " + u.Attributes.Email + "."
-			}
-			fmt.Fprintln(cmd.ErrOrStderr(), msg)
-			return nil
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				u, err := resolveUser(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				link, err := c.Users.CreateSetupLink(ctx, u.ID, email)
+				if err != nil {
+					return err
+				}
+				out := cmd.OutOrStdout()
+				if format == "json" {
+					return writeJSON(out, link)
+				}
+				if format == "csv" {
+					return writeCSV(out, []string{"username", "url", "expires_at", "email_sent"},
+						[][]string{{u.Attributes.Username, link.Attributes.URL, link.Attributes.ExpiresAt.UTC().Format(time.RFC3339), yesNo(link.Attributes.EmailSent)}})
+				}
+				fmt.Fprintln(out, link.Attributes.URL)
+				msg := fmt.Sprintf("Setup link for %s; it works once and expires %s.", u.Attributes.Username,
+					link.Attributes.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"))
+				if link.Attributes.EmailSent {
+					msg += " It was emailed to " + u.Attributes.Email + "."
+				}
+				fmt.Fprintln(cmd.ErrOrStderr(), msg)
+				return nil
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&email, "email", false, "also email the link to the user (needs SMTP configured on the server)")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -40,56 +41,50 @@ func newTokensCreateCommand(o *connOptions) *cobra.Command {
 		Example: "  rollcall tokens create --name terraform --expires-in 2160h --user ci-bot",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			var exp *time.Time
-			switch {
-			case expiresIn != 0 && expiresAt != "":
-				return usagef("give --expires-in or --expires-at, not both")
-			case expiresIn < 0:
-				return usagef("--expires-in must be positive, such as 720h")
-			case expiresIn > 0:
-				t := time.Now().Add(expiresIn).UTC().Truncate(time.Second)
-				exp = &t
-			case expiresAt != "":
-				t, err := time.Parse(time.RFC3339, expiresAt)
-				if err != nil {
-					return usagef("--expires-at %q is not an RFC 3339 time such as 2030-01-02T15:04:05Z", expiresAt)
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				var exp *time.Time
+				switch {
+				case expiresIn != 0 && expiresAt != "":
+					return usagef("give --expires-in or --expires-at, not both")
+				case expiresIn < 0:
+					return usagef("--expires-in must be positive, such as 720h")
+				case expiresIn > 0:
+					t := time.Now().Add(expiresIn).UTC().Truncate(time.Second)
+					exp = &t
+				case expiresAt != "":
+					t, err := time.Parse(time.RFC3339, expiresAt)
+					if err != nil {
+						return usagef("--expires-at %q is not an RFC 3339 time such as 2030-01-02T15:04:05Z", expiresAt)
+					}
+					exp = &t
 				}
-				exp = &t
-			}
-			w := api.APITokenWriteAttributes{Name: name, ExpiresAt: exp}
-			if errs := w.Validate(time.Now()); len(errs) > 0 {
-				return validationError(errs)
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			userID := ""
-			if user != "" {
-				u, err := resolveUser(cmd.Context(), c, user)
+				w := api.APITokenWriteAttributes{Name: name, ExpiresAt: exp}
+				if errs := w.Validate(time.Now()); len(errs) > 0 {
+					return validationError(errs)
+				}
+				userID := ""
+				if user != "" {
+					u, err := resolveUser(ctx, c, user)
+					if err != nil {
+						return err
+					}
+					userID = u.ID
+				}
+				t, err := c.Tokens.Create(ctx, name, exp, userID)
 				if err != nil {
 					return err
 				}
-				userID = u.ID
-			}
-			t, err := c.Tokens.Create(cmd.Context(), name, exp, userID)
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			switch format {
-			case "json":
-				return writeJSON(out, api.Document[api.APIToken]{Data: *t})
-			case "csv":
-				return writeCSV(out, append(tokenHeaders, "TOKEN"), [][]string{append(tokenRow(t), t.Attributes.Token)})
-			}
-			fmt.Fprintln(out, t.Attributes.Token)
-			fmt.Fprintf(cmd.ErrOrStderr(), "Token %q (id %s) created. Store it now: it is shown only this once.\n", t.Attributes.Name, t.ID)
-			return nil
+				out := cmd.OutOrStdout()
+				switch format {
+				case "json":
+					return writeJSON(out, api.Document[api.APIToken]{Data: *t})
+				case "csv":
+					return writeCSV(out, append(tokenHeaders, "TOKEN"), [][]string{append(tokenRow(t), t.Attributes.Token)})
+				}
+				fmt.Fprintln(out, t.Attributes.Token)
+				fmt.Fprintf(cmd.ErrOrStderr(), "Token %q (id %s) created. Store it now: it is shown only this once.\n", t.Attributes.Name, t.ID)
+				return nil
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -107,31 +102,25 @@ func newTokensListCommand(o *connOptions) *cobra.Command {
 		Short: "List API tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			var opts client.ListTokensOptions
-			if user != "" {
-				u, err := resolveUser(cmd.Context(), c, user)
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				var opts client.ListTokensOptions
+				if user != "" {
+					u, err := resolveUser(ctx, c, user)
+					if err != nil {
+						return err
+					}
+					opts.UserID = u.ID
+				}
+				tokens, err := c.Tokens.List(ctx, opts)
 				if err != nil {
 					return err
 				}
-				opts.UserID = u.ID
-			}
-			tokens, err := c.Tokens.List(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			v := view{doc: api.Document[[]api.APIToken]{Data: tokens}, headers: tokenHeaders}
-			for i := range tokens {
-				v.rows = append(v.rows, tokenRow(&tokens[i]))
-			}
-			return v.write(cmd.OutOrStdout(), format)
+				v := view{doc: api.Document[[]api.APIToken]{Data: tokens}, headers: tokenHeaders}
+				for i := range tokens {
+					v.rows = append(v.rows, tokenRow(&tokens[i]))
+				}
+				return v.write(cmd.OutOrStdout(), format)
+			})
 		},
 	}
 	cmd.Flags().StringVar(&user, "user", "", "only tokens of this user (id or username)")
@@ -144,17 +133,15 @@ func newTokensRevokeCommand(o *connOptions) *cobra.Command {
 		Short: "Revoke API tokens; requests using them fail from then on",
 		Args:  minArgs(1, "TOKEN-ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			for _, id := range args {
-				if err := c.Tokens.Revoke(cmd.Context(), id); err != nil {
-					return err
+			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+				for _, id := range args {
+					if err := c.Tokens.Revoke(ctx, id); err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "Revoked token %s\n", id)
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Revoked token %s\n", id)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 }

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -47,31 +47,22 @@ func newUsersListCommand(o *connOptions) *cobra.Command {
 		Short: "List users, ordered by username (-o csv writes the import format)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			if group != "" {
-				g, err := resolveGroup(ctx, c, group)
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				if group != "" {
+					g, err := resolveGroup(ctx, c, group)
+					if err != nil {
+						return err
+					}
+					opts.Group = g.ID
+				}
+				// The pages carry the listed users' groups (include=groups),
+				// so naming them needs no list of every group.
+				users, groups, err := c.Users.ListWithGroups(ctx, opts)
 				if err != nil {
 					return err
 				}
-				opts.Group = g.ID
-			}
-			users, err := c.Users.List(ctx, opts)
-			if err != nil {
-				return err
-			}
-			ix, err := loadGroups(ctx, c)
-			if err != nil {
-				return err
-			}
-			return usersView(users, ix, format).write(cmd.OutOrStdout(), format)
+				return usersView(users, indexGroups(groups), format).write(cmd.OutOrStdout(), format)
+			})
 		},
 	}
 	f := cmd.Flags()
@@ -130,31 +121,31 @@ func newUsersGetCommand(o *connOptions) *cobra.Command {
 		Short: "Show one user by id or username",
 		Args:  exactArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			u, err := resolveUser(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			return showUser(cmd, c, u, format)
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				u, ix, err := resolveUserWithGroups(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				return showUser(ctx, cmd, c, u, ix, format)
+			})
 		},
 	}
 }
 
-func showUser(cmd *cobra.Command, c *client.Client, u *api.User, format string) error {
-	ix, err := loadGroups(cmd.Context(), c)
-	if errors.Is(err, client.ErrForbidden) {
-		// A non-admin cannot list groups; show its group ids instead.
-		ix, err = &groupIndex{byID: map[string]string{}, byName: map[string]string{}}, nil
+// showUser prints u with the names of its groups. ix names them when the
+// command has already read them (nil if not); otherwise they come from
+// reading the user with include=groups, one request rather than a list of
+// every group, and none at all for a user in no group.
+func showUser(ctx context.Context, cmd *cobra.Command, c *client.Client, u *api.User, ix *groupIndex, format string) error {
+	if ix == nil {
+		ix = indexGroups(nil)
 	}
-	if err != nil {
-		return err
+	if !ix.knows(u.GroupIDs()) {
+		_, groups, err := c.Users.GetWithGroups(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		ix = indexGroups(groups)
 	}
 	return userDetailView(u, ix, format).write(cmd.OutOrStdout(), format)
 }
@@ -251,14 +242,15 @@ func (uf *userFlags) anyChanged(cmd *cobra.Command) bool {
 	return false
 }
 
-// groupIDs resolves --groups when it was given.
-func (uf *userFlags) groupIDs(cmd *cobra.Command, c *client.Client) (*[]string, error) {
+// groupIDs resolves --groups when it was given, and returns the index of
+// every group it read, which names the user's new groups for showUser.
+func (uf *userFlags) groupIDs(ctx context.Context, cmd *cobra.Command, c *client.Client) (*[]string, *groupIndex, error) {
 	if !cmd.Flags().Changed("groups") {
-		return nil, nil
+		return nil, nil, nil
 	}
-	ix, err := loadGroups(cmd.Context(), c)
+	ix, err := loadGroups(ctx, c)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var refs []string
 	for _, g := range uf.groups {
@@ -268,9 +260,9 @@ func (uf *userFlags) groupIDs(cmd *cobra.Command, c *client.Client) (*[]string, 
 	}
 	ids, err := ix.ids(refs)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, nil, usageError{err}
 	}
-	return &ids, nil
+	return &ids, ix, nil
 }
 
 // validationError turns local validation problems into a usage error in
@@ -297,37 +289,31 @@ func newUsersCreateCommand(o *connOptions) *cobra.Command {
 		Example: "  rollcall users create jane --email jane@example.com --first-name Jane --last-name Doe --groups staff,admins",
 		Args:    maxArgs(1, "USERNAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			if len(args) == 1 {
-				if cmd.Flags().Changed("username") {
-					return usagef("give the username once, as the argument or as --username")
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				if len(args) == 1 {
+					if cmd.Flags().Changed("username") {
+						return usagef("give the username once, as the argument or as --username")
+					}
+					*uf.strs["username"] = args[0]
+					cmd.Flags().Lookup("username").Changed = true
 				}
-				*uf.strs["username"] = args[0]
-				cmd.Flags().Lookup("username").Changed = true
-			}
-			attrs, err := uf.attrs(cmd, nil)
-			if err != nil {
-				return err
-			}
-			if errs := attrs.Normalize(true); len(errs) > 0 {
-				return validationError(errs)
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			groups, err := uf.groupIDs(cmd, c)
-			if err != nil {
-				return err
-			}
-			u, err := c.Users.Create(cmd.Context(), attrs, groups, id)
-			if err != nil {
-				return err
-			}
-			return showUser(cmd, c, u, format)
+				attrs, err := uf.attrs(cmd, nil)
+				if err != nil {
+					return err
+				}
+				if errs := attrs.Normalize(true); len(errs) > 0 {
+					return validationError(errs)
+				}
+				groups, ix, err := uf.groupIDs(ctx, cmd, c)
+				if err != nil {
+					return err
+				}
+				u, err := c.Users.Create(ctx, attrs, groups, id)
+				if err != nil {
+					return err
+				}
+				return showUser(ctx, cmd, c, u, ix, format)
+			})
 		},
 	}
 	uf = addUserFlags(cmd)
@@ -343,37 +329,31 @@ func newUsersUpdateCommand(o *connOptions) *cobra.Command {
 		Example: "  rollcall users update jane --title CTO --department \"\" --attribute cost_center=42",
 		Args:    exactArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			if !uf.anyChanged(cmd) {
-				return usagef("nothing to change: give at least one attribute flag, such as --title")
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			u, err := resolveUser(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			attrs, err := uf.attrs(cmd, u.Attributes.Attributes)
-			if err != nil {
-				return err
-			}
-			if errs := attrs.Normalize(false); len(errs) > 0 {
-				return validationError(errs)
-			}
-			groups, err := uf.groupIDs(cmd, c)
-			if err != nil {
-				return err
-			}
-			u, err = c.Users.Update(cmd.Context(), u.ID, attrs, groups, "")
-			if err != nil {
-				return err
-			}
-			return showUser(cmd, c, u, format)
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				if !uf.anyChanged(cmd) {
+					return usagef("nothing to change: give at least one attribute flag, such as --title")
+				}
+				u, err := resolveUser(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				attrs, err := uf.attrs(cmd, u.Attributes.Attributes)
+				if err != nil {
+					return err
+				}
+				if errs := attrs.Normalize(false); len(errs) > 0 {
+					return validationError(errs)
+				}
+				groups, ix, err := uf.groupIDs(ctx, cmd, c)
+				if err != nil {
+					return err
+				}
+				u, err = c.Users.Update(ctx, u.ID, attrs, groups, "")
+				if err != nil {
+					return err
+				}
+				return showUser(ctx, cmd, c, u, ix, format)
+			})
 		},
 	}
 	uf = addUserFlags(cmd)
@@ -386,21 +366,19 @@ func newUsersDeleteCommand(o *connOptions) *cobra.Command {
 		Short: "Delete users with their passkeys, sessions, tokens and memberships (the audit log keeps them)",
 		Args:  minArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			for _, ref := range args {
-				u, err := resolveUser(cmd.Context(), c, ref)
-				if err != nil {
-					return err
+			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+				for _, ref := range args {
+					u, err := resolveUser(ctx, c, ref)
+					if err != nil {
+						return err
+					}
+					if err := c.Users.Delete(ctx, u.ID); err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "Deleted user %s (%s)\n", u.Attributes.Username, u.ID)
 				}
-				if err := c.Users.Delete(cmd.Context(), u.ID); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "Deleted user %s (%s)\n", u.Attributes.Username, u.ID)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 }
@@ -411,27 +389,21 @@ func newUsersRenameCommand(o *connOptions) *cobra.Command {
 		Short: "Change a user's username; its id, passkeys and groups stay",
 		Args:  exactArgs(2, "USER NEW-USERNAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			format, err := o.format()
-			if err != nil {
-				return err
-			}
-			attrs := api.UserWriteAttributes{Username: api.Some(args[1])}
-			if errs := attrs.Normalize(false); len(errs) > 0 {
-				return validationError(errs)
-			}
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			u, err := resolveUser(cmd.Context(), c, args[0])
-			if err != nil {
-				return err
-			}
-			u, err = c.Users.Update(cmd.Context(), u.ID, attrs, nil, "")
-			if err != nil {
-				return err
-			}
-			return showUser(cmd, c, u, format)
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				attrs := api.UserWriteAttributes{Username: api.Some(args[1])}
+				if errs := attrs.Normalize(false); len(errs) > 0 {
+					return validationError(errs)
+				}
+				u, err := resolveUser(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				u, err = c.Users.Update(ctx, u.ID, attrs, nil, "")
+				if err != nil {
+					return err
+				}
+				return showUser(ctx, cmd, c, u, nil, format)
+			})
 		},
 	}
 }
@@ -446,22 +418,20 @@ func newUsersDisableCommand(o *connOptions, disable bool) *cobra.Command {
 		Short: short,
 		Args:  minArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := o.client()
-			if err != nil {
-				return err
-			}
-			for _, ref := range args {
-				u, err := resolveUser(cmd.Context(), c, ref)
-				if err != nil {
-					return err
+			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+				for _, ref := range args {
+					u, err := resolveUser(ctx, c, ref)
+					if err != nil {
+						return err
+					}
+					u, err = c.Users.Update(ctx, u.ID, api.UserWriteAttributes{Disabled: api.Some(disable)}, nil, "")
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "User %s is %s\n", u.Attributes.Username, u.Attributes.Status)
 				}
-				u, err = c.Users.Update(cmd.Context(), u.ID, api.UserWriteAttributes{Disabled: api.Some(disable)}, nil, "")
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "User %s is %s\n", u.Attributes.Username, u.Attributes.Status)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 }
