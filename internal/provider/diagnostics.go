@@ -57,18 +57,28 @@ func addAPIError(diags *diag.Diagnostics, c *client.Client, action string, err e
 // pathForPointer maps a JSON pointer such as /data/attributes/first-name
 // to the Terraform attribute first_name.
 func pathForPointer(ptr string) (path.Path, bool) {
+	name, ok := attrForPointer(ptr)
+	if !ok {
+		return path.Empty(), false
+	}
+	return path.Root(name), true
+}
+
+// attrForPointer maps a JSON pointer such as /data/attributes/first-name
+// to the name of the Terraform attribute, first_name.
+func attrForPointer(ptr string) (string, bool) {
 	const attrs = "/data/attributes/"
 	if !strings.HasPrefix(ptr, attrs) {
 		if strings.HasPrefix(ptr, "/data/relationships/groups") {
-			return path.Root("groups"), true
+			return "groups", true
 		}
-		return path.Empty(), false
+		return "", false
 	}
 	name := strings.TrimPrefix(ptr, attrs)
 	if i := strings.IndexByte(name, '/'); i >= 0 {
 		name = name[:i]
 	}
-	return path.Root(strings.ReplaceAll(name, "-", "_")), true
+	return strings.ReplaceAll(name, "-", "_"), true
 }
 
 // clientFrom takes the client the provider configured; it is nil while the

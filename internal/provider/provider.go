@@ -146,6 +146,7 @@ func (p *rollcallProvider) Configure(ctx context.Context, req provider.Configure
 func (p *rollcallProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		newUserResource,
+		newBulkUsersResource,
 		newGroupResource,
 		newGroupMembersResource,
 		newGroupMembershipResource,

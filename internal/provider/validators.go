@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/rollcall/rollcall/api"
@@ -27,7 +28,7 @@ func (r apiRule) ValidateString(_ context.Context, req validator.StringRequest, 
 		return
 	}
 	if e := r.check(req.ConfigValue.ValueString()); e != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, e.Title, e.Detail)
+		resp.Diagnostics.AddAttributeError(req.Path, e.Title, detailAt(req.Path, e.Detail))
 	}
 }
 
@@ -92,7 +93,7 @@ func (attributesRule) ValidateMap(ctx context.Context, req validator.MapRequest,
 		m[k] = s.ValueString()
 	}
 	for _, e := range api.ValidateAttributes(m) {
-		resp.Diagnostics.AddAttributeError(req.Path, e.Title, e.Detail)
+		resp.Diagnostics.AddAttributeError(req.Path, e.Title, detailAt(req.Path, e.Detail))
 	}
 }
 
@@ -115,7 +116,19 @@ func (r idSetRule) ValidateSet(_ context.Context, req validator.SetRequest, resp
 			continue
 		}
 		if _, e := api.ValidateID(s.ValueString()); e != nil {
-			resp.Diagnostics.AddAttributeError(req.Path, e.Title, r.what+" id: "+e.Detail)
+			resp.Diagnostics.AddAttributeError(req.Path, e.Title, detailAt(req.Path, r.what+" id: "+e.Detail))
 		}
 	}
+}
+
+// detailAt starts a diagnostic's detail with the attribute's path when it
+// is nested (users["e123"].email in rollcall_bulk_users): when the entries
+// come from an expression, such as a for over csvdecode, Terraform can
+// only point at the users argument, so the text must name the entry.
+// Top-level attributes are named by Terraform itself.
+func detailAt(p path.Path, detail string) string {
+	if len(p.Steps()) <= 1 {
+		return detail
+	}
+	return p.String() + ": " + detail
 }
