@@ -30,6 +30,9 @@ func (o *Opt[T]) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	o.Null = false
+	if err := surrogateError(b); err != nil {
+		return err
+	}
 	return json.Unmarshal(b, &o.Value)
 }
 

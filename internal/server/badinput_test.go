@@ -126,6 +126,13 @@ func badCatalogue() []badCase {
 		// Values the rules refuse.
 		{name: "NUL escaped in a name", method: "POST", path: users, body: user(valid + `,"first-name":"a\u0000b"`), status: 422, code: api.CodeInvalidValue, pointer: "/data/attributes/first-name"},
 		{name: "NUL in an attribute value", method: "POST", path: users, body: user(valid + `,"attributes":{"team":"a\u0000"}`), status: 422, code: api.CodeInvalidValue, pointer: "/data/attributes/attributes/team"},
+		{name: "lone high surrogate escape", method: "POST", path: users, body: user(valid + `,"first-name":"\ud800"`), status: 400, code: api.CodeInvalidJSON, pointer: "/data/attributes/first-name"},
+		{name: "lone low surrogate escape", method: "POST", path: users, body: user(valid + `,"last-name":"x\udc00y"`), status: 400, code: api.CodeInvalidJSON, pointer: "/data/attributes/last-name"},
+		{name: "surrogate pair reversed", method: "PATCH", path: one, body: []byte(`{"data":{"type":"users","attributes":{"title":"\ude00\ud83d"}}}`), status: 400, code: api.CodeInvalidJSON, pointer: "/data/attributes/title"},
+		{name: "lone surrogate in an attribute value", method: "POST", path: users, body: user(valid + `,"attributes":{"team":"\ud800"}`), status: 400, code: api.CodeInvalidJSON, pointer: "/data/attributes/attributes/team"},
+		{name: "lone surrogate in a group description", method: "PATCH", path: "/api/v1/groups/{group}", body: []byte(`{"data":{"type":"groups","attributes":{"description":"\udc00"}}}`), status: 400, code: api.CodeInvalidJSON, pointer: "/data/attributes/description"},
+		{name: "lone surrogate in a token name", method: "POST", path: "/api/v1/api-tokens", body: []byte(`{"data":{"type":"api-tokens","attributes":{"name":"ci\ud800"}}}`), status: 400, code: api.CodeInvalidJSON, pointer: "/data/attributes/name"},
+		{name: "lone surrogate in a bulk operation", method: "POST", path: "/api/v1/operations", contentType: api.AtomicMediaType, body: []byte(`{"atomic:operations":[{"op":"add","data":{"type":"users","attributes":{"username":"ok-two","email":"ok2@example.com"}}},{"op":"add","data":{"type":"users","attributes":{"username":"bulk","email":"bulk@example.com","first-name":"\ud800"}}}]}`), status: 400, code: api.CodeInvalidJSON, pointer: "/atomic:operations/1/data/attributes/first-name"},
 		{name: "SQL in the username", method: "POST", path: users, body: user(`"username":"x'; DROP TABLE users; --","email":"x@example.com"`), status: 422, code: api.CodeInvalidUsername, pointer: "/data/attributes/username"},
 		{name: "HTML in the email", method: "POST", path: users, body: user(`"username":"html","email":"<script>@example.com"`), status: 422, code: api.CodeInvalidEmail, pointer: "/data/attributes/email"},
 		{name: "900 KB first name", method: "POST", path: users, body: user(valid + `,"first-name":"` + strings.Repeat("é", 400_000) + `"`), status: 422, code: api.CodeTooLong, pointer: "/data/attributes/first-name"},
@@ -424,4 +431,25 @@ func TestHostileStringsStoredVerbatim(t *testing.T) {
 func mustJSON(s string) []byte {
 	b, _ := json.Marshal(s)
 	return b
+}
+
+// TestSurrogatePairsAccepted is the other side of the catalogue's lone
+// surrogate cases: a character beyond U+FFFF escaped as a high-low pair is
+// valid Unicode text, stored and returned as that character.
+func TestSurrogatePairsAccepted(t *testing.T) {
+	srv := testserver.Start(t)
+	body := []byte(`{"data":{"type":"users","attributes":{"username":"smiley","email":"smiley@example.com",` +
+		`"first-name":"\ud83d\ude00","last-name":"\uD83D\uDE00 Zo\u00eb","attributes":{"mood":"\ud83d\ude00"}}}}`)
+	status, _, resp := badSend(t, srv.URL, badCase{method: "POST", path: "/api/v1/users", body: body, token: srv.AdminToken})
+	if status != http.StatusCreated {
+		t.Fatalf("POST a user with escaped surrogate pairs: %d %s", status, resp)
+	}
+	var doc api.Document[api.User]
+	if err := json.Unmarshal(resp, &doc); err != nil {
+		t.Fatal(err)
+	}
+	a := doc.Data.Attributes
+	if a.FirstName == nil || *a.FirstName != "😀" || a.LastName == nil || *a.LastName != "😀 Zoë" || a.Attributes["mood"] != "😀" {
+		t.Errorf("stored first-name %v, last-name %v, attributes %v; want 😀, \"😀 Zoë\" and mood 😀", a.FirstName, a.LastName, a.Attributes)
+	}
 }

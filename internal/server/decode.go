@@ -118,6 +118,10 @@ func decodeBody(r *http.Request, v any) error {
 	if _, ok := generic.(map[string]any); !ok {
 		return invalidJSON("", "the body must be a JSON object with a data member, not "+kindOf(generic))
 	}
+	// encoding/json decodes a lone "\ud800" as U+FFFD without a word.
+	if e := api.CheckSurrogates(body); e != nil {
+		return e
+	}
 	// Members are matched exactly, as JSON:API names are case-sensitive
 	// (encoding/json alone would take "First-Name" for "first-name").
 	if ptr, ok := findUnknown(generic, reflect.TypeOf(v), "", ""); ok {
