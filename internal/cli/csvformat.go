@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -192,6 +193,11 @@ func jsonLineCells(line []byte) (map[string]string, error) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(line, &m); err != nil {
 		return nil, fmt.Errorf("not a JSON object: %v", err)
+	}
+	// encoding/json would read a lone "\ud800" as U+FFFD; the server
+	// refuses it, and so does the file check, naming the column.
+	if e := api.CheckSurrogates(line); e != nil {
+		return nil, errors.New(e.Detail)
 	}
 	cells := make(map[string]string, len(m))
 	for _, k := range slices.Sorted(maps.Keys(m)) {

@@ -176,9 +176,12 @@ func TestImportRulesAndFormats(t *testing.T) {
 	// JSON lines, keyed on external id: renames and clears.
 	ok(t, srv, "users", "update", "ann", "--external-id", "e-1", "--title", "CTO")
 	p = write("b.jsonl", `{"external_id":"e-1","username":"ann.smith","title":null,"groups":[],"attributes":{"k":"v"}}`+"\n\n"+
-		`{"external_id":"e-2","username":"cid","email":"cid@example.com","shoe":"44"}`+"\n")
+		`{"external_id":"e-2","username":"cid","email":"cid@example.com","shoe":"44"}`+"\n"+
+		`{"external_id":"e-3","username":"eve","email":"eve@example.com","first_name":"\ud800"}`+"\n")
 	r = as(t, srv, srv.AdminToken, "import", "users", p, "--key", "external-id")
-	if !strings.Contains(r.stderr, `line 3: unknown member "shoe"`) || r.stdout != "created 0, updated 1; 0 unchanged, 1 failed\n" {
+	if !strings.Contains(r.stderr, `line 3: unknown member "shoe"`) ||
+		!strings.Contains(r.stderr, `line 4: first_name contains an unpaired UTF-16 surrogate escape (\ud800)`) ||
+		r.stdout != "created 0, updated 1; 0 unchanged, 2 failed\n" {
 		t.Errorf("jsonl: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	out := ok(t, srv, "users", "get", "ann.smith")
