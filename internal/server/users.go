@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -303,23 +304,22 @@ func requireAnAdmin(ctx context.Context, tx store.Store) error {
 	return nil
 }
 
-// userDocument writes one user with its ETag, and the user's groups when
+// writeUser writes one user with its ETag, and the user's groups when
 // include=groups asked for them.
 func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, u store.User, include map[string]bool) {
-	doc := api.Document[api.User]{Data: s.userResource(u), Links: &api.Links{Self: s.link("/api/v1/users/" + u.ID)}}
+	var inc []json.RawMessage
 	if include["groups"] {
-		inc, err := s.includedGroups(r.Context(), u.GroupIDs)
-		if err != nil {
+		var err error
+		if inc, err = s.includedGroups(r.Context(), u.GroupIDs); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		doc.Included = inc
 	}
 	w.Header().Set("ETag", etag(u.Version))
 	if status == http.StatusCreated {
 		w.Header().Set("Location", s.link("/api/v1/users/"+u.ID))
 	}
-	writeJSON(w, status, doc)
+	writeAppended(w, status, func(b []byte) []byte { return s.appendUserDocument(b, &u, inc) })
 }
 
 // GET /api/v1/users — admins only; a non-admin reads itself at /account.
@@ -369,22 +369,20 @@ func (s *Server) resolveGroup(ctx context.Context, idOrName string) (string, boo
 }
 
 func (s *Server) writeUserList(w http.ResponseWriter, r *http.Request, users []store.User, next string, q listQuery) {
-	data := make([]api.User, len(users))
-	var groupIDs []string
-	for i, u := range users {
-		data[i] = s.userResource(u)
-		groupIDs = append(groupIDs, u.GroupIDs...)
-	}
-	doc := api.Document[[]api.User]{Data: data, Links: &api.Links{Self: s.selfLink(r), Next: s.nextLink(r, next)}}
+	var inc []json.RawMessage
 	if q.include["groups"] {
-		inc, err := s.includedGroups(r.Context(), groupIDs)
-		if err != nil {
+		var groupIDs []string
+		for _, u := range users {
+			groupIDs = append(groupIDs, u.GroupIDs...)
+		}
+		var err error
+		if inc, err = s.includedGroups(r.Context(), groupIDs); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		doc.Included = inc
 	}
-	writeJSON(w, http.StatusOK, doc)
+	self, nextURL := s.selfLink(r), s.nextLink(r, next)
+	writeAppended(w, http.StatusOK, func(b []byte) []byte { return s.appendUserListDocument(b, users, inc, self, nextURL) })
 }
 
 // POST /api/v1/users
