@@ -45,13 +45,20 @@ type Challenge struct {
 }
 
 // Session is a signed-in browser. Only the SHA-256 of the cookie secret is
-// stored, so a leaked database does not leak live sessions.
+// stored, so a leaked database does not leak live sessions. ID is a
+// separate random id (generated when empty) by which pages name a session:
+// neither the secret nor its hash ever leaves the server.
 type Session struct {
+	ID         string
 	Hash       []byte
 	UserID     string
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
 	LastSeenAt time.Time
+	// UserAgent and ClientIP are what the browser sent and where from when
+	// the session started, so a person can recognise their devices.
+	UserAgent string
+	ClientIP  string
 }
 
 // SetupLink lets a person register a first (or replacement) passkey without
@@ -82,7 +89,7 @@ type SignIn struct {
 // separate from Store because the directory API never needs it. Every
 // change is audited in the same transaction (passkey.add, passkey.remove,
 // passkey.rename, signin.success, signin.failure, setup_link.create,
-// setup_link.use, session.signout), and users.passkey_count follows every
+// setup_link.use, session.signout, session.revoke), and users.passkey_count follows every
 // passkey change in that transaction too.
 type AuthStore interface {
 	// CreatePasskey stores a new passkey for p.UserID (ID generated when
@@ -122,6 +129,20 @@ type AuthStore interface {
 	TouchSession(ctx context.Context, hash []byte, now time.Time) error
 	// DeleteSession ends a session (sign-out) and audits session.signout.
 	DeleteSession(ctx context.Context, hash []byte, m Meta) error
+	// ListSessions returns the user's sessions that have not expired at
+	// now, the most recently seen first.
+	ListSessions(ctx context.Context, userID string, now time.Time) ([]Session, error)
+	// DeleteUserSessions ends every session of the user except the one
+	// whose cookie hashes to exceptHash (nil ends them all): "sign out
+	// everywhere else" for the person, "end all sessions" for an admin.
+	// It audits one session.revoke event with the number ended, also when
+	// that is 0 (the request was made), and returns the number. A user
+	// that does not exist is a *ReferenceError.
+	DeleteUserSessions(ctx context.Context, userID string, exceptHash []byte, m Meta) (int, error)
+	// DeleteUserSession ends the user's session id (signing out one other
+	// device) and audits session.revoke; an id that is not one of the
+	// user's sessions is ErrNotFound.
+	DeleteUserSession(ctx context.Context, userID, id string, m Meta) error
 
 	// CreateSetupLink stores a new link (ID generated when empty) and audits
 	// setup_link.create.

@@ -33,6 +33,8 @@ var _ store.AuthStore = (*Store)(nil)
 // late click says "expired" rather than "unknown".
 const setupLinkRetention = 30 * 24 * time.Hour
 
+const sessionCols = `id, hash, user_id, created_at, expires_at, last_seen_at, user_agent, client_ip`
+
 const passkeyCols = `id, user_id, credential_id, public_key, attestation_type, aaguid, sign_count, transports,
  backup_eligible, backup_state, name, created_at, last_used_at`
 
@@ -50,8 +52,13 @@ var (
 	qUsername         = stmt(`SELECT username FROM users WHERE id = ?`)
 	qInsertChallenge  = stmt(`INSERT INTO webauthn_challenges (id, user_id, purpose, data, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
 	qConsumeChallenge = stmt(`DELETE FROM webauthn_challenges WHERE id = ? RETURNING id, user_id, purpose, data, expires_at, created_at`)
-	qInsertSession    = stmt(`INSERT INTO sessions (hash, user_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)`)
-	qSession          = stmt(`SELECT hash, user_id, created_at, expires_at, last_seen_at FROM sessions WHERE hash = ? AND expires_at > ?`)
+	qInsertSession    = stmt(`INSERT INTO sessions (` + sessionCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	qSession          = stmt(`SELECT ` + sessionCols + ` FROM sessions WHERE hash = ? AND expires_at > ?`)
+	qSessionsOf       = stmt(`SELECT ` + sessionCols + ` FROM sessions WHERE user_id = ? AND expires_at > ?
+ ORDER BY last_seen_at DESC, created_at DESC, id`)
+	qEndSessions      = stmt(`DELETE FROM sessions WHERE user_id = ? AND expires_at > ?`)
+	qEndOtherSessions = stmt(`DELETE FROM sessions WHERE user_id = ? AND expires_at > ? AND hash <> ?`)
+	qEndSession       = stmt(`DELETE FROM sessions WHERE user_id = ? AND id = ?`)
 	qTouchSession     = stmt(`UPDATE sessions SET last_seen_at = ? WHERE hash = ?`)
 	qDeleteSession    = stmt(`DELETE FROM sessions WHERE hash = ? RETURNING user_id`)
 	qDeleteSessionsOf = stmt(`DELETE FROM sessions WHERE user_id = ?`)
@@ -299,7 +306,8 @@ func (s *Store) ConsumeChallenge(ctx context.Context, id string, now time.Time) 
 }
 
 func (c *conn) insertSession(ctx context.Context, se store.Session) error {
-	_, err := c.exec(ctx, qInsertSession, se.Hash, se.UserID, c.t(se.CreatedAt), c.t(se.ExpiresAt), c.t(se.LastSeenAt))
+	_, err := c.exec(ctx, qInsertSession, newID(se.ID), se.Hash, se.UserID, c.t(se.CreatedAt), c.t(se.ExpiresAt),
+		c.t(se.LastSeenAt), se.UserAgent, se.ClientIP)
 	return err
 }
 
@@ -357,7 +365,8 @@ func (s *Store) RecordSignInFailure(ctx context.Context, userID, reason string, 
 
 func scanSession(row interface{ Scan(...any) error }) (store.Session, error) {
 	var se store.Session
-	err := row.Scan(&se.Hash, &se.UserID, timeCol{&se.CreatedAt}, timeCol{&se.ExpiresAt}, timeCol{&se.LastSeenAt})
+	err := row.Scan(&se.ID, &se.Hash, &se.UserID, timeCol{&se.CreatedAt}, timeCol{&se.ExpiresAt}, timeCol{&se.LastSeenAt},
+		&se.UserAgent, &se.ClientIP)
 	return se, err
 }
 
@@ -399,6 +408,78 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte, m store.Meta) er
 			return err
 		}
 		return c.audit(ctx, m, now, event{action: "session.signout", targetType: "user", targetID: userID, targetName: uname})
+	})
+}
+
+// ListSessions returns a user's unexpired sessions, most recently seen first.
+func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error) {
+	c := s.read()
+	rows, err := c.query(ctx, qSessionsOf, userID, c.t(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []store.Session{}
+	for rows.Next() {
+		se, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, se)
+	}
+	return out, rows.Err()
+}
+
+// DeleteUserSessions ends a user's live sessions, all or all but one, and
+// audits session.revoke with how many ended. Expired rows are left to
+// DeleteExpired, so the count is of sessions that could still be used.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID string, exceptHash []byte, m store.Meta) (int, error) {
+	now := s.now()
+	n := 0
+	err := s.write(ctx, func(c *conn) error {
+		uname, err := c.username(ctx, userID)
+		if err != nil {
+			return err
+		}
+		q, args := qEndSessions, []any{userID, c.t(now)}
+		if exceptHash != nil {
+			q, args = qEndOtherSessions, append(args, exceptHash)
+		}
+		res, err := c.exec(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		ended, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		n = int(ended)
+		return c.audit(ctx, m, now, event{action: "session.revoke", targetType: "user", targetID: userID, targetName: uname,
+			after: snapshot([]field{{"sessions-ended", n}, {"kept-current", exceptHash != nil}})})
+	})
+	return n, err
+}
+
+// DeleteUserSession ends one of a user's sessions by its id and audits
+// session.revoke.
+func (s *Store) DeleteUserSession(ctx context.Context, userID, id string, m store.Meta) error {
+	now := s.now()
+	return s.write(ctx, func(c *conn) error {
+		uname, err := c.username(ctx, userID)
+		if err != nil {
+			return err
+		}
+		res, err := c.exec(ctx, qEndSession, userID, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return store.ErrNotFound
+		}
+		return c.audit(ctx, m, now, event{action: "session.revoke", targetType: "user", targetID: userID, targetName: uname,
+			after: snapshot([]field{{"session-id", id}, {"sessions-ended", 1}})})
 	})
 }
 

@@ -52,6 +52,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentCreate", testConcurrentCreate},
 		{"CreateUsers", testCreateUsers},
 		{"CreateUsersErrors", testCreateUsersErrors},
+		{"ListSessions", testListSessions},
+		{"DeleteUserSessions", testDeleteUserSessions},
+		{"DeleteUserSession", testDeleteUserSession},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
