@@ -18,16 +18,19 @@ type accountData struct {
 	User     store.User
 	Groups   []store.Group
 	Passkeys []store.Passkey
+	// Sessions are the browsers signed in as this person, this one marked.
+	Sessions []sessionRow
 	// ConfirmDelete is the passkey whose deletion waits for the owner to
 	// confirm that it is their last one.
 	ConfirmDelete string
 }
 
 var accountNotices = map[string]string{
-	"welcome": "Your passkey is set up. From now on, sign in with it.",
-	"added":   "Passkey added.",
-	"renamed": "Passkey renamed.",
-	"deleted": "Passkey deleted.",
+	"welcome":   "Your passkey is set up. From now on, sign in with it.",
+	"added":     "Passkey added.",
+	"renamed":   "Passkey renamed.",
+	"deleted":   "Passkey deleted. If it was on a lost or stolen device, also use “Sign out of all other devices” below.",
+	"signedout": "That device is signed out.",
 }
 
 func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -37,6 +40,9 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
 		v.Notice = accountNotices["welcome"]
 	} else {
 		v.Notice = accountNotices[q.Get("done")]
+	}
+	if n := countNotice(q); n != "" {
+		v.Notice = n
 	}
 	h.renderAccount(w, r, http.StatusOK, v, "")
 }
@@ -53,8 +59,13 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 		h.serverError(w, r, err)
 		return
 	}
+	sessions, err := h.userSessions(r, u.ID)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	v.Title, v.Section = "Your account", "account"
-	v.Data = accountData{User: u, Groups: groups, Passkeys: pks, ConfirmDelete: confirm}
+	v.Data = accountData{User: u, Groups: groups, Passkeys: pks, Sessions: sessions, ConfirmDelete: confirm}
 	h.render(w, r, status, "account", v)
 }
 

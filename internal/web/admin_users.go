@@ -22,6 +22,8 @@ var adminNotices = map[string]string{
 	"enabled":  "User enabled.",
 	"deleted":  "User deleted.",
 	"revoked":  "All passkeys of this user were removed and their sessions ended.",
+	"pkremoved": "Passkey removed. The user's sessions have ended too: they sign in again with another passkey, " +
+		"or with a new setup link if they have none.",
 	"groups":   "Group memberships changed.",
 	"members":  "Members changed.",
 	"gcreated": "Group created.",
@@ -192,6 +194,7 @@ type adminUserData struct {
 	Groups    []store.Group // the user's groups
 	AllGroups []store.Group // groups the user can be added to
 	Passkeys  []store.Passkey
+	Sessions  []sessionRow
 	Link      *IssuedLink
 	CanEmail  bool
 	Self      bool
@@ -237,12 +240,17 @@ func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int,
 		h.serverError(w, r, err)
 		return
 	}
+	sessions, err := h.userSessions(r, u.ID)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	f := formOfUser(u)
 	if form != nil {
 		f = *form
 	}
 	v.Title, v.Section = u.Username, "users"
-	v.Data = adminUserData{User: u, Form: f, Errors: errs, Groups: groups, AllGroups: addable, Passkeys: pks,
+	v.Data = adminUserData{User: u, Form: f, Errors: errs, Groups: groups, AllGroups: addable, Passkeys: pks, Sessions: sessions,
 		Link: link, CanEmail: h.links.CanEmail(), Self: u.ID == viewerOf(r).user.ID}
 	h.render(w, r, status, "admin_user", v)
 }
@@ -252,7 +260,12 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderUser(w, r, http.StatusOK, u, view{Notice: adminNotices[r.URL.Query().Get("done")]}, nil, nil, nil)
+	q := r.URL.Query()
+	notice := adminNotices[q.Get("done")]
+	if n := countNotice(q); n != "" {
+		notice = n
+	}
+	h.renderUser(w, r, http.StatusOK, u, view{Notice: notice}, nil, nil, nil)
 }
 
 // lastAdmin reports whether u is the only enabled admin, whom no change may
@@ -336,6 +349,15 @@ func (h *Handler) adminSetDisabled(disabled bool) http.HandlerFunc {
 		if _, err := h.st.UpdateUser(r.Context(), u.ID, 0, func(x *store.User) error { x.Disabled = disabled; return nil }, h.metaOf(r)); err != nil {
 			h.serverError(w, r, err)
 			return
+		}
+		// A disabled user's sessions would be refused at their next
+		// request anyway; ending them now makes the account page and the
+		// audit log say so at once.
+		if disabled {
+			if _, err := h.auth.DeleteUserSessions(r.Context(), u.ID, nil, h.metaOf(r)); err != nil {
+				h.serverError(w, r, err)
+				return
+			}
 		}
 		done := "enabled"
 		if disabled {

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/rollcall/rollcall/internal/store"
 )
@@ -26,15 +28,34 @@ func hashSecret(s string) []byte {
 	return sum[:]
 }
 
-// newSession makes a session for userID and returns it with the cookie
-// secret that the browser keeps.
-func (h *Handler) newSession(userID string) (store.Session, string) {
+// maxUserAgent bounds the User-Agent kept with a session: enough for any
+// real browser's, and a client cannot fill the table with a huge header.
+const maxUserAgent = 512
+
+// newSession makes a session for userID, signing in with request r, and
+// returns it with the cookie secret that the browser keeps. The browser's
+// User-Agent and address are kept so the account page can list the
+// person's devices.
+func (h *Handler) newSession(r *http.Request, userID string) (store.Session, string) {
 	secret := newSecret()
 	now := h.now().UTC()
+	_, ip := h.meta(r)
 	return store.Session{
 		Hash: hashSecret(secret), UserID: userID,
 		CreatedAt: now, ExpiresAt: now.Add(h.sessTTL), LastSeenAt: now,
+		UserAgent: truncateUTF8(strings.ToValidUTF8(r.UserAgent(), "\uFFFD"), maxUserAgent), ClientIP: ip,
 	}, secret
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // setSessionCookie hands the browser its session secret.

@@ -204,7 +204,7 @@ func (h *Handler) setupFinish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pk.Name = deviceName(r.UserAgent(), pk.Name)
-	sess, secret := h.newSession(u.ID)
+	sess, secret := h.newSession(r, u.ID)
 	m := h.metaOf(r)
 	m.ActorID, m.ActorName = u.ID, u.Username
 	_, err = h.auth.CompleteSetup(r.Context(), link.Hash, pk, sess, m)

@@ -106,7 +106,7 @@ func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, ceremonyResult{Location: "/signin/disabled"})
 		return
 	}
-	sess, secret := h.newSession(res.User.ID)
+	sess, secret := h.newSession(r, res.User.ID)
 	m.ActorID, m.ActorName = res.User.ID, res.User.Username
 	if err := h.auth.RecordSignIn(r.Context(), store.SignIn{
 		UserID: res.User.ID, PasskeyID: res.Passkey.ID, SignCount: res.Passkey.SignCount,

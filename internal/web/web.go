@@ -186,6 +186,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	page("POST /account/passkeys/finish", h.signedIn(h.addPasskeyFinish))
 	page("POST /account/passkeys/{id}/rename", h.signedIn(h.renamePasskey))
 	page("POST /account/passkeys/{id}/delete", h.signedIn(h.deletePasskey))
+	page("POST /account/sessions/signout-others", h.signedIn(h.signOutOthers))
+	page("POST /account/sessions/{id}/signout", h.signedIn(h.signOutSession))
 
 	page("GET /admin", h.admin(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
@@ -200,6 +202,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	page("POST /admin/users/{id}/delete", h.admin(h.adminDeleteUser))
 	page("POST /admin/users/{id}/setup-link", h.admin(h.adminSetupLink))
 	page("POST /admin/users/{id}/revoke-passkeys", h.admin(h.adminRevokePasskeys))
+	page("POST /admin/users/{id}/passkeys/{passkey}/delete", h.admin(h.adminDeletePasskey))
+	page("POST /admin/users/{id}/end-sessions", h.admin(h.adminEndSessions))
 	page("POST /admin/users/{id}/groups", h.admin(h.adminUserGroups))
 
 	page("GET /admin/groups", h.admin(h.adminGroups))
