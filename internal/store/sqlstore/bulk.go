@@ -73,7 +73,7 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User, m store.Met
 		if _, err := c.q.ExecContext(ctx, "SAVEPOINT create_users"); err != nil {
 			return err
 		}
-		err := c.insertUsers(ctx, out, groupIDs, m, now)
+		err := c.insertUsers(ctx, out, groupIDs, func(int) store.Meta { return m }, now)
 		if err == nil {
 			_, err = c.q.ExecContext(ctx, "RELEASE SAVEPOINT create_users")
 			return err
@@ -105,8 +105,10 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User, m store.Met
 }
 
 // insertUsers writes users (prepared by CreateUsers) with their
-// memberships, group version bumps and audit events.
-func (c *conn) insertUsers(ctx context.Context, users []store.User, groupIDs []string, m store.Meta, now time.Time) error {
+// memberships, group version bumps and audit events; meta(i) is who
+// creates users[i] (one caller for a bulk import, one per request for a
+// group commit, see groupcommit.go).
+func (c *conn) insertUsers(ctx context.Context, users []store.User, groupIDs []string, meta func(int) store.Meta, now time.Time) error {
 	if err := c.checkRefs(ctx, "group", "groups", groupIDs); err != nil {
 		return err
 	}
@@ -158,6 +160,7 @@ func (c *conn) insertUsers(ctx context.Context, users []store.User, groupIDs []s
 		if err != nil {
 			return err
 		}
+		m := meta(i)
 		args = append(args, id.String(), "user.create", m.ActorID, m.ActorName, "user", u.ID, u.Username,
 			nil, string(snapshot(userFields(u))), m.RequestID, m.ClientIP, ts)
 		if n++; n == bulkAuditRows {

@@ -52,6 +52,8 @@ type core struct {
 	dsnLog string // the dsn without a password, for error messages
 
 	readStmts, writeStmts stmtCache // SQLite only; see prepareFixed
+
+	creates *createQueue // CreateUser calls waiting for a group commit
 }
 
 var _ store.Store = (*Store)(nil)
@@ -89,6 +91,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	// SQLite has one writer, so one batch at a time; PostgreSQL writes a
+	// few batches at once on its many connections.
+	c.creates = &createQueue{inFlight: 1}
+	if c.d != sqliteDialect {
+		c.creates.inFlight = 4
 	}
 	return &Store{core: c}, nil
 }

@@ -91,8 +91,12 @@ func cloneUser(u store.User) store.User {
 	return u
 }
 
-// CreateUser inserts u with its memberships; see store.Store.
+// CreateUser inserts u with its memberships; see store.Store. Outside a
+// transaction, concurrent calls are written together (groupcommit.go).
 func (s *Store) CreateUser(ctx context.Context, u store.User, m store.Meta) (store.User, error) {
+	if s.tx == nil {
+		return s.createGrouped(ctx, u, m)
+	}
 	now := s.now()
 	u.ID = newID(u.ID)
 	normUser(&u)
