@@ -51,7 +51,8 @@ type core struct {
 	clock  func() time.Time
 	dsnLog string // the dsn without a password, for error messages
 
-	readStmts, writeStmts stmtCache // SQLite only; see prepareFixed
+	readStmts, writeStmts stmtCache   // SQLite only; see prepareFixed
+	built                 *builtStmts // SQLite read pool only
 
 	creates *createQueue // CreateUser calls waiting for a group commit
 }
@@ -208,6 +209,7 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	c.r = r
+	c.built = newBuiltStmts(r)
 	if c.readStmts, err = prepareFixed(ctx, r); err != nil {
 		c.writeStmts.close()
 		r.Close()
@@ -267,6 +269,7 @@ func (s *Store) Close() error {
 	}
 	var err error
 	if s.r != s.w {
+		s.built.close()
 		s.readStmts.close()
 		err = s.r.Close()
 	}
@@ -350,7 +353,7 @@ func (s *Store) read() *conn {
 	if s.tx != nil {
 		return s.tx
 	}
-	return &conn{d: s.d, q: s.r, pool: s.readStmts}
+	return &conn{d: s.d, q: s.r, pool: s.readStmts, built: s.built}
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -370,6 +373,7 @@ type conn struct {
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt // prepared statements, in Atomic only
 	pool  stmtCache            // the pool's prepared fixed statements (SQLite only), or nil
+	built *builtStmts          // the read pool's built statements (SQLite only), or nil
 
 	canRetry        bool // inTx runs the transaction again on errLockFirst
 	membershipsHeld bool // this transaction holds the membership lock
@@ -436,6 +440,9 @@ func (c *conn) prepared(ctx context.Context, s statement, q string) (*sql.Stmt, 
 		if st, ok := c.stmts[q]; ok {
 			return st, nil
 		}
+	}
+	if !s.fixed && c.built != nil && c.tx == nil {
+		return c.built.get(ctx, q)
 	}
 	var st *sql.Stmt
 	if pooled := c.pool[q]; pooled != nil && s.fixed {

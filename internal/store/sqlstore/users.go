@@ -37,17 +37,17 @@ var (
 	qAddMembers    = idsStmt(`INSERT INTO memberships (user_id, group_id, username) SELECT id, ?, username FROM users WHERE id IN (?...) ON CONFLICT DO NOTHING`)
 	qRemoveMembers = idsStmt(`DELETE FROM memberships WHERE group_id = ? AND user_id IN (?...)`)
 	qRenameMember  = stmt(`UPDATE memberships SET username = ? WHERE user_id = ?`)
-	qMembershipsOf = idsStmt(`SELECT user_id, group_id FROM memberships WHERE user_id IN (?...) ORDER BY user_id, group_id`)
 	qCountUsers    = stmt(`SELECT COUNT(*) FROM users`)
 	qCountAdmins   = stmt(`SELECT COUNT(*) FROM users WHERE is_admin AND NOT disabled`)
 )
 
 // userDest is where the userCols of one row are scanned into.
 func userDest(u *store.User) []any {
-	return []any{&u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.FirstName, &u.LastName,
+	dest := make([]any, 0, 26) // room for the group ids and a sort key
+	return append(dest, &u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.FirstName, &u.LastName,
 		&u.DisplayName, &u.Locale, &u.IsAdmin, &u.Disabled, &u.ServiceAccount, &u.Phone, &u.Mobile,
 		&u.Title, &u.Department, &u.AvatarURL, &u.ExternalID, &u.ExternalSource, attrCol{&u.Attributes},
-		&u.PasskeyCount, nullTimeCol{&u.LastSignInAt}, &u.Version, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt}}
+		&u.PasskeyCount, nullTimeCol{&u.LastSignInAt}, &u.Version, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
 }
 
 // userFields are the audited attributes of a user.
@@ -149,25 +149,69 @@ func (s *Store) loadUser(ctx context.Context, c *conn, q statement, arg string) 
 type idsCol struct{ ids *[]string }
 
 func (x idsCol) Scan(v any) error {
-	var b []byte
+	var s string
 	switch v := v.(type) {
 	case string:
-		b = []byte(v)
+		s = v // the ids can share its memory
 	case []byte:
-		b = v
+		s = string(v) // the driver may reuse v
 	case nil:
 	default:
 		return fmt.Errorf("sqlstore: cannot read %T as a list of ids", v)
 	}
-	ids := []string{}
-	if len(b) > 0 && string(b) != "[]" { // no groups needs no decoder
-		if err := json.Unmarshal(b, &ids); err != nil {
+	ids, ok := plainIDs(s)
+	if !ok {
+		ids = []string{}
+		if err := json.Unmarshal([]byte(s), &ids); err != nil {
 			return fmt.Errorf("sqlstore: group ids are not a JSON array of strings: %w", err)
 		}
 	}
 	slices.Sort(ids) // already in order; a sorted slice costs one pass
 	*x.ids = ids
 	return nil
+}
+
+// plainIDs reads a JSON array of strings without escapes or non-ASCII
+// text, as groupIDsOf gives for ids (["a","b"] on SQLite, ["a", "b"] on
+// PostgreSQL), without a JSON decoder: a page of users reads one per
+// user. The ids are substrings of s. ok is false for anything else,
+// which the caller hands to encoding/json.
+func plainIDs(s string) (ids []string, ok bool) {
+	if s == "" || s == "[]" {
+		return []string{}, true
+	}
+	if len(s) < 2 || s[0] != '[' || s[len(s)-1] != ']' {
+		return nil, false
+	}
+	ids = make([]string, 0, strings.Count(s, ",")+1)
+	for i := 1; ; {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+		if i >= len(s) || s[i] != '"' {
+			return nil, false
+		}
+		start := i + 1
+		for i = start; i < len(s) && s[i] != '"'; i++ {
+			if c := s[i]; c == '\\' || c < 0x20 || c >= 0x80 {
+				return nil, false
+			}
+		}
+		if i >= len(s) {
+			return nil, false
+		}
+		ids = append(ids, s[start:i])
+		for i++; i < len(s) && s[i] == ' '; i++ {
+		}
+		switch {
+		case i < len(s) && s[i] == ',':
+			i++
+		case i == len(s)-1: // the closing ]
+			return ids, true
+		default:
+			return nil, false
+		}
+	}
 }
 
 // ids runs a query returning one id column.
@@ -306,8 +350,8 @@ func (s *Store) ListUsers(ctx context.Context, f store.UserFilter, p store.Page)
 		b.where(order + " > " + b.arg(after))
 	}
 	b.userFilters(f)
-	sql := "SELECT " + qualifiedUserCols + " FROM " + from + b.whereClause() + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
-	users, _, err := c.queryUsers(ctx, b.statement(sql), b.args, false)
+	sql := "SELECT " + qualifiedUserCols + ", " + s.d.groupIDsOf + " FROM " + from + b.whereClause() + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
+	users, _, err := c.queryUsers(ctx, b.statement(sql), b.args, false, limit+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -315,9 +359,6 @@ func (s *Store) ListUsers(ctx context.Context, f store.UserFilter, p store.Page)
 	if len(users) > limit {
 		users = users[:limit]
 		next = encodeCursor(users[limit-1].Username)
-	}
-	if err := c.fillGroups(ctx, users); err != nil {
-		return nil, "", err
 	}
 	return users, next, nil
 }
@@ -338,28 +379,39 @@ func (b *builder) userFilters(f store.UserFilter) {
 	}
 }
 
-// queryUsers runs a query selecting userCols (and, when withKey, one more
-// column) and scans the users.
-func (c *conn) queryUsers(ctx context.Context, st statement, args []any, withKey bool) ([]store.User, []string, error) {
+// queryUsers runs a query selecting userCols, the group ids (the dialect's
+// groupIDsOf) and, when withKey, one more column, and scans the users.
+// Reading each user's groups with a correlated subquery on the
+// memberships primary key costs less than a second query for the page's
+// memberships and a map to sort them out.
+// Rows are scanned into one user and copied out, with the slices sized
+// for the page (limit rows), so a row costs only what its values do.
+func (c *conn) queryUsers(ctx context.Context, st statement, args []any, withKey bool, limit int) ([]store.User, []string, error) {
 	rows, err := c.query(ctx, st, args...)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer rows.Close()
-	users := []store.User{}
+	users := make([]store.User, 0, limit)
 	var keys []string
+	if withKey {
+		keys = make([]string, 0, limit)
+	}
+	var u store.User
+	var key string
+	dest := append(userDest(&u), idsCol{&u.GroupIDs})
+	if withKey {
+		dest = append(dest, &key)
+	}
 	for rows.Next() {
-		var u store.User
-		var key string
-		dest := userDest(&u)
-		if withKey {
-			dest = append(dest, &key)
-		}
+		u = store.User{}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, nil, err
 		}
 		users = append(users, u)
-		keys = append(keys, key)
+		if withKey {
+			keys = append(keys, key)
+		}
 	}
 	return users, keys, rows.Err()
 }
@@ -430,9 +482,9 @@ func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after strin
 		if f.GroupID != "" {
 			b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.group_id = " + b.arg(f.GroupID) + ")")
 		}
-		sql := "SELECT " + userCols + ", " + col + " FROM users" + b.whereClause() +
+		sql := "SELECT " + userCols + ", " + s.d.groupIDsOf + ", " + col + " FROM users" + b.whereClause() +
 			" ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1-len(users))
-		us, ks, err := c.queryUsers(ctx, b.statement(sql), b.args, true)
+		us, ks, err := c.queryUsers(ctx, b.statement(sql), b.args, true, limit+1-len(users))
 		if err != nil {
 			return nil, "", err
 		}
@@ -452,39 +504,7 @@ func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after strin
 		b, _ := json.Marshal(searchCursor{Phase: phases[last], Key: keys[last], Username: users[last].Username})
 		next = encodeCursor(string(b))
 	}
-	if err := c.fillGroups(ctx, users); err != nil {
-		return nil, "", err
-	}
 	return users, next, nil
-}
-
-// fillGroups loads the GroupIDs of a page of users with one query.
-func (c *conn) fillGroups(ctx context.Context, users []store.User) error {
-	if len(users) == 0 {
-		return nil
-	}
-	idx := make(map[string]int, len(users))
-	ids := make([]string, len(users))
-	for i := range users {
-		users[i].GroupIDs = []string{}
-		idx[users[i].ID] = i
-		ids[i] = users[i].ID
-	}
-	rows, err := c.query(ctx, qMembershipsOf, c.d.idsArg(ids))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var uid, gid string
-		if err := rows.Scan(&uid, &gid); err != nil {
-			return err
-		}
-		if i, ok := idx[uid]; ok {
-			users[i].GroupIDs = append(users[i].GroupIDs, gid)
-		}
-	}
-	return rows.Err()
 }
 
 // CountUsers counts all users.
