@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"flag"
 	"image/png"
 	"os"
@@ -33,17 +34,26 @@ func TestScreenshots(t *testing.T) {
 	hideConditionalUI(t, b)
 	addAuthenticator(t, b)
 	margaret := signInAdmin(t, srv, admin, b, "margaret")
+	auth := srv.Store.(store.AuthStore)
+	phone := addFakePasskey(t, auth, margaret.ID, "iPhone 16", true)
+	// Signed in on her phone too, so the account page lists two devices.
+	signedInAt := time.Now().Add(-5 * time.Hour).UTC()
+	sum := sha256.Sum256([]byte("screenshot-phone-session"))
+	if err := auth.RecordSignIn(context.Background(), store.SignIn{UserID: margaret.ID, PasskeyID: phone.ID, SignCount: 3, At: signedInAt,
+		Session: store.Session{Hash: sum[:], UserID: margaret.ID, CreatedAt: signedInAt, ExpiresAt: signedInAt.Add(12 * time.Hour),
+			LastSeenAt: signedInAt.Add(2 * time.Hour), UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+			ClientIP: "198.51.100.23"}}, store.Meta{ActorName: "seed"}); err != nil {
+		t.Fatal(err)
+	}
 	click(t, b, ".signout button", "/signin")
 	click(t, b, "#passkey-button", "/account")
-	auth := srv.Store.(store.AuthStore)
 	pks, err := auth.ListPasskeys(context.Background(), margaret.ID)
-	if err != nil || len(pks) != 1 {
-		t.Fatalf("passkeys: %v", err)
+	if err != nil || len(pks) != 2 || pks[1].ID != phone.ID {
+		t.Fatalf("passkeys: %d, %v; want the browser's and the phone's", len(pks), err)
 	}
 	if _, err := auth.RenamePasskey(context.Background(), margaret.ID, pks[0].ID, "MacBook Pro (Touch ID)", store.Meta{}); err != nil {
 		t.Fatal(err)
 	}
-	addFakePasskey(t, auth, margaret.ID, "iPhone 16", true)
 	for _, name := range []string{"engineering", "operations"} {
 		g, err := srv.Store.GetGroupByName(context.Background(), name)
 		if err != nil {
@@ -75,7 +85,7 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	shoot("account.png", srv.URL+"/account", 1280, 820)
+	shoot("account.png", srv.URL+"/account", 1280, 1080)
 	shoot("admin-users.png", srv.URL+"/admin/users", 1280, 820)
 	click(t, b, ".signout button", "/signin")
 	shoot("signin.png", srv.URL+"/signin", 1280, 720)
