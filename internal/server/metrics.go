@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +18,22 @@ type metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	rejected *prometheus.CounterVec
+
+	// series caches each (route, method, status)'s counter and histogram,
+	// so that a request costs two atomic adds instead of hashing its
+	// labels into both vectors. Routes are patterns, methods and statuses
+	// few, so it stays small.
+	series sync.Map // seriesKey → *requestSeries
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type requestSeries struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
 }
 
 func newMetrics() *metrics {
@@ -42,8 +59,17 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) observe(route, method string, status int, d time.Duration) {
-	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route, method).Observe(d.Seconds())
+	k := seriesKey{route, method, status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		v, _ = m.series.LoadOrStore(k, &requestSeries{
+			requests: m.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+			latency:  m.latency.WithLabelValues(route, method),
+		})
+	}
+	rs := v.(*requestSeries)
+	rs.requests.Inc()
+	rs.latency.Observe(d.Seconds())
 }
 
 func (m *metrics) handler() http.Handler {

@@ -108,11 +108,12 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if status >= 500 {
 				level = slog.LevelError
 			}
-			attrs := []slog.Attr{
+			// Room for all ten, so that adding the caller does not copy.
+			attrs := make([]slog.Attr, 0, 10)
+			attrs = append(attrs,
 				slog.String("request_id", id), slog.String("method", r.Method), slog.String("path", web.LogPath(r)),
 				slog.String("route", route), slog.Int("status", status), slog.Int64("bytes", rec.bytes),
-				slog.Duration("duration", elapsed), slog.String("client_ip", clientIP(r)),
-			}
+				slog.Duration("duration", elapsed), slog.String("client_ip", clientIP(r)))
 			if p := info.principal; p != nil {
 				attrs = append(attrs, slog.String("user_id", p.user.ID), slog.String("token_id", p.token.ID))
 			}
