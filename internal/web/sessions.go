@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -23,14 +24,20 @@ type sessionRow struct {
 	Current   bool // the browser looking at the page
 }
 
-// sessionRows turns stored sessions into rows, marking the viewer's own.
+// sessionRows turns stored sessions (most recently seen first) into rows,
+// the viewer's own marked and put first, where a person looks for it.
 func sessionRows(ss []store.Session, current string) []sessionRow {
 	rows := make([]sessionRow, 0, len(ss))
 	for _, s := range ss {
-		rows = append(rows, sessionRow{
+		row := sessionRow{
 			ID: s.ID, Device: deviceName(s.UserAgent, "Unknown browser"), ClientIP: s.ClientIP,
 			CreatedAt: s.CreatedAt, LastSeen: s.LastSeenAt, Current: s.ID == current,
-		})
+		}
+		if row.Current {
+			rows = slices.Insert(rows, 0, row)
+		} else {
+			rows = append(rows, row)
+		}
 	}
 	return rows
 }

@@ -135,7 +135,11 @@ func TestAccountSessionsOverHTTP(t *testing.T) {
 	if strings.Count(page, "this device") != 1 || strings.Contains(page, "192.0.2.20") {
 		t.Fatalf("the account page should mark one device as this one and show none of bob's:\n%s", page)
 	}
-	if row, _, _ := strings.Cut(page[strings.Index(page, `id="session-`+laptop.id+`"`):], "</li>"); !strings.Contains(row, "this device") {
+	first := strings.Index(page, `id="session-`)
+	if first < 0 || !strings.HasPrefix(page[first:], `id="session-`+laptop.id+`"`) {
+		t.Fatalf("the first session listed should be this browser's (%s), which signed in before the others", laptop.id)
+	}
+	if row, _, _ := strings.Cut(page[first:], "</li>"); !strings.Contains(row, "this device") {
 		t.Fatalf("\"this device\" is not on the laptop's row:\n%s", row)
 	}
 	noSecrets(t, page, laptop, phone, tablet, bobs)
