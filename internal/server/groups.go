@@ -52,25 +52,44 @@ func (s *Server) groupResource(g store.Group) api.Group {
 }
 
 // loadGroups reads groups by id with their members, in the order given,
-// skipping ids that no longer exist.
+// skipping ids that no longer exist: two queries however many groups.
 func loadGroups(ctx context.Context, st store.Store, ids []string) ([]store.Group, error) {
-	seen := map[string]bool{}
-	var out []store.Group
+	seen := make(map[string]bool, len(ids))
+	uniq := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if seen[id] {
-			continue
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
 		}
-		seen[id] = true
-		g, err := st.GetGroup(ctx, id)
-		if isNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
 	}
-	return out, nil
+	if len(uniq) == 0 {
+		return nil, nil
+	}
+	groups, err := st.GetGroups(ctx, uniq)
+	if err != nil {
+		return nil, err
+	}
+	return withMembers(ctx, st, groups)
+}
+
+// withMembers fills the MemberIDs of groups read without them (lists),
+// with one query.
+func withMembers(ctx context.Context, st store.Store, groups []store.Group) ([]store.Group, error) {
+	if len(groups) == 0 {
+		return groups, nil
+	}
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.ID
+	}
+	members, err := st.GroupMemberIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range groups {
+		groups[i].MemberIDs = members[groups[i].ID]
+	}
+	return groups, nil
 }
 
 // includedGroups renders the groups with these ids for a compound
@@ -258,11 +277,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ids := make([]string, len(list))
-	for i, g := range list {
-		ids[i] = g.ID
-	}
-	groups, err := loadGroups(r.Context(), s.store, ids)
+	groups, err := withMembers(r.Context(), s.store, list)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -231,6 +231,11 @@ type Store interface {
 	// GetGroups returns the groups with these ids, in the order given;
 	// missing ids are left out.
 	GetGroups(ctx context.Context, ids []string) ([]Group, error)
+	// GroupMemberIDs returns the member ids of each of these groups,
+	// sorted and never nil, with one query however many groups there are,
+	// so that a page of groups with their members is two queries. Ids of
+	// missing groups map to an empty list.
+	GroupMemberIDs(ctx context.Context, groupIDs []string) (map[string][]string, error)
 
 	// ChangeUserGroups and ChangeGroupMembers change memberships from
 	// either side in one transaction, bumping the version of every user and

@@ -24,6 +24,7 @@ var (
 	qGroupMembers   = stmt(`SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id`)
 	qDeleteGroup    = stmt(`DELETE FROM groups WHERE id = ?`)
 	qGroupsByIDs    = idsStmt(`SELECT ` + groupCols + ` FROM groups WHERE id IN (?...)`)
+	qMembersOf      = idsStmt(`SELECT group_id, user_id FROM memberships WHERE group_id IN (?...)`)
 )
 
 func scanGroup(row interface{ Scan(...any) error }) (store.Group, error) {
@@ -271,6 +272,39 @@ func (s *Store) GetGroups(ctx context.Context, ids []string) ([]store.Group, err
 		if g, ok := byID[id]; ok {
 			out = append(out, g)
 		}
+	}
+	return out, nil
+}
+
+// GroupMemberIDs returns the member ids of each group; see store.Store.
+func (s *Store) GroupMemberIDs(ctx context.Context, groupIDs []string) (map[string][]string, error) {
+	out := make(map[string][]string, len(groupIDs))
+	if len(groupIDs) == 0 {
+		return out, nil
+	}
+	for _, id := range groupIDs {
+		out[id] = []string{}
+	}
+	c := s.read()
+	rows, err := c.query(ctx, qMembersOf, c.d.idsArg(normIDs(groupIDs)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var gid, uid string
+		if err := rows.Scan(&gid, &uid); err != nil {
+			return nil, err
+		}
+		if ids, ok := out[gid]; ok {
+			out[gid] = append(ids, uid)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, ids := range out {
+		slices.Sort(ids) // the index gives them by username
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/rollcall/rollcall/internal/store"
@@ -216,4 +217,44 @@ func testGetGroups(t *testing.T, s store.Store) {
 	if gs, err := s.GetGroups(ctx, nil); err != nil || len(gs) != 0 {
 		t.Errorf("GetGroups(nil) = %v, %v", gs, err)
 	}
+}
+
+func testGroupMemberIDs(t *testing.T, s store.Store) {
+	a, b, empty := createGroup(t, s, "ma"), createGroup(t, s, "mb"), createGroup(t, s, "mempty")
+	u1 := createUser(t, s, "m-one", a.ID, b.ID)
+	u2 := createUser(t, s, "m-two", b.ID)
+	u3 := createUser(t, s, "a-three", b.ID) // sorts first by username, not by id
+	missing := uid(404)
+	got, err := s.GroupMemberIDs(ctx, []string{b.ID, a.ID, empty.ID, missing, a.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		a.ID:     {u1.ID},
+		b.ID:     sortedIDs(u1.ID, u2.ID, u3.ID),
+		empty.ID: {},
+		missing:  {},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("GroupMemberIDs = %v, want %v", got, want)
+	}
+	// The same as GetGroup reads one at a time.
+	for _, g := range []store.Group{a, b, empty} {
+		one, err := s.GetGroup(ctx, g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(one.MemberIDs, got[g.ID]) {
+			t.Errorf("group %s: GetGroup members %v, GroupMemberIDs %v", g.Name, one.MemberIDs, got[g.ID])
+		}
+	}
+	if got, err := s.GroupMemberIDs(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("GroupMemberIDs(nil) = %v, %v", got, err)
+	}
+}
+
+// sortedIDs returns the ids sorted, as the store orders member ids.
+func sortedIDs(ids ...string) []string {
+	slices.Sort(ids)
+	return ids
 }

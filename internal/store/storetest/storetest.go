@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"GroupDelete", testGroupDelete},
 		{"ListGroups", testListGroups},
 		{"GetGroups", testGetGroups},
+		{"GroupMemberIDs", testGroupMemberIDs},
 		{"ChangeUserGroups", testChangeUserGroups},
 		{"ChangeGroupMembers", testChangeGroupMembers},
 		{"MembershipReferences", testMembershipReferences},
@@ -55,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListSessions", testListSessions},
 		{"DeleteUserSessions", testDeleteUserSessions},
 		{"DeleteUserSession", testDeleteUserSession},
+		{"RevokePasskeysEndsSessions", testRevokePasskeysEndsSessions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
