@@ -106,7 +106,8 @@ type AuthStore interface {
 	DeletePasskey(ctx context.Context, userID, id string, m Meta) error
 	// DeleteUserPasskeys removes all of a user's passkeys and ends the
 	// user's sessions (an admin revoking lost devices), returning how many
-	// passkeys went.
+	// passkeys went. It audits passkey.remove for each and one
+	// session.revoke.
 	DeleteUserPasskeys(ctx context.Context, userID string, m Meta) (int, error)
 
 	// SaveChallenge stores the state of a ceremony in progress.

@@ -61,7 +61,6 @@ var (
 	qEndSession       = stmt(`DELETE FROM sessions WHERE user_id = ? AND id = ?`)
 	qTouchSession     = stmt(`UPDATE sessions SET last_seen_at = ? WHERE hash = ?`)
 	qDeleteSession    = stmt(`DELETE FROM sessions WHERE hash = ? RETURNING user_id`)
-	qDeleteSessionsOf = stmt(`DELETE FROM sessions WHERE user_id = ?`)
 	qInsertSetupLink  = stmt(`INSERT INTO setup_links (id, user_id, hash, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?)`)
 	qSetupLink        = stmt(`SELECT id, user_id, hash, created_at, expires_at, used_at FROM setup_links WHERE hash = ?`)
 	qUseSetupLink     = stmt(`UPDATE setup_links SET used_at = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?`)
@@ -271,10 +270,10 @@ func (s *Store) DeleteUserPasskeys(ctx context.Context, userID string, m store.M
 			}
 		}
 		n = len(ps)
-		if _, err := c.exec(ctx, qDeleteSessionsOf, userID); err != nil {
+		if _, err := c.exec(ctx, qCountPasskeys, userID, c.t(now), userID); err != nil {
 			return err
 		}
-		_, err = c.exec(ctx, qCountPasskeys, userID, c.t(now), userID)
+		_, err = c.endSessions(ctx, userID, nil, uname, m, now)
 		return err
 	})
 	return n, err
@@ -441,23 +440,31 @@ func (s *Store) DeleteUserSessions(ctx context.Context, userID string, exceptHas
 		if err != nil {
 			return err
 		}
-		q, args := qEndSessions, []any{userID, c.t(now)}
-		if exceptHash != nil {
-			q, args = qEndOtherSessions, append(args, exceptHash)
-		}
-		res, err := c.exec(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		ended, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		n = int(ended)
-		return c.audit(ctx, m, now, event{action: "session.revoke", targetType: "user", targetID: userID, targetName: uname,
-			after: snapshot([]field{{"sessions-ended", n}, {"kept-current", exceptHash != nil}})})
+		n, err = c.endSessions(ctx, userID, exceptHash, uname, m, now)
+		return err
 	})
 	return n, err
+}
+
+// endSessions deletes the user's live sessions but the one hashing to
+// exceptHash (nil: all of them) and audits session.revoke, inside c's
+// transaction; expired rows are left to DeleteExpired.
+func (c *conn) endSessions(ctx context.Context, userID string, exceptHash []byte, uname string, m store.Meta, now time.Time) (int, error) {
+	q, args := qEndSessions, []any{userID, c.t(now)}
+	if exceptHash != nil {
+		q, args = qEndOtherSessions, append(args, exceptHash)
+	}
+	res, err := c.exec(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	ended, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	n := int(ended)
+	return n, c.audit(ctx, m, now, event{action: "session.revoke", targetType: "user", targetID: userID, targetName: uname,
+		after: snapshot([]field{{"sessions-ended", n}, {"kept-current", exceptHash != nil}})})
 }
 
 // DeleteUserSession ends one of a user's sessions by its id and audits

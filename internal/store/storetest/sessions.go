@@ -218,3 +218,29 @@ func testDeleteUserSession(t *testing.T, s store.Store) {
 		t.Fatalf("DeleteUserSession of an unknown user: %v, want a reference error", err)
 	}
 }
+
+// testRevokePasskeysEndsSessions: revoking all of a user's passkeys (lost
+// devices) also ends the user's sessions, audited as one session.revoke.
+func testRevokePasskeysEndsSessions(t *testing.T, s store.Store) {
+	a := authOf(t, s)
+	ada, bob := createUser(t, s, "ada"), createUser(t, s, "bob")
+	now := time.Now().UTC()
+	signIn(t, s, ada, "laptop", now, time.Hour, "ua", "192.0.2.1")
+	signIn(t, s, ada, "phone", now, time.Hour, "ua", "192.0.2.1")
+	signIn(t, s, bob, "bob", now, time.Hour, "ua", "192.0.2.2")
+	n, err := a.DeleteUserPasskeys(ctx, ada.ID, meta)
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteUserPasskeys = %d, %v; want 1", n, err)
+	}
+	if left, _ := a.ListSessions(ctx, ada.ID, now); len(left) != 0 {
+		t.Fatalf("ada has %d sessions after her passkeys were revoked, want 0", len(left))
+	}
+	if _, err := a.GetSession(ctx, sessionHash("bob"), now); err != nil {
+		t.Fatalf("bob's session after revoking ada's passkeys: %v", err)
+	}
+	evs := allAudit(t, s, store.AuditFilter{TargetID: ada.ID, Action: "session.revoke"})
+	if len(evs) != 1 {
+		t.Fatalf("%d session.revoke events, want 1", len(evs))
+	}
+	jsonEqual(t, "session.revoke after", evs[0].After, obj{"sessions-ended": 2})
+}
