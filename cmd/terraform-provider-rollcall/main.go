@@ -9,6 +9,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	"runtime/debug"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/rollcall/rollcall/internal/provider"
@@ -21,6 +22,7 @@ func main() {
 	debug := flag.Bool("debug", false, "run the provider for a debugger: print TF_REATTACH_PROVIDERS and wait for Terraform to attach")
 	flag.Parse()
 	quietSDKLogs()
+	lessGC()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: provider.Address,
 		Debug:   *debug,
@@ -43,5 +45,18 @@ func quietSDKLogs() {
 	}
 	for _, k := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
 		os.Setenv(k, "off")
+	}
+}
+
+// lessGC lets the heap grow to five times the live data between
+// collections (GOGC=400) unless GOGC is set. Terraform starts the provider
+// for one command, and terraform-plugin-framework allocates for every
+// value it converts, walks and validates: with 1,000 users in one
+// rollcall_bulk_users resource, or 1,000 rollcall_user instances, the
+// garbage collector took a quarter of the provider's CPU time. The live
+// heap is a few tens of megabytes, so the extra memory does not matter.
+func lessGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/client"
@@ -33,6 +34,9 @@ func repoRoot(t testing.TB) string {
 type realCLI struct {
 	terraform string
 	env       []string
+	// lastCPU is the CPU time (user and system) of the last run: terraform
+	// with the provider processes it started and waited for.
+	lastCPU time.Duration
 }
 
 // newRealCLI builds the provider into a temporary directory and writes a
@@ -80,6 +84,9 @@ func (cli *realCLI) run(t testing.TB, dir string, srv *testserver.Server, ok []i
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
+	if ps := cmd.ProcessState; ps != nil {
+		cli.lastCPU = ps.UserTime() + ps.SystemTime()
+	}
 	code := 0
 	var exit *exec.ExitError
 	switch {
