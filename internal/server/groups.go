@@ -334,6 +334,9 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, notFoundAs(err, "group "+id))
 		return
 	}
+	if notModified(w, r, g.Version) {
+		return
+	}
 	s.writeGroup(w, http.StatusOK, g)
 }
 

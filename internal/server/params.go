@@ -163,6 +163,30 @@ func pathID(r *http.Request) (string, bool) {
 // etag is the entity tag of a resource version.
 func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
 
+// notModified answers 304 Not Modified (with the ETag, and no body) when
+// the request's If-None-Match names this version or is "*", and reports
+// whether it did. Entity tags compare weakly, as RFC 9110 says for GET, so
+// W/"3" matches "3"; a list of tags matches when any of them does.
+func notModified(w http.ResponseWriter, r *http.Request, version int64) bool {
+	values := r.Header.Values("If-None-Match")
+	if len(values) == 0 {
+		return false
+	}
+	tag := etag(version)
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "*" || strings.TrimPrefix(part, "W/") == tag {
+				w.Header().Set("ETag", tag)
+				w.Header().Set("Cache-Control", "no-store")
+				w.WriteHeader(http.StatusNotModified)
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // ifMatch reads If-Match. It returns 0 when the header is absent or "*"
 // (no precondition), the version it names otherwise, and a 412 error for a
 // value that no version of this server ever had.

@@ -423,6 +423,11 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, notFoundAs(err, "user "+id))
 		return
 	}
+	// The ETag is the user's version; included groups can change without
+	// it, so a compound document is always sent in full.
+	if !include["groups"] && notModified(w, r, u.Version) {
+		return
+	}
 	s.writeUser(w, r, http.StatusOK, u, include)
 }
 
