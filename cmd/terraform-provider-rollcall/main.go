@@ -36,14 +36,17 @@ func main() {
 // nobody asked for logs. Without it they log every request at trace level
 // as JSON on stderr, and Terraform parses each line only to discard it when
 // TF_LOG is unset: at 1,000 resources that was a quarter of the provider's
-// CPU time, and more of Terraform's. Any TF_LOG* variable keeps them on.
+// CPU time, and more of Terraform's. The provider's own logger goes too:
+// terraform-plugin-framework-timeouts logs a line at info level for every
+// operation of every resource that has no timeouts block. Any TF_LOG*
+// variable keeps them all on.
 func quietSDKLogs() {
 	for _, kv := range os.Environ() {
 		if len(kv) > 6 && kv[:6] == "TF_LOG" {
 			return
 		}
 	}
-	for _, k := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"} {
+	for _, k := range []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_PROVIDER_ROLLCALL"} {
 		os.Setenv(k, "off")
 	}
 }
