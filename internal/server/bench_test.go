@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -118,7 +119,10 @@ func (w *discardWriter) Write(p []byte) (int, error) { w.n += len(p); return len
 
 // run serves GET target b.N times and fails on any status but 200.
 func (hb *handlerBench) run(b *testing.B, target string) {
-	req := httptest.NewRequest("GET", target, nil)
+	// A cancelable context, as net/http gives every request.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req := httptest.NewRequestWithContext(ctx, "GET", target, nil)
 	req.Header.Set("Authorization", "Bearer "+hb.token)
 	req.Header.Set("Accept", api.MediaType)
 	w := &discardWriter{header: http.Header{}}
