@@ -403,3 +403,47 @@ func TestBulkFetchUsersListAndGet(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkRemoveUsersSkipsGone deletes users of which one is gone already,
+// as Delete does when a user disappears between refresh and apply.
+func TestBulkRemoveUsersSkipsGone(t *testing.T) {
+	_, c := startAcc(t)
+	ctx := context.Background()
+	var ids []string
+	for _, name := range []string{"stay1", "gone", "stay2"} {
+		ids = append(ids, mustCreateUser(t, c, name).ID)
+	}
+	if err := c.Users.Delete(ctx, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	r := &bulkUsersResource{c: c}
+	if err := r.removeUsers(ctx, ids); err != nil {
+		t.Fatalf("removeUsers with one user gone: %v", err)
+	}
+	for _, id := range ids {
+		if _, err := c.Users.Get(ctx, id); !client.IsNotFound(err) {
+			t.Errorf("user %s is still there (%v)", id, err)
+		}
+	}
+}
+
+func TestBulkUsersImportRefused(t *testing.T) {
+	startAcc(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{{
+			Config: `
+resource "rollcall_bulk_users" "staff" {
+  users = {
+    a1 = { username = "imp", email = "imp@example.com" }
+  }
+}
+`,
+		}, {
+			ResourceName:  "rollcall_bulk_users.staff",
+			ImportState:   true,
+			ImportStateId: "imp",
+			ExpectError:   regexp.MustCompile(`rollcall_bulk_users cannot be imported`),
+		}},
+	})
+}
