@@ -626,105 +626,19 @@ func stringOf(v attr.Value) (string, bool) {
 	return sv.ValueString(), true
 }
 
-// The entries of users are converted by hand rather than with the
-// framework's reflection (ElementsAs, MapValueFrom), which cost a third of
-// a refresh of 1,000 entries.
-
 // entryValue is f as an entry of users, of type t.
 func entryValue(t types.ObjectType, f userFields) types.Object {
-	norm := func(v normalizedString, k normKind) normalizedString {
-		return normalizedString{StringValue: v.StringValue, kind: k}
-	}
-	orNullMap := func(m types.Map) types.Map {
-		if m.ElementType(context.Background()) == nil {
-			return types.MapNull(types.StringType)
-		}
-		return m
-	}
-	orNullSet := func(s types.Set) types.Set {
-		if s.ElementType(context.Background()) == nil {
-			return types.SetNull(types.StringType)
-		}
-		return s
-	}
-	return types.ObjectValueMust(t.AttrTypes, map[string]attr.Value{
-		"username":        norm(f.Username, kindName),
-		"email":           f.Email,
-		"email_verified":  f.EmailVerified,
-		"first_name":      f.FirstName,
-		"last_name":       f.LastName,
-		"display_name":    f.DisplayName,
-		"locale":          norm(f.Locale, kindLocale),
-		"is_admin":        f.IsAdmin,
-		"disabled":        f.Disabled,
-		"phone":           norm(f.Phone, kindPhone),
-		"mobile":          norm(f.Mobile, kindPhone),
-		"title":           f.Title,
-		"department":      f.Department,
-		"avatar_url":      f.AvatarURL,
-		"external_id":     f.ExternalID,
-		"external_source": f.ExternalSource,
-		"attributes":      orNullMap(f.Attributes),
-		"groups":          orNullSet(f.Groups),
-	})
+	return types.ObjectValueMust(t.AttrTypes, f.attrValues())
 }
 
 // entryFields reads an entry of users; ok is false when it is not a
 // known object.
-func entryFields(v attr.Value) (f userFields, ok bool) {
+func entryFields(v attr.Value) (userFields, bool) {
 	o, ok := v.(types.Object)
 	if !ok || o.IsNull() || o.IsUnknown() {
-		return f, false
+		return userFields{}, false
 	}
-	a := o.Attributes()
-	str := func(n string) types.String {
-		s, ok := a[n].(types.String)
-		if !ok {
-			return types.StringNull()
-		}
-		return s
-	}
-	norm := func(n string, k normKind) normalizedString {
-		s, ok := a[n].(normalizedString)
-		if !ok {
-			return normalizedString{StringValue: types.StringNull(), kind: k}
-		}
-		return s
-	}
-	boolean := func(n string) types.Bool {
-		b, ok := a[n].(types.Bool)
-		if !ok {
-			return types.BoolNull()
-		}
-		return b
-	}
-	f = userFields{
-		Username:       norm("username", kindName),
-		Email:          str("email"),
-		EmailVerified:  boolean("email_verified"),
-		FirstName:      str("first_name"),
-		LastName:       str("last_name"),
-		DisplayName:    str("display_name"),
-		Locale:         norm("locale", kindLocale),
-		IsAdmin:        boolean("is_admin"),
-		Disabled:       boolean("disabled"),
-		Phone:          norm("phone", kindPhone),
-		Mobile:         norm("mobile", kindPhone),
-		Title:          str("title"),
-		Department:     str("department"),
-		AvatarURL:      str("avatar_url"),
-		ExternalID:     str("external_id"),
-		ExternalSource: str("external_source"),
-		Attributes:     types.MapNull(types.StringType),
-		Groups:         types.SetNull(types.StringType),
-	}
-	if m, ok := a["attributes"].(types.Map); ok {
-		f.Attributes = m
-	}
-	if s, ok := a["groups"].(types.Set); ok {
-		f.Groups = s
-	}
-	return f, true
+	return userFieldsFrom(o.Attributes()), true
 }
 
 // entriesOf reads the known entries of a users map.

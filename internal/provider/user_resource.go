@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/client"
@@ -106,8 +107,7 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 	if !configured(r.c, &resp.Diagnostics) {
 		return
 	}
-	var plan userModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	plan := getUserModel(ctx, req.Plan.Get, &resp.Diagnostics)
 	var configDisplay types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("display_name"), &configDisplay)...)
 	if resp.Diagnostics.HasError() {
@@ -131,7 +131,7 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 		return
 	}
 	plan.fromAPI(u, plan, !plan.Groups.IsNull())
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	setUserModel(ctx, &resp.State, plan, &resp.Diagnostics)
 }
 
 // Read refreshes the user; a user deleted outside Terraform is removed
@@ -140,8 +140,7 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 	if !configured(r.c, &resp.Diagnostics) {
 		return
 	}
-	var state userModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	state := getUserModel(ctx, req.State.Get, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -160,7 +159,7 @@ func (r *userResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 		return
 	}
 	state.fromAPI(u, state, !state.Groups.IsNull())
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setUserModel(ctx, &resp.State, state, &resp.Diagnostics)
 }
 
 // Update sends every attribute (PATCH): left-out optional attributes are
@@ -170,9 +169,8 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	if !configured(r.c, &resp.Diagnostics) {
 		return
 	}
-	var plan, state userModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	plan := getUserModel(ctx, req.Plan.Get, &resp.Diagnostics)
+	state := getUserModel(ctx, req.State.Get, &resp.Diagnostics)
 	var configDisplay types.String
 	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("display_name"), &configDisplay)...)
 	if resp.Diagnostics.HasError() {
@@ -196,7 +194,7 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		return
 	}
 	plan.fromAPI(u, plan, !plan.Groups.IsNull())
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	setUserModel(ctx, &resp.State, plan, &resp.Diagnostics)
 }
 
 // Delete deletes the user with its passkeys, sessions, tokens and
@@ -205,8 +203,7 @@ func (r *userResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 	if !configured(r.c, &resp.Diagnostics) {
 		return
 	}
-	var state userModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	state := getUserModel(ctx, req.State.Get, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -286,6 +283,52 @@ func (statusModifier) PlanModifyString(ctx context.Context, req planmodifier.Str
 	default:
 		resp.PlanValue = types.StringUnknown()
 	}
+}
+
+// getUserModel reads a plan or a state by hand (see userFields.attrValues).
+func getUserModel(ctx context.Context, get func(context.Context, any) diag.Diagnostics, diags *diag.Diagnostics) userModel {
+	var obj types.Object
+	diags.Append(get(ctx, &obj)...)
+	a := obj.Attributes()
+	m := userModel{
+		ID:           stringAttr(a, "id"),
+		userFields:   userFieldsFrom(a),
+		Status:       stringAttr(a, "status"),
+		PasskeyCount: types.Int64Null(),
+		CreatedAt:    stringAttr(a, "created_at"),
+		UpdatedAt:    stringAttr(a, "updated_at"),
+	}
+	if n, ok := a["passkey_count"].(types.Int64); ok {
+		m.PasskeyCount = n
+	}
+	if t, ok := a["timeouts"].(timeouts.Value); ok {
+		m.Timeouts = t
+	} else if !diags.HasError() {
+		diags.AddError("Internal error", "the user has no timeouts value; this is a bug in the provider, please report it")
+	}
+	return m
+}
+
+// setUserModel stores m in a state by hand (see userFields.attrValues).
+func setUserModel(ctx context.Context, st *tfsdk.State, m userModel, diags *diag.Diagnostics) {
+	t, ok := st.Schema.Type().(types.ObjectType)
+	if !ok {
+		diags.AddError("Internal error", "the user's schema is not an object; this is a bug in the provider, please report it")
+		return
+	}
+	vals := m.attrValues()
+	vals["id"] = m.ID
+	vals["status"] = m.Status
+	vals["passkey_count"] = m.PasskeyCount
+	vals["created_at"] = m.CreatedAt
+	vals["updated_at"] = m.UpdatedAt
+	vals["timeouts"] = m.Timeouts
+	obj, ds := types.ObjectValue(t.AttrTypes, vals)
+	diags.Append(ds...)
+	if ds.HasError() {
+		return
+	}
+	diags.Append(st.Set(ctx, obj)...)
 }
 
 // withTimeout bounds ctx by the timeouts block's value for one operation.
