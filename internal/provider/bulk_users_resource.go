@@ -37,9 +37,16 @@ const (
 
 // bulkUsersResource is rollcall_bulk_users: a whole roster of users as
 // one Terraform resource, written with the atomic operations endpoint.
-type bulkUsersResource struct{ c *client.Client }
+type bulkUsersResource struct {
+	c *client.Client
+	// batch is how many operations one request carries:
+	// api.MaxAtomicOperations, fewer in tests of the batching.
+	batch int
+}
 
-func newBulkUsersResource() resource.Resource { return &bulkUsersResource{} }
+func newBulkUsersResource() resource.Resource {
+	return &bulkUsersResource{batch: api.MaxAtomicOperations}
+}
 
 var (
 	_ resource.ResourceWithConfigure   = (*bulkUsersResource)(nil)
@@ -384,13 +391,13 @@ func (r *bulkUsersResource) addOp(ctx context.Context, k string, e, cfg userFiel
 	return bulkOp{key: k, op: client.AddUser(attrs, e.groupIDs(ctx, diags), "")}
 }
 
-// apply sends ops in requests of up to api.MaxAtomicOperations and records
+// apply sends ops in requests of up to r.batch operations and records
 // each successful request's results in got: a removed key leaves it, an
 // added or updated one takes the server's answer (with want's spellings).
 // A failure is added to diags, naming the entries, and returned.
 func (r *bulkUsersResource) apply(ctx context.Context, ops []bulkOp, want roster, got *roster, verb string, diags *diag.Diagnostics) error {
-	for start := 0; start < len(ops); start += api.MaxAtomicOperations {
-		chunk := ops[start:min(start+api.MaxAtomicOperations, len(ops))]
+	for start := 0; start < len(ops); start += r.batch {
+		chunk := ops[start:min(start+r.batch, len(ops))]
 		batch := make([]client.Operation, len(chunk))
 		for i, o := range chunk {
 			batch[i] = o.op
@@ -463,11 +470,11 @@ func addBulkError(diags *diag.Diagnostics, c *client.Client, verb string, err er
 }
 
 // removeUsers deletes users by id in requests of up to
-// api.MaxAtomicOperations. A request fails as a whole when one of its
+// r.batch. A request fails as a whole when one of its
 // users is gone already; the users still there are then sent again.
 func (r *bulkUsersResource) removeUsers(ctx context.Context, ids []string) error {
-	for start := 0; start < len(ids); start += api.MaxAtomicOperations {
-		chunk := ids[start:min(start+api.MaxAtomicOperations, len(ids))]
+	for start := 0; start < len(ids); start += r.batch {
+		chunk := ids[start:min(start+r.batch, len(ids))]
 		for attempt := 0; len(chunk) > 0; attempt++ {
 			ops := make([]client.Operation, len(chunk))
 			for i, id := range chunk {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -416,7 +418,7 @@ func TestBulkRemoveUsersSkipsGone(t *testing.T) {
 	if err := c.Users.Delete(ctx, ids[1]); err != nil {
 		t.Fatal(err)
 	}
-	r := &bulkUsersResource{c: c}
+	r := &bulkUsersResource{c: c, batch: 2}
 	if err := r.removeUsers(ctx, ids); err != nil {
 		t.Fatalf("removeUsers with one user gone: %v", err)
 	}
@@ -446,4 +448,47 @@ resource "rollcall_bulk_users" "staff" {
 			ExpectError:   regexp.MustCompile(`rollcall_bulk_users cannot be imported`),
 		}},
 	})
+}
+
+// TestBulkApplyInBatches applies operations in several requests, with a
+// failure in the second: the first request's users are recorded, and the
+// error names the failing entry, not its index in the request.
+func TestBulkApplyInBatches(t *testing.T) {
+	_, c := startAcc(t)
+	ctx := context.Background()
+	mustCreateUser(t, c, "taken")
+	r := &bulkUsersResource{c: c, batch: 2}
+	want := roster{users: map[string]userFields{}, ids: map[string]string{}}
+	var ops []bulkOp
+	var diags diag.Diagnostics
+	for i, name := range []string{"b0", "b1", "b2", "taken", "b4"} {
+		k := fmt.Sprintf("k%d", i)
+		f := userFields{
+			Username: normValue(kindName, name), Email: types.StringValue(name + "-" + k + "@example.com"),
+			EmailVerified: types.BoolValue(false), IsAdmin: types.BoolValue(false), Disabled: types.BoolValue(false),
+			Attributes: mapValue(nil), Groups: types.SetNull(types.StringType),
+		}
+		want.users[k] = f
+		ops = append(ops, r.addOp(ctx, k, f, f, &diags))
+	}
+	got := roster{users: map[string]userFields{}, ids: map[string]string{}}
+	if err := r.apply(ctx, ops[:3], want, &got, "create", &diags); err != nil || diags.HasError() {
+		t.Fatalf("three adds in two requests: %v %v", err, diags)
+	}
+	if len(got.ids) != 3 || got.users["k2"].Username.ValueString() != "b2" {
+		t.Fatalf("after three adds the roster has %v", got.ids)
+	}
+	if err := r.apply(ctx, ops[3:], want, &got, "create", &diags); err == nil {
+		t.Fatal("adding a taken username succeeded")
+	}
+	if len(got.ids) != 3 {
+		t.Fatalf("a failed request changed the roster: %v", got.ids)
+	}
+	var text string
+	for _, d := range diags {
+		text += d.Summary() + ": " + d.Detail() + "\n"
+	}
+	if !strings.Contains(text, `users["k3"]`) || !strings.Contains(text, "username_taken") || strings.Contains(text, "operation 0") {
+		t.Fatalf("the error does not name the entry:\n%s", text)
+	}
 }
