@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"runtime"
 	"sync"
@@ -186,12 +185,15 @@ func (s *Store) writeCreates(batch []*createCall) {
 			_, err = c.q.ExecContext(ctx, "RELEASE SAVEPOINT create_batch")
 			return err
 		}
-		if !refusal(err) {
-			return err
+		if s.d.retryable(err) {
+			return err // inTx runs the whole batch again
 		}
-		// Some user of the batch cannot be created. Undo the batch and
+		// Some user of the batch cannot be created (a conflict, an unknown
+		// group, or a value the database refuses). Undo the batch and
 		// create the users one by one, each under its own savepoint, so
-		// that a refused one leaves no trace and the rest go in.
+		// that a refused one leaves no trace and the rest go in. An error
+		// that breaks the transaction itself fails the savepoint's
+		// rollback, and with it the batch.
 		if _, err := c.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT create_batch"); err != nil {
 			return err
 		}
@@ -206,14 +208,14 @@ func (s *Store) writeCreates(batch []*createCall) {
 			switch {
 			case err == nil:
 				call.out = out
-			case refusal(err):
+			case s.d.retryable(err):
+				return err
+			default:
 				call.err = err
 				c.bumped = bumped
 				if _, err := c.q.ExecContext(ctx, "ROLLBACK TO SAVEPOINT create_one"); err != nil {
 					return err
 				}
-			default:
-				return err
 			}
 			if _, err := c.q.ExecContext(ctx, "RELEASE SAVEPOINT create_one"); err != nil {
 				return err
@@ -227,12 +229,4 @@ func (s *Store) writeCreates(batch []*createCall) {
 			call.out, call.err = store.User{}, err
 		}
 	}
-}
-
-// refusal reports whether err refuses one user (its data) rather than
-// failing the transaction: a uniqueness conflict or an unknown reference.
-func refusal(err error) bool {
-	var conflict *store.ConflictError
-	var ref *store.ReferenceError
-	return errors.As(err, &conflict) || errors.As(err, &ref)
 }

@@ -196,3 +196,29 @@ func TestGroupCommitGiveUp(t *testing.T) {
 		t.Fatalf("GetUserByUsername(gone) = %v, want not found", err)
 	}
 }
+
+// TestGroupCommitDatabaseRefusal: a value only the database refuses (a NUL
+// character, which PostgreSQL text cannot hold) fails that one user, not
+// the batch it was written with.
+func TestGroupCommitDatabaseRefusal(t *testing.T) {
+	groupCommitBackends(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		var batch []*createCall
+		for _, title := range []string{"fine", "nul\x00here", "also fine"} {
+			u := store.User{Username: uuid.NewString(), Email: uuid.NewString() + "@example.com", Title: title}
+			batch = append(batch, &createCall{ctx: ctx, u: u, done: make(chan struct{})})
+		}
+		s.writeCreates(batch)
+		for i, c := range batch {
+			refused := i == 1 && s.d == postgresDialect
+			if refused != (c.err != nil) {
+				t.Errorf("user %d (title %q): err = %v; want refused = %v", i, c.u.Title, c.err, refused)
+				continue
+			}
+			_, err := s.GetUserByUsername(ctx, c.u.Username)
+			if refused != errors.Is(err, store.ErrNotFound) {
+				t.Errorf("user %d: GetUserByUsername = %v; stored: %v", i, err, !refused)
+			}
+		}
+	})
+}
