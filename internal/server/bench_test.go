@@ -84,9 +84,9 @@ type handlerBench struct {
 // newHandlerBench seeds n users (in one group, every attribute set, as
 // the load benchmark's users) through the API of a test server, then
 // builds a second server on the same store with the production logger.
-func newHandlerBench(b *testing.B, n int) (*handlerBench, []api.User) {
+func newHandlerBench(b *testing.B, n int, opts ...testserver.Option) (*handlerBench, []api.User) {
 	b.Helper()
-	srv := testserver.Start(b, testserver.WithLogLevel(slog.LevelError))
+	srv := testserver.Start(b, append(opts, testserver.WithLogLevel(slog.LevelError))...)
 	var users []api.User
 	var ids []string
 	for i := range n {
@@ -168,4 +168,16 @@ func BenchmarkServeListUsers(b *testing.B) {
 func BenchmarkServeSearchUsers(b *testing.B) {
 	hb, _ := newHandlerBench(b, 200)
 	hb.run(b, "/api/v1/users?page%5Bsize%5D=100&filter%5Bq%5D=bench0")
+}
+
+// BenchmarkServeGetUserPostgres is BenchmarkServeGetUser on PostgreSQL.
+func BenchmarkServeGetUserPostgres(b *testing.B) {
+	hb, users := newHandlerBench(b, 10, testserver.WithPostgres())
+	hb.run(b, "/api/v1/users/"+users[3].ID)
+}
+
+// BenchmarkServeListUsersPostgres is BenchmarkServeListUsers on PostgreSQL.
+func BenchmarkServeListUsersPostgres(b *testing.B) {
+	hb, _ := newHandlerBench(b, 200, testserver.WithPostgres())
+	hb.run(b, "/api/v1/users?page%5Bsize%5D=100&page%5Bafter%5D=YmVuY2gwMDUw")
 }
