@@ -100,8 +100,9 @@ func bulkUsersSchema(ctx context.Context) schema.Schema {
 			"removes the users it had created, so nothing is left half made. An update that fails after some requests " +
 			"keeps what was applied in the state, and the next plan shows the rest. An error names the entry, as in " +
 			"`users[\"e1001\"].email`.\n\n" +
-			"**Import** is not supported: Terraform cannot know which keys the configuration gives to existing users. " +
-			"Bring existing users under this resource by deleting them first, or manage them with `rollcall_user`.",
+			"**Import** is not supported: Terraform cannot know which keys the configuration gives to existing users, " +
+			"and an entry whose username or email an existing user has fails at apply, naming the entry. " +
+			"Manage users that exist already with `rollcall_user`, which imports by id or username.",
 		Attributes: map[string]schema.Attribute{
 			"users": schema.MapNestedAttribute{
 				MarkdownDescription: "The users, keyed by a stable key the configuration chooses (an employee number, say). " +
