@@ -10,6 +10,8 @@ import (
 	"log"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/rollcall/rollcall/internal/provider"
@@ -23,12 +25,47 @@ func main() {
 	flag.Parse()
 	quietSDKLogs()
 	lessGC()
+	stop := cpuProfile()
+	defer stop()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: provider.Address,
 		Debug:   *debug,
 	})
 	if err != nil {
+		stop()
 		log.Fatal(err)
+	}
+}
+
+// cpuProfile writes a CPU profile of this provider process when
+// ROLLCALL_PROVIDER_CPUPROFILE is set, to that path with ".<pid>" added:
+// Terraform starts the provider several times per command, and each
+// process writes its own file (`go tool pprof` takes them all). It is for
+// measuring the provider's share of a plan or apply; stop ends the
+// profile, and is safe to call more than once.
+func cpuProfile() (stop func()) {
+	path := os.Getenv("ROLLCALL_PROVIDER_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path + "." + strconv.Itoa(os.Getpid()))
+	if err != nil {
+		log.Printf("ROLLCALL_PROVIDER_CPUPROFILE: %v", err)
+		return func() {}
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Printf("ROLLCALL_PROVIDER_CPUPROFILE: %v", err)
+		f.Close()
+		return func() {}
+	}
+	done := false
+	return func() {
+		if done {
+			return
+		}
+		done = true
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }
 

@@ -65,6 +65,8 @@ func newRealCLI(t testing.TB) *realCLI {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch {
+		case k == "ROLLCALL_PROVIDER_CPUPROFILE":
+			// Kept: profiling the provider binary (see its main).
 		case strings.HasPrefix(k, "TF_"), strings.HasPrefix(k, "ROLLCALL_"), k == "CHECKPOINT_DISABLE":
 			continue
 		}
