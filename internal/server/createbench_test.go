@@ -15,12 +15,18 @@ import (
 )
 
 // BenchmarkCreateUser measures POST /api/v1/users over real HTTP on
-// loopback on SQLite: 8 clients per GOMAXPROCS, each creating one user per
-// request with a fresh username and email, as bench/load's create scenario
-// does. Client and server share the process, so ns/op at -cpu 1 is the CPU
-// of both; cpu-µs/op (getrusage) says the same at any -cpu.
+// loopback: 8 clients per GOMAXPROCS, each creating one user per request
+// with a fresh username and email, as bench/load's create scenario does.
+// Client and server share the process, so ns/op at -cpu 1 is the CPU of
+// both; cpu-µs/op (getrusage) says the same at any -cpu, without
+// PostgreSQL's own processes.
 func BenchmarkCreateUser(b *testing.B) {
-	srv := testserver.Start(b, testserver.WithLogLevel(slog.LevelError))
+	b.Run("sqlite", func(b *testing.B) { benchmarkCreateUser(b) })
+	b.Run("postgres", func(b *testing.B) { benchmarkCreateUser(b, testserver.WithPostgres()) })
+}
+
+func benchmarkCreateUser(b *testing.B, opts ...testserver.Option) {
+	srv := testserver.Start(b, append(opts, testserver.WithLogLevel(slog.LevelError))...)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	var seq atomic.Int64
 	b.ReportAllocs()

@@ -113,7 +113,7 @@ func (c *conn) insertUsers(ctx context.Context, users []store.User, groupIDs []s
 		return err
 	}
 	ts := c.t(now)
-	args := make([]any, 0, 27*bulkUserRows)
+	args := make([]any, 0, 27*min(len(users), bulkUserRows)) // a group commit has a few users
 	rest := users
 	for len(rest) >= bulkUserRows {
 		args = args[:0]
