@@ -5,7 +5,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"log"
 	"os"
@@ -13,7 +12,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 	"github.com/rollcall/rollcall/internal/provider"
 )
 
@@ -27,10 +26,11 @@ func main() {
 	lessGC()
 	stop := cpuProfile()
 	defer stop()
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address: provider.Address,
-		Debug:   *debug,
-	})
+	var opts []tf6server.ServeOpt
+	if *debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	err := tf6server.Serve(provider.Address, provider.NewProtocol6(version), opts...)
 	if err != nil {
 		stop()
 		log.Fatal(err)

@@ -260,28 +260,44 @@ func (r *bulkUsersResource) Create(ctx context.Context, req resource.CreateReque
 }
 
 // Read refreshes every user. Users deleted outside Terraform are dropped
-// from the state, so the plan creates them again.
+// from the state, so the plan creates them again. Terraform's refresh does
+// not come here but to the protocol server's ReadResource
+// (bulk_users_protocol.go), which calls refresh too.
 func (r *bulkUsersResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	if !configured(r.c, &resp.Diagnostics) {
-		return
-	}
 	var state bulkUsersModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	have := decodeRoster(ctx, state, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel, ok := withTimeout(ctx, state.Timeouts.Read, defaultReadTimeout, &resp.Diagnostics)
+	now, _, ok := r.refresh(ctx, state, &resp.Diagnostics)
 	if !ok {
 		return
+	}
+	now.set(ctx, &state, &resp.Diagnostics)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// refresh reads the users of state from the server: the refreshed
+// roster and the one of state, or false after adding the failure to diags.
+func (r *bulkUsersResource) refresh(ctx context.Context, state bulkUsersModel, diags *diag.Diagnostics) (now, have roster, ok bool) {
+	if !configured(r.c, diags) {
+		return roster{}, roster{}, false
+	}
+	have = decodeRoster(ctx, state, diags)
+	if diags.HasError() {
+		return roster{}, roster{}, false
+	}
+	ctx, cancel, ok := withTimeout(ctx, state.Timeouts.Read, defaultReadTimeout, diags)
+	if !ok {
+		return roster{}, roster{}, false
 	}
 	defer cancel()
 	found, err := fetchUsers(ctx, r.c, slices.Collect(maps.Values(have.ids)), bulkListMin)
 	if err != nil {
-		addAPIError(&resp.Diagnostics, r.c, fmt.Sprintf("read %d users", len(have.ids)), err)
-		return
+		addAPIError(diags, r.c, fmt.Sprintf("read %d users", len(have.ids)), err)
+		return roster{}, roster{}, false
 	}
-	now := roster{users: make(map[string]userFields, len(have.ids)), ids: make(map[string]string, len(have.ids))}
+	now = roster{users: make(map[string]userFields, len(have.ids)), ids: make(map[string]string, len(have.ids))}
 	for k, id := range have.ids {
 		u, ok := found[id]
 		if !ok {
@@ -292,8 +308,7 @@ func (r *bulkUsersResource) Read(ctx context.Context, req resource.ReadRequest, 
 		f.fromAPI(u, prior, !prior.Groups.IsNull())
 		now.users[k], now.ids[k] = f, id
 	}
-	now.set(ctx, &state, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	return now, have, true
 }
 
 // Update removes the users of keys that left the configuration, updates
@@ -594,31 +609,19 @@ func (uniqueEntries) ValidateMap(_ context.Context, req validator.MapRequest, re
 		return
 	}
 	elems := req.ConfigValue.Elements() // a copy on every call
-	usernames, emails := make(map[string]string, len(elems)), make(map[string]string, len(elems))
+	entries := make([]uniqueEntry, 0, len(elems))
 	for _, k := range slices.Sorted(maps.Keys(elems)) {
 		obj, ok := elems[k].(types.Object)
 		if !ok || obj.IsNull() || obj.IsUnknown() {
 			continue
 		}
-		check := func(attrName, norm string, seen map[string]string) {
-			if norm == "" {
-				return
-			}
-			if other, dup := seen[norm]; dup {
-				resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(k).AtName(attrName), "Duplicate "+attrName,
-					fmt.Sprintf("%s: %s %q is also the %s of users[%q]; every user needs its own", req.Path.AtMapKey(k).AtName(attrName), attrName, norm, attrName, other))
-				return
-			}
-			seen[norm] = k
-		}
+		e := uniqueEntry{key: k}
 		a := obj.Attributes()
-		if s, ok := stringOf(a["username"]); ok {
-			check("username", api.NormalizeName(s), usernames)
-		}
-		if s, ok := stringOf(a["email"]); ok {
-			check("email", strings.ToLower(s), emails)
-		}
+		e.username, e.hasUsername = stringOf(a["username"])
+		e.email, e.hasEmail = stringOf(a["email"])
+		entries = append(entries, e)
 	}
+	checkUnique(req.Path, entries, &resp.Diagnostics)
 }
 
 // stringOf is the value of a known string attribute.

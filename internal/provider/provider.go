@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -33,6 +34,9 @@ const DefaultTimeout = 30 * time.Second
 // User-Agent so server logs can tell provider versions apart.
 type rollcallProvider struct {
 	version string
+	// client is the configured API client, for the protocol server's own
+	// RPCs (bulk_users_protocol.go); nil until Configure succeeds.
+	client atomic.Pointer[client.Client]
 }
 
 // New returns a constructor of the provider for providerserver.
@@ -140,6 +144,7 @@ func (p *rollcallProvider) Configure(ctx context.Context, req provider.Configure
 	}
 	resp.ResourceData = c
 	resp.DataSourceData = c
+	p.client.Store(c)
 }
 
 // Resources lists the managed resource types.

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -22,7 +21,7 @@ import (
 // factories serves the provider in-process to the terraform CLI that
 // terraform-plugin-testing runs.
 var factories = map[string]func() (tfprotov6.ProviderServer, error){
-	"rollcall": providerserver.NewProtocol6WithError(New("test")()),
+	"rollcall": NewProtocol6WithError("test"),
 }
 
 // terraformPath is the terraform CLI the tests run: TF_ACC_TERRAFORM_PATH,
