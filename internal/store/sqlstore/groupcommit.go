@@ -24,8 +24,9 @@ import (
 // users' ids are time-ordered (UUIDv7), so a batch's users share the same
 // few index pages and the commit's cost is paid once per batch. A create
 // that finds the queue idle is written at once, alone: nothing waits for
-// company. PostgreSQL gains as well (one WAL flush per batch), with a few
-// batches in flight since it has many connections.
+// company. On PostgreSQL as many batches are in flight as the pool has
+// connections, so creates are grouped (one WAL flush per batch) only when
+// every connection is busy.
 //
 // What stays as it was, per create: CreateUser returns only after the
 // transaction that holds its user has committed (a 201 is never sent for a

