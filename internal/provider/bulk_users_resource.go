@@ -306,6 +306,7 @@ func (r *bulkUsersResource) refresh(ctx context.Context, state bulkUsersModel, d
 		prior := have.users[k]
 		f := prior
 		f.fromAPI(u, prior, !prior.Groups.IsNull())
+		f.keepSpellings(prior)
 		now.users[k], now.ids[k] = f, id
 	}
 	return now, have, true
@@ -441,6 +442,7 @@ func (r *bulkUsersResource) apply(ctx context.Context, ops []bulkOp, want roster
 			planned := want.users[o.key]
 			f := planned
 			f.fromAPI(&u, planned, !planned.Groups.IsNull())
+			f.keepSpellings(planned)
 			got.users[o.key], got.ids[o.key] = f, u.ID
 		}
 	}
