@@ -85,7 +85,9 @@ func bulkUsersSchema(ctx context.Context) schema.Schema {
 			"person, such as the employee number (or the username if renames are not expected). Changing an entry's " +
 			"attributes, including its `username`, updates that user in place: the id, passkeys and memberships stay. " +
 			"Changing an entry's key deletes the user of the old key and creates a new one. Within one apply, users " +
-			"are removed first, then updated, then created, so a username freed by a removed entry can be taken by another.\n\n" +
+			"are removed first, then updated, then created, so a username freed by a removed entry can be taken by another. " +
+			"Two entries cannot swap usernames (or emails) in one apply: the first rename finds its new name still taken and " +
+			"the request fails with a uniqueness conflict; swap them in two applies, giving both temporary names first.\n\n" +
 			"**Ids.** `ids` maps each key to the user's id, so other resources can refer to " +
 			"`rollcall_bulk_users.staff.ids[\"e1001\"]`. Read-only details that change by themselves " +
 			"(status, passkey count, timestamps) are not part of the entries, so that they cause no diffs; read them " +

@@ -352,6 +352,36 @@ resource "rollcall_bulk_users" "staff" {
 	})
 }
 
+// TestBulkUsersSwapNeedsTwoApplies shows what the documentation says: two
+// entries cannot swap usernames in one apply, and two applies through
+// temporary names do it.
+func TestBulkUsersSwapNeedsTwoApplies(t *testing.T) {
+	startAcc(t)
+	roster := func(u1, u2 string) string {
+		return fmt.Sprintf(`
+resource "rollcall_bulk_users" "staff" {
+  users = {
+    a1 = { username = %q, email = "a1@example.com" }
+    a2 = { username = %q, email = "a2@example.com" }
+  }
+}
+`, u1, u2)
+	}
+	swapped := resource.ComposeAggregateTestCheckFunc(
+		resource.TestCheckResourceAttr("rollcall_bulk_users.staff", "users.a1.username", "bob"),
+		resource.TestCheckResourceAttr("rollcall_bulk_users.staff", "users.a2.username", "ann"),
+	)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			{Config: roster("ann", "bob")},
+			{Config: roster("bob", "ann"), ExpectError: regexp.MustCompile(`(?s)users\["a[12]"\].*username_taken`)},
+			{Config: roster("swap-a1", "swap-a2")},
+			{Config: roster("bob", "ann"), Check: swapped},
+		},
+	})
+}
+
 func TestBulkUsersTimeouts(t *testing.T) {
 	startAcc(t)
 	resource.Test(t, resource.TestCase{
