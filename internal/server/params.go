@@ -92,6 +92,9 @@ func parseListQuery(r *http.Request, filters, includes []string) (listQuery, err
 
 // parseIncludeOnly reads the include parameter of a single-resource read.
 func parseIncludeOnly(r *http.Request, includes []string) (map[string]bool, error) {
+	if r.URL.RawQuery == "" { // the usual read of one resource
+		return nil, nil
+	}
 	q, err := parseListQuery(r, nil, includes)
 	if err != nil {
 		return nil, err
