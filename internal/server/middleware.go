@@ -108,6 +108,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			if status >= 500 {
 				level = slog.LevelError
 			}
+			if !s.log.Enabled(ctx, level) { // --log-level warn: nothing to build
+				return
+			}
 			// Room for all ten, so that adding the caller does not copy.
 			attrs := make([]slog.Attr, 0, 10)
 			attrs = append(attrs,
