@@ -43,8 +43,8 @@ import (
 const bulkTypeName = "rollcall_bulk_users"
 
 // NewProtocol6 returns a constructor of the provider's protocol server
-// for tf6server.Serve: terraform-plugin-framework's, with the plan-time
-// RPCs of rollcall_bulk_users answered directly.
+// for tf6server.Serve: terraform-plugin-framework's, with the RPCs of
+// rollcall_bulk_users that carry its whole value answered directly.
 func NewProtocol6(version string) func() tfprotov6.ProviderServer {
 	return func() tfprotov6.ProviderServer {
 		p := &rollcallProvider{version: version}
@@ -84,6 +84,8 @@ type entryValidator struct {
 	sets    []validator.Set
 }
 
+// bulkWireOnce builds the bulkWire on first use; the schema never changes
+// while the provider runs.
 var bulkWireOnce = sync.OnceValue(func() *bulkWire {
 	ctx := context.Background()
 	s := bulkUsersSchema(ctx)
@@ -313,7 +315,7 @@ func (s *protocolServer) ReadResource(ctx context.Context, req *tfprotov6.ReadRe
 	if err := cur.As(&top); err != nil {
 		return s.ProviderServer.ReadResource(ctx, req)
 	}
-	resp := &tfprotov6.ReadResourceResponse{NewState: req.CurrentState, Private: req.Private, NewIdentity: nil}
+	resp := &tfprotov6.ReadResourceResponse{NewState: req.CurrentState, Private: req.Private}
 	var diags diag.Diagnostics
 	state, ok := w.model(ctx, top, &diags)
 	if !ok {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
@@ -289,5 +290,65 @@ func TestBulkProtocolUpgradeMatchesFramework(t *testing.T) {
 	gv, _ := got.UpgradedState.Unmarshal(w.typ)
 	if !wv.Equal(gv) {
 		t.Fatalf("upgraded states differ:\nframework: %v\nprotocol:  %v", wv, gv)
+	}
+}
+
+// TestBulkProtocolKnowsTheSchema fails when the entries' schema gains a
+// default, plan modifier or computed attribute, or users a validator,
+// that the protocol server's plan and validation (which reproduce them by
+// hand) do not know about.
+func TestBulkProtocolKnowsTheSchema(t *testing.T) {
+	var defaults, modifiers, computed []string
+	for name, a := range userFieldSchemas() {
+		switch a := a.(type) {
+		case schema.BoolAttribute:
+			if a.Default != nil {
+				defaults = append(defaults, name)
+			}
+			if len(a.PlanModifiers) > 0 {
+				modifiers = append(modifiers, name)
+			}
+		case schema.MapAttribute:
+			if a.Default != nil {
+				defaults = append(defaults, name)
+			}
+			if len(a.PlanModifiers) > 0 {
+				modifiers = append(modifiers, name)
+			}
+		case schema.StringAttribute:
+			if a.Default != nil {
+				defaults = append(defaults, name)
+			}
+			if len(a.PlanModifiers) > 0 {
+				modifiers = append(modifiers, name)
+			}
+		case schema.SetAttribute:
+			if a.Default != nil || len(a.PlanModifiers) > 0 {
+				modifiers = append(modifiers, name)
+			}
+		default:
+			t.Fatalf("attribute %s is a %T, which the protocol server does not expect", name, a)
+		}
+		if a.IsComputed() {
+			computed = append(computed, name)
+		}
+	}
+	slices.Sort(defaults)
+	slices.Sort(modifiers)
+	slices.Sort(computed)
+	if want := []string{"attributes", "disabled", "email_verified", "is_admin"}; !slices.Equal(defaults, want) {
+		t.Errorf("attributes with defaults: %q; the protocol server's plan sets %q", defaults, want)
+	}
+	if want := []string{"display_name"}; !slices.Equal(modifiers, want) {
+		t.Errorf("attributes with plan modifiers: %q; the protocol server's plan has only %q's", modifiers, want)
+	}
+	if want := []string{"attributes", "disabled", "display_name", "email_verified", "is_admin"}; !slices.Equal(computed, want) {
+		t.Errorf("computed attributes: %q; the protocol server's plan knows %q", computed, want)
+	}
+	users, ok := bulkUsersSchema(context.Background()).Attributes["users"].(schema.MapNestedAttribute)
+	if !ok || len(users.Validators) != 1 || len(users.PlanModifiers) != 0 || users.Default != nil || len(users.NestedObject.Validators) != 0 || len(users.NestedObject.PlanModifiers) != 0 {
+		t.Errorf("users has validators, plan modifiers or defaults the protocol server does not run (it runs uniqueEntries only)")
+	} else if _, ok := users.Validators[0].(uniqueEntries); !ok {
+		t.Errorf("users' validator is a %T; the protocol server runs uniqueEntries", users.Validators[0])
 	}
 }
