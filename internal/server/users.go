@@ -392,7 +392,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errForbidden("creating users needs an admin token"))
 		return
 	}
-	data, err := decodeData[api.UserWrite](r)
+	data, err := decodeUserCreate(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
