@@ -313,8 +313,8 @@ func atOperation(i int, err error) error {
 // prepareOperation then reports it). Such operations are applied in runs
 // by createUsersRun rather than one by one.
 func addUserData(op *api.AtomicOperation) (w *api.UserWrite, ok bool) {
-	if op.Op != api.OpAdd || op.Ref != nil || len(op.Data) == 0 {
-		return nil, false
+	if op.Op != api.OpAdd || op.Ref != nil || len(op.Data) == 0 || !lowerASCIINames(op.Data) {
+		return nil, false // prepareOperation decodes (or refuses) it exactly
 	}
 	w = new(api.UserWrite)
 	dec := json.NewDecoder(bytes.NewReader(op.Data))
@@ -604,8 +604,13 @@ func decodeOperationData[T any](data json.RawMessage) (*T, error) {
 	var v T
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err == nil && !dec.More() {
-		return &v, nil
+	// encoding/json matches member names case-insensitively; a name that
+	// is not plain lower-case ASCII goes through decodeBody, which refuses
+	// "First-Name" as an unknown field exactly as POST /users does.
+	if lowerASCIINames(data) {
+		if err := dec.Decode(&v); err == nil && !dec.More() {
+			return &v, nil
+		}
 	}
 	body := append(append([]byte(`{"data":`), data...), '}')
 	r, err := http.NewRequest(http.MethodPost, "/", bytes.NewReader(body))

@@ -187,6 +187,9 @@ func TestOperationsRefusals(t *testing.T) {
 		{map[string]any{"op": "add", "data": map[string]any{"type": "api-tokens"}}, api.CodeInvalidDocument, "/atomic:operations/0/data/type"},
 		{map[string]any{"op": "update", "ref": map[string]any{"type": "groups", "id": "0b9d6b5e-0000-4000-8000-000000000001", "relationship": "owners"}, "data": []any{}},
 			api.CodeInvalidDocument, "/atomic:operations/0/ref/relationship"},
+		// Member names are matched exactly, as on POST /users.
+		{map[string]any{"op": "add", "data": map[string]any{"type": "users", "attributes": map[string]any{"username": "ann", "email": "ann@example.com", "First-Name": "Ann"}}},
+			api.CodeUnknownField, "/atomic:operations/0/data/attributes/First-Name"},
 	} {
 		r := call(t, srv, req{method: "POST", path: "/api/v1/operations", token: srv.AdminToken, noValidate: true,
 			body: map[string]any{"atomic:operations": []any{tc.op}}, header: map[string]string{"Content-Type": api.AtomicMediaType}})
