@@ -46,7 +46,9 @@ SIGINT or SIGTERM stops the server after in-flight requests finish.`,
 // serve runs the server until ctx ends (SIGINT/SIGTERM), then shuts down
 // gracefully: the listener closes at once and in-flight requests get
 // cfg.ShutdownTimeout to finish.
-func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
+func serve(ctx context.Context, cfg config.Config, out io.Writer) error {
+	logOut := newBufferedLog(out)
+	defer logOut.Close()
 	log := cfg.Logger(logOut)
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	st, err := sqlstore.Open(openCtx, cfg.Database)
@@ -88,6 +90,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	logOut.Flush() // the start-up lines, without waiting for the interval
 	select {
 	case err := <-errc:
 		srv.Close()
