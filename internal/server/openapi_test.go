@@ -34,7 +34,7 @@ func TestOpenAPIServedAndValid(t *testing.T) {
 	for _, p := range []string{"/api/v1/users", "/api/v1/users/{id}", "/api/v1/users/{id}/relationships/groups", "/api/v1/groups",
 		"/api/v1/groups/{id}", "/api/v1/groups/{id}/relationships/members", "/api/v1/api-tokens", "/api/v1/api-tokens/{id}",
 		"/api/v1/audit-events", "/api/v1/account", "/api/v1/openapi.json", "/api/v1/operations", "/api/v1/users/{id}/setup-links",
-		"/healthz", "/readyz", "/metrics"} {
+		"/api/v1/users/{id}/sessions", "/healthz", "/readyz", "/metrics"} {
 		if doc.Paths[p] == nil {
 			t.Errorf("path %s is not described", p)
 		}
