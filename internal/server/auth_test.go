@@ -80,6 +80,7 @@ func TestAuthMatrix(t *testing.T) {
 				{"GET", "/api/v1/users/" + member.ID, nil, 404, 200},
 				{"PATCH", "/api/v1/users/" + member.ID, patchUser, 404, 200},
 				{"DELETE", "/api/v1/users/" + victim.ID, nil, 404, 204},
+				{"GET", "/api/v1/users/" + member.ID + "/sessions", nil, 404, 200},
 				{"DELETE", "/api/v1/users/" + member.ID + "/sessions", nil, 404, 204},
 				{"GET", "/api/v1/users/" + member.ID + "/relationships/groups", nil, 404, 200},
 				{"PATCH", "/api/v1/users/" + member.ID + "/relationships/groups", groupsLinkage, 404, 200},

@@ -18,6 +18,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /api/v1/users/{id}", s.api(s.getUser))
 	mux.Handle("PATCH /api/v1/users/{id}", s.api(s.updateUser))
 	mux.Handle("DELETE /api/v1/users/{id}", s.api(s.deleteUser))
+	mux.Handle("GET /api/v1/users/{id}/sessions", s.api(s.listUserSessions))
 	mux.Handle("DELETE /api/v1/users/{id}/sessions", s.api(s.deleteUserSessions))
 	mux.Handle("GET /api/v1/users/{id}/relationships/groups", s.api(s.getUserGroups))
 	mux.Handle("PATCH /api/v1/users/{id}/relationships/groups", s.api(s.changeUserGroups))

@@ -3,9 +3,47 @@ package server
 import (
 	"errors"
 	"net/http"
+	"time"
 
+	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/store"
 )
+
+// GET /api/v1/users/{id}/sessions — the user's live browser sessions, the
+// most recently seen first: what the account page and the admin console
+// list. An admin reads anyone's, a non-admin its own. Only the session's
+// own random id is shown, never its cookie secret or hash.
+func (s *Server) listUserSessions(w http.ResponseWriter, r *http.Request) {
+	p := caller(r)
+	id, ok := pathID(r)
+	if !ok || (!p.admin() && id != p.user.ID) {
+		s.writeError(w, r, errNotFound("user "+r.PathValue("id")))
+		return
+	}
+	if _, err := parseIncludeOnly(r, nil); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.store.GetUser(r.Context(), id); err != nil {
+		s.writeError(w, r, notFoundAs(err, "user "+id))
+		return
+	}
+	data := []api.Session{}
+	if auth, ok := s.store.(store.AuthStore); ok {
+		sessions, err := auth.ListSessions(r.Context(), id, time.Now())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		for _, se := range sessions {
+			data = append(data, api.Session{Type: "sessions", ID: se.ID, Attributes: api.SessionAttributes{
+				CreatedAt: se.CreatedAt.UTC(), LastSeenAt: se.LastSeenAt.UTC(), ExpiresAt: se.ExpiresAt.UTC(),
+				UserAgent: se.UserAgent, ClientIP: se.ClientIP,
+			}})
+		}
+	}
+	writeJSON(w, http.StatusOK, api.Document[[]api.Session]{Data: data, Links: &api.Links{Self: s.selfLink(r)}})
+}
 
 // DELETE /api/v1/users/{id}/sessions — admins only. Ends every browser
 // session of the user, for offboarding scripts and a lost laptop, without

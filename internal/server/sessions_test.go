@@ -2,9 +2,12 @@ package server_test
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,10 +44,11 @@ func signInSession(t *testing.T, srv *testserver.Server, u store.User, cookie st
 	return sum[:]
 }
 
-// TestDeleteUserSessions: an admin ends every browser session of a user
-// through the API; the sessions are gone, other users' stay, the change
-// is audited with the admin as actor, and unknown users and non-admins
-// are refused like on the other user routes.
+// TestDeleteUserSessions: an admin lists a user's browser sessions (never
+// their hashes) and ends every one of them through the API; the sessions
+// are gone, other users' stay, the change is audited with the admin as
+// actor, and unknown users and non-admins are refused like on the other
+// user routes (a non-admin may list its own).
 func TestDeleteUserSessions(t *testing.T) {
 	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
 		srv := testserver.Start(t, backend)
@@ -55,6 +59,28 @@ func TestDeleteUserSessions(t *testing.T) {
 		laptop := signInSession(t, srv, alice, "alice-laptop")
 		phone := signInSession(t, srv, alice, "alice-phone")
 		bobs := signInSession(t, srv, bob, "bob-laptop")
+
+		listed := func(tok, userID string) []api.Session {
+			t.Helper()
+			r := call(t, srv, req{method: "GET", path: "/api/v1/users/" + userID + "/sessions", token: tok})
+			mustStatus(t, r, http.StatusOK)
+			for _, h := range [][]byte{laptop, phone, bobs} {
+				if strings.Contains(string(r.Body), hex.EncodeToString(h)) || strings.Contains(string(r.Body), base64.StdEncoding.EncodeToString(h)) {
+					t.Fatalf("a session hash appears in the list: %s", r.Body)
+				}
+			}
+			var doc api.Document[[]api.Session]
+			if err := json.Unmarshal(r.Body, &doc); err != nil {
+				t.Fatal(err)
+			}
+			return doc.Data
+		}
+		got := listed(srv.AdminToken, alice.ID)
+		if len(got) != 2 || got[0].Type != "sessions" || got[0].ID == "" || got[0].ID == got[1].ID ||
+			got[0].Attributes.UserAgent != "Mozilla/5.0 (Macintosh)" || got[0].Attributes.ClientIP != "192.0.2.7" ||
+			got[0].Attributes.CreatedAt.IsZero() || got[0].Attributes.LastSeenAt.IsZero() || !got[0].Attributes.ExpiresAt.After(time.Now()) {
+			t.Fatalf("alice's sessions: %+v", got)
+		}
 
 		r := call(t, srv, req{method: "DELETE", path: "/api/v1/users/" + alice.ID + "/sessions", token: srv.AdminToken})
 		mustStatus(t, r, http.StatusNoContent)
@@ -85,6 +111,9 @@ func TestDeleteUserSessions(t *testing.T) {
 			t.Fatalf("audit event %+v after %s", e, e.After)
 		}
 
+		if got := listed(srv.AdminToken, alice.ID); len(got) != 0 {
+			t.Fatalf("alice's sessions after DELETE: %+v", got)
+		}
 		// Again: nothing left to end, still done.
 		mustStatus(t, call(t, srv, req{method: "DELETE", path: "/api/v1/users/" + alice.ID + "/sessions", token: srv.AdminToken}), http.StatusNoContent)
 
@@ -92,7 +121,14 @@ func TestDeleteUserSessions(t *testing.T) {
 			http.StatusNotFound, api.CodeNotFound, "")
 		wantError(t, call(t, srv, req{method: "DELETE", path: "/api/v1/users/alice/sessions", token: srv.AdminToken}),
 			http.StatusNotFound, api.CodeNotFound, "")
+		wantError(t, call(t, srv, req{method: "GET", path: "/api/v1/users/2f1e6a52-7c1d-4e53-9b5c-0c8d3f0e4a71/sessions", token: srv.AdminToken}),
+			http.StatusNotFound, api.CodeNotFound, "")
 		bobTok := srv.NewToken(t, bob.ID, nil)
+		if got := listed(bobTok, bob.ID); len(got) != 1 {
+			t.Fatalf("bob's own sessions: %+v", got)
+		}
+		wantError(t, call(t, srv, req{method: "GET", path: "/api/v1/users/" + alice.ID + "/sessions", token: bobTok}),
+			http.StatusNotFound, api.CodeNotFound, "")
 		wantError(t, call(t, srv, req{method: "DELETE", path: "/api/v1/users/" + bob.ID + "/sessions", token: bobTok}),
 			http.StatusForbidden, api.CodeForbidden, "")
 		wantError(t, call(t, srv, req{method: "DELETE", path: "/api/v1/users/" + alice.ID + "/sessions", token: bobTok}),
