@@ -11,9 +11,9 @@ import (
 	"github.com/rollcall/rollcall/internal/testserver"
 )
 
-// TestEndSessions: EndSessions signs a user out of their browser sessions
-// on the real server; an unknown user is ErrNotFound and a non-admin is
-// refused.
+// TestEndSessions: Sessions lists a user's browser sessions and
+// EndSessions signs the user out of them on the real server; an unknown
+// user is ErrNotFound and a non-admin may not end sessions.
 func TestEndSessions(t *testing.T) {
 	srv := testserver.Start(t)
 	ctx := t.Context()
@@ -36,11 +36,21 @@ func TestEndSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	got, err := c.Users.Sessions(ctx, u.ID)
+	if err != nil || len(got) != 1 || got[0].Type != "sessions" || got[0].ID == "" || got[0].Attributes.CreatedAt.IsZero() {
+		t.Fatalf("Sessions = %+v, %v", got, err)
+	}
 	if err := c.Users.EndSessions(ctx, u.ID); err != nil {
 		t.Fatalf("EndSessions: %v", err)
 	}
 	if _, err := auth.GetSession(ctx, sum[:], time.Now()); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("session after EndSessions: %v, want it gone", err)
+	}
+	if got, err := c.Users.Sessions(ctx, u.ID); err != nil || len(got) != 0 {
+		t.Fatalf("Sessions after EndSessions = %+v, %v", got, err)
+	}
+	if _, err := c.Users.Sessions(ctx, "0b9d6b5e-0000-4000-8000-00000000dead"); !client.IsNotFound(err) {
+		t.Fatalf("Sessions(missing) = %v, want not found", err)
 	}
 	if err := c.Users.EndSessions(ctx, "0b9d6b5e-0000-4000-8000-00000000dead"); !client.IsNotFound(err) {
 		t.Fatalf("EndSessions(missing) = %v, want not found", err)
