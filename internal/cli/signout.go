@@ -6,8 +6,39 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/client"
 )
+
+var sessionHeaders = []string{"ID", "CREATED", "LAST SEEN", "EXPIRES", "CLIENT IP", "USER AGENT"}
+
+// newUsersSessionsCommand lists where a user is signed in, to check before
+// and after "users sign-out".
+func newUsersSessionsCommand(o *connOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "sessions USER",
+		Short: "List the browsers a user is signed in on (never the session secrets)",
+		Args:  exactArgs(1, "USER"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
+				u, err := resolveUser(ctx, c, args[0])
+				if err != nil {
+					return err
+				}
+				sessions, err := c.Users.Sessions(ctx, u.ID)
+				if err != nil {
+					return err
+				}
+				v := view{doc: api.Document[[]api.Session]{Data: sessions}, headers: sessionHeaders}
+				for _, se := range sessions {
+					a := se.Attributes
+					v.rows = append(v.rows, []string{se.ID, timeCell(&a.CreatedAt), timeCell(&a.LastSeenAt), timeCell(&a.ExpiresAt), a.ClientIP, a.UserAgent})
+				}
+				return v.write(cmd.OutOrStdout(), format)
+			})
+		},
+	}
+}
 
 // newUsersSignOutCommand ends users' browser sessions from a script: the
 // offboarding and lost-laptop case, without the admin console.

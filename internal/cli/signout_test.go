@@ -12,9 +12,10 @@ import (
 	"github.com/rollcall/rollcall/internal/testserver"
 )
 
-// TestUsersSignOut ends a user's browser sessions through the CLI against
-// the real server: by username and by id, the sessions are gone, the
-// other user's stays, and unknown users and non-admins are refused.
+// TestUsersSignOut lists and ends a user's browser sessions through the
+// CLI against the real server: by username and by id, the sessions are
+// gone, the other user's stays, and unknown users and non-admins are
+// refused.
 func TestUsersSignOut(t *testing.T) {
 	isolate(t)
 	srv := testserver.Start(t)
@@ -32,7 +33,8 @@ func TestUsersSignOut(t *testing.T) {
 		sum := sha256.Sum256([]byte(cookie))
 		now := time.Now()
 		if err := auth.RecordSignIn(ctx, store.SignIn{UserID: u.ID, PasskeyID: p.ID, SignCount: 1, At: now,
-			Session: store.Session{Hash: sum[:], UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastSeenAt: now}},
+			Session: store.Session{Hash: sum[:], UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour), LastSeenAt: now,
+				UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", ClientIP: "192.0.2.7"}},
 			store.Meta{ActorName: "test"}); err != nil {
 			t.Fatal(err)
 		}
@@ -45,7 +47,11 @@ func TestUsersSignOut(t *testing.T) {
 	laptop := signIn(alice, "alice-laptop")
 	bobs := signIn(bob, "bob-laptop")
 
+	golden(t, "users_sessions", ok(t, srv, "users", "sessions", "alice"))
 	if out := ok(t, srv, "users", "sign-out", "alice"); out != "Ended all sessions of alice.\n" {
+		if out := ok(t, srv, "users", "sessions", "alice"); out != strings.Join(sessionHeaders, "  ")+"\n" {
+			t.Fatalf("sessions after sign-out printed %q", out)
+		}
 		t.Fatalf("sign-out printed %q", out)
 	}
 	if !gone(laptop) || gone(bobs) {

@@ -35,6 +35,7 @@ on update only the flags you give are changed, and an empty value
 		newUsersDisableCommand(o, true),
 		newUsersDisableCommand(o, false),
 		newUsersSetupLinkCommand(o),
+		newUsersSessionsCommand(o),
 		newUsersSignOutCommand(o),
 	)
 	return cmd
