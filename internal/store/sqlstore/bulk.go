@@ -51,19 +51,7 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User, m store.Met
 		return []store.User{}, nil
 	}
 	now := s.now()
-	out := make([]store.User, len(users))
-	var groupIDs []string
-	for i, u := range users {
-		u.ID = newID(u.ID)
-		normUser(&u)
-		u.PasskeyCount = 0
-		u.LastSignInAt = nil
-		u.Version = 1
-		u.CreatedAt, u.UpdatedAt = now, now
-		out[i] = u
-		groupIDs = append(groupIDs, u.GroupIDs...)
-	}
-	groupIDs = normIDs(groupIDs)
+	out, groupIDs := newUserRows(users, now)
 	err := s.write(ctx, func(c *conn) error {
 		if len(groupIDs) > 0 {
 			if err := c.lockMemberships(ctx); err != nil {
@@ -102,6 +90,25 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User, m store.Met
 		return nil, err
 	}
 	return out, nil
+}
+
+// newUserRows returns users as insertUsers writes them — ids given or
+// made, normalized, version 1, created now — and the distinct group ids
+// they reference.
+func newUserRows(users []store.User, now time.Time) ([]store.User, []string) {
+	out := make([]store.User, len(users))
+	var groupIDs []string
+	for i, u := range users {
+		u.ID = newID(u.ID)
+		normUser(&u)
+		u.PasskeyCount = 0
+		u.LastSignInAt = nil
+		u.Version = 1
+		u.CreatedAt, u.UpdatedAt = now, now
+		out[i] = u
+		groupIDs = append(groupIDs, u.GroupIDs...)
+	}
+	return out, normIDs(groupIDs)
 }
 
 // insertUsers writes users (prepared by CreateUsers) with their

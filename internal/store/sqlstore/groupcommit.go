@@ -155,20 +155,11 @@ func (s *Store) writeCreates(batch []*createCall) {
 		return
 	}
 	now := s.now()
-	users := make([]store.User, len(batch))
-	var groupIDs []string
+	in := make([]store.User, len(batch))
 	for i, c := range batch {
-		u := c.u
-		u.ID = newID(u.ID)
-		normUser(&u)
-		u.PasskeyCount = 0
-		u.LastSignInAt = nil
-		u.Version = 1
-		u.CreatedAt, u.UpdatedAt = now, now
-		users[i] = u
-		groupIDs = append(groupIDs, u.GroupIDs...)
+		in[i] = c.u
 	}
-	groupIDs = normIDs(groupIDs)
+	users, groupIDs := newUserRows(in, now)
 	meta := func(i int) store.Meta { return batch[i].m }
 	err := s.write(ctx, func(c *conn) error {
 		for _, call := range batch {
