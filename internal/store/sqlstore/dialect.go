@@ -164,6 +164,16 @@ var postgresDialect = &dialect{
 type statement struct {
 	sqlite, postgres string
 	fixed            bool
+	// mayScan marks a fixed read whose rows grow with the data (a group's
+	// members, a count of all users): it keeps the request's cancelation
+	// (see conn.query).
+	mayScan bool
+}
+
+// scanning marks a fixed read as one that may read many rows.
+func scanning(s statement) statement {
+	s.mayScan = true
+	return s
 }
 
 // fixedStatements lists every statement made by stmt and lockStmt.

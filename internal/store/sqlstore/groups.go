@@ -21,10 +21,10 @@ var (
 	qGroupByID      = stmt(`SELECT ` + groupCols + ` FROM groups WHERE id = ?`)
 	qGroupForUpdate = lockStmt(`SELECT ` + groupCols + ` FROM groups WHERE id = ?`)
 	qGroupByName    = stmt(`SELECT ` + groupCols + ` FROM groups WHERE name = ?`)
-	qGroupMembers   = stmt(`SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id`)
+	qGroupMembers   = scanning(stmt(`SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id`))
 	qDeleteGroup    = stmt(`DELETE FROM groups WHERE id = ?`)
 	qGroupsByIDs    = idsStmt(`SELECT ` + groupCols + ` FROM groups WHERE id IN (?...)`)
-	qMembersOf      = idsStmt(`SELECT group_id, user_id FROM memberships WHERE group_id IN (?...)`)
+	qMembersOf      = scanning(idsStmt(`SELECT group_id, user_id FROM memberships WHERE group_id IN (?...)`))
 )
 
 func scanGroup(row interface{ Scan(...any) error }) (store.Group, error) {

@@ -541,13 +541,14 @@ func (c *conn) exec(ctx context.Context, s statement, args ...any) (sql.Result, 
 }
 
 func (c *conn) query(ctx context.Context, s statement, args ...any) (*sql.Rows, error) {
-	if s.fixed && c.tx == nil && c.pool != nil {
+	if s.fixed && !s.mayScan && c.tx == nil && c.pool != nil {
 		// A fixed read on SQLite's read pool (a token, a user by id) is
-		// one index lookup in this process: nothing to cancel. With a
+		// a few index lookups in this process: nothing to cancel. With a
 		// cancelable context (every HTTP request's) database/sql starts a
 		// goroutine per query to watch it, and the driver arms an
 		// interrupt, which cost an authenticated GET more CPU than its
-		// JSON. Lists and searches, which may scan, keep the context.
+		// JSON. Lists, searches and the fixed reads marked scanning keep
+		// the context.
 		ctx = context.WithoutCancel(ctx)
 	}
 	q := c.d.text(s)

@@ -37,7 +37,7 @@ var (
 	qAddMembers    = idsStmt(`INSERT INTO memberships (user_id, group_id, username) SELECT id, ?, username FROM users WHERE id IN (?...) ON CONFLICT DO NOTHING`)
 	qRemoveMembers = idsStmt(`DELETE FROM memberships WHERE group_id = ? AND user_id IN (?...)`)
 	qRenameMember  = stmt(`UPDATE memberships SET username = ? WHERE user_id = ?`)
-	qCountUsers    = stmt(`SELECT COUNT(*) FROM users`)
+	qCountUsers    = scanning(stmt(`SELECT COUNT(*) FROM users`))
 	qCountAdmins   = stmt(`SELECT COUNT(*) FROM users WHERE is_admin AND NOT disabled`)
 )
 
