@@ -41,17 +41,31 @@ func decodeUserCreate(r *http.Request) (*api.UserWrite, error) {
 // decodeUserWriteFast is decodeUserCreate's fast path; false sends the
 // body to decodeData.
 func decodeUserWriteFast(body []byte) (*api.UserWrite, bool) {
+	doc, ok := decodeStrictFast[writeDocument[api.UserWrite]](body)
+	if !ok || doc.Data == nil {
+		return nil, false
+	}
+	return doc.Data, true
+}
+
+// decodeStrictFast decodes the JSON object b into a T with one strict
+// decode, when that is sure to give what decodeBody's checks would: b is
+// valid UTF-8, holds no unpaired surrogate escape, and every member name
+// is plain lower-case ASCII (encoding/json alone matches names without
+// regard to case). Every fast path for request bodies goes through here;
+// false sends b to decodeBody for its error or its case-exact answer.
+func decodeStrictFast[T any](body []byte) (*T, bool) {
 	b := trimJSONSpace(body)
 	if len(b) == 0 || b[0] != '{' || !utf8.Valid(b) || !lowerASCIINames(b) || api.CheckSurrogates(b) != nil {
 		return nil, false
 	}
-	var doc writeDocument[api.UserWrite]
+	v := new(T)
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if dec.Decode(&doc) != nil || doc.Data == nil || len(trimJSONSpace(b[dec.InputOffset():])) != 0 {
+	if dec.Decode(v) != nil || len(trimJSONSpace(b[dec.InputOffset():])) != 0 {
 		return nil, false
 	}
-	return doc.Data, true
+	return v, true
 }
 
 // trimJSONSpace drops JSON's whitespace (RFC 8259: space, tab, LF, CR)

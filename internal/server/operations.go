@@ -313,14 +313,12 @@ func atOperation(i int, err error) error {
 // prepareOperation then reports it). Such operations are applied in runs
 // by createUsersRun rather than one by one.
 func addUserData(op *api.AtomicOperation) (w *api.UserWrite, ok bool) {
-	if op.Op != api.OpAdd || op.Ref != nil || len(op.Data) == 0 || !lowerASCIINames(op.Data) {
-		return nil, false // prepareOperation decodes (or refuses) it exactly
-	}
-	w = new(api.UserWrite)
-	dec := json.NewDecoder(bytes.NewReader(op.Data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(w); err != nil || dec.More() || w.Type != api.TypeUsers {
+	if op.Op != api.OpAdd || op.Ref != nil || len(op.Data) == 0 {
 		return nil, false
+	}
+	w, ok = decodeStrictFast[api.UserWrite](op.Data)
+	if !ok || w.Type != api.TypeUsers {
+		return nil, false // prepareOperation decodes (or refuses) it exactly
 	}
 	return w, true
 }
@@ -601,16 +599,8 @@ func dataType(data json.RawMessage) (string, error) {
 // is one strict decode; only a bad document goes through decodeBody,
 // which finds the offending member for the error's pointer.
 func decodeOperationData[T any](data json.RawMessage) (*T, error) {
-	var v T
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	// encoding/json matches member names case-insensitively; a name that
-	// is not plain lower-case ASCII goes through decodeBody, which refuses
-	// "First-Name" as an unknown field exactly as POST /users does.
-	if lowerASCIINames(data) {
-		if err := dec.Decode(&v); err == nil && !dec.More() {
-			return &v, nil
-		}
+	if v, ok := decodeStrictFast[T](data); ok {
+		return v, nil
 	}
 	body := append(append([]byte(`{"data":`), data...), '}')
 	r, err := http.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
