@@ -169,3 +169,53 @@ func TestNonAdminOwnTokens(t *testing.T) {
 		"relationships": map[string]any{"user": map[string]any{"data": map[string]any{"type": "users", "id": me.ID}}}}}})
 	mustStatus(t, r, 201)
 }
+
+// TestAuthChangesApplyAtOnce: a token that has just been accepted, and so
+// sits in the store's token cache, stops working on the very next request
+// once its owner is demoted, disabled or deleted or the token is revoked.
+func TestAuthChangesApplyAtOnce(t *testing.T) {
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		srv := testserver.Start(t, backend)
+		ops := srv.CreateUser(t, "ops", true)
+		tok := srv.NewToken(t, ops.ID, nil)
+		n := 0
+		createAs := func() resp {
+			n++
+			name := fmt.Sprintf("made%d", n)
+			return call(t, srv, req{method: "POST", path: "/api/v1/users", token: tok,
+				body: userBody(map[string]any{"username": name, "email": name + "@example.com"})})
+		}
+		patchOps := func(attrs map[string]any) {
+			t.Helper()
+			mustStatus(t, call(t, srv, req{method: "PATCH", path: "/api/v1/users/" + ops.ID, token: srv.AdminToken,
+				body: map[string]any{"data": map[string]any{"type": "users", "id": ops.ID, "attributes": attrs}}}), 200)
+		}
+		self := func() resp {
+			return call(t, srv, req{method: "GET", path: "/api/v1/users/" + ops.ID, token: tok})
+		}
+
+		mustStatus(t, createAs(), 201)
+		mustStatus(t, createAs(), 201)
+		patchOps(map[string]any{"is-admin": false})
+		wantError(t, createAs(), http.StatusForbidden, api.CodeForbidden, "")
+		mustStatus(t, self(), 200)
+
+		patchOps(map[string]any{"disabled": true})
+		wantError(t, self(), http.StatusUnauthorized, api.CodeUnauthorized, "")
+		patchOps(map[string]any{"disabled": false, "is-admin": true})
+		mustStatus(t, createAs(), 201)
+
+		r := call(t, srv, req{method: "GET", path: "/api/v1/api-tokens?filter[user]=" + ops.ID, token: srv.AdminToken})
+		mustStatus(t, r, 200)
+		tokID := strings.Split(strings.Split(string(r.Body), `"id":"`)[1], `"`)[0]
+		mustStatus(t, call(t, srv, req{method: "DELETE", path: "/api/v1/api-tokens/" + tokID, token: srv.AdminToken}), 204)
+		wantError(t, self(), http.StatusUnauthorized, api.CodeUnauthorized, "")
+
+		gone := srv.CreateUser(t, "gone", false)
+		goneTok := srv.NewToken(t, gone.ID, nil)
+		mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/users/" + gone.ID, token: goneTok}), 200)
+		mustStatus(t, call(t, srv, req{method: "DELETE", path: "/api/v1/users/" + gone.ID, token: srv.AdminToken}), 204)
+		wantError(t, call(t, srv, req{method: "GET", path: "/api/v1/users/" + gone.ID, token: goneTok}),
+			http.StatusUnauthorized, api.CodeUnauthorized, "")
+	})
+}

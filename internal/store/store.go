@@ -250,7 +250,8 @@ type Store interface {
 	GetTokenByHash(ctx context.Context, hash []byte) (Token, error)
 	// GetTokenAndOwner is GetTokenByHash with what authorization needs of
 	// the token's user, read together in one statement: every API request
-	// authenticates, so this is the hottest read there is.
+	// authenticates, so this is the hottest read there is. sqlstore keeps
+	// recent answers until its next write, or a second at most.
 	GetTokenAndOwner(ctx context.Context, hash []byte) (Token, TokenOwner, error)
 	ListTokens(ctx context.Context, f TokenFilter, p Page) (tokens []Token, next string, err error)
 	DeleteToken(ctx context.Context, id string, m Meta) error

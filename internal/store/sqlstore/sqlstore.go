@@ -54,6 +54,7 @@ type core struct {
 	built                 *builtStmts // SQLite read pool only
 
 	creates *createQueue // CreateUser calls waiting for a group commit
+	tokens  *tokenCache
 }
 
 var _ store.Store = (*Store)(nil)
@@ -82,7 +83,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	c := &core{clock: o.clock}
+	c := &core{clock: o.clock, tokens: newTokenCache()}
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		err = c.openPostgres(ctx, dsn, o)
@@ -345,6 +346,7 @@ func (s *Store) runTx(ctx context.Context, cache, lockFirst bool, fn func(c *con
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	defer s.tokens.wrote()
 	c := &conn{d: s.d, q: tx, tx: tx, pool: s.writeStmts, canRetry: !cache}
 	if cache {
 		c.stmts = map[string]*sql.Stmt{}

@@ -56,3 +56,50 @@ func testGetTokenAndOwner(t *testing.T, s store.Store) {
 		t.Errorf("token of a deleted user: %v, want store.ErrNotFound", err)
 	}
 }
+
+func TestSQLiteTokenRevokedElsewhere(t *testing.T) {
+	dsn := sqliteDSN(t)
+	testTokenRevokedElsewhere(t, openDSN(t, dsn), openDSN(t, dsn))
+}
+func TestPostgresTokenRevokedElsewhere(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	testTokenRevokedElsewhere(t, openDSN(t, dsn), openDSN(t, dsn))
+}
+
+// testTokenRevokedElsewhere: a token revoked through another Store on the
+// same database (another server, or `rollcall admin` on the same file),
+// whose writes this one's token cache cannot see, stops being accepted
+// within the cache's bound of a second; a token created there is accepted
+// at once.
+func testTokenRevokedElsewhere(t *testing.T, here, there store.Store) {
+	ctx := t.Context()
+	u, err := there.CreateUser(ctx, store.User{Username: "ops", Email: "ops@example.com", IsAdmin: true}, store.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte("rc_elsewhere"))
+	tok, err := there.CreateToken(ctx, store.Token{UserID: u.ID, Name: "ci", Hash: h[:], Prefix: "rc_els"}, store.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := here.GetTokenAndOwner(ctx, h[:]); err != nil {
+		t.Fatalf("token created through the other store: %v", err)
+	}
+	if err := there.DeleteToken(ctx, tok.ID, store.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	revoked := time.Now()
+	for {
+		_, _, err := here.GetTokenAndOwner(ctx, h[:])
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(revoked) > 2*time.Second {
+			t.Fatal("a token revoked through another store was still accepted after 2s; the cache promises 1s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -95,9 +95,25 @@ func (s *Store) GetTokenByHash(ctx context.Context, hash []byte) (store.Token, e
 // GetTokenAndOwner returns the token whose secret has this SHA-256 and
 // what authorization needs of its user, with one statement.
 func (s *Store) GetTokenAndOwner(ctx context.Context, hash []byte) (store.Token, store.TokenOwner, error) {
+	if s.tx != nil {
+		return s.tx.tokenAndOwner(ctx, hash)
+	}
+	start := time.Now()
+	if t, o, ok := s.tokens.get(hash, start); ok {
+		return t, o, nil
+	}
+	writes := s.tokens.begin()
+	t, o, err := s.read().tokenAndOwner(ctx, hash)
+	if err == nil {
+		s.tokens.put(writes, start, t, o)
+	}
+	return t, o, err
+}
+
+func (c *conn) tokenAndOwner(ctx context.Context, hash []byte) (store.Token, store.TokenOwner, error) {
 	var t store.Token
 	var o store.TokenOwner
-	err := s.read().queryRow(ctx, qTokenAndOwner, []any{hash}, &t.ID, &t.UserID, &t.Name, &t.Prefix,
+	err := c.queryRow(ctx, qTokenAndOwner, []any{hash}, &t.ID, &t.UserID, &t.Name, &t.Prefix,
 		nullTimeCol{&t.ExpiresAt}, nullTimeCol{&t.LastUsedAt}, timeCol{&t.CreatedAt}, &o.Username, &o.IsAdmin, &o.Disabled)
 	if err != nil {
 		return store.Token{}, store.TokenOwner{}, err
