@@ -18,10 +18,10 @@ import (
 // entry made before that is not used again. So a token revoked, an owner
 // disabled, demoted or deleted through this process takes effect on the
 // next request, as without the cache. Writes by another process (a second
-// server on the same PostgreSQL database, `rollcall admin create-token` on
-// the same SQLite file) are not seen here; maxAge bounds how long an entry
-// can miss them. Only found tokens are kept, so a token created elsewhere
-// works at once.
+// server on the same PostgreSQL database or SQLite file) are not seen here;
+// tokenCacheMaxAge bounds how long an entry can miss them. Only found
+// tokens are kept, so a token created elsewhere (say by `rollcall admin
+// create-token` on the same file) works at once.
 type tokenCache struct {
 	writes  atomic.Uint64
 	mu      sync.RWMutex

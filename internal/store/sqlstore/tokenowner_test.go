@@ -67,8 +67,8 @@ func TestPostgresTokenRevokedElsewhere(t *testing.T) {
 }
 
 // testTokenRevokedElsewhere: a token revoked through another Store on the
-// same database (another server, or `rollcall admin` on the same file),
-// whose writes this one's token cache cannot see, stops being accepted
+// same database (another server), whose writes this one's token cache
+// cannot see, stops being accepted
 // within the cache's bound of a second; a token created there is accepted
 // at once.
 func testTokenRevokedElsewhere(t *testing.T, here, there store.Store) {
