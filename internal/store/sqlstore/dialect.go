@@ -52,10 +52,20 @@ type dialect struct {
 	// key (user_id, group_id), already in id order; an ORDER BY in the
 	// aggregate would add a sorter, so idsCol sorts instead.
 	groupIDsOf string
+	// userRow is the select list of a user with its groups (see
+	// userrow.go), for a query whose users table is named users; when
+	// packedUsers it is one value that packedUser splits.
+	userRow     string
+	packedUsers bool
 	// lockMemberships and tryLockMemberships take the lock that every
 	// transaction changing memberships holds (see conn.lockMemberships).
 	lockMemberships, tryLockMemberships string
 }
+
+const (
+	sqliteGroupIDsOf   = `(SELECT json_group_array(group_id) FROM memberships WHERE user_id = users.id)`
+	postgresGroupIDsOf = `COALESCE((SELECT json_agg(group_id ORDER BY group_id) FROM memberships WHERE user_id = users.id)::text, '[]')`
+)
 
 var sqliteDialect = &dialect{
 	name:   "sqlite",
@@ -65,8 +75,10 @@ var sqliteDialect = &dialect{
 		b, _ := json.Marshal(ids) // strings always encode
 		return string(b)
 	},
-	retryable:  func(error) bool { return false },
-	groupIDsOf: `(SELECT json_group_array(group_id) FROM memberships WHERE user_id = users.id)`,
+	retryable:   func(error) bool { return false },
+	groupIDsOf:  sqliteGroupIDsOf,
+	userRow:     sqliteUserRow(sqliteGroupIDsOf),
+	packedUsers: true,
 	types: strings.NewReplacer(
 		"${key}", "TEXT",
 		"${text}", "TEXT",
@@ -124,7 +136,8 @@ var postgresDialect = &dialect{
 	inIDs:            "= ANY(?)",
 	batchMemberships: true,
 	idsArg:           func(ids []string) any { return ids }, // a text[]
-	groupIDsOf:       `COALESCE((SELECT json_agg(group_id ORDER BY group_id) FROM memberships WHERE user_id = users.id)::text, '[]')`,
+	groupIDsOf:       postgresGroupIDsOf,
+	userRow:          qualifiedUserCols + ", " + postgresGroupIDsOf,
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError
 		// deadlock_detected, serialization_failure
@@ -196,15 +209,15 @@ func lockStmt(q string) statement {
 	return s
 }
 
-// withGroupsStmt defines a SELECT of one user whose text has "{groupIDs}"
-// where the dialect's groupIDsOf goes; lock adds FOR UPDATE as lockStmt does.
-func withGroupsStmt(q string, lock bool) statement {
-	pg := strings.Replace(q, "{groupIDs}", postgresDialect.groupIDsOf, 1)
+// userStmt defines a SELECT of one user whose text has "{user}" where the
+// dialect's userRow goes; lock adds FOR UPDATE as lockStmt does.
+func userStmt(q string, lock bool) statement {
+	pg := strings.Replace(q, "{user}", postgresDialect.userRow, 1)
 	if lock {
 		pg += " FOR UPDATE OF users"
 	}
 	s := statement{
-		sqlite:   strings.Replace(q, "{groupIDs}", sqliteDialect.groupIDsOf, 1),
+		sqlite:   strings.Replace(q, "{user}", sqliteDialect.userRow, 1),
 		postgres: numberPlaceholders(pg),
 		fixed:    true,
 	}

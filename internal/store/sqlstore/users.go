@@ -25,9 +25,9 @@ var (
  avatar_url = ?, external_id = ?, external_source = ?, attributes = ?, version = ?, updated_at = ?
  WHERE id = ?`)
 	// A user with its group ids: one statement instead of two.
-	qUserByID         = withGroupsStmt(`SELECT `+userCols+`, {groupIDs} FROM users WHERE id = ?`, false)
-	qUserForUpdate    = withGroupsStmt(`SELECT `+userCols+`, {groupIDs} FROM users WHERE id = ?`, true)
-	qUserByUsername   = withGroupsStmt(`SELECT `+userCols+`, {groupIDs} FROM users WHERE username = ?`, false)
+	qUserByID         = userStmt(`SELECT {user} FROM users WHERE id = ?`, false)
+	qUserForUpdate    = userStmt(`SELECT {user} FROM users WHERE id = ?`, true)
+	qUserByUsername   = userStmt(`SELECT {user} FROM users WHERE username = ?`, false)
 	qDeleteUser       = stmt(`DELETE FROM users WHERE id = ?`)
 	qInsertMembership = stmt(`INSERT INTO memberships (user_id, group_id, username) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`)
 	qInsertMemberByID = stmt(`INSERT INTO memberships (user_id, group_id, username) SELECT id, ?, username FROM users WHERE id = ? ON CONFLICT DO NOTHING`)
@@ -140,7 +140,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User, m store.Meta) (sto
 // read-modify-write needs on PostgreSQL.
 func (s *Store) loadUser(ctx context.Context, c *conn, q statement, arg string) (store.User, error) {
 	var u store.User
-	err := c.queryRow(ctx, q, []any{arg}, append(userDest(&u), idsCol{&u.GroupIDs})...)
+	err := c.queryRow(ctx, q, []any{arg}, c.d.userScan(&u)...)
 	return u, err
 }
 
@@ -350,7 +350,7 @@ func (s *Store) ListUsers(ctx context.Context, f store.UserFilter, p store.Page)
 		b.where(order + " > " + b.arg(after))
 	}
 	b.userFilters(f)
-	sql := "SELECT " + qualifiedUserCols + ", " + s.d.groupIDsOf + " FROM " + from + b.whereClause() + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
+	sql := "SELECT " + s.d.userRow + " FROM " + from + b.whereClause() + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
 	users, _, err := c.queryUsers(ctx, b.statement(sql), b.args, false, limit+1)
 	if err != nil {
 		return nil, "", err
@@ -363,7 +363,8 @@ func (s *Store) ListUsers(ctx context.Context, f store.UserFilter, p store.Page)
 	return users, next, nil
 }
 
-// qualifiedUserCols are userCols for a query that joins memberships.
+// qualifiedUserCols are userCols named with their table, as a query that
+// joins memberships needs.
 var qualifiedUserCols = "users." + strings.ReplaceAll(strings.ReplaceAll(userCols, "\n", ""), ", ", ", users.")
 
 // userFilters adds the exact-match filters of f.
@@ -379,8 +380,8 @@ func (b *builder) userFilters(f store.UserFilter) {
 	}
 }
 
-// queryUsers runs a query selecting userCols, the group ids (the dialect's
-// groupIDsOf) and, when withKey, one more column, and scans the users.
+// queryUsers runs a query selecting the dialect's userRow and, when
+// withKey, one more column, and scans the users.
 // Reading each user's groups with a correlated subquery on the
 // memberships primary key costs less than a second query for the page's
 // memberships and a map to sort them out.
@@ -399,7 +400,7 @@ func (c *conn) queryUsers(ctx context.Context, st statement, args []any, withKey
 	}
 	var u store.User
 	var key string
-	dest := append(userDest(&u), idsCol{&u.GroupIDs})
+	dest := c.d.userScan(&u)
 	if withKey {
 		dest = append(dest, &key)
 	}
@@ -482,7 +483,7 @@ func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after strin
 		if f.GroupID != "" {
 			b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.group_id = " + b.arg(f.GroupID) + ")")
 		}
-		sql := "SELECT " + userCols + ", " + s.d.groupIDsOf + ", " + col + " FROM users" + b.whereClause() +
+		sql := "SELECT " + s.d.userRow + ", " + col + " FROM users" + b.whereClause() +
 			" ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1-len(users))
 		us, ks, err := c.queryUsers(ctx, b.statement(sql), b.args, true, limit+1-len(users))
 		if err != nil {
