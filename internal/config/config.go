@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/token"
 	"github.com/spf13/pflag"
 )
@@ -136,6 +137,11 @@ func (f *Flags) Load(lookupEnv func(string) (string, bool)) (Config, error) {
 	}
 	if v, _ := lookupEnv("ROLLCALL_ADMIN_EMAIL"); v != "" {
 		c.AdminEmail = strings.TrimSpace(v)
+		// Checked as the API checks a user's email, so that the first
+		// admin is a user the API and Terraform can read back and update.
+		if e := api.ValidateEmail(c.AdminEmail); e != nil {
+			return c, fmt.Errorf("environment variable ROLLCALL_ADMIN_EMAIL: %s", e.Detail)
+		}
 	}
 	if v, _ := lookupEnv("ROLLCALL_SETUP_LINK_TTL"); v != "" {
 		d, err := time.ParseDuration(strings.TrimSpace(v))
