@@ -23,10 +23,11 @@ import (
 //     456 µs per page and BenchmarkServeGetUser from 34 to 26 µs).
 //
 // 0xFF never occurs in UTF-8 text, and every string the store holds is
-// valid UTF-8 (api.Validate refuses anything else; encoding/json and the
-// CSV importer replace invalid bytes before that), so it cannot appear
-// inside a value. A row that still splits into the wrong number of parts
-// is an error, never a user with shifted fields.
+// valid UTF-8: the API, the admin pages and the CLI check a user's fields
+// with package api, which refuses anything else, and attributes and group
+// ids are stored as JSON, which encoding/json writes as UTF-8. So it cannot
+// appear inside a value. A row that still splits into the wrong number of
+// parts is an error, never a user with shifted fields.
 const userRowSep = "\xff"
 
 // packedUserCols is the number of values in a packed row: userCols and
