@@ -33,8 +33,8 @@ type row struct {
 }
 
 type opts struct {
-	results, rss, out, command, duration, warmup, conns, loadavg, elapsed, commit string
-	include, fragment, title, date                                                string
+	results, rss, out, command, duration, warmup, blockWarmup, conns, loadavg, elapsed, commit string
+	include, fragment, title, date                                                             string
 }
 
 func main() {
@@ -45,6 +45,7 @@ func main() {
 	flag.StringVar(&o.command, "command", "bench/run.sh", "the command that produced the results")
 	flag.StringVar(&o.duration, "duration", "5s", "measured time per cell")
 	flag.StringVar(&o.warmup, "warmup", "1s", "warm-up before each cell")
+	flag.StringVar(&o.blockWarmup, "block-warmup", "5s", "unrecorded GET load on each block's fresh server")
 	flag.StringVar(&o.commit, "commit", "", "the source revision measured")
 	flag.StringVar(&o.include, "include", "bench/supplement.md,bench/notes.md", "files appended to the section, those that exist (a supplement run's tables, hand-written analysis)")
 	flag.StringVar(&o.fragment, "fragment", "", "write the tables to this file, under -title, for -include by a later report, instead of into -out")
@@ -209,8 +210,9 @@ func render(o opts, rows []row, rss map[string]memory) string {
 		"PostgreSQL 15 in a throwaway cluster with its default settings (fsync on). Load tool `bench/load` and server share the 2 cores.\n")
 	w("- Ceiling: `bench/ceiling`, a bare net/http handler answering a fixed 1 KiB JSON body, loaded by the same tool " +
 		"just before each block; \"ratio\" is the cell's req/s over the ceiling's at the same connection count.\n")
-	w("- Datasets are seeded through the store (`bench/seed`); the create cells add users as they run, so the 1,000-user " +
-		"block ends with a few thousand more.\n\n")
+	w("- Datasets are seeded through the store (`bench/seed`); the create cells add users as they run, so the 1,000-user "+
+		"block ends with a few thousand more. Each block's server is started fresh and first gets an unrecorded GET load "+
+		"(%s, 8 connections) to fill its caches.\n\n", o.blockWarmup)
 
 	type key struct {
 		backend string
