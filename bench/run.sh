@@ -13,6 +13,9 @@
 #   bench/run.sh                      # the full run, about 15 minutes on 2 cores
 #   DURATION=2s LARGE=20000 bench/run.sh   # a quick rehearsal
 #
+# Each block's fresh server first gets BLOCK_WARMUP (default 5s) of GET load
+# that is not recorded; WARMUP (default 1s) precedes every cell.
+#
 # With SUPPLEMENT_TITLE set, the tables go to bench/supplement.md instead,
 # which the main section includes (bench/notes.md, the hand-written
 # analysis, is included too):
