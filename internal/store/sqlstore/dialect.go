@@ -46,12 +46,6 @@ type dialect struct {
 	// it saves round trips to a server, while in-process SQLite is faster
 	// with one small prepared INSERT per membership.
 	batchMemberships bool
-	// groupIDsOf is a correlated subquery giving the ids of the groups of
-	// the row of "users" as a JSON array ("[]" when none), so that a user
-	// is read with its groups in one statement. SQLite walks the primary
-	// key (user_id, group_id), already in id order; an ORDER BY in the
-	// aggregate would add a sorter, so idsCol sorts instead.
-	groupIDsOf string
 	// userRow is the select list of a user with its groups (see
 	// userrow.go), for a query whose users table is named users; when
 	// packedUsers it is one value that packedUser splits.
@@ -62,6 +56,11 @@ type dialect struct {
 	lockMemberships, tryLockMemberships string
 }
 
+// The group ids of a user are a correlated subquery giving the ids of the
+// groups of the row of "users" as a JSON array ("[]" when none), so that a
+// user is read with its groups in one statement (part of userRow). SQLite
+// walks the primary key (user_id, group_id), already in id order; an ORDER
+// BY in the aggregate would add a sorter, so idsCol sorts instead.
 const (
 	sqliteGroupIDsOf   = `(SELECT json_group_array(group_id) FROM memberships WHERE user_id = users.id)`
 	postgresGroupIDsOf = `COALESCE((SELECT json_agg(group_id ORDER BY group_id) FROM memberships WHERE user_id = users.id)::text, '[]')`
@@ -76,7 +75,6 @@ var sqliteDialect = &dialect{
 		return string(b)
 	},
 	retryable:   func(error) bool { return false },
-	groupIDsOf:  sqliteGroupIDsOf,
 	userRow:     sqliteUserRow(sqliteGroupIDsOf),
 	packedUsers: true,
 	types: strings.NewReplacer(
@@ -136,7 +134,6 @@ var postgresDialect = &dialect{
 	inIDs:            "= ANY(?)",
 	batchMemberships: true,
 	idsArg:           func(ids []string) any { return ids }, // a text[]
-	groupIDsOf:       postgresGroupIDsOf,
 	userRow:          qualifiedUserCols + ", " + postgresGroupIDsOf,
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError

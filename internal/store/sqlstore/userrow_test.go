@@ -16,11 +16,7 @@ import (
 // packed value, and expects the user that was written each time.
 func TestPackedUserRowReadsEveryField(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "rollcall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openSQLiteStore(t)
 	if !s.d.packedUsers {
 		t.Fatal("SQLite does not read users packed")
 	}
@@ -76,6 +72,16 @@ func TestPackedUserRowReadsEveryField(t *testing.T) {
 	}
 }
 
+func openSQLiteStore(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "rollcall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func one(t *testing.T, users []store.User) store.User {
 	t.Helper()
 	if len(users) != 1 {
@@ -90,11 +96,7 @@ func one(t *testing.T, users []store.User) store.User {
 // the read fails and names the problem instead of shifting the fields.
 func TestPackedUserRowRefusesAStraySeparator(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "rollcall.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s := openSQLiteStore(t)
 	u, err := s.CreateUser(ctx, store.User{Username: "ada", Email: "ada@example.com"}, store.Meta{ActorName: "test"})
 	if err != nil {
 		t.Fatal(err)

@@ -144,8 +144,8 @@ func (s *Store) loadUser(ctx context.Context, c *conn, q statement, arg string) 
 	return u, err
 }
 
-// idsCol scans a JSON array of ids, such as groupIDsOf gives, sorted; the
-// result is never nil.
+// idsCol scans a JSON array of ids, such as the group ids subqueries
+// (dialect.go) give, sorted; the result is never nil.
 type idsCol struct{ ids *[]string }
 
 func (x idsCol) Scan(v any) error {
@@ -172,7 +172,7 @@ func (x idsCol) Scan(v any) error {
 }
 
 // plainIDs reads a JSON array of strings without escapes or non-ASCII
-// text, as groupIDsOf gives for ids (["a","b"] on SQLite, ["a", "b"] on
+// text, as the group ids subqueries give for ids (["a","b"] on SQLite, ["a", "b"] on
 // PostgreSQL), without a JSON decoder: a page of users reads one per
 // user. The ids are substrings of s. ok is false for anything else,
 // which the caller hands to encoding/json.
