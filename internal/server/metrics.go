@@ -58,6 +58,15 @@ func newMetrics() *metrics {
 	return m
 }
 
+// watchReadAdmission exports how many API reads wait for their turn (see
+// readAdmission); it stays 0 on PostgreSQL, where reads are not limited.
+func (m *metrics) watchReadAdmission(a *readAdmission) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "rollcall_api_reads_waiting",
+		Help: "API reads (GET) waiting for their turn: on SQLite at most one per CPU runs at a time, the others wait in arrival order.",
+	}, func() float64 { return float64(a.Waiting()) }))
+}
+
 func (m *metrics) observe(route, method string, status int, d time.Duration) {
 	k := seriesKey{route, method, status}
 	v, ok := m.series.Load(k)

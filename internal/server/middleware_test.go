@@ -125,6 +125,7 @@ func TestOperationalEndpoints(t *testing.T) {
 	for _, want := range []string{
 		`rollcall_http_requests_total{method="GET",route="GET /api/v1/account",status="200"} 1`,
 		`rollcall_http_request_duration_seconds_bucket{method="GET",route="GET /api/v1/account"`,
+		"\nrollcall_api_reads_waiting 0\n",
 		`go_goroutines`,
 	} {
 		if !strings.Contains(string(r.Body), want) {

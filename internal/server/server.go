@@ -25,6 +25,7 @@ type Server struct {
 	metrics *metrics
 	limits  *limiters
 	touch   *toucher
+	reads   *readAdmission // nil when the store reads elsewhere
 	mux     *http.ServeMux
 	handler http.Handler
 }
@@ -54,6 +55,10 @@ func New(cfg config.Config, st store.Store, log *slog.Logger) (*Server, error) {
 		touch:   newToucher(st, log, cfg.TokenTouchInterval),
 		mux:     http.NewServeMux(),
 	}
+	if rl, ok := st.(store.ReadLimiter); ok {
+		s.reads = newReadAdmission(rl.ReadConcurrency())
+	}
+	s.metrics.watchReadAdmission(s.reads)
 	s.routes(s.mux)
 	if _, err := s.mountWeb(s.mux); err != nil {
 		return nil, err
@@ -83,7 +88,7 @@ func (s *Server) Close() error { return s.touch.close() }
 // api wraps an API handler with the body checks and authentication every
 // /api/v1 route except the public ones needs.
 func (s *Server) api(h http.HandlerFunc) http.Handler {
-	return s.jsonOnly(s.authenticate(h))
+	return s.jsonOnly(s.authenticate(s.reads.admit(h)))
 }
 
 // link returns the absolute URL of path on this server.

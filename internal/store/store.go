@@ -271,3 +271,11 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 }
+
+// ReadLimiter is implemented by a Store whose reads are CPU work in this
+// process, such as SQLite's: ReadConcurrency is how many of them are worth
+// running at once, beyond which they only take turns on the same cores.
+// Zero means reads run elsewhere (PostgreSQL) and need no limit here.
+type ReadLimiter interface {
+	ReadConcurrency() int
+}

@@ -57,7 +57,10 @@ type core struct {
 	tokens  *tokenCache
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store       = (*Store)(nil)
+	_ store.ReadLimiter = (*Store)(nil)
+)
 
 // Option changes how Open sets up the store.
 type Option func(*options)
@@ -268,6 +271,21 @@ func redact(dsn string) string {
 // now is the current time as stored: UTC, whole microseconds, so that it
 // reads back equal on both databases.
 func (c *core) now() time.Time { return c.clock().UTC().Truncate(time.Microsecond) }
+
+// ReadConcurrency is the CPU count Go uses (at least 2) on an SQLite file,
+// whose reads run in this process, and 0 on PostgreSQL; see
+// store.ReadLimiter. Measured on 2 cores at a million users with 8
+// clients, letting two API reads run at a time, the others waiting in
+// arrival order, cut search p99 from 13.7-14.4 to 10.3-11.3 ms and list
+// p99 from 10.7-11.0 to 9.3-9.9 ms at the same throughput. It has to be
+// per request: admitting each statement in turn made a search, which runs
+// up to four statements, queue four times, and its p99 got worse.
+func (s *Store) ReadConcurrency() int {
+	if s.d != sqliteDialect || s.r == s.w { // PostgreSQL, or one connection to an in-memory database
+		return 0
+	}
+	return max(2, runtime.GOMAXPROCS(0))
+}
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {

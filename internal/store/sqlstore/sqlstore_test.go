@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -104,6 +105,29 @@ func TestOpenMemory(t *testing.T) {
 	}
 	if _, err := s.GetUser(ctx, u.ID); err != nil {
 		t.Errorf("read after write in memory: %v", err)
+	}
+}
+
+// TestReadConcurrency checks which backends ask the server to limit how
+// many reads run at once: an SQLite file, whose reads are CPU work in this
+// process, one per CPU; PostgreSQL, and an in-memory SQLite database with
+// its single connection, none.
+func TestReadConcurrency(t *testing.T) {
+	for _, tc := range []struct {
+		name, dsn string
+		want      int
+	}{
+		{"sqlite file", filepath.Join(t.TempDir(), "rollcall.db"), max(2, runtime.GOMAXPROCS(0))},
+		{"sqlite memory", ":memory:", 0},
+		{"postgres", pgtest.NewDatabase(t), 0},
+	} {
+		rl, ok := openDSN(t, tc.dsn).(store.ReadLimiter)
+		if !ok {
+			t.Fatalf("%s: the store is not a store.ReadLimiter", tc.name)
+		}
+		if got := rl.ReadConcurrency(); got != tc.want {
+			t.Errorf("%s: ReadConcurrency() = %d; want %d", tc.name, got, tc.want)
+		}
 	}
 }
 
