@@ -56,9 +56,7 @@ func sqliteUserRow(groupIDsOf string) string {
 // userScan returns where one user row of the dialect is scanned into.
 func (d *dialect) userScan(u *store.User) []any {
 	if d.packedUsers {
-		dest := make([]any, 1, 2) // room for a sort key
-		dest[0] = packedUser{u}
-		return dest
+		return []any{packedUser{u}}
 	}
 	return append(userDest(u), idsCol{&u.GroupIDs})
 }

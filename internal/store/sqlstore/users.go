@@ -43,7 +43,7 @@ var (
 
 // userDest is where the userCols of one row are scanned into.
 func userDest(u *store.User) []any {
-	dest := make([]any, 0, 26) // room for the group ids and a sort key
+	dest := make([]any, 0, 25) // room for the group ids
 	return append(dest, &u.ID, &u.Username, &u.Email, &u.EmailVerified, &u.FirstName, &u.LastName,
 		&u.DisplayName, &u.Locale, &u.IsAdmin, &u.Disabled, &u.ServiceAccount, &u.Phone, &u.Mobile,
 		&u.Title, &u.Department, &u.AvatarURL, &u.ExternalID, &u.ExternalSource, attrCol{&u.Attributes},
@@ -351,7 +351,7 @@ func (s *Store) ListUsers(ctx context.Context, f store.UserFilter, p store.Page)
 	}
 	b.userFilters(f)
 	sql := "SELECT " + s.d.userRow + " FROM " + from + b.whereClause() + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1)
-	users, _, err := c.queryUsers(ctx, b.statement(sql), b.args, false, limit+1)
+	users, err := c.queryUsers(ctx, b.statement(sql), b.args, limit+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -380,41 +380,29 @@ func (b *builder) userFilters(f store.UserFilter) {
 	}
 }
 
-// queryUsers runs a query selecting the dialect's userRow and, when
-// withKey, one more column, and scans the users.
-// Reading each user's groups with a correlated subquery on the
+// queryUsers runs a query selecting the dialect's userRow and scans the
+// users. Reading each user's groups with a correlated subquery on the
 // memberships primary key costs less than a second query for the page's
 // memberships and a map to sort them out.
-// Rows are scanned into one user and copied out, with the slices sized
-// for the page (limit rows), so a row costs only what its values do.
-func (c *conn) queryUsers(ctx context.Context, st statement, args []any, withKey bool, limit int) ([]store.User, []string, error) {
+// Rows are scanned into one user and copied out, with the slice sized for
+// the page (limit rows), so a row costs only what its values do.
+func (c *conn) queryUsers(ctx context.Context, st statement, args []any, limit int) ([]store.User, error) {
 	rows, err := c.query(ctx, st, args...)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	defer rows.Close()
 	users := make([]store.User, 0, limit)
-	var keys []string
-	if withKey {
-		keys = make([]string, 0, limit)
-	}
 	var u store.User
-	var key string
 	dest := c.d.userScan(&u)
-	if withKey {
-		dest = append(dest, &key)
-	}
 	for rows.Next() {
 		u = store.User{}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		users = append(users, u)
-		if withKey {
-			keys = append(keys, key)
-		}
 	}
-	return users, keys, rows.Err()
+	return users, rows.Err()
 }
 
 // searchCursor is where a search page ended: the field (index into
@@ -460,7 +448,6 @@ func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after strin
 	c := s.read()
 	var users []store.User
 	var phases []int
-	var keys []string
 	for ph := phase; ph < len(searchFields) && len(users) <= limit; ph++ {
 		col := searchFields[ph]
 		b := &builder{d: s.d}
@@ -483,14 +470,13 @@ func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after strin
 		if f.GroupID != "" {
 			b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.group_id = " + b.arg(f.GroupID) + ")")
 		}
-		sql := "SELECT " + s.d.userRow + ", " + col + " FROM users" + b.whereClause() +
+		sql := "SELECT " + s.d.userRow + " FROM users" + b.whereClause() +
 			" ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1-len(users))
-		us, ks, err := c.queryUsers(ctx, b.statement(sql), b.args, true, limit+1-len(users))
+		us, err := c.queryUsers(ctx, b.statement(sql), b.args, limit+1-len(users))
 		if err != nil {
 			return nil, "", err
 		}
 		users = append(users, us...)
-		keys = append(keys, ks...)
 		for range us {
 			phases = append(phases, ph)
 		}
@@ -502,10 +488,27 @@ func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after strin
 	if len(users) > limit {
 		users = users[:limit]
 		last := limit - 1
-		b, _ := json.Marshal(searchCursor{Phase: phases[last], Key: keys[last], Username: users[last].Username})
+		b, _ := json.Marshal(searchCursor{Phase: phases[last], Key: searchKey(&users[last], phases[last]), Username: users[last].Username})
 		next = encodeCursor(string(b))
 	}
 	return users, next, nil
+}
+
+// searchKey is the value of searchFields[phase] of u, where a search page
+// that ends at u goes on from. The stored *_lower columns are
+// strings.ToLower of their fields, written so by every insert and update,
+// so it is computed here rather than read as one more column per row.
+func searchKey(u *store.User, phase int) string {
+	switch searchFields[phase] {
+	case "username":
+		return u.Username
+	case "email_lower":
+		return strings.ToLower(u.Email)
+	case "first_name_lower":
+		return strings.ToLower(u.FirstName)
+	default: // "last_name_lower"
+		return strings.ToLower(u.LastName)
+	}
 }
 
 // CountUsers counts all users.

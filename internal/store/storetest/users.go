@@ -488,7 +488,11 @@ func testListUsersFilters(t *testing.T, s store.Store) {
 	// Filters page like the full list.
 	var got []string
 	p := store.Page{Limit: 1}
-	for {
+	for pages := 0; ; pages++ {
+		if pages > 10 {
+			// A cursor that does not move on would page forever.
+			t.Fatalf("paged search: still paging after %v", got)
+		}
 		us, next, err := s.ListUsers(ctx, store.UserFilter{Query: "jo"}, p)
 		if err != nil {
 			t.Fatal(err)
