@@ -54,6 +54,9 @@ type dialect struct {
 	// lockMemberships and tryLockMemberships take the lock that every
 	// transaction changing memberships holds (see conn.lockMemberships).
 	lockMemberships, tryLockMemberships string
+	// opaqueBound wraps the upper bound of the range a search page walks
+	// (see builder.prefixScan), or is "%s" where the planner needs no help.
+	opaqueBound string
 }
 
 // The group ids of a user are a correlated subquery giving the ids of the
@@ -76,6 +79,7 @@ var sqliteDialect = &dialect{
 	},
 	retryable:   func(error) bool { return false },
 	userRow:     sqliteUserRow(sqliteGroupIDsOf),
+	opaqueBound: "%s",
 	packedUsers: true,
 	types: strings.NewReplacer(
 		"${key}", "TEXT",
@@ -135,6 +139,7 @@ var postgresDialect = &dialect{
 	batchMemberships: true,
 	idsArg:           func(ids []string) any { return ids }, // a text[]
 	userRow:          qualifiedUserCols + ", " + postgresGroupIDsOf,
+	opaqueBound:      "(SELECT %s::text)",
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError
 		// deadlock_detected, serialization_failure

@@ -449,29 +449,11 @@ func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after strin
 	var users []store.User
 	var phases []int
 	for ph := phase; ph < len(searchFields) && len(users) <= limit; ph++ {
-		col := searchFields[ph]
-		b := &builder{d: s.d}
-		b.where(b.prefix(col, q))
-		for _, earlier := range searchFields[:ph] {
-			b.where("NOT " + b.prefix(earlier, q))
-		}
-		order := col + ", username"
-		if ph <= 1 {
-			order = col // unique
-		}
+		var cur *searchCursor
 		if after != "" && ph == phase {
-			if ph <= 1 {
-				b.where(col + " > " + b.arg(key))
-			} else {
-				b.where("(" + col + ", username) > (" + b.arg(key) + ", " + b.arg(username) + ")")
-			}
+			cur = &searchCursor{Phase: ph, Key: key, Username: username}
 		}
-		b.userFilters(f)
-		if f.GroupID != "" {
-			b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.group_id = " + b.arg(f.GroupID) + ")")
-		}
-		sql := "SELECT " + s.d.userRow + " FROM users" + b.whereClause() +
-			" ORDER BY " + order + " LIMIT " + strconv.Itoa(limit+1-len(users))
+		b, sql := s.searchPhase(f, q, ph, cur, limit+1-len(users))
 		us, err := c.queryUsers(ctx, b.statement(sql), b.args, limit+1-len(users))
 		if err != nil {
 			return nil, "", err
@@ -492,6 +474,35 @@ func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after strin
 		next = encodeCursor(string(b))
 	}
 	return users, next, nil
+}
+
+// searchPhase builds the statement for phase ph of a search for the
+// lower-cased prefix q: users matched by searchFields[ph] and by no
+// earlier field, after cur when the page starts in this phase, in that
+// field's index order.
+func (s *Store) searchPhase(f store.UserFilter, q string, ph int, cur *searchCursor, limit int) (*builder, string) {
+	col := searchFields[ph]
+	b := &builder{d: s.d}
+	b.where(b.prefixScan(col, q))
+	for _, earlier := range searchFields[:ph] {
+		b.where("NOT " + b.prefix(earlier, q))
+	}
+	order := col + ", username"
+	if ph <= 1 {
+		order = col // unique
+	}
+	if cur != nil {
+		if ph <= 1 {
+			b.where(col + " > " + b.arg(cur.Key))
+		} else {
+			b.where("(" + col + ", username) > (" + b.arg(cur.Key) + ", " + b.arg(cur.Username) + ")")
+		}
+	}
+	b.userFilters(f)
+	if f.GroupID != "" {
+		b.where("EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.group_id = " + b.arg(f.GroupID) + ")")
+	}
+	return b, "SELECT " + s.d.userRow + " FROM users" + b.whereClause() + " ORDER BY " + order + " LIMIT " + strconv.Itoa(limit)
 }
 
 // searchKey is the value of searchFields[phase] of u, where a search page

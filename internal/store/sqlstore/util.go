@@ -178,6 +178,25 @@ func (b *builder) arg(v any) string {
 	return b.d.placeholder(len(b.args))
 }
 
+// prefixScan is prefix for the range a search page walks in index order.
+// On PostgreSQL its upper bound is a subquery's value, which the planner
+// cannot see: with both bounds known it estimates the range from its
+// histogram, and a prefix that falls inside one bucket can come out far
+// too small (53 rows for the 16,129 usernames starting with "ali" of a
+// million, after ANALYZE). Below the page size, fetching every match and
+// sorting them looks cheaper than walking the index, and a search page
+// took 95 ms instead of 1 (p99 320 ms under load). With one bound
+// unknown it assumes 0.5 % of the rows, so the walk wins from about
+// 20,000 users up, and below that every plan is cheap.
+func (b *builder) prefixScan(col, p string) string {
+	end, ok := prefixEnd(p)
+	if !ok {
+		return col + " >= " + b.arg(p)
+	}
+	lower := col + " >= " + b.arg(p)
+	return "(" + lower + " AND " + col + " < " + fmt.Sprintf(b.d.opaqueBound, b.arg(end)) + ")"
+}
+
 // where adds a condition; conditions are joined with AND.
 func (b *builder) where(cond string) { b.conds = append(b.conds, cond) }
 
