@@ -211,8 +211,9 @@ func render(o opts, rows []row, rss map[string]memory) string {
 	w("- Ceiling: `bench/ceiling`, a bare net/http handler answering a fixed 1 KiB JSON body, loaded by the same tool " +
 		"just before each block; \"ratio\" is the cell's req/s over the ceiling's at the same connection count.\n")
 	w("- Datasets are seeded through the store (`bench/seed`); the create cells add users as they run, so the 1,000-user "+
-		"block ends with a few thousand more. Each block's server is started fresh and first gets an unrecorded GET load "+
-		"(%s, 8 connections) to fill its caches.\n\n", o.blockWarmup)
+		"block ends with a few thousand more. On PostgreSQL each seeding is followed by `VACUUM (ANALYZE)`, as after any "+
+		"bulk load, so the blocks run with the statistics a real database has. Each block's server is started fresh and first gets "+
+		"an unrecorded GET load (%s, 8 connections) to fill its caches.\n\n", o.blockWarmup)
 
 	type key struct {
 		backend string
