@@ -60,20 +60,20 @@ func (a *readAdmission) admit(next http.Handler) http.Handler {
 	})
 }
 
-// admittedWriter gives back its read's place at the first byte or header
-// written, or when the handler returns.
-type admittedWriter struct {
-	http.ResponseWriter
-	slots chan struct{}
-	once  sync.Once
-}
-
 // Waiting is how many reads wait for their turn now.
 func (a *readAdmission) Waiting() int64 {
 	if a == nil {
 		return 0
 	}
 	return a.waiting.Load()
+}
+
+// admittedWriter gives back its read's place at the first byte or header
+// written, or when the handler returns.
+type admittedWriter struct {
+	http.ResponseWriter
+	slots chan struct{}
+	once  sync.Once
 }
 
 func (w *admittedWriter) leave() { w.once.Do(func() { <-w.slots }) }

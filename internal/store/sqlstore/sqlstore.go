@@ -276,8 +276,8 @@ func (c *core) now() time.Time { return c.clock().UTC().Truncate(time.Microsecon
 // whose reads run in this process, and 0 on PostgreSQL; see
 // store.ReadLimiter. Measured on 2 cores at a million users with 8
 // clients, letting two API reads run at a time, the others waiting in
-// arrival order, cut search p99 from 13.7-14.4 to 10.3-11.3 ms and list
-// p99 from 10.7-11.0 to 9.3-9.9 ms at the same throughput. It has to be
+// arrival order, cut search p99 from 13.1-13.8 to 10.1-10.9 ms and list
+// p99 from 9.5-10.9 to 9.0-9.5 ms at the same throughput. It has to be
 // per request: admitting each statement in turn made a search, which runs
 // up to four statements, queue four times, and its p99 got worse.
 func (s *Store) ReadConcurrency() int {
