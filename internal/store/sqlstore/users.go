@@ -432,26 +432,27 @@ var searchFields = []string{"username", "email_lower", "first_name_lower", "last
 // returned before, so paging to the end stays linear.
 func (s *Store) searchUsers(ctx context.Context, f store.UserFilter, after string, limit int) ([]store.User, string, error) {
 	q := strings.ToLower(f.Query)
-	phase, key, username := 0, "", ""
+	// cur is where the page starts; nil on the first page.
+	var cur *searchCursor
+	phase := 0
 	if after != "" {
 		raw, err := decodeCursor(after)
 		if err != nil {
 			return nil, "", err
 		}
-		var cur searchCursor
-		if json.Unmarshal([]byte(raw), &cur) != nil || cur.Phase < 0 || cur.Phase >= len(searchFields) || cur.Username == "" ||
+		cur = &searchCursor{}
+		if json.Unmarshal([]byte(raw), cur) != nil || cur.Phase < 0 || cur.Phase >= len(searchFields) || cur.Username == "" ||
 			strings.ContainsRune(cur.Key+cur.Username, 0) { // PostgreSQL text cannot hold NUL
 			return nil, "", store.ErrInvalidCursor
 		}
-		phase, key, username = cur.Phase, cur.Key, cur.Username
+		phase = cur.Phase
 	}
 	c := s.read()
 	var users []store.User
 	var phases []int
 	for ph := phase; ph < len(searchFields) && len(users) <= limit; ph++ {
-		var cur *searchCursor
-		if after != "" && ph == phase {
-			cur = &searchCursor{Phase: ph, Key: key, Username: username}
+		if ph > phase {
+			cur = nil // later phases start at their beginning
 		}
 		b, sql := s.searchPhase(f, q, ph, cur, limit+1-len(users))
 		us, err := c.queryUsers(ctx, b.statement(sql), b.args, limit+1-len(users))

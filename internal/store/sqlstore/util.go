@@ -189,23 +189,23 @@ func (b *builder) arg(v any) string {
 // unknown it assumes 0.5 % of the rows, so the walk wins from about
 // 20,000 users up, and below that every plan is cheap.
 func (b *builder) prefixScan(col, p string) string {
-	end, ok := prefixEnd(p)
-	if !ok {
-		return col + " >= " + b.arg(p)
-	}
-	lower := col + " >= " + b.arg(p)
-	return "(" + lower + " AND " + col + " < " + fmt.Sprintf(b.d.opaqueBound, b.arg(end)) + ")"
+	return b.prefixRange(col, p, b.d.opaqueBound)
 }
 
 // where adds a condition; conditions are joined with AND.
 func (b *builder) where(cond string) { b.conds = append(b.conds, cond) }
 
 // prefix adds "col >= p AND col < end" (or only the first half).
-func (b *builder) prefix(col, p string) string {
+func (b *builder) prefix(col, p string) string { return b.prefixRange(col, p, "%s") }
+
+// prefixRange is prefix with the upper bound's placeholder put into
+// upper, a format with one %s.
+func (b *builder) prefixRange(col, p, upper string) string {
+	lower := col + " >= " + b.arg(p) // first: SQLite's placeholders are positional
 	if end, ok := prefixEnd(p); ok {
-		return "(" + col + " >= " + b.arg(p) + " AND " + col + " < " + b.arg(end) + ")"
+		return "(" + lower + " AND " + col + " < " + fmt.Sprintf(upper, b.arg(end)) + ")"
 	}
-	return col + " >= " + b.arg(p)
+	return lower
 }
 
 // whereClause renders the conditions.
