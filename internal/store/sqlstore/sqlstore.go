@@ -153,14 +153,17 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	if err != nil {
 		return fmt.Errorf("sqlite %s: bad parameters after '?': %w", dsn, err)
 	}
+	userPragmas := slices.Clone(q["_pragma"])
 	// A memory database exists once per connection, so it cannot have a
 	// separate read pool.
 	memory := name == "file::memory:" || q.Get("mode") == "memory"
-	// No mmap: each connection maps the file on its own and Linux counts a
-	// mapped page in RSS once per mapping, so with 256 MiB per connection a
-	// million users (a 1.2 GB file) showed 1 GB of RSS. Reads that miss
-	// SQLite's page cache take the page from the operating system's cache
-	// with one pread instead, and each connection's cache is bounded below.
+	// No mmap unless the parameters ask for it (README, "SQLite
+	// parameters"): each connection maps the file on its own and Linux
+	// counts a mapped page in RSS once per mapping, so with 256 MiB per
+	// connection a million users (a 1.2 GB file) showed 1 GB of RSS. Reads
+	// that miss SQLite's page cache take the page from the operating
+	// system's cache with one pread instead, and each connection's cache is
+	// bounded below.
 	addPragmas(q, "busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "mmap_size(0)")
 	// A deep copy: the two pools' pragma lists must not share an array,
 	// or the writer's cache_size below would overwrite the readers' (it
@@ -183,6 +186,9 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	// its time in their write system calls.
 	addPragmas(q, "temp_store(2)")
 	q.Set("_txlock", "immediate")
+	if err := checkPragmaNames(ctx, c.d.driver, userPragmas); err != nil {
+		return fmt.Errorf("sqlite %s: %w", dsn, err)
+	}
 	w, err := sql.Open(c.d.driver, name+"?"+q.Encode())
 	if err != nil {
 		return fmt.Errorf("sqlite %s: %w", dsn, err)
@@ -257,6 +263,38 @@ func addPragmas(q url.Values, pragmas ...string) {
 			q.Add("_pragma", p)
 		}
 	}
+}
+
+// checkPragmaNames refuses a _pragma parameter that names no pragma
+// SQLite knows. SQLite ignores an unknown PRAGMA without a word, so a
+// misspelt setting would otherwise start a server without it. It asks an
+// in-memory database, so that a refused DSN leaves no file behind.
+func checkPragmaNames(ctx context.Context, driver string, pragmas []string) error {
+	if len(pragmas) == 0 {
+		return nil
+	}
+	db, err := sql.Open(driver, ":memory:")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, p := range pragmas {
+		name := strings.ToLower(strings.TrimSpace(p))
+		if i := strings.IndexAny(name, "(= "); i >= 0 {
+			name = name[:i]
+		}
+		if _, after, ok := strings.Cut(name, "."); ok { // schema.pragma
+			name = after
+		}
+		var known bool
+		if err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pragma_pragma_list WHERE name = ?)", name).Scan(&known); err != nil {
+			return fmt.Errorf("check _pragma=%s: %w", p, err)
+		}
+		if !known {
+			return fmt.Errorf("_pragma=%s: SQLite has no pragma %q (the list: https://sqlite.org/pragma.html)", p, name)
+		}
+	}
+	return nil
 }
 
 // redact removes the password from a URL for messages.

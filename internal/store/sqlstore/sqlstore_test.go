@@ -87,10 +87,61 @@ func TestOpenPath(t *testing.T) {
 	if _, err := sqlstore.Open(context.Background(), withParams+"?_txlock=sideways"); err == nil {
 		t.Error("a bad driver parameter was ignored")
 	}
+	// SQLite itself ignores a PRAGMA it does not know; a misspelt one
+	// must not start a server without the setting.
+	openDSN(t, withParams+"?_pragma=main.cache_size(-1000)&_pragma=MMAP_SIZE=0").Close()
+	misspelt := filepath.Join(dir, "misspelt.db")
+	_, err := sqlstore.Open(context.Background(), misspelt+"?_pragma=mmap_sise(268435456)")
+	if err == nil || !strings.Contains(err.Error(), `SQLite has no pragma "mmap_sise"`) {
+		t.Errorf("a misspelt pragma: err = %v; want one that names it", err)
+	}
+	if _, err := os.Stat(misspelt); !os.IsNotExist(err) {
+		t.Errorf("a refused database left %s behind (stat: %v)", misspelt, err)
+	}
 	uri := "file:" + filepath.Join(dir, "uri.db") + "?cache=private"
 	openDSN(t, uri).Close()
 	if _, err := os.Stat(filepath.Join(dir, "uri.db")); err != nil {
 		t.Errorf("database not created from %s: %v", uri, err)
+	}
+}
+
+// TestSQLiteMmap checks that SQLite reads the file with pread by default
+// and through a memory map when the database's parameters ask for one
+// with mmap_size (README, "SQLite parameters"), as Linux shows it in
+// /proc/self/maps.
+func TestSQLiteMmap(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, params string
+		mapped       bool
+	}{
+		{"default", "", false},
+		{"mmap_size", "?_pragma=mmap_size(268435456)", true},
+	} {
+		path := filepath.Join(dir, tc.name+".db")
+		s := openDSN(t, path+tc.params)
+		ctx := context.Background()
+		u, err := s.CreateUser(ctx, store.User{Username: "mapped", Email: "mapped@example.com"}, store.Meta{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A read on the read pool, which is where mapping pays.
+		if _, err := s.GetUser(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		maps, err := os.ReadFile("/proc/self/maps")
+		if err != nil {
+			t.Fatalf("this test reads /proc/self/maps (Linux): %v", err)
+		}
+		// The WAL index (path-shm) is always mapped; the question is the
+		// database file itself.
+		got := false
+		for line := range strings.Lines(string(maps)) {
+			got = got || strings.HasSuffix(strings.TrimSuffix(line, "\n"), " "+path)
+		}
+		if got != tc.mapped {
+			t.Errorf("%s: %s mapped into memory = %v; want %v", tc.name, path, got, tc.mapped)
+		}
 	}
 }
 
