@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -85,5 +87,36 @@ func TestMigrationsLoadAndSplit(t *testing.T) {
 	got := statements("-- c\nCREATE TABLE a (x int);\n\nCREATE INDEX i ON a (x);\n")
 	if len(got) != 2 || got[0] != "CREATE TABLE a (x int);" {
 		t.Errorf("statements = %q", got)
+	}
+}
+
+// TestUserPragmasWin checks what README's "SQLite parameters" promises:
+// Rollcall's own setting of a pragma applies only when the DSN does not
+// set that pragma, however the DSN spells it.
+func TestUserPragmasWin(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		params     string
+		read, want int64 // cache_size on the read pool and on the writer
+	}{
+		{"", -readCacheKiB / 4, -writeCacheKiB},
+		{"?_pragma=cache_size(-1000)", -1000, -1000},
+		{"?_pragma=main.CACHE_SIZE = -1000", -1000, -1000},
+	} {
+		s, err := Open(ctx, filepath.Join(t.TempDir(), "p.db")+tc.params, WithMaxConns(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var read, write int64
+		if err := s.r.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&read); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.w.QueryRowContext(ctx, "PRAGMA cache_size").Scan(&write); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		if read != tc.read || write != tc.want {
+			t.Errorf("%q: cache_size = %d on the readers, %d on the writer; want %d, %d", tc.params, read, write, tc.read, tc.want)
+		}
 	}
 }

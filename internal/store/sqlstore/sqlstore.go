@@ -255,14 +255,25 @@ const (
 // that pragma itself.
 func addPragmas(q url.Values, pragmas ...string) {
 	for _, p := range pragmas {
-		name, _, _ := strings.Cut(p, "(")
-		set := slices.ContainsFunc(q["_pragma"], func(v string) bool {
-			return strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), name)
-		})
+		name := pragmaName(p)
+		set := slices.ContainsFunc(q["_pragma"], func(v string) bool { return pragmaName(v) == name })
 		if !set {
 			q.Add("_pragma", p)
 		}
 	}
+}
+
+// pragmaName is the pragma a _pragma parameter sets, such as cache_size
+// for "main.CACHE_SIZE = -1000" or "cache_size(-1000)".
+func pragmaName(p string) string {
+	name := strings.ToLower(strings.TrimSpace(p))
+	if i := strings.IndexAny(name, "(= "); i >= 0 {
+		name = name[:i]
+	}
+	if _, after, ok := strings.Cut(name, "."); ok { // schema.pragma
+		name = after
+	}
+	return name
 }
 
 // checkPragmaNames refuses a _pragma parameter that names no pragma
@@ -279,13 +290,7 @@ func checkPragmaNames(ctx context.Context, driver string, pragmas []string) erro
 	}
 	defer db.Close()
 	for _, p := range pragmas {
-		name := strings.ToLower(strings.TrimSpace(p))
-		if i := strings.IndexAny(name, "(= "); i >= 0 {
-			name = name[:i]
-		}
-		if _, after, ok := strings.Cut(name, "."); ok { // schema.pragma
-			name = after
-		}
+		name := pragmaName(p)
 		var known bool
 		if err := db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pragma_pragma_list WHERE name = ?)", name).Scan(&known); err != nil {
 			return fmt.Errorf("check _pragma=%s: %w", p, err)
