@@ -12,6 +12,20 @@ import (
 var (
 	ErrSetupLinkUsed    = errors.New("store: setup link already used")
 	ErrSetupLinkExpired = errors.New("store: setup link expired")
+	// ErrSetupLinkRevoked is a link that died before it was used: an admin
+	// revoked it, a newer link was issued for the same person, the person
+	// registered a passkey another way, or (a first-admin link) an admin
+	// has a passkey now.
+	ErrSetupLinkRevoked = errors.New("store: setup link revoked")
+)
+
+// Why a setup link was revoked, as the audit log's setup_link.revoke
+// records it in "reason".
+const (
+	RevokedByAdmin    = "revoked"           // an admin revoked it
+	RevokedReplaced   = "replaced"          // a newer link was issued for the person
+	RevokedPasskey    = "passkey-added"     // the person registered a passkey
+	RevokedAdminReady = "admin-has-passkey" // a first-admin link, and an admin has a passkey now
 )
 
 // Passkey is a registered WebAuthn credential. The credential id is unique
@@ -62,7 +76,9 @@ type Session struct {
 }
 
 // SetupLink lets a person register a first (or replacement) passkey without
-// signing in. Only the SHA-256 of the link's secret is stored.
+// signing in. Only the SHA-256 of the link's secret is stored. A link is
+// outstanding (usable) until it is used, expires or is revoked; at most one
+// of a person's links is outstanding at a time.
 type SetupLink struct {
 	ID        string
 	UserID    string
@@ -70,6 +86,16 @@ type SetupLink struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    *time.Time
+	RevokedAt *time.Time
+	// FirstAdmin marks the link serve prints for the first admin: it also
+	// dies once any enabled admin has a passkey.
+	FirstAdmin bool
+}
+
+// Outstanding reports whether the link can still be used at now, as far
+// as the link itself says (a first-admin link may still be refused).
+func (l SetupLink) Outstanding(now time.Time) bool {
+	return l.UsedAt == nil && l.RevokedAt == nil && now.Before(l.ExpiresAt)
 }
 
 // SignIn describes a successful passkey sign-in, recorded in one
@@ -89,12 +115,14 @@ type SignIn struct {
 // separate from Store because the directory API never needs it. Every
 // change is audited in the same transaction (passkey.add, passkey.remove,
 // passkey.rename, signin.success, signin.failure, setup_link.create,
-// setup_link.use, session.signout, session.revoke), and users.passkey_count follows every
+// setup_link.use, setup_link.revoke, session.signout, session.revoke), and users.passkey_count follows every
 // passkey change in that transaction too.
 type AuthStore interface {
 	// CreatePasskey stores a new passkey for p.UserID (ID generated when
 	// empty). A credential id already registered is a *ConflictError on
-	// "credential_id".
+	// "credential_id". Like CompleteSetup, it revokes the user's
+	// outstanding setup links and, for an enabled admin, every outstanding
+	// first-admin link, in the same transaction.
 	CreatePasskey(ctx context.Context, p Passkey, m Meta) (Passkey, error)
 	// ListPasskeys returns a user's passkeys, oldest first.
 	ListPasskeys(ctx context.Context, userID string) ([]Passkey, error)
@@ -146,15 +174,42 @@ type AuthStore interface {
 	DeleteUserSession(ctx context.Context, userID, id string, m Meta) error
 
 	// CreateSetupLink stores a new link (ID generated when empty) and audits
-	// setup_link.create.
+	// setup_link.create. In the same transaction it revokes the user's
+	// older outstanding links (setup_link.revoke, reason "replaced"): the
+	// newest link is the only one that works.
 	CreateSetupLink(ctx context.Context, l SetupLink, m Meta) (SetupLink, error)
 	// GetSetupLink returns the link whose secret hashes to hash, used or not.
 	GetSetupLink(ctx context.Context, hash []byte) (SetupLink, error)
+	// ListSetupLinks returns the user's outstanding links at now, newest
+	// first; an unknown user has none.
+	ListSetupLinks(ctx context.Context, userID string, now time.Time) ([]SetupLink, error)
+	// RevokeSetupLink revokes the user's outstanding link id and audits
+	// setup_link.revoke; a link that is not an outstanding one of the
+	// user's is ErrNotFound.
+	RevokeSetupLink(ctx context.Context, userID, id string, m Meta) error
+	// RevokeSetupLinks revokes all of the user's outstanding links,
+	// auditing setup_link.revoke for each, and returns how many. A user
+	// that does not exist is a *ReferenceError.
+	RevokeSetupLinks(ctx context.Context, userID string, m Meta) (int, error)
 	// CompleteSetup marks the link used, stores the passkey and starts the
-	// session in one transaction, auditing setup_link.use and passkey.add.
-	// A used link is ErrSetupLinkUsed, an expired one ErrSetupLinkExpired,
-	// an unknown one ErrNotFound; then nothing is stored.
+	// session in one transaction, auditing setup_link.use and passkey.add,
+	// and revokes the user's other outstanding links. A used link is
+	// ErrSetupLinkUsed, an expired one ErrSetupLinkExpired, a revoked one
+	// (or a first-admin link when an enabled admin has a passkey)
+	// ErrSetupLinkRevoked, an unknown one ErrNotFound; then nothing is
+	// stored.
 	CompleteSetup(ctx context.Context, linkHash []byte, p Passkey, s Session, m Meta) (Passkey, error)
+	// AdminHasPasskey reports whether any enabled admin has a passkey: then
+	// no first-admin link is needed, and none works.
+	AdminHasPasskey(ctx context.Context) (bool, error)
+
+	// RememberBootstrapToken records that the token hashing to hash was
+	// given by ROLLCALL_BOOTSTRAP_TOKEN (idempotent).
+	RememberBootstrapToken(ctx context.Context, hash []byte) error
+	// BootstrapTokenRemembered reports whether RememberBootstrapToken was
+	// called for hash: a remembered bootstrap token that no longer exists
+	// was revoked and must not be created again.
+	BootstrapTokenRemembered(ctx context.Context, hash []byte) (bool, error)
 
 	// DeleteExpired removes challenges and sessions that expired before
 	// now, and setup links that expired more than 30 days before now (so a

@@ -61,9 +61,6 @@ var (
 	qEndSession       = stmt(`DELETE FROM sessions WHERE user_id = ? AND id = ?`)
 	qTouchSession     = stmt(`UPDATE sessions SET last_seen_at = ? WHERE hash = ?`)
 	qDeleteSession    = stmt(`DELETE FROM sessions WHERE hash = ? RETURNING user_id`)
-	qInsertSetupLink  = stmt(`INSERT INTO setup_links (id, user_id, hash, created_at, expires_at, used_at) VALUES (?, ?, ?, ?, ?, ?)`)
-	qSetupLink        = stmt(`SELECT id, user_id, hash, created_at, expires_at, used_at FROM setup_links WHERE hash = ?`)
-	qUseSetupLink     = stmt(`UPDATE setup_links SET used_at = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?`)
 	qExpireChallenges = stmt(`DELETE FROM webauthn_challenges WHERE expires_at <= ?`)
 	qExpireSessions   = stmt(`DELETE FROM sessions WHERE expires_at <= ?`)
 	qExpireLinks      = stmt(`DELETE FROM setup_links WHERE expires_at <= ?`)
@@ -140,8 +137,10 @@ func (c *conn) passkey(ctx context.Context, q statement, args ...any) (store.Pas
 	return ps[0], nil
 }
 
-// insertPasskey stores p, recounts the owner's passkeys and audits
-// passkey.add, inside c's transaction.
+// insertPasskey stores p, recounts the owner's passkeys, audits
+// passkey.add and revokes the setup links the new passkey makes
+// unnecessary (passkeyAdded), inside c's transaction. Every way a passkey
+// is registered goes through here.
 func (c *conn) insertPasskey(ctx context.Context, p *store.Passkey, m store.Meta, now time.Time) error {
 	name, err := c.username(ctx, p.UserID)
 	if err != nil {
@@ -155,8 +154,11 @@ func (c *conn) insertPasskey(ctx context.Context, p *store.Passkey, m store.Meta
 	if _, err := c.exec(ctx, qCountPasskeys, p.UserID, c.t(now), p.UserID); err != nil {
 		return err
 	}
-	return c.audit(ctx, m, now, event{action: "passkey.add", targetType: "user", targetID: p.UserID,
-		targetName: name, after: snapshot(passkeyFields(p))})
+	if err := c.audit(ctx, m, now, event{action: "passkey.add", targetType: "user", targetID: p.UserID,
+		targetName: name, after: snapshot(passkeyFields(p))}); err != nil {
+		return err
+	}
+	return c.passkeyAdded(ctx, p.UserID, m, now)
 }
 
 func preparePasskey(p store.Passkey, now time.Time) store.Passkey {
@@ -488,110 +490,6 @@ func (s *Store) DeleteUserSession(ctx context.Context, userID, id string, m stor
 		return c.audit(ctx, m, now, event{action: "session.revoke", targetType: "user", targetID: userID, targetName: uname,
 			after: snapshot([]field{{"session-id", id}, {"sessions-ended", 1}})})
 	})
-}
-
-func scanSetupLink(row interface{ Scan(...any) error }) (store.SetupLink, error) {
-	var l store.SetupLink
-	err := row.Scan(&l.ID, &l.UserID, &l.Hash, timeCol{&l.CreatedAt}, timeCol{&l.ExpiresAt}, nullTimeCol{&l.UsedAt})
-	return l, err
-}
-
-func (c *conn) setupLink(ctx context.Context, hash []byte) (store.SetupLink, error) {
-	rows, err := c.query(ctx, qSetupLink, hash)
-	if err != nil {
-		return store.SetupLink{}, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return store.SetupLink{}, err
-		}
-		return store.SetupLink{}, store.ErrNotFound
-	}
-	return scanSetupLink(rows)
-}
-
-// CreateSetupLink stores a setup link and audits setup_link.create.
-func (s *Store) CreateSetupLink(ctx context.Context, l store.SetupLink, m store.Meta) (store.SetupLink, error) {
-	now := s.now()
-	l.ID = newID(l.ID)
-	l.Hash = slices.Clone(l.Hash)
-	l.CreatedAt = now
-	l.ExpiresAt = l.ExpiresAt.UTC().Truncate(time.Microsecond)
-	l.UsedAt = nil
-	err := s.write(ctx, func(c *conn) error {
-		uname, err := c.username(ctx, l.UserID)
-		if err != nil {
-			return err
-		}
-		if _, err := c.exec(ctx, qInsertSetupLink, l.ID, l.UserID, l.Hash, c.t(l.CreatedAt), c.t(l.ExpiresAt), nil); err != nil {
-			return err
-		}
-		return c.audit(ctx, m, now, event{action: "setup_link.create", targetType: "user", targetID: l.UserID,
-			targetName: uname, after: snapshot([]field{{"setup-link-id", l.ID}, {"expires-at", l.ExpiresAt}})})
-	})
-	if err != nil {
-		return store.SetupLink{}, err
-	}
-	return l, nil
-}
-
-// GetSetupLink returns a setup link by the hash of its secret.
-func (s *Store) GetSetupLink(ctx context.Context, hash []byte) (store.SetupLink, error) {
-	return s.read().setupLink(ctx, hash)
-}
-
-// CompleteSetup uses the link, stores the passkey and starts the session in
-// one transaction. The link is claimed by a conditional UPDATE, so of two
-// concurrent uses exactly one succeeds.
-func (s *Store) CompleteSetup(ctx context.Context, linkHash []byte, p store.Passkey, se store.Session, m store.Meta) (store.Passkey, error) {
-	now := s.now()
-	p = preparePasskey(p, now)
-	err := s.write(ctx, func(c *conn) error {
-		res, err := c.exec(ctx, qUseSetupLink, c.t(now), linkHash, c.t(now))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n != 1 {
-			l, err := c.setupLink(ctx, linkHash)
-			switch {
-			case err != nil:
-				return err
-			case l.UsedAt != nil:
-				return store.ErrSetupLinkUsed
-			default:
-				return store.ErrSetupLinkExpired
-			}
-		}
-		l, err := c.setupLink(ctx, linkHash)
-		if err != nil {
-			return err
-		}
-		if l.UserID != p.UserID {
-			return errors.New("sqlstore: the setup link belongs to another user than the passkey")
-		}
-		uname, err := c.username(ctx, l.UserID)
-		if err != nil {
-			return err
-		}
-		if err := c.audit(ctx, m, now, event{action: "setup_link.use", targetType: "user", targetID: l.UserID,
-			targetName: uname, after: snapshot([]field{{"setup-link-id", l.ID}})}); err != nil {
-			return err
-		}
-		if err := c.insertPasskey(ctx, &p, m, now); err != nil {
-			return err
-		}
-		if se.Hash != nil {
-			return c.insertSession(ctx, se)
-		}
-		return nil
-	})
-	if err != nil {
-		return store.Passkey{}, err
-	}
-	return p, nil
 }
 
 // DeleteExpired removes expired challenges and sessions, and setup links

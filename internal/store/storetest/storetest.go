@@ -57,6 +57,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteUserSessions", testDeleteUserSessions},
 		{"DeleteUserSession", testDeleteUserSession},
 		{"RevokePasskeysEndsSessions", testRevokePasskeysEndsSessions},
+		{"OlderSetupLinkDies", testOlderSetupLinkDies},
+		{"SetupLinkLifecycle", testSetupLinkLifecycle},
+		{"FirstAdminLink", testFirstAdminLink},
+		{"BootstrapTokens", testBootstrapTokens},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
