@@ -105,7 +105,7 @@ func (h *Handler) addPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.ceremonyError(w, r, http.StatusBadRequest, "Your browser's passkey was not accepted: "+err.Error(), err)
+		h.ceremonyError(w, r, http.StatusBadRequest, passkeyRefusedMessage, err)
 		return
 	}
 	pk.Name = deviceName(r.UserAgent(), pk.Name)

@@ -90,6 +90,11 @@ If it has expired, ask your administrator for a new one.
 	}
 }
 
+// revokedLinkMessage explains a revoked setup link: the three ways a link
+// dies before it is used.
+const revokedLinkMessage = "It was replaced by a newer link, revoked by an administrator, or a passkey has been set up for this account since. " +
+	"If you set up your passkey, sign in with it. Otherwise ask your administrator for a new setup link, and use the newest one you get."
+
 // setupData is the setup page's content.
 type setupData struct {
 	User   store.User
@@ -123,11 +128,28 @@ func (h *Handler) setupLink(w http.ResponseWriter, r *http.Request, asJSON bool)
 				". If you set up your passkey then, sign in with it. Otherwise ask your administrator for a new setup link.")
 		return link, store.User{}, false
 	}
+	if link.RevokedAt != nil {
+		refuse(http.StatusGone, "This setup link is no longer valid", revokedLinkMessage)
+		return link, store.User{}, false
+	}
 	if !h.now().Before(link.ExpiresAt) {
 		refuse(http.StatusGone, "This setup link has expired",
 			"It was valid until "+link.ExpiresAt.UTC().Format("2 Jan 2006 at 15:04 UTC")+
 				". Ask your administrator for a new setup link.")
 		return link, store.User{}, false
+	}
+	if link.FirstAdmin {
+		// A first-admin link is needed only while no admin can sign in.
+		done, err := h.auth.AdminHasPasskey(r.Context())
+		if err != nil {
+			h.serverError(w, r, err)
+			return link, store.User{}, false
+		}
+		if done {
+			refuse(http.StatusGone, "This setup link is no longer valid",
+				"It was the first administrator's link, and an administrator has set up a passkey since. Sign in with your passkey, or ask an administrator for a new setup link.")
+			return link, store.User{}, false
+		}
 	}
 	u, err := h.st.GetUser(r.Context(), link.UserID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -200,7 +222,7 @@ func (h *Handler) setupFinish(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		h.ceremonyError(w, r, http.StatusBadRequest, "Your browser's passkey was not accepted: "+err.Error(), err)
+		h.ceremonyError(w, r, http.StatusBadRequest, passkeyRefusedMessage, err)
 		return
 	}
 	pk.Name = deviceName(r.UserAgent(), pk.Name)
@@ -214,6 +236,9 @@ func (h *Handler) setupFinish(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, store.ErrSetupLinkExpired):
 		h.ceremonyError(w, r, http.StatusGone, "This setup link has expired. Ask your administrator for a new one.", err)
+		return
+	case errors.Is(err, store.ErrSetupLinkRevoked):
+		h.ceremonyError(w, r, http.StatusGone, "This setup link is no longer valid. "+revokedLinkMessage, err)
 		return
 	case errors.Is(err, store.ErrConflict):
 		h.ceremonyError(w, r, http.StatusConflict, "This passkey is already registered. Sign in with it instead.", err)

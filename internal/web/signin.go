@@ -32,6 +32,14 @@ func (h *Handler) ceremonyError(w http.ResponseWriter, r *http.Request, status i
 	writeJSON(w, status, ceremonyResult{Error: msg})
 }
 
+// passkeyRefusedMessage is what a person reads when the WebAuthn library
+// refuses the browser's new passkey. The library's own words (about
+// attestation formats, flags and origins) are logged by ceremonyError, not
+// shown: the person can only try again or try another device.
+const passkeyRefusedMessage = "Your browser's passkey could not be registered. Try again; if it fails again, " +
+	"try another browser or device (passkeys need a browser that supports them, such as a current Chrome, Safari, Edge or Firefox), " +
+	"and if that fails too, tell your administrator the time it happened."
+
 // readCredential reads the browser's PublicKeyCredential JSON.
 func readCredential(r *http.Request) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(r.Body, 64<<10))
