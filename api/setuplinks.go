@@ -6,11 +6,19 @@ import "time"
 // person registers a passkey without signing in. URL holds the secret; it
 // is returned only in the response that creates the link and is never
 // stored, only its SHA-256.
+//
+// A person has at most one outstanding link: creating one revokes the
+// older ones, and registering a passkey by any route revokes the rest.
+// GET /api/v1/users/{id}/setup-links lists the outstanding link without
+// its URL; DELETE revokes it.
 type SetupLinkAttributes struct {
-	URL       string    `json:"url"`
+	URL       string    `json:"url,omitempty"`
 	ExpiresAt time.Time `json:"expires-at"`
 	EmailSent bool      `json:"email-sent"`
 	CreatedAt time.Time `json:"created-at"`
+	// FirstAdmin marks the link serve printed for the first admin; it also
+	// stops working once any admin has a passkey.
+	FirstAdmin bool `json:"first-admin"`
 }
 
 // SetupLinkRelationships names the user the link is for.

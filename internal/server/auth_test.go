@@ -36,6 +36,7 @@ func TestAuthMatrix(t *testing.T) {
 		mustStatus(t, call(t, srv, req{method: "DELETE", path: "/api/v1/api-tokens/" + toks[0].ID, token: srv.AdminToken}), 204)
 		disabled := createUser(t, srv, map[string]any{"username": "gone", "email": "gone@example.com", "disabled": true})
 		disabledTok := srv.NewToken(t, disabled.ID, nil)
+		victimLinks := srv.CreateUser(t, "linked", false)
 		adminTokID := ""
 		{
 			r := call(t, srv, req{method: "GET", path: "/api/v1/api-tokens", token: srv.AdminToken})
@@ -73,6 +74,7 @@ func TestAuthMatrix(t *testing.T) {
 			tokenOwner := srv.CreateUser(t, fresh(), false)
 			srv.NewToken(t, tokenOwner.ID, nil)
 			vt, _, _ := srv.Store.ListTokens(ctx, storeTokenFilter(tokenOwner.ID), storePage())
+			link := newSetupLink(t, srv, victimLinks.ID)
 			return []route{
 				{"GET", "/api/v1/account", nil, 200, 200},
 				{"GET", "/api/v1/users", nil, 403, 200},
@@ -82,6 +84,10 @@ func TestAuthMatrix(t *testing.T) {
 				{"DELETE", "/api/v1/users/" + victim.ID, nil, 404, 204},
 				{"GET", "/api/v1/users/" + member.ID + "/sessions", nil, 404, 200},
 				{"DELETE", "/api/v1/users/" + member.ID + "/sessions", nil, 404, 204},
+				{"POST", "/api/v1/users/" + member.ID + "/setup-links", setupLinkBody(false), 404, 201},
+				{"GET", "/api/v1/users/" + member.ID + "/setup-links", nil, 404, 200},
+				{"DELETE", "/api/v1/users/" + member.ID + "/setup-links", nil, 404, 204},
+				{"DELETE", "/api/v1/users/" + victimLinks.ID + "/setup-links/" + link, nil, 404, 204},
 				{"GET", "/api/v1/users/" + member.ID + "/relationships/groups", nil, 404, 200},
 				{"PATCH", "/api/v1/users/" + member.ID + "/relationships/groups", groupsLinkage, 404, 200},
 				{"POST", "/api/v1/users/" + member.ID + "/relationships/groups", groupsLinkage, 404, 200},

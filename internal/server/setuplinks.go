@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/mail"
@@ -43,6 +44,9 @@ func (s *Server) mountWeb(mux *http.ServeMux) (*web.Handler, error) {
 	}
 	h.Register(mux)
 	mux.Handle("POST /api/v1/users/{id}/setup-links", s.api(s.createSetupLink(h.SetupLinks())))
+	mux.Handle("GET /api/v1/users/{id}/setup-links", s.api(s.listSetupLinks(auth)))
+	mux.Handle("DELETE /api/v1/users/{id}/setup-links", s.api(s.revokeSetupLinks(auth)))
+	mux.Handle("DELETE /api/v1/users/{id}/setup-links/{link}", s.api(s.revokeSetupLink(auth)))
 	return h, nil
 }
 
@@ -92,7 +96,7 @@ func (s *Server) createSetupLink(links *web.SetupLinks) http.HandlerFunc {
 		doc := api.Document[api.SetupLink]{Data: api.SetupLink{
 			Type: "setup-links", ID: issued.Link.ID,
 			Attributes: api.SetupLinkAttributes{URL: issued.URL, ExpiresAt: issued.Link.ExpiresAt,
-				EmailSent: issued.Emailed, CreatedAt: issued.Link.CreatedAt},
+				EmailSent: issued.Emailed, CreatedAt: issued.Link.CreatedAt, FirstAdmin: issued.Link.FirstAdmin},
 			Relationships: api.SetupLinkRelationships{User: api.ToOne{Data: &api.ResourceIdentifier{Type: "users", ID: u.ID}}},
 		}}
 		if err != nil {
@@ -101,6 +105,105 @@ func (s *Server) createSetupLink(links *web.SetupLinks) http.HandlerFunc {
 			doc.Meta = map[string]any{"warning": err.Error()}
 		}
 		writeJSON(w, http.StatusCreated, doc)
+	}
+}
+
+// setupLinkAdmin resolves the user of a setup-links route for an admin
+// caller: a non-admin gets 404 for another user and 403 for itself, like
+// POST.
+func (s *Server) setupLinkAdmin(w http.ResponseWriter, r *http.Request) (string, bool) {
+	p := caller(r)
+	id, ok := pathID(r)
+	if !ok || (!p.admin() && id != p.user.ID) {
+		s.writeError(w, r, errNotFound("user "+r.PathValue("id")))
+		return "", false
+	}
+	if !p.admin() {
+		s.writeError(w, r, errAdminOnly())
+		return "", false
+	}
+	return id, true
+}
+
+// setupLinkResource is a stored link as the API shows it: never its URL,
+// which only the response that creates it holds.
+func setupLinkResource(l store.SetupLink) api.SetupLink {
+	return api.SetupLink{
+		Type: "setup-links", ID: l.ID,
+		Attributes:    api.SetupLinkAttributes{ExpiresAt: l.ExpiresAt.UTC(), CreatedAt: l.CreatedAt.UTC(), FirstAdmin: l.FirstAdmin},
+		Relationships: api.SetupLinkRelationships{User: api.ToOne{Data: &api.ResourceIdentifier{Type: "users", ID: l.UserID}}},
+	}
+}
+
+// GET /api/v1/users/{id}/setup-links — admins only. The user's
+// outstanding (usable) setup links, newest first: at most one, since a new
+// link revokes the older ones.
+func (s *Server) listSetupLinks(auth store.AuthStore) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := s.setupLinkAdmin(w, r)
+		if !ok {
+			return
+		}
+		if _, err := parseIncludeOnly(r, nil); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		if _, err := s.store.GetUser(r.Context(), id); err != nil {
+			s.writeError(w, r, notFoundAs(err, "user "+id))
+			return
+		}
+		links, err := auth.ListSetupLinks(r.Context(), id, time.Now())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		data := []api.SetupLink{}
+		for _, l := range links {
+			data = append(data, setupLinkResource(l))
+		}
+		writeJSON(w, http.StatusOK, api.Document[[]api.SetupLink]{Data: data, Links: &api.Links{Self: s.selfLink(r)}})
+	}
+}
+
+// DELETE /api/v1/users/{id}/setup-links — admins only. Revokes every
+// outstanding setup link of the user (audited setup_link.revoke each);
+// 204 also when there was none.
+func (s *Server) revokeSetupLinks(auth store.AuthStore) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := s.setupLinkAdmin(w, r)
+		if !ok {
+			return
+		}
+		if _, err := auth.RevokeSetupLinks(r.Context(), id, caller(r).meta(r)); err != nil {
+			if errors.Is(err, store.ErrInvalidReference) {
+				err = errNotFound("user " + id)
+			}
+			s.writeError(w, r, notFoundAs(err, "user "+id))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// DELETE /api/v1/users/{id}/setup-links/{link} — admins only. Revokes one
+// outstanding link; a link that is used, expired, revoked or not the
+// user's is 404.
+func (s *Server) revokeSetupLink(auth store.AuthStore) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := s.setupLinkAdmin(w, r)
+		if !ok {
+			return
+		}
+		if _, err := s.store.GetUser(r.Context(), id); err != nil {
+			s.writeError(w, r, notFoundAs(err, "user "+id))
+			return
+		}
+		link := r.PathValue("link")
+		if err := auth.RevokeSetupLink(r.Context(), id, link, caller(r).meta(r)); err != nil {
+			s.writeError(w, r, notFoundAs(err, "outstanding setup link "+link+" of user "+id))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	}
 }
 
