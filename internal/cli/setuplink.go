@@ -67,6 +67,9 @@ passkey of the admin user %q (it works once and expires %s):
 
     %s
 
+Each start prints a new link while no admin has a passkey, and the one before stops
+working; "rollcall admin setup-link admin" makes one without a restart.
+
 `, "admin", l.Link.ExpiresAt.UTC().Format("2 Jan 2006 15:04 UTC"), l.URL)
 	if u, err := url.Parse(l.URL); err == nil && net.ParseIP(u.Hostname()) != nil {
 		fmt.Fprintf(w, `Browsers allow passkeys only on a host name, not on the IP address %s: restart with

@@ -89,11 +89,18 @@ func TestFirstAdminLink(t *testing.T) {
 	if again, err := srv.FirstAdminLink(ctx); err != nil || again.URL == "" || again.URL == link.URL {
 		t.Fatalf("while the admin has no passkey, each start makes a new link: %+v, %v", again, err)
 	}
-	if _, err := st.CreateUser(ctx, store.User{Username: "root", Email: "root@example.com", IsAdmin: true}, store.Meta{}); err != nil {
+	root, err := st.CreateUser(ctx, store.User{Username: "root", Email: "root@example.com", IsAdmin: true}, store.Meta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := srv.FirstAdminLink(ctx); err != nil || l.URL == "" {
+		t.Fatalf("with a second admin who has no passkey either: %+v, %v; want a link", l, err)
+	}
+	if _, err := st.CreatePasskey(ctx, store.Passkey{UserID: root.ID, CredentialID: []byte("root-key"), PublicKey: []byte("k"), Name: "k"}, store.Meta{}); err != nil {
 		t.Fatal(err)
 	}
 	if l, err := srv.FirstAdminLink(ctx); err != nil || l.URL != "" {
-		t.Fatalf("with two admins: %+v, %v; want no link", l, err)
+		t.Fatalf("once an admin has a passkey: %+v, %v; want no link", l, err)
 	}
 
 	// A server with a bootstrap token has an admin: no "admin" user appears.
@@ -138,4 +145,76 @@ func TestServeFirstStartLink(t *testing.T) {
 		t.Fatalf("restart before the admin's passkey: link %q (first %q)\n%s", second, first, logs)
 	}
 	stop()
+}
+
+// firstAdminServer is a server on a new SQLite database, as serve makes it.
+func firstAdminServer(t *testing.T) (*server.Server, *sqlstore.Store) {
+	t.Helper()
+	st, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "rollcall.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	cfg := config.Default()
+	cfg.Addr, cfg.PublicURL = "127.0.0.1:8080", "http://localhost:8080"
+	srv, err := server.New(cfg, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv, st
+}
+
+func linkOf(t *testing.T, st *sqlstore.Store, url string) store.SetupLink {
+	t.Helper()
+	sum := sha256.Sum256([]byte(url[strings.LastIndex(url, "/")+1:]))
+	l, err := st.GetSetupLink(context.Background(), sum[:])
+	if err != nil {
+		t.Fatalf("the link %s: %v", url, err)
+	}
+	return l
+}
+
+// TestFirstAdminLinkLifecycle (issue 16 B, issue 17 item 6): the first
+// admin's link lives an hour; each start makes a fresh one and revokes the
+// one before, also after a bootstrap token was used, for as long as no
+// admin has a passkey; then no more links, and the last one is dead.
+func TestFirstAdminLinkLifecycle(t *testing.T) {
+	ctx := context.Background()
+	srv, st := firstAdminServer(t)
+	l1, err := srv.FirstAdminLink(ctx)
+	if err != nil || l1.URL == "" {
+		t.Fatalf("first start: %+v, %v", l1, err)
+	}
+	if d := time.Until(l1.Link.ExpiresAt); d < 59*time.Minute || d > time.Hour {
+		t.Fatalf("the first admin's link expires in %v, want 1h", d)
+	}
+	if !linkOf(t, st, l1.URL).FirstAdmin {
+		t.Fatal("the first admin's link is not marked as one")
+	}
+	// A bootstrap token (CI, Terraform) is used: the admin still has no
+	// passkey, so the next start prints a fresh link.
+	if err := server.EnsureBootstrapToken(ctx, st, "rc_"+strings.Repeat("b", 43)); err != nil {
+		t.Fatal(err)
+	}
+	l2, err := srv.FirstAdminLink(ctx)
+	if err != nil || l2.URL == "" || l2.URL == l1.URL {
+		t.Fatalf("start after a bootstrap token: %+v, %v; want a fresh link", l2, err)
+	}
+	if linkOf(t, st, l1.URL).RevokedAt == nil {
+		t.Fatal("the previous first-admin link still works after a new one was printed")
+	}
+	admin, err := st.GetUserByUsername(ctx, server.FirstAdminUsername)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreatePasskey(ctx, store.Passkey{UserID: admin.ID, CredentialID: []byte("admin-key"), PublicKey: []byte("k"), Name: "k"}, store.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := srv.FirstAdminLink(ctx); err != nil || l.URL != "" {
+		t.Fatalf("start after the admin set up a passkey: %+v, %v; want no link", l, err)
+	}
+	if linkOf(t, st, l2.URL).RevokedAt == nil {
+		t.Fatal("the last first-admin link still works after the admin registered a passkey")
+	}
 }

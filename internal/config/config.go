@@ -41,8 +41,11 @@ type Config struct {
 	ShutdownTimeout    time.Duration // how long in-flight requests get on shutdown
 
 	SetupLinkTTL time.Duration // how long a setup link stays valid (ROLLCALL_SETUP_LINK_TTL)
-	SMTPURL      string        // smtp://user:pass@host:port?from=... (ROLLCALL_SMTP_URL); "" sends no email
-	AdminEmail   string        // email of the first admin that serve creates (ROLLCALL_ADMIN_EMAIL)
+	// FirstAdminLinkTTL is how long the first admin's setup link, printed
+	// at start, stays valid (--first-admin-link-ttl).
+	FirstAdminLinkTTL time.Duration
+	SMTPURL           string // smtp://user:pass@host:port?from=... (ROLLCALL_SMTP_URL); "" sends no email
+	AdminEmail        string // email of the first admin that serve creates (ROLLCALL_ADMIN_EMAIL)
 }
 
 // Default returns the configuration used when nothing is set.
@@ -58,6 +61,7 @@ func Default() Config {
 		TokenTouchInterval: time.Minute,
 		ShutdownTimeout:    15 * time.Second,
 		SetupLinkTTL:       72 * time.Hour,
+		FirstAdminLinkTTL:  time.Hour,
 		AdminEmail:         "admin@localhost",
 	}
 }
@@ -72,6 +76,7 @@ type Flags struct {
 	rateBurst string
 	logLevel  string
 	logFormat string
+	firstTTL  string
 }
 
 // setting ties a flag to its environment variable.
@@ -91,6 +96,7 @@ func (f *Flags) settings() []setting {
 		{"rate-burst", "ROLLCALL_RATE_BURST", "API requests a token may send in a burst before the rate limit applies", &f.rateBurst, strconv.Itoa(d.RateBurst)},
 		{"log-level", "ROLLCALL_LOG_LEVEL", "log level: debug, info, warn or error", &f.logLevel, "info"},
 		{"log-format", "ROLLCALL_LOG_FORMAT", "log format: text or json", &f.logFormat, d.LogFormat},
+		{"first-admin-link-ttl", "ROLLCALL_FIRST_ADMIN_LINK_TTL", "how long the first admin's setup link, printed at start while no admin has a passkey, stays valid", &f.firstTTL, d.FirstAdminLinkTTL.String()},
 	}
 }
 
@@ -151,6 +157,10 @@ func (f *Flags) Load(lookupEnv func(string) (string, bool)) (Config, error) {
 		c.SetupLinkTTL = d
 	}
 	var err error
+	if c.FirstAdminLinkTTL, err = time.ParseDuration(strings.TrimSpace(raw["first-admin-link-ttl"])); err != nil ||
+		c.FirstAdminLinkTTL < time.Minute || c.FirstAdminLinkTTL > 72*time.Hour {
+		return c, fmt.Errorf("%s: %q is not a duration between 1m and 72h; use Go duration syntax such as 1h or 15m", source["first-admin-link-ttl"], raw["first-admin-link-ttl"])
+	}
 	if c.RateLimit, err = strconv.ParseFloat(raw["rate-limit"], 64); err != nil {
 		return c, fmt.Errorf("%s: rate limit %q is not a number; give requests per second such as 50, or 0 to turn limiting off", source["rate-limit"], raw["rate-limit"])
 	}
@@ -215,6 +225,9 @@ func (c *Config) validate(source map[string]string) error {
 	}
 	if c.SetupLinkTTL <= 0 {
 		c.SetupLinkTTL = 72 * time.Hour
+	}
+	if c.FirstAdminLinkTTL <= 0 {
+		c.FirstAdminLinkTTL = time.Hour
 	}
 	return nil
 }

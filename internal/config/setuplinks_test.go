@@ -37,3 +37,26 @@ func TestSetupLinkAndMailSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstAdminLinkTTL: the first admin's link lives an hour unless the
+// flag or ROLLCALL_FIRST_ADMIN_LINK_TTL says otherwise, the flag winning.
+func TestFirstAdminLinkTTL(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil || c.FirstAdminLinkTTL != time.Hour {
+		t.Fatalf("default: %v, %v; want 1h", c.FirstAdminLinkTTL, err)
+	}
+	c, err = load(t, nil, map[string]string{"ROLLCALL_FIRST_ADMIN_LINK_TTL": "15m"})
+	if err != nil || c.FirstAdminLinkTTL != 15*time.Minute {
+		t.Fatalf("from the environment: %v, %v", c.FirstAdminLinkTTL, err)
+	}
+	c, err = load(t, []string{"--first-admin-link-ttl", "2h"}, map[string]string{"ROLLCALL_FIRST_ADMIN_LINK_TTL": "15m"})
+	if err != nil || c.FirstAdminLinkTTL != 2*time.Hour {
+		t.Fatalf("flag over environment: %v, %v", c.FirstAdminLinkTTL, err)
+	}
+	for _, bad := range []string{"soon", "30s", "73h"} {
+		if _, err := load(t, nil, map[string]string{"ROLLCALL_FIRST_ADMIN_LINK_TTL": bad}); err == nil ||
+			!strings.Contains(err.Error(), "ROLLCALL_FIRST_ADMIN_LINK_TTL") || !strings.Contains(err.Error(), "1h") {
+			t.Errorf("ROLLCALL_FIRST_ADMIN_LINK_TTL=%q: %v", bad, err)
+		}
+	}
+}

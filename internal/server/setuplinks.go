@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rollcall/rollcall/api"
@@ -211,30 +212,39 @@ func (s *Server) revokeSetupLink(auth store.AuthStore) http.HandlerFunc {
 // no person can administer Rollcall yet.
 const FirstAdminUsername = "admin"
 
-// FirstAdminLink returns a setup link for the first administrator when
-// there is no enabled admin at all, or only the first admin, who has not
-// registered a passkey yet (their earlier link may have expired). It
-// creates the admin user "admin" (email from ROLLCALL_ADMIN_EMAIL) when
-// missing. An admin service account (ROLLCALL_BOOTSTRAP_TOKEN, `rollcall
-// admin create-token`) counts as an admin: whoever holds its token creates
-// people through the API. It returns a zero IssuedLink when nothing is
-// needed. serve prints the link: it is the way in to a new installation.
+// FirstAdminLink returns a fresh setup link for the first administrator,
+// the user "admin", while no enabled admin has a passkey, or a zero
+// IssuedLink when none is needed. serve prints it: it is the way in to a
+// new installation. Each call (each start) makes a new link, which revokes
+// the one before, so at most one first-admin link works at a time; it
+// lives cfg.FirstAdminLinkTTL (1 hour by default), and dies once any admin
+// registers a passkey.
+//
+// The user "admin" (email from ROLLCALL_ADMIN_EMAIL) is created when there
+// is no enabled admin at all. When there is one, such as the service
+// account of ROLLCALL_BOOTSTRAP_TOKEN or `rollcall admin create-token`, and
+// no "admin" user, none is created: whoever holds the token creates people
+// through the API. An "admin" user that exists but is not an enabled admin
+// gets no link.
 func (s *Server) FirstAdminLink(ctx context.Context) (web.IssuedLink, error) {
 	auth, ok := s.store.(store.AuthStore)
 	if !ok {
 		return web.IssuedLink{}, nil
 	}
-	admins, err := s.store.CountAdmins(ctx)
-	if err != nil {
+	if done, err := auth.AdminHasPasskey(ctx); err != nil || done {
 		return web.IssuedLink{}, err
 	}
 	first, err := s.store.GetUserByUsername(ctx, FirstAdminUsername)
 	switch {
 	case err == nil:
-		if !first.IsAdmin || first.Disabled || first.PasskeyCount > 0 || admins > 1 {
+		if !first.IsAdmin || first.Disabled || first.ServiceAccount {
 			return web.IssuedLink{}, nil
 		}
 	case errors.Is(err, store.ErrNotFound):
+		admins, err := s.store.CountAdmins(ctx)
+		if err != nil {
+			return web.IssuedLink{}, err
+		}
 		if admins > 0 {
 			return web.IssuedLink{}, nil
 		}
@@ -251,6 +261,31 @@ func (s *Server) FirstAdminLink(ctx context.Context) (web.IssuedLink, error) {
 	default:
 		return web.IssuedLink{}, err
 	}
-	links := &web.SetupLinks{Auth: auth, PublicURL: s.cfg.PublicURL, TTL: s.cfg.SetupLinkTTL}
+	links := &web.SetupLinks{Auth: auth, PublicURL: s.cfg.PublicURL, TTL: s.cfg.FirstAdminLinkTTL, FirstAdmin: true}
 	return links.Issue(ctx, first, false, systemMeta)
+}
+
+// IssueSetupLink makes a fresh setup link for the user ref (a username or
+// id), revoking the user's older links, for `rollcall admin setup-link`:
+// the way back in for an admin who lost their passkey, without a running
+// server or an API token. publicURL is the server's public URL, which the
+// link starts with.
+func IssueSetupLink(ctx context.Context, st store.Store, ref, publicURL string, ttl time.Duration) (store.User, web.IssuedLink, error) {
+	auth, ok := st.(store.AuthStore)
+	if !ok {
+		return store.User{}, web.IssuedLink{}, errors.New("this store keeps no sign-in state")
+	}
+	u, err := st.GetUserByUsername(ctx, strings.ToLower(ref))
+	if errors.Is(err, store.ErrNotFound) {
+		u, err = st.GetUser(ctx, ref)
+	}
+	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidReference) {
+		return u, web.IssuedLink{}, fmt.Errorf("no user has the username or id %q", ref)
+	}
+	if err != nil {
+		return u, web.IssuedLink{}, err
+	}
+	links := &web.SetupLinks{Auth: auth, PublicURL: strings.TrimRight(publicURL, "/"), TTL: ttl}
+	l, err := links.Issue(ctx, u, false, store.Meta{ActorName: "rollcall admin setup-link"})
+	return u, l, err
 }

@@ -27,6 +27,9 @@ type SetupLinks struct {
 	TTL       time.Duration // DefaultSetupLinkTTL when zero
 	Mailer    Mailer        // nil when SMTP is not configured
 	Now       func() time.Time
+	// FirstAdmin marks the links as the first admin's (see
+	// store.SetupLink.FirstAdmin).
+	FirstAdmin bool
 }
 
 // IssuedLink is a new setup link. URL holds the secret and is shown once.
@@ -39,7 +42,8 @@ type IssuedLink struct {
 // CanEmail reports whether links can be sent by email.
 func (s *SetupLinks) CanEmail() bool { return s.Mailer != nil }
 
-// Issue makes a setup link for u and, when email is true, emails it to u.
+// Issue makes a setup link for u, revoking u's older links, and, when email
+// is true, emails it to u.
 // When the email fails the link still exists and is returned along with
 // the error, so the caller can hand it over another way.
 func (s *SetupLinks) Issue(ctx context.Context, u store.User, email bool, m store.Meta) (IssuedLink, error) {
@@ -57,7 +61,7 @@ func (s *SetupLinks) Issue(ctx context.Context, u store.User, email bool, m stor
 	secret := newSecret()
 	at := now().UTC()
 	link, err := s.Auth.CreateSetupLink(ctx, store.SetupLink{
-		UserID: u.ID, Hash: hashSecret(secret), CreatedAt: at, ExpiresAt: at.Add(ttl),
+		UserID: u.ID, Hash: hashSecret(secret), CreatedAt: at, ExpiresAt: at.Add(ttl), FirstAdmin: s.FirstAdmin,
 	}, m)
 	if err != nil {
 		return IssuedLink{}, err
