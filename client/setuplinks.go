@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/rollcall/rollcall/api"
 )
@@ -24,4 +25,32 @@ func (s *UsersService) CreateSetupLink(ctx context.Context, userID string, sendE
 		return nil, err
 	}
 	return &doc.Data, nil
+}
+
+// SetupLinks lists the user's outstanding setup links, newest first (GET
+// /api/v1/users/{id}/setup-links): at most one, since a new link revokes
+// the older ones. The URLs are not in the result: the server cannot show a
+// link again after creating it. Admins only.
+func (s *UsersService) SetupLinks(ctx context.Context, userID string) ([]api.SetupLink, error) {
+	var doc api.Document[[]api.SetupLink]
+	if _, err := s.c.do(ctx, request{method: http.MethodGet, path: userPath(userID) + "/setup-links"}, &doc); err != nil {
+		return nil, err
+	}
+	return doc.Data, nil
+}
+
+// RevokeSetupLink revokes one outstanding setup link of the user (DELETE
+// /api/v1/users/{id}/setup-links/{link}); a link that is not outstanding
+// is ErrNotFound. Admins only.
+func (s *UsersService) RevokeSetupLink(ctx context.Context, userID, linkID string) error {
+	_, err := s.c.do(ctx, request{method: http.MethodDelete, path: userPath(userID) + "/setup-links/" + url.PathEscape(linkID)}, nil)
+	return err
+}
+
+// RevokeSetupLinks revokes every outstanding setup link of the user
+// (DELETE /api/v1/users/{id}/setup-links). Revoking twice is harmless, so
+// the request is retried like any idempotent one. Admins only.
+func (s *UsersService) RevokeSetupLinks(ctx context.Context, userID string) error {
+	_, err := s.c.do(ctx, request{method: http.MethodDelete, path: userPath(userID) + "/setup-links"}, nil)
+	return err
 }
