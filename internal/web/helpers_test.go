@@ -67,8 +67,8 @@ func createUser(t *testing.T, c *client.Client, username, first, last string) *a
 }
 
 // newBrowser starts headless Chromium with a fresh profile and returns the
-// context of its first tab.
-func newBrowser(t *testing.T) context.Context {
+// context of its first tab; extra adds command-line flags.
+func newBrowser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Fatalf("the browser tests need Debian's chromium at %s (%v); install it with: apt-get update && apt-get install -y chromium", chromiumPath, err)
@@ -86,6 +86,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })

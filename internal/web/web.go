@@ -369,10 +369,43 @@ func (h *Handler) passkeysOff(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// safeNext keeps a post-sign-in redirect on this site.
+// safeNext keeps a post-sign-in redirect on this site: it returns s when
+// s is a path on Rollcall's own origin, and /account otherwise.
+//
+// Browsers resolve a Location header or location.assign by the WHATWG URL
+// rules, not RFC 3986: they delete tabs and newlines anywhere, strip
+// leading controls and spaces, and read "\" as "/". "/\t/evil.example" and
+// "/\evil.example" both lead to evil.example, past a check for a leading
+// "//". So safeNext takes only printable ASCII without spaces or
+// backslashes (a real next= is the percent-encoded request URI of a page),
+// one "/" first and no "/" after it, and the same of the path once
+// percent-decoded; it returns the parsed URL written anew, not the input.
 func safeNext(s string) string {
-	if s == "" || !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.HasPrefix(s, "/\\") {
-		return "/account"
+	const home = "/account"
+	if !sitePath(s) {
+		return home
 	}
-	return s
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !sitePath(u.Path) {
+		return home
+	}
+	out := (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery, Fragment: u.Fragment, RawFragment: u.RawFragment}).String()
+	if !sitePath(out) {
+		return home
+	}
+	return out
+}
+
+// sitePath reports whether s starts with exactly one "/" (not followed by
+// "/" or "\") and holds only printable ASCII other than space and "\".
+func sitePath(s string) bool {
+	if len(s) == 0 || s[0] != '/' || (len(s) > 1 && (s[1] == '/' || s[1] == '\\')) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
