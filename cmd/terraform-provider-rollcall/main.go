@@ -16,7 +16,9 @@ import (
 	"github.com/rollcall/rollcall/internal/provider"
 )
 
-// version is set at release time with -ldflags "-X main.version=1.2.3".
+// version is set at release time with -ldflags "-X main.version=1.2.3"
+// (.goreleaser.yml); other builds report the version the Go toolchain
+// recorded (providerVersion).
 var version = "dev"
 
 func main() {
@@ -30,7 +32,7 @@ func main() {
 	if *debug {
 		opts = append(opts, tf6server.WithManagedDebug())
 	}
-	err := tf6server.Serve(provider.Address, provider.NewProtocol6(version), opts...)
+	err := tf6server.Serve(provider.Address, provider.NewProtocol6(providerVersion()), opts...)
 	if err != nil {
 		stop()
 		log.Fatal(err)

@@ -39,17 +39,13 @@ type realCLI struct {
 	lastCPU time.Duration
 }
 
-// newRealCLI builds the provider into a temporary directory and writes a
-// CLI configuration whose dev_overrides point registry.terraform.io/rollcall/rollcall at it.
+// newRealCLI writes a CLI configuration whose dev_overrides point
+// registry.terraform.io/rollcall/rollcall at the provider that
+// installedProvider built (once for all tests).
 func newRealCLI(t testing.TB) *realCLI {
 	t.Helper()
 	tf := terraformPath(t)
-	bin := t.TempDir()
-	build := exec.Command("go", "build", "-o", filepath.Join(bin, "terraform-provider-rollcall"), "./cmd/terraform-provider-rollcall")
-	build.Dir = repoRoot(t)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the provider: %v\n%s", err, out)
-	}
+	bin := installedProvider(t)
 	rc := filepath.Join(t.TempDir(), "terraformrc")
 	cfg := fmt.Sprintf(`provider_installation {
   dev_overrides {

@@ -31,6 +31,7 @@ func newGroupResource() resource.Resource { return &groupResource{} }
 var (
 	_ resource.ResourceWithConfigure   = (*groupResource)(nil)
 	_ resource.ResourceWithImportState = (*groupResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*groupResource)(nil)
 )
 
 type groupModel struct {
@@ -67,6 +68,8 @@ func (r *groupResource) Schema(ctx context.Context, _ resource.SchemaRequest, re
 				Required:   true,
 				CustomType: nameType,
 				Validators: []validator.String{validName("name")},
+				// After an import the state has the server's spelling.
+				PlanModifiers: []planmodifier.String{sameValue{kindName}},
 			},
 			"friendly_name": schema.StringAttribute{
 				MarkdownDescription: "Name shown to people, such as `Platform Engineering`, at most 250 characters.",
@@ -100,6 +103,11 @@ func (r *groupResource) Schema(ctx context.Context, _ resource.SchemaRequest, re
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
 	}
+}
+
+// ModifyPlan leaves updated_at known when nothing changes.
+func (r *groupResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	unchangedKeepsUpdatedAt(ctx, req, resp)
 }
 
 // Configure receives the API client.

@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 	"github.com/rollcall/rollcall/client"
 )
 
@@ -30,8 +31,9 @@ const Address = "registry.terraform.io/rollcall/rollcall"
 // set; retries and the resource's own timeouts bound the whole operation.
 const DefaultTimeout = 30 * time.Second
 
-// rollcallProvider is the provider. version is the release, sent in the
-// User-Agent so server logs can tell provider versions apart.
+// rollcallProvider is the provider. version is the release (or the build's
+// version, see cmd/terraform-provider-rollcall), logged at Configure and
+// sent in the User-Agent so server logs can tell provider versions apart.
 type rollcallProvider struct {
 	version string
 	// client is the configured API client, for the protocol server's own
@@ -129,10 +131,14 @@ func (p *rollcallProvider) Configure(ctx context.Context, req provider.Configure
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	ua := userAgent(p.version, req.TerraformVersion)
+	tflog.Info(ctx, "configuring the Rollcall provider", map[string]any{
+		"provider_version": p.version, "terraform_version": req.TerraformVersion, "url": url, "user_agent": ua,
+	})
 	c, err := client.New(url,
 		client.WithToken(token),
 		client.WithTimeout(timeout),
-		client.WithUserAgent("terraform-provider-rollcall/"+p.version),
+		client.WithUserAgent(ua),
 	)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("url"), "Invalid Rollcall server URL", err.Error())
@@ -145,6 +151,17 @@ func (p *rollcallProvider) Configure(ctx context.Context, req provider.Configure
 	resp.ResourceData = c
 	resp.DataSourceData = c
 	p.client.Store(c)
+}
+
+// userAgent is the User-Agent of the provider's requests, such as
+// "terraform-provider-rollcall/1.2.3 Terraform/1.11.4": server logs can
+// tell provider and Terraform versions apart.
+func userAgent(version, terraformVersion string) string {
+	ua := "terraform-provider-rollcall/" + version
+	if terraformVersion != "" {
+		ua += " Terraform/" + terraformVersion
+	}
+	return ua
 }
 
 // Resources lists the managed resource types.

@@ -4,10 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
@@ -184,4 +191,62 @@ resource "rollcall_group" "g" { name = "eng" }`, srv.URL, srv.AdminToken),
 // space may have become a line break.
 func wrapped(pattern string) *regexp.Regexp {
 	return regexp.MustCompile(strings.ReplaceAll(pattern, " ", `\s+`))
+}
+
+// userAgents is a reverse proxy in front of a Rollcall server that records
+// the User-Agent of every request it passes on.
+type userAgents struct {
+	URL    string
+	mu     sync.Mutex
+	agents map[string]int
+}
+
+func recordUserAgents(t testing.TB, target string) *userAgents {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &userAgents{agents: map[string]int{}}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec.mu.Lock()
+		rec.agents[r.UserAgent()]++
+		rec.mu.Unlock()
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	rec.URL = srv.URL
+	return rec
+}
+
+// seen returns the User-Agents seen so far.
+func (rec *userAgents) seen() []string {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return slices.Sorted(maps.Keys(rec.agents))
+}
+
+// TestProviderUserAgent checks that every request names the provider's
+// version and Terraform's, so server logs tell them apart.
+func TestProviderUserAgent(t *testing.T) {
+	srv, _ := startAcc(t)
+	rec := recordUserAgents(t, srv.URL)
+	t.Setenv("ROLLCALL_URL", rec.URL)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
+			"rollcall": NewProtocol6WithError("1.2.3-test"),
+		},
+		Steps: []resource.TestStep{{
+			Config: `resource "rollcall_group" "g" { name = "ua" }`,
+			Check: func(*terraform.State) error {
+				agents := rec.seen()
+				want := regexp.MustCompile(`^terraform-provider-rollcall/1\.2\.3-test Terraform/\d+\.\d+\.\d+`)
+				if len(agents) != 1 || !want.MatchString(agents[0]) {
+					return fmt.Errorf("the server saw User-Agents %q, want only one like %s", agents, want)
+				}
+				return nil
+			},
+		}},
+	})
 }

@@ -3,9 +3,13 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -19,6 +23,7 @@ const (
 	kindName   normKind = iota + 1 // usernames and group names: NFC, lower case
 	kindLocale                     // BCP 47: en_us -> en-US
 	kindPhone                      // E.164 when it parses: +1 415 555 2671 -> +14155552671
+	kindEmail                      // kept as given, compared ignoring case: Jane@Example.com is jane@example.com
 )
 
 func (k normKind) String() string {
@@ -29,6 +34,8 @@ func (k normKind) String() string {
 		return "locale"
 	case kindPhone:
 		return "phone"
+	case kindEmail:
+		return "email"
 	}
 	return "unknown"
 }
@@ -48,8 +55,62 @@ func (k normKind) normalize(s string) string {
 		if n, err := api.NormalizePhone("phone", s); err == nil {
 			return n
 		}
+	case kindEmail:
+		// The server keeps an address's case but matches addresses
+		// ignoring it (users.email_lower is strings.ToLower of it).
+		return strings.ToLower(s)
 	}
 	return s
+}
+
+// unchangedKeepsUpdatedAt is the ModifyPlan of rollcall_user and
+// rollcall_group. The framework marks updated_at unknown as soon as the
+// configuration differs from the state in any way, before sameValue and
+// unmanagedGroups run; when they leave nothing to change, updated_at is
+// the state's again, so the plan is empty rather than an update of
+// updated_at alone.
+func unchangedKeepsUpdatedAt(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || resp.Plan.Raw.IsNull() || resp.Plan.Raw.Equal(req.State.Raw) {
+		return
+	}
+	var updated types.String
+	if d := req.State.GetAttribute(ctx, path.Root("updated_at"), &updated); d.HasError() {
+		return
+	}
+	candidate := resp.Plan
+	if d := candidate.SetAttribute(ctx, path.Root("updated_at"), updated); d.HasError() {
+		return
+	}
+	if candidate.Raw.Equal(req.State.Raw) {
+		resp.Plan = candidate
+	}
+}
+
+// sameValue is the plan-time half of semantic equality. The framework
+// applies StringSemanticEquals only to the values a read or an apply
+// returns, not to the plan, so after `terraform import` (where the state
+// holds the server's canonical spelling, such as +4915123456789) a
+// configuration that writes "+49 151 23456789" would plan an update that
+// changes nothing on the server. When the configured value and the
+// state's are the same value, sameValue plans the state's spelling:
+// Terraform accepts a planned value that equals the prior state in place
+// of the configured one, and shows no change.
+type sameValue struct{ kind normKind }
+
+func (m sameValue) Description(context.Context) string {
+	return "keeps the state's spelling when the configured " + m.kind.String() + " is the same value"
+}
+func (m sameValue) MarkdownDescription(ctx context.Context) string { return m.Description(ctx) }
+
+// PlanModifyString plans the state's value when both canonicalise alike.
+func (m sameValue) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
+	cfg, st := req.ConfigValue, req.StateValue
+	if cfg.IsNull() || cfg.IsUnknown() || st.IsNull() || st.IsUnknown() || cfg.ValueString() == st.ValueString() {
+		return
+	}
+	if m.kind.normalize(cfg.ValueString()) == m.kind.normalize(st.ValueString()) {
+		resp.PlanValue = st
+	}
 }
 
 // normalizedStringType is a string whose configured spelling and the

@@ -38,6 +38,7 @@ func newUserResource() resource.Resource { return &userResource{} }
 var (
 	_ resource.ResourceWithConfigure   = (*userResource)(nil)
 	_ resource.ResourceWithImportState = (*userResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*userResource)(nil)
 )
 
 type userModel struct {
@@ -58,6 +59,22 @@ func (r *userResource) Metadata(_ context.Context, req resource.MetadataRequest,
 // Schema describes rollcall_user.
 func (r *userResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	attrs := userFieldSchemas()
+	// The configured spelling of a normalised value is no change from the
+	// state's (sameValue): after an import the state has the server's.
+	for name, kind := range map[string]normKind{"username": kindName, "email": kindEmail, "locale": kindLocale, "phone": kindPhone, "mobile": kindPhone} {
+		a := attrs[name].(schema.StringAttribute)
+		a.PlanModifiers = append(a.PlanModifiers, sameValue{kind})
+		if kind == kindEmail {
+			a.MarkdownDescription += " The server keeps the case it was given; `Jane@Example.com` and `jane@example.com` are the same value here."
+		}
+		attrs[name] = a
+	}
+	groups := attrs["groups"].(schema.SetAttribute)
+	groups.MarkdownDescription += " An import reads the user's groups, so that a configuration that lists them plans no change; " +
+		"one that leaves `groups` out plans no change either, and the groups read stay in the state, refreshed but never changed by this resource."
+	groups.Computed = true
+	groups.PlanModifiers = []planmodifier.Set{unmanagedGroups{}}
+	attrs["groups"] = groups
 	maps.Copy(attrs, map[string]schema.Attribute{
 		"id": schema.StringAttribute{
 			MarkdownDescription: "The user's id (a UUID assigned by the server). It never changes, also not on rename, and is the OpenID Connect `sub`.",
@@ -95,6 +112,11 @@ func (r *userResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Read: true, Update: true, Delete: true}),
 		},
 	}
+}
+
+// ModifyPlan leaves updated_at known when nothing changes.
+func (r *userResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	unchangedKeepsUpdatedAt(ctx, req, resp)
 }
 
 // Configure receives the API client.
@@ -184,7 +206,15 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 
 	attrs := plan.writeAttributes(ctx, writeUpdate, &resp.Diagnostics)
 	attrs.DisplayName = writeUpdate(configDisplay)
-	groups := plan.groupIDs(ctx, &resp.Diagnostics)
+	// Groups are managed here only when the configuration sets them; the
+	// plan may carry groups read at import (unmanagedGroups).
+	var configGroups types.Set
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("groups"), &configGroups)...)
+	managed := !configGroups.IsNull()
+	var groups *[]string
+	if managed {
+		groups = plan.groupIDs(ctx, &resp.Diagnostics)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -193,7 +223,14 @@ func (r *userResource) Update(ctx context.Context, req resource.UpdateRequest, r
 		addAPIError(&resp.Diagnostics, r.c, "update user "+state.Username.ValueString(), err)
 		return
 	}
-	plan.fromAPI(u, plan, !plan.Groups.IsNull())
+	planned := plan.Groups
+	plan.fromAPI(u, plan, managed)
+	if !managed {
+		plan.Groups = planned
+	} else {
+		// Managed now: leaving groups out later stops managing them.
+		resp.Diagnostics.Append(resp.Private.SetKey(ctx, importedGroupsKey, nil)...)
+	}
 	setUserModel(ctx, &resp.State, plan, &resp.Diagnostics)
 }
 
@@ -218,7 +255,8 @@ func (r *userResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 }
 
 // ImportState takes a user id or a username. The imported user's groups
-// are read, so a configuration that manages them imports without a diff.
+// are read, so a configuration that manages them imports without a diff;
+// one that leaves them out plans none either (unmanagedGroups).
 func (r *userResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	if !configured(r.c, &resp.Diagnostics) {
 		return
@@ -241,7 +279,12 @@ func (r *userResource) ImportState(ctx context.Context, req resource.ImportState
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("groups"), setValue(nil))...)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, importedGroupsKey, []byte("true"))...)
 }
+
+// importedGroupsKey marks, in the resource's private state, groups that an
+// import read rather than a configuration set (unmanagedGroups).
+const importedGroupsKey = "imported_groups"
 
 // fromAPI sets the model from the server's answer. prior is the plan or
 // the previous state: it decides between null and "" for unset optional
@@ -254,6 +297,33 @@ func (m *userModel) fromAPI(u *api.User, prior userModel, withGroups bool) {
 	m.PasskeyCount = types.Int64Value(int64(a.PasskeyCount))
 	m.CreatedAt = types.StringValue(a.CreatedAt.UTC().Format(time.RFC3339))
 	m.UpdatedAt = types.StringValue(a.UpdatedAt.UTC().Format(time.RFC3339))
+}
+
+// unmanagedGroups plans groups when the configuration leaves them out.
+// Groups an import read (importedGroupsKey) stay as they are, refreshed
+// on every read, so importing a user whose configuration has no groups
+// plans no change; Update sends no groups then. Otherwise the plan is
+// null: nothing to manage, or groups this resource managed until now,
+// which shows as `groups -> null` and changes nothing on the server.
+type unmanagedGroups struct{}
+
+func (unmanagedGroups) Description(context.Context) string {
+	return "keeps the state's groups when the configuration does not set groups"
+}
+func (m unmanagedGroups) MarkdownDescription(ctx context.Context) string { return m.Description(ctx) }
+
+// PlanModifySet plans the state's groups for a configuration without them.
+func (unmanagedGroups) PlanModifySet(ctx context.Context, req planmodifier.SetRequest, resp *planmodifier.SetResponse) {
+	if req.Plan.Raw.IsNull() || !req.ConfigValue.IsNull() {
+		return
+	}
+	imported, diags := req.Private.GetKey(ctx, importedGroupsKey)
+	resp.Diagnostics.Append(diags...)
+	if imported != nil && !req.StateValue.IsUnknown() {
+		resp.PlanValue = req.StateValue
+		return
+	}
+	resp.PlanValue = types.SetNull(types.StringType)
 }
 
 // statusModifier plans the status: "disabled" when the user will be

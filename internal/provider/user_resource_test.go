@@ -82,7 +82,7 @@ func TestUserLifecycle(t *testing.T) {
 			},
 			{
 				// Every attribute changes; the configured spellings of
-				// username, locale and phones are kept although the
+				// locale and phones are kept although the
 				// server stores canonical forms, and the next plan is
 				// empty (the framework checks that after every step).
 				Config: userComplete,
@@ -91,7 +91,9 @@ func TestUserLifecycle(t *testing.T) {
 				}},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					sameAttr("rollcall_user.jane", "id", &id),
-					resource.TestCheckResourceAttr("rollcall_user.jane", "username", "Jane"),
+					// "Jane" is the same username as the state's "jane",
+					// so the state keeps that spelling (sameValue).
+					resource.TestCheckResourceAttr("rollcall_user.jane", "username", "jane"),
 					resource.TestCheckResourceAttr("rollcall_user.jane", "locale", "en_us"),
 					resource.TestCheckResourceAttr("rollcall_user.jane", "display_name", "Jane Doe"),
 					resource.TestCheckResourceAttr("rollcall_user.jane", "attributes.team", "identity"),
