@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rollcall/rollcall/client"
+	"github.com/rollcall/rollcall/internal/version"
 )
 
 // Environment variables that stand in for the connection flags.
@@ -182,7 +183,7 @@ func (o *connOptions) client() (*client.Client, error) {
 }
 
 func (o *connOptions) clientFor(url, token string) (*client.Client, error) {
-	c, err := client.New(url, client.WithToken(token), client.WithTimeout(o.timeout), client.WithUserAgent("rollcall-cli/1"))
+	c, err := client.New(url, client.WithToken(token), client.WithTimeout(o.timeout), client.WithUserAgent("rollcall-cli/"+version.Version()))
 	if err != nil {
 		return nil, usageError{err}
 	}

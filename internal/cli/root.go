@@ -15,6 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/rollcall/rollcall/internal/version"
 )
 
 // Exit codes that let scripts tell failures apart.
@@ -53,7 +55,9 @@ func newRootCommand() *cobra.Command {
 		Short:         "Rollcall: a user directory and passkey identity provider managed as code",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version.Get().String(),
 	}
+	root.SetVersionTemplate("rollcall {{.Version}}\n")
 	root.AddCommand(
 		newServeCommand(),
 		newAdminCommand(),
@@ -65,6 +69,7 @@ func newRootCommand() *cobra.Command {
 		newAuditCommand(),
 		newImportCommand(),
 		newExportCommand(),
+		newVersionCommand(),
 	)
 	strictUsage(root)
 	return root
