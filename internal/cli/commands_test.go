@@ -108,11 +108,11 @@ func TestUsersCommands(t *testing.T) {
 	fails(t, srv, ExitUsage, []string{"unknown flag: --colour"}, "users", "list", "--colour")
 	fails(t, srv, ExitUsage, []string{`--output "yaml" is not a format`}, "users", "list", "-o", "yaml")
 
-	out = ok(t, srv, "users", "delete", "joe")
+	out = ok(t, srv, "users", "delete", "joe", "--yes")
 	if !strings.HasPrefix(out, "Deleted user joe (") {
 		t.Errorf("delete: %q", out)
 	}
-	fails(t, srv, ExitNotFound, nil, "users", "delete", "joe")
+	fails(t, srv, ExitNotFound, nil, "users", "delete", "joe", "--yes")
 
 	// A non-admin sees a 404 for other users, and itself with whoami.
 	tok := srv.NewUserToken(t, "plain", false)

@@ -8,11 +8,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rollcall/rollcall/client"
+	"github.com/rollcall/rollcall/internal/version"
 )
 
 // Environment variables that stand in for the connection flags.
@@ -42,7 +44,7 @@ func addConnFlags(cmd *cobra.Command) *connOptions {
 	f.StringVar(&o.url, "url", "", "server URL, such as https://rollcall.example.com (env "+envURL+")")
 	f.StringVar(&o.token, "token", "", "API token (env "+envToken+"); prefer the environment or rollcall login, since flags show in ps")
 	f.StringVar(&o.config, "config", "", "config file written by rollcall login (env "+envConfig+", default "+defaultConfigHint()+")")
-	f.StringVarP(&o.output, "output", "o", "table", "output format: table, json (the JSON:API document) or csv")
+	f.StringVarP(&o.output, "output", "o", "table", "output format: table, json (the JSON:API document) or csv; commands that print only messages take only table")
 	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "time limit of each HTTP request")
 	return o
 }
@@ -156,12 +158,13 @@ func (o *connOptions) resolve() (url, token string, err error) {
 	return url, token, nil
 }
 
-// run is the preamble every API command shares: it checks the -o flag,
-// builds the client from the connection flags, and then calls do with the
-// command's context, so that a command body is only its own work. A bad
-// -o or a missing URL or token fails before do runs, as a usage error.
+// run is the preamble every API command that shows resources shares: it
+// checks the -o flag, builds the client from the connection flags, and
+// then calls do with the command's context, so that a command body is
+// only its own work. A bad -o or a missing URL or token fails before do
+// runs, as a usage error.
 func (o *connOptions) run(cmd *cobra.Command, do func(ctx context.Context, c *client.Client, format string) error) error {
-	format, err := o.format()
+	format, err := o.format(cmd)
 	if err != nil {
 		return err
 	}
@@ -170,6 +173,20 @@ func (o *connOptions) run(cmd *cobra.Command, do func(ctx context.Context, c *cl
 		return err
 	}
 	return do(cmd.Context(), c, format)
+}
+
+// runMessages is run for the commands that print only messages (delete,
+// disable, add-member, import): they refuse -o json and -o csv rather
+// than ignore them.
+func (o *connOptions) runMessages(cmd *cobra.Command, do func(ctx context.Context, c *client.Client) error) error {
+	if err := o.messagesOnly(cmd); err != nil {
+		return err
+	}
+	c, err := o.client()
+	if err != nil {
+		return err
+	}
+	return do(cmd.Context(), c)
 }
 
 // client builds the API client for a command.
@@ -182,18 +199,31 @@ func (o *connOptions) client() (*client.Client, error) {
 }
 
 func (o *connOptions) clientFor(url, token string) (*client.Client, error) {
-	c, err := client.New(url, client.WithToken(token), client.WithTimeout(o.timeout), client.WithUserAgent("rollcall-cli/1"))
+	c, err := client.New(url, client.WithToken(token), client.WithTimeout(o.timeout), client.WithUserAgent("rollcall-cli/"+version.Version()))
 	if err != nil {
 		return nil, usageError{err}
 	}
 	return c, nil
 }
 
-// format checks the -o flag.
-func (o *connOptions) format() (string, error) {
-	switch o.output {
-	case "table", "json", "csv":
+// outputFormats are the values of -o, the same for every command.
+var outputFormats = []string{"table", "json", "csv"}
+
+// format checks the -o flag of a command that shows resources.
+func (o *connOptions) format(cmd *cobra.Command) (string, error) {
+	if slices.Contains(outputFormats, o.output) {
 		return o.output, nil
 	}
-	return "", usagef("--output %q is not a format; use table, json or csv", o.output)
+	return "", usagef("--output %q is not a format of %s; use table, json or csv", o.output, cmd.CommandPath())
+}
+
+// messagesOnly checks the -o flag of a command that prints only messages.
+func (o *connOptions) messagesOnly(cmd *cobra.Command) error {
+	if o.output == "table" || o.output == "" {
+		return nil
+	}
+	if slices.Contains(outputFormats, o.output) {
+		return usagef("-o %s is not available for %s, which prints messages, not resources; it takes only -o table (the default)", o.output, cmd.CommandPath())
+	}
+	return usagef("--output %q is not a format; %s takes only -o table (the default), since it prints messages, not resources", o.output, cmd.CommandPath())
 }

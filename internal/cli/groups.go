@@ -240,7 +240,7 @@ func newGroupsDeleteCommand(o *connOptions) *cobra.Command {
 		Short: "Delete groups and their memberships; the users stay",
 		Args:  minArgs(1, "GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+			return o.runMessages(cmd, func(ctx context.Context, c *client.Client) error {
 				for _, ref := range args {
 					g, err := resolveGroup(ctx, c, ref)
 					if err != nil {
@@ -267,7 +267,7 @@ func newGroupsMembersCommand(o *connOptions, name, short string) *cobra.Command 
 		Short: short,
 		Args:  args,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+			return o.runMessages(cmd, func(ctx context.Context, c *client.Client) error {
 				g, err := resolveGroup(ctx, c, args[0])
 				if err != nil {
 					return err

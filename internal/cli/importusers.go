@@ -85,7 +85,7 @@ are imported, and the exit code is 1.`,
 			if !slices.ContainsFunc(rows, func(r fileRow) bool { _, ok := r.cells[keyCol]; return ok }) && len(rows) > 0 {
 				return usagef("the file has no %s column, which --key %s matches rows on; add it or choose another --key", keyCol, opts.key)
 			}
-			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+			return o.runMessages(cmd, func(ctx context.Context, c *client.Client) error {
 				im := &importer{c: c, opts: opts, out: cmd.OutOrStdout(), errOut: cmd.ErrOrStderr()}
 				return im.run(ctx, rows)
 			})

@@ -24,6 +24,9 @@ to the config file (mode 0600), by default ` + defaultConfigHint() + `.
 --url/--token and ROLLCALL_URL/ROLLCALL_TOKEN are not given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.messagesOnly(cmd); err != nil {
+				return err
+			}
 			url, token, err := o.resolve()
 			if err != nil {
 				return err

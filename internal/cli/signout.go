@@ -52,7 +52,7 @@ well to stop that. API tokens are not sessions: revoke them with "rollcall token
 Each sign-out is audited as session.revoke with the number of sessions ended.`,
 		Args: minArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+			return o.runMessages(cmd, func(ctx context.Context, c *client.Client) error {
 				for _, ref := range args {
 					u, err := resolveUser(ctx, c, ref)
 					if err != nil {

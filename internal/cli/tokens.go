@@ -133,7 +133,7 @@ func newTokensRevokeCommand(o *connOptions) *cobra.Command {
 		Short: "Revoke API tokens; requests using them fail from then on",
 		Args:  minArgs(1, "TOKEN-ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+			return o.runMessages(cmd, func(ctx context.Context, c *client.Client) error {
 				for _, id := range args {
 					if err := c.Tokens.Revoke(ctx, id); err != nil {
 						return err

@@ -363,16 +363,28 @@ func newUsersUpdateCommand(o *connOptions) *cobra.Command {
 }
 
 func newUsersDeleteCommand(o *connOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "delete USER...",
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "delete USER... [--yes]",
 		Short: "Delete users with their passkeys, sessions, tokens and memberships (the audit log keeps them)",
-		Args:  minArgs(1, "USER"),
+		Long: `Delete users with their passkeys, sessions, tokens and memberships; the audit
+log keeps what happened. On a terminal, each username must be typed to
+confirm; scripts pass --yes (without it, a command whose standard input is
+not a terminal refuses, exit 2).`,
+		Args: minArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+			return o.runMessages(cmd, func(ctx context.Context, c *client.Client) error {
+				confirm := newConfirmer(cmd)
 				for _, ref := range args {
 					u, err := resolveUser(ctx, c, ref)
 					if err != nil {
 						return err
+					}
+					if !yes {
+						name := u.Attributes.Username
+						if err := confirm.typed(name, fmt.Sprintf("Delete user %s (%s) with its passkeys, sessions, tokens and memberships?", name, u.ID)); err != nil {
+							return err
+						}
 					}
 					if err := c.Users.Delete(ctx, u.ID); err != nil {
 						return err
@@ -383,6 +395,8 @@ func newUsersDeleteCommand(o *connOptions) *cobra.Command {
 			})
 		},
 	}
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking (for scripts)")
+	return cmd
 }
 
 func newUsersRenameCommand(o *connOptions) *cobra.Command {
@@ -420,7 +434,7 @@ func newUsersDisableCommand(o *connOptions, disable bool) *cobra.Command {
 		Short: short,
 		Args:  minArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+			return o.runMessages(cmd, func(ctx context.Context, c *client.Client) error {
 				for _, ref := range args {
 					u, err := resolveUser(ctx, c, ref)
 					if err != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/rollcall/rollcall/internal/version"
 )
 
 // metrics are the server's Prometheus collectors, in a registry of its own
@@ -53,7 +55,12 @@ func newMetrics() *metrics {
 			Help: "API requests refused before reaching a handler, by reason (unauthorized, rate_limited).",
 		}, []string{"reason"}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.rejected,
+	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "rollcall_build_info",
+		Help: "Always 1; the version label is the running server's version.",
+	}, []string{"version"})
+	buildInfo.WithLabelValues(version.Version()).Set(1)
+	m.registry.MustRegister(m.requests, m.latency, m.rejected, buildInfo,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

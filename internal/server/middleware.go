@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/version"
 	"github.com/rollcall/rollcall/internal/web"
 )
 
@@ -79,6 +80,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
+		// The version and nothing more: no Go version, no revision.
+		w.Header().Set("Server", serverHeader)
 		info := &requestInfo{}
 		ctx := context.WithValue(context.WithValue(r.Context(), requestIDKey, id), requestInfoKey, info)
 		r = r.WithContext(ctx)
@@ -309,3 +312,6 @@ func (s *Server) unmatched(mux *http.ServeMux) http.Handler {
 		}
 	})
 }
+
+// serverHeader is the Server header of every answer.
+var serverHeader = "rollcall/" + version.Version()

@@ -11,6 +11,7 @@ import (
 	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/server"
 	"github.com/rollcall/rollcall/internal/testserver"
+	"github.com/rollcall/rollcall/internal/version"
 )
 
 func TestBodyTooLarge(t *testing.T) {
@@ -117,6 +118,14 @@ func TestOperationalEndpoints(t *testing.T) {
 	srv := testserver.Start(t)
 	r := call(t, srv, req{method: "GET", path: "/healthz"})
 	mustStatus(t, r, 200)
+	// The version, and only the version, is public: in the body and in
+	// the Server header of every answer.
+	if want := `{"status":"ok","version":"` + version.Version() + `"}`; strings.TrimSpace(string(r.Body)) != want {
+		t.Errorf("/healthz = %s, want %s", r.Body, want)
+	}
+	if got, want := r.Header.Get("Server"), "rollcall/"+version.Version(); got != want {
+		t.Errorf("Server header %q, want %q", got, want)
+	}
 	r = call(t, srv, req{method: "GET", path: "/readyz"})
 	mustStatus(t, r, 200)
 	mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/account", token: srv.AdminToken}), 200)
@@ -127,6 +136,7 @@ func TestOperationalEndpoints(t *testing.T) {
 		`rollcall_http_request_duration_seconds_bucket{method="GET",route="GET /api/v1/account"`,
 		"\nrollcall_api_reads_waiting 0\n",
 		`go_goroutines`,
+		`rollcall_build_info{version="` + version.Version() + `"} 1`,
 	} {
 		if !strings.Contains(string(r.Body), want) {
 			t.Fatalf("/metrics lacks %s:\n%s", want, truncate(r.Body))

@@ -9,11 +9,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/store"
+	"github.com/rollcall/rollcall/internal/version"
 )
 
 // Server is the API server. Create it with New, serve Handler, and call
@@ -97,7 +99,7 @@ func (s *Server) link(path string) string { return s.cfg.PublicURL + path }
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	_, _ = w.Write([]byte(`{"status":"ok","version":` + strconv.Quote(version.Version()) + "}\n"))
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
