@@ -57,6 +57,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteUserSessions", testDeleteUserSessions},
 		{"DeleteUserSession", testDeleteUserSession},
 		{"RevokePasskeysEndsSessions", testRevokePasskeysEndsSessions},
+		{"OIDCClients", testOIDCClients},
+		{"OIDCCodeSingleUse", testOIDCCodeSingleUse},
+		{"OIDCRefreshRotation", testOIDCRefreshRotation},
+		{"OIDCKeys", testOIDCKeys},
+		{"OIDCConsents", testOIDCConsents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
