@@ -61,6 +61,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SetupLinkLifecycle", testSetupLinkLifecycle},
 		{"FirstAdminLink", testFirstAdminLink},
 		{"BootstrapTokens", testBootstrapTokens},
+		{"OIDCClients", testOIDCClients},
+		{"OIDCCodeSingleUse", testOIDCCodeSingleUse},
+		{"OIDCRefreshRotation", testOIDCRefreshRotation},
+		{"OIDCKeys", testOIDCKeys},
+		{"OIDCConsents", testOIDCConsents},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

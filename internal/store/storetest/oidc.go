@@ -1,0 +1,376 @@
+package storetest
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// oidcOf returns the backend's store.OIDCStore.
+func oidcOf(t *testing.T, s store.Store) store.OIDCStore {
+	t.Helper()
+	o, ok := s.(store.OIDCStore)
+	if !ok {
+		t.Fatalf("%T does not implement store.OIDCStore", s)
+	}
+	return o
+}
+
+func hashOf(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+func createClient(t *testing.T, o store.OIDCStore, name string) store.OIDCClient {
+	t.Helper()
+	c, err := o.CreateOIDCClient(ctx, store.OIDCClient{
+		Name: name, RedirectURIs: []string{"https://" + name + ".example.com/callback"},
+		GrantTypes: []string{"authorization_code", "refresh_token"},
+		Secrets:    []store.OIDCClientSecret{{Hash: hashOf("secret-" + name)}},
+	}, meta)
+	if err != nil {
+		t.Fatalf("CreateOIDCClient(%s): %v", name, err)
+	}
+	return c
+}
+
+func testOIDCClients(t *testing.T, s store.Store) {
+	o := oidcOf(t, s)
+	g := createGroup(t, s, "staff")
+	c, err := o.CreateOIDCClient(ctx, store.OIDCClient{
+		Name: "grafana", RedirectURIs: []string{"https://grafana.example.com/login/generic_oauth"},
+		GrantTypes: []string{"authorization_code"}, AllowedGroupIDs: []string{g.ID}, AccessTokenTTL: 10 * time.Minute,
+		LogoURL: "https://grafana.example.com/logo.png",
+		Secrets: []store.OIDCClientSecret{{Hash: hashOf("s1")}},
+	}, meta)
+	if err != nil {
+		t.Fatalf("CreateOIDCClient: %v", err)
+	}
+	if c.ID == "" || c.Version != 1 || len(c.Secrets) != 1 || c.Secrets[0].ID == "" || c.PostLogoutRedirectURIs == nil {
+		t.Fatalf("created client: %+v", c)
+	}
+	got, err := o.GetOIDCClient(ctx, c.ID)
+	if err != nil {
+		t.Fatalf("GetOIDCClient: %v", err)
+	}
+	if !reflect.DeepEqual(got, c) {
+		t.Fatalf("GetOIDCClient:\n got %+v\nwant %+v", got, c)
+	}
+	_, err = o.CreateOIDCClient(ctx, store.OIDCClient{Name: "grafana"}, meta)
+	wantConflict(t, "second client named grafana", err, "name")
+	_, err = o.GetOIDCClient(ctx, "no-such-client")
+	wantErr(t, "GetOIDCClient(missing)", err, store.ErrNotFound)
+
+	// A second secret for a rotation; a third is refused.
+	up, err := o.UpdateOIDCClient(ctx, c.ID, c.Version, func(cl *store.OIDCClient) error {
+		cl.Secrets = append([]store.OIDCClientSecret{{Hash: hashOf("s2")}}, cl.Secrets...)
+		cl.SkipConsent = true
+		return nil
+	}, meta)
+	if err != nil {
+		t.Fatalf("UpdateOIDCClient: %v", err)
+	}
+	if up.Version != 2 || len(up.Secrets) != 2 || !up.SkipConsent {
+		t.Fatalf("updated client: %+v", up)
+	}
+	_, err = o.UpdateOIDCClient(ctx, c.ID, 1, func(cl *store.OIDCClient) error { return nil }, meta)
+	wantErr(t, "update with a stale version", err, store.ErrPreconditionFailed)
+	_, err = o.UpdateOIDCClient(ctx, c.ID, 0, func(cl *store.OIDCClient) error {
+		cl.Secrets = append(cl.Secrets, store.OIDCClientSecret{Hash: hashOf("s3")})
+		return nil
+	}, meta)
+	if err == nil {
+		t.Fatal("a third secret was accepted")
+	}
+
+	evs := allAudit(t, s, store.AuditFilter{TargetID: c.ID})
+	if len(evs) != 2 || evs[0].Action != "oidc_client.update" || evs[1].Action != "oidc_client.create" {
+		t.Fatalf("audit of the client: %+v", evs)
+	}
+	for _, e := range evs {
+		if string(e.After) == "" || containsHash(string(e.After)+string(e.Before), hashOf("s1"), hashOf("s2")) {
+			t.Fatalf("audit event %s records a secret's hash: %s", e.Action, e.After)
+		}
+	}
+
+	list, err := o.ListOIDCClients(ctx)
+	if err != nil || len(list) != 1 || list[0].Name != "grafana" {
+		t.Fatalf("ListOIDCClients: %v %+v", err, list)
+	}
+	if err := o.DeleteOIDCClient(ctx, c.ID, meta); err != nil {
+		t.Fatalf("DeleteOIDCClient: %v", err)
+	}
+	_, err = o.GetOIDCClient(ctx, c.ID)
+	wantErr(t, "GetOIDCClient after delete", err, store.ErrNotFound)
+	wantErr(t, "DeleteOIDCClient twice", o.DeleteOIDCClient(ctx, c.ID, meta), store.ErrNotFound)
+}
+
+// containsHash reports whether s holds one of the hashes as JSON would
+// encode them (base64).
+func containsHash(s string, hashes ...[]byte) bool {
+	for _, h := range hashes {
+		if strings.Contains(s, base64.StdEncoding.EncodeToString(h)) {
+			return true
+		}
+	}
+	return false
+}
+
+// authorize runs an authorization request through to an issued code.
+func authorize(t *testing.T, o store.OIDCStore, c store.OIDCClient, u store.User, code string) store.OIDCAuthRequest {
+	t.Helper()
+	now := time.Now()
+	r, err := o.CreateOIDCAuthRequest(ctx, store.OIDCAuthRequest{ClientID: c.ID, Params: []byte(`{"state":"x"}`), ExpiresAt: now.Add(10 * time.Minute)})
+	if err != nil {
+		t.Fatalf("CreateOIDCAuthRequest: %v", err)
+	}
+	if err := o.CompleteOIDCAuthRequest(ctx, r.ID, store.OIDCAuthDone{UserID: u.ID, SessionID: "sess-1", AuthTime: now, AMR: []string{"hwk", "user"}}, meta); err != nil {
+		t.Fatalf("CompleteOIDCAuthRequest: %v", err)
+	}
+	if err := o.SaveOIDCAuthCode(ctx, r.ID, hashOf(code), now.Add(time.Minute)); err != nil {
+		t.Fatalf("SaveOIDCAuthCode: %v", err)
+	}
+	got, err := o.GetOIDCAuthRequestByCode(ctx, hashOf(code), now, meta)
+	if err != nil {
+		t.Fatalf("GetOIDCAuthRequestByCode: %v", err)
+	}
+	if !got.Done || got.UserID != u.ID || got.SessionID != "sess-1" || string(got.Params) != `{"state":"x"}` ||
+		!reflect.DeepEqual(got.AMR, []string{"hwk", "user"}) {
+		t.Fatalf("request by code: %+v", got)
+	}
+	return got
+}
+
+func testOIDCCodeSingleUse(t *testing.T, s store.Store) {
+	o := oidcOf(t, s)
+	u := createUser(t, s, "ada")
+	c := createClient(t, o, "app")
+	now := time.Now()
+
+	_, err := o.CreateOIDCAuthRequest(ctx, store.OIDCAuthRequest{ClientID: "no-such-client", Params: []byte(`{}`), ExpiresAt: now.Add(time.Minute)})
+	wantErr(t, "request for an unknown client", err, store.ErrNotFound)
+
+	r := authorize(t, o, c, u, "code-1")
+	grant := store.OIDCTokenGrant{
+		RedeemCode: r.ID,
+		Access:     store.OIDCAccessToken{Hash: hashOf("at-1"), ClientID: c.ID, UserID: u.ID, Scopes: []string{"openid"}, FamilyID: r.ID, ExpiresAt: now.Add(time.Hour)},
+		Refresh: &store.OIDCRefreshToken{Hash: hashOf("rt-1"), FamilyID: r.ID, ClientID: c.ID, UserID: u.ID, Scopes: []string{"openid", "offline_access"},
+			AuthTime: now, ExpiresAt: now.Add(24 * time.Hour)},
+	}
+	if err := o.CreateOIDCTokens(ctx, grant, meta); err != nil {
+		t.Fatalf("CreateOIDCTokens: %v", err)
+	}
+	at, err := o.GetOIDCAccessToken(ctx, hashOf("at-1"), now)
+	if err != nil || at.UserID != u.ID || at.ClientID != c.ID || !reflect.DeepEqual(at.Scopes, []string{"openid"}) {
+		t.Fatalf("GetOIDCAccessToken: %v %+v", err, at)
+	}
+	_, err = o.GetOIDCAccessToken(ctx, hashOf("at-1"), now.Add(2*time.Hour))
+	wantErr(t, "an expired access token", err, store.ErrNotFound)
+
+	// Redeeming the code again: refused, and what it issued is revoked.
+	_, err = o.GetOIDCAuthRequestByCode(ctx, hashOf("code-1"), now, meta)
+	wantErr(t, "second lookup of a redeemed code", err, store.ErrOIDCCodeUsed)
+	_, err = o.GetOIDCAccessToken(ctx, hashOf("at-1"), now)
+	wantErr(t, "access token after the code's replay", err, store.ErrNotFound)
+	_, err = o.GetOIDCRefreshToken(ctx, hashOf("rt-1"), now, meta)
+	wantErr(t, "refresh token after the code's replay", err, store.ErrNotFound)
+	if evs := allAudit(t, s, store.AuditFilter{Action: "oidc.code_reuse"}); len(evs) != 1 || evs[0].TargetID != u.ID {
+		t.Fatalf("code reuse audit: %+v", evs)
+	}
+
+	// Two redemptions racing: the store lets one through.
+	r2 := authorize(t, o, c, u, "code-2")
+	g2 := store.OIDCTokenGrant{RedeemCode: r2.ID, Access: store.OIDCAccessToken{Hash: hashOf("at-2"), ClientID: c.ID, UserID: u.ID, FamilyID: r2.ID, ExpiresAt: now.Add(time.Hour)}}
+	if err := o.CreateOIDCTokens(ctx, g2, meta); err != nil {
+		t.Fatalf("first redemption: %v", err)
+	}
+	g2.Access.Hash = hashOf("at-2b")
+	wantErr(t, "second redemption", o.CreateOIDCTokens(ctx, g2, meta), store.ErrOIDCCodeUsed)
+	_, err = o.GetOIDCAccessToken(ctx, hashOf("at-2"), now)
+	wantErr(t, "first redemption's token after the second", err, store.ErrNotFound)
+
+	// A code that expired is not found, and not a reuse.
+	r3, err := o.CreateOIDCAuthRequest(ctx, store.OIDCAuthRequest{ClientID: c.ID, Params: []byte(`{}`), ExpiresAt: now.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "a code for an unfinished request", o.SaveOIDCAuthCode(ctx, r3.ID, hashOf("code-3"), now.Add(time.Minute)), store.ErrNotFound)
+	if err := o.CompleteOIDCAuthRequest(ctx, r3.ID, store.OIDCAuthDone{UserID: u.ID, AuthTime: now}, meta); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.SaveOIDCAuthCode(ctx, r3.ID, hashOf("code-3"), now.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.GetOIDCAuthRequestByCode(ctx, hashOf("code-3"), now, meta)
+	wantErr(t, "an expired code", err, store.ErrNotFound)
+	wantErr(t, "redeeming an expired code", o.CreateOIDCTokens(ctx, store.OIDCTokenGrant{RedeemCode: r3.ID,
+		Access: store.OIDCAccessToken{Hash: hashOf("at-3"), ClientID: c.ID, UserID: u.ID, ExpiresAt: now.Add(time.Hour)}}, meta), store.ErrNotFound)
+
+	if evs := allAudit(t, s, store.AuditFilter{Action: "oidc.signin"}); len(evs) != 3 {
+		t.Fatalf("oidc.signin events: %d, want 3", len(evs))
+	}
+	// A request without a code can be deleted; one with a code stays to
+	// recognise a replay.
+	if err := o.DeleteOIDCAuthRequest(ctx, r2.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.GetOIDCAuthRequestByCode(ctx, hashOf("code-2"), now, meta)
+	wantErr(t, "replay after DeleteOIDCAuthRequest", err, store.ErrOIDCCodeUsed)
+}
+
+func testOIDCRefreshRotation(t *testing.T, s store.Store) {
+	o := oidcOf(t, s)
+	u := createUser(t, s, "ada")
+	c := createClient(t, o, "app")
+	now := time.Now()
+	r := authorize(t, o, c, u, "code")
+	rt := func(name string) *store.OIDCRefreshToken {
+		return &store.OIDCRefreshToken{Hash: hashOf(name), FamilyID: r.ID, ClientID: c.ID, UserID: u.ID,
+			Scopes: []string{"openid", "offline_access"}, AMR: []string{"hwk"}, AuthTime: now, SessionID: "sess-1", ExpiresAt: now.Add(time.Hour)}
+	}
+	at := func(name string) store.OIDCAccessToken {
+		return store.OIDCAccessToken{Hash: hashOf(name), ClientID: c.ID, UserID: u.ID, FamilyID: r.ID, ExpiresAt: now.Add(time.Hour)}
+	}
+	if err := o.CreateOIDCTokens(ctx, store.OIDCTokenGrant{RedeemCode: r.ID, Access: at("at-1"), Refresh: rt("rt-1")}, meta); err != nil {
+		t.Fatal(err)
+	}
+	got, err := o.GetOIDCRefreshToken(ctx, hashOf("rt-1"), now, meta)
+	if err != nil || got.ID == "" || got.UserID != u.ID || got.SessionID != "sess-1" || !reflect.DeepEqual(got.AMR, []string{"hwk"}) {
+		t.Fatalf("GetOIDCRefreshToken: %v %+v", err, got)
+	}
+	// Rotate rt-1 into rt-2.
+	if err := o.CreateOIDCTokens(ctx, store.OIDCTokenGrant{RotateRefresh: hashOf("rt-1"), Access: at("at-2"), Refresh: rt("rt-2")}, meta); err != nil {
+		t.Fatalf("rotation: %v", err)
+	}
+	if _, err := o.GetOIDCRefreshToken(ctx, hashOf("rt-2"), now, meta); err != nil {
+		t.Fatalf("the new refresh token: %v", err)
+	}
+	// rt-1 again: reuse, the whole family goes.
+	_, err = o.GetOIDCRefreshToken(ctx, hashOf("rt-1"), now, meta)
+	wantErr(t, "presenting a rotated-away token", err, store.ErrOIDCRefreshReused)
+	_, err = o.GetOIDCRefreshToken(ctx, hashOf("rt-2"), now, meta)
+	wantErr(t, "the family's newest token after reuse", err, store.ErrNotFound)
+	for _, name := range []string{"at-1", "at-2"} {
+		_, err = o.GetOIDCAccessToken(ctx, hashOf(name), now)
+		wantErr(t, "access token "+name+" after reuse", err, store.ErrNotFound)
+	}
+	if evs := allAudit(t, s, store.AuditFilter{Action: "oidc.refresh_reuse"}); len(evs) != 1 || evs[0].TargetID != u.ID {
+		t.Fatalf("refresh reuse audit: %+v", evs)
+	}
+
+	// Reuse detected while rotating (two clients racing with one token).
+	r2 := authorize(t, o, c, u, "code-2")
+	rt3 := rt("rt-3")
+	rt3.FamilyID = r2.ID
+	if err := o.CreateOIDCTokens(ctx, store.OIDCTokenGrant{RedeemCode: r2.ID, Access: at("at-3"), Refresh: rt3}, meta); err != nil {
+		t.Fatal(err)
+	}
+	rt4, rt5 := rt("rt-4"), rt("rt-5")
+	rt4.FamilyID, rt5.FamilyID = r2.ID, r2.ID
+	if err := o.CreateOIDCTokens(ctx, store.OIDCTokenGrant{RotateRefresh: hashOf("rt-3"), Access: at("at-4"), Refresh: rt4}, meta); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "second rotation of one token", o.CreateOIDCTokens(ctx, store.OIDCTokenGrant{RotateRefresh: hashOf("rt-3"), Access: at("at-5"), Refresh: rt5}, meta), store.ErrOIDCRefreshReused)
+	_, err = o.GetOIDCRefreshToken(ctx, hashOf("rt-4"), now, meta)
+	wantErr(t, "rt-4 after the race", err, store.ErrNotFound)
+
+	// Expired refresh tokens are not found; revoking one access token.
+	r3 := authorize(t, o, c, u, "code-3")
+	rt6 := rt("rt-6")
+	rt6.FamilyID = r3.ID
+	if err := o.CreateOIDCTokens(ctx, store.OIDCTokenGrant{RedeemCode: r3.ID, Access: at("at-6"), Refresh: rt6}, meta); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.GetOIDCRefreshToken(ctx, hashOf("rt-6"), now.Add(2*time.Hour), meta)
+	wantErr(t, "an expired refresh token", err, store.ErrNotFound)
+	if err := o.RevokeOIDCAccessToken(ctx, hashOf("at-6"), meta); err != nil {
+		t.Fatalf("RevokeOIDCAccessToken: %v", err)
+	}
+	_, err = o.GetOIDCAccessToken(ctx, hashOf("at-6"), now)
+	wantErr(t, "a revoked access token", err, store.ErrNotFound)
+	wantErr(t, "revoking it again", o.RevokeOIDCAccessToken(ctx, hashOf("at-6"), meta), store.ErrNotFound)
+	if err := o.RevokeOIDCFamily(ctx, r3.ID, "revoked by the client", meta); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.GetOIDCRefreshToken(ctx, hashOf("rt-6"), now, meta)
+	wantErr(t, "a revoked refresh token", err, store.ErrNotFound)
+
+	// Deleting the user removes the refresh tokens.
+	if err := o.DeleteExpiredOIDC(ctx, now.Add(48*time.Hour)); err != nil {
+		t.Fatalf("DeleteExpiredOIDC: %v", err)
+	}
+	_, err = o.GetOIDCAuthRequestByCode(ctx, hashOf("code-3"), now, meta)
+	wantErr(t, "a purged request", err, store.ErrNotFound)
+}
+
+func testOIDCKeys(t *testing.T, s store.Store) {
+	o := oidcOf(t, s)
+	keys, err := o.OIDCKeys(ctx)
+	if err != nil || len(keys) != 0 {
+		t.Fatalf("OIDCKeys on an empty store: %v %v", err, keys)
+	}
+	k1, err := o.CreateOIDCKey(ctx, store.OIDCKey{ID: "sig-1", Use: "sig", Algorithm: "RS256", PrivateKey: []byte("first")})
+	if err != nil || k1.ID != "sig-1" || string(k1.PrivateKey) != "first" || k1.CreatedAt.IsZero() {
+		t.Fatalf("CreateOIDCKey: %v %+v", err, k1)
+	}
+	// A second instance creating the same key id gets the first one's key.
+	k2, err := o.CreateOIDCKey(ctx, store.OIDCKey{ID: "sig-1", Use: "sig", Algorithm: "RS256", PrivateKey: []byte("second")})
+	if err != nil || string(k2.PrivateKey) != "first" {
+		t.Fatalf("CreateOIDCKey of an existing id: %v %+v", err, k2)
+	}
+	time.Sleep(2 * time.Millisecond)
+	if _, err := o.CreateOIDCKey(ctx, store.OIDCKey{ID: "enc-1", Use: "enc", Algorithm: "A256", PrivateKey: make([]byte, 32)}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err = o.OIDCKeys(ctx)
+	if err != nil || len(keys) != 2 || keys[0].ID != "enc-1" || keys[1].ID != "sig-1" {
+		t.Fatalf("OIDCKeys: %v %+v", err, keys)
+	}
+}
+
+func testOIDCConsents(t *testing.T, s store.Store) {
+	o := oidcOf(t, s)
+	u := createUser(t, s, "ada")
+	c := createClient(t, o, "app")
+	_, err := o.GetOIDCConsent(ctx, u.ID, c.ID)
+	wantErr(t, "consent never given", err, store.ErrNotFound)
+	if err := o.SaveOIDCConsent(ctx, store.OIDCConsent{UserID: u.ID, ClientID: c.ID, Scopes: []string{"openid", "email"}}, meta); err != nil {
+		t.Fatalf("SaveOIDCConsent: %v", err)
+	}
+	if err := o.SaveOIDCConsent(ctx, store.OIDCConsent{UserID: u.ID, ClientID: c.ID, Scopes: []string{"openid", "email", "profile"}}, meta); err != nil {
+		t.Fatalf("SaveOIDCConsent again: %v", err)
+	}
+	co, err := o.GetOIDCConsent(ctx, u.ID, c.ID)
+	if err != nil || !reflect.DeepEqual(co.Scopes, []string{"email", "openid", "profile"}) {
+		t.Fatalf("GetOIDCConsent: %v %+v", err, co)
+	}
+	err = o.SaveOIDCConsent(ctx, store.OIDCConsent{UserID: u.ID, ClientID: "nope", Scopes: []string{"openid"}}, meta)
+	if !errors.Is(err, store.ErrInvalidReference) {
+		t.Fatalf("consent to an unknown client: %v", err)
+	}
+	if evs := allAudit(t, s, store.AuditFilter{Action: "oidc.consent"}); len(evs) != 2 {
+		t.Fatalf("consent audit events: %d", len(evs))
+	}
+	if err := o.DeleteOIDCConsent(ctx, u.ID, c.ID, meta); err != nil {
+		t.Fatalf("DeleteOIDCConsent: %v", err)
+	}
+	_, err = o.GetOIDCConsent(ctx, u.ID, c.ID)
+	wantErr(t, "consent after withdrawal", err, store.ErrNotFound)
+	wantErr(t, "withdrawing twice", o.DeleteOIDCConsent(ctx, u.ID, c.ID, meta), store.ErrNotFound)
+
+	// Deleting the user or the client removes consents.
+	if err := o.SaveOIDCConsent(ctx, store.OIDCConsent{UserID: u.ID, ClientID: c.ID, Scopes: []string{"openid"}}, meta); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.DeleteOIDCClient(ctx, c.ID, meta); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.GetOIDCConsent(ctx, u.ID, c.ID)
+	wantErr(t, "consent after the client's deletion", err, store.ErrNotFound)
+}
