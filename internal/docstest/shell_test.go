@@ -179,14 +179,23 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// checkout is a temporary directory that looks like a fresh clone to go
-// build: go.mod, go.sum and the source directories, linked to the real
-// ones. The walkthrough's ./rollcall and ./rollcall.db land there.
+// checkout is a temporary directory that looks like a fresh clone: every
+// file and directory of the repository's top level, linked to the real one,
+// except .git and what the commands leave behind (the binaries and the
+// database). The walkthrough's ./rollcall and ./rollcall.db land there.
 func checkout(t *testing.T) string {
 	t.Helper()
 	root, dir := repoRoot(t), t.TempDir()
-	for _, e := range []string{"go.mod", "go.sum", "api", "client", "cmd", "internal"} {
-		if err := os.Symlink(filepath.Join(root, e), filepath.Join(dir, e)); err != nil {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if n == ".git" || n == "rollcall" || n == "terraform-provider-rollcall" || strings.HasPrefix(n, "rollcall.db") {
+			continue
+		}
+		if err := os.Symlink(filepath.Join(root, n), filepath.Join(dir, n)); err != nil {
 			t.Fatal(err)
 		}
 	}
