@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -17,12 +18,14 @@ import (
 )
 
 // docExample is one "$ rollcall ..." line of a console block in
-// docs/cli.md, with the "Error: ..." lines the docs show it printing.
+// docs/cli.md, with the lines the docs show it printing.
 type docExample struct {
 	line   int
+	text   string // the command line as the docs show it, comment and all
 	args   []string
 	stdout string   // file the docs redirect standard output to, or ""
 	errors []string // expected "Error: ..." lines; none means it succeeds
+	output []string // other lines shown after it: what it prints, "…" standing for any text
 }
 
 // docBlock is one console block and the heading it stands under.
@@ -59,14 +62,55 @@ var docFixtures = map[string]func(t *testing.T, srv *testserver.Server){
 	},
 	"Bulk import and export": func(t *testing.T, srv *testserver.Server) {
 		ok(t, srv, "groups", "create", "staff")
-		ok(t, srv, "users", "create", "ann", "--email", "ann@example.com", "--groups", "staff")
-		ok(t, srv, "users", "create", "joe", "--email", "joe@example.com")
+		ok(t, srv, "groups", "create", "platform")
+		ok(t, srv, "users", "create", "joe", "--email", "joe@example.com", "--groups", "staff")
+		ok(t, srv, "users", "create", "kim", "--email", "kim@example.com", "--groups", "staff")
+	},
+}
+
+// docEdits make, under a heading, the change to a file that the docs ask
+// the reader to make by hand after the command that wrote it.
+var docEdits = map[string]func(t *testing.T, path string){
+	// "then edit it: add ann, give joe a title and the platform group"
+	"Bulk import and export": func(t *testing.T, path string) {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil || len(rows) < 2 {
+			t.Fatalf("%s: %d rows, %v", path, len(rows), err)
+		}
+		col := map[string]int{}
+		for i, name := range rows[0] {
+			col[name] = i
+		}
+		for _, r := range rows[1:] {
+			if r[col["username"]] == "joe" {
+				r[col["title"]], r[col["groups"]] = "Engineer", "platform;staff"
+			}
+		}
+		ann := make([]string, len(rows[0]))
+		ann[col["username"]], ann[col["email"]], ann[col["groups"]] = "ann", "ann@example.com", "staff"
+		rows = append(rows, ann)
+		var b strings.Builder
+		w := csv.NewWriter(&b)
+		if err := w.WriteAll(rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	},
 }
 
 // TestDocsExamplesRun runs every rollcall command of docs/cli.md's
 // console blocks, block by block on a fresh server, and checks that each
-// succeeds, or fails with exactly the error the docs show.
+// succeeds, or fails with exactly the error the docs show, and prints the
+// lines the docs show it printing. A token the docs elide as rc_… is the
+// one the block's last command printed, as it is for a reader who copies
+// it from there, and the test server's admin token before any is printed.
 func TestDocsExamplesRun(t *testing.T) {
 	blocks := readDocExamples(t, filepath.Join("..", "..", "docs", "cli.md"))
 	if len(blocks) < 8 {
@@ -82,14 +126,19 @@ func TestDocsExamplesRun(t *testing.T) {
 			continue
 		}
 		t.Run(b.heading, func(t *testing.T) {
-			isolate(t)
+			configPath := isolate(t)
 			srv := testserver.Start(t, testserver.WithConfig(func(c *config.Config) {
 				c.SMTPURL = smtp.URL("rollcall@example.com")
 			}))
 			fixture(t, srv)
+			printedToken := ""
 			for _, ex := range b.examples {
 				args := make([]string, 0, len(ex.args)+4)
 				for _, a := range ex.args {
+					if a == "rc_…" && printedToken != "" {
+						args = append(args, printedToken)
+						continue
+					}
 					args = append(args, docPlaceholder(t, srv, a))
 				}
 				if b.heading != "Connecting" { // there, login saves them
@@ -109,6 +158,17 @@ func TestDocsExamplesRun(t *testing.T) {
 					if err := os.WriteFile(ex.stdout, []byte(r.stdout), 0o600); err != nil {
 						t.Fatal(err)
 					}
+					if edit := docEdits[b.heading]; edit != nil && strings.Contains(ex.text, "# then edit it") {
+						edit(t, ex.stdout)
+					}
+				}
+				if tok := strings.TrimSpace(r.stdout); strings.HasPrefix(tok, "rc_") && !strings.ContainsAny(tok, " \n") {
+					printedToken = tok
+				}
+				shown := strings.NewReplacer("https://rollcall.example.com", srv.URL,
+					"/home/me/.config/rollcall/config.json", configPath)
+				if missing := missingOutput(ex.output, r.stdout+r.stderr, shown); missing != "" {
+					t.Errorf("%s: the docs show it printing\n%s\nbut it printed\n%s%s", cmd, missing, r.stdout, r.stderr)
 				}
 			}
 		})
@@ -194,13 +254,42 @@ func readDocExamples(t *testing.T, path string) []docBlock {
 				cmd = strings.TrimSuffix(cmd, `\`) + " " + strings.TrimSpace(lines[i])
 			}
 			args, redirect := shellWords(cmd)
-			cur.examples = append(cur.examples, docExample{line: start + 1, args: args, stdout: redirect})
+			cur.examples = append(cur.examples, docExample{line: start + 1, text: cmd, args: args, stdout: redirect})
 		case cur != nil && strings.HasPrefix(line, "Error: ") && len(cur.examples) > 0:
 			ex := &cur.examples[len(cur.examples)-1]
 			ex.errors = append(ex.errors, line)
+		case cur != nil && strings.TrimSpace(line) != "" && len(cur.examples) > 0:
+			ex := &cur.examples[len(cur.examples)-1]
+			out, _, _ := strings.Cut(line, "   #") // a comment beside the output
+			ex.output = append(ex.output, strings.TrimRight(out, " "))
 		}
 	}
 	return blocks
+}
+
+// missingOutput returns the first of the documented output lines that the
+// command's output lacks, or "". The lines must appear in order; "…" in a
+// documented line stands for any text, and shown turns the docs' made-up
+// values into the test's real ones.
+func missingOutput(documented []string, output string, shown *strings.Replacer) string {
+	lines := strings.Split(output, "\n")
+	next := 0
+	for _, d := range documented {
+		parts := strings.Split(shown.Replace(d), "…")
+		for i := range parts {
+			parts[i] = regexp.QuoteMeta(parts[i])
+		}
+		re := regexp.MustCompile("^" + strings.Join(parts, ".*") + "$")
+		found := false
+		for next < len(lines) && !found {
+			found = re.MatchString(lines[next])
+			next++
+		}
+		if !found {
+			return d
+		}
+	}
+	return ""
 }
 
 // shellWords splits a command line as a shell would for the simple lines
