@@ -26,7 +26,7 @@ func TestAdminCreateTokenWorksOnTheDatabase(t *testing.T) {
 		}
 		return tok
 	}
-	first := create("--name", "terraform")
+	first := create("--name", "terraform", "--create")
 	second := create("--name", "ci")
 	if first == second {
 		t.Fatal("two runs printed the same token")

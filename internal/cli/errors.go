@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/rollcall/rollcall/client"
+	"github.com/rollcall/rollcall/internal/store"
 )
 
 // clientExitCode maps the client's errors to exit codes: a missing user or
@@ -11,7 +12,7 @@ import (
 // refused as invalid 2 like a usage error, anything else 1.
 func clientExitCode(err error) int {
 	switch {
-	case client.IsNotFound(err):
+	case client.IsNotFound(err), errors.Is(err, store.ErrNotFound):
 		return ExitNotFound
 	case client.IsConflict(err), errors.Is(err, client.ErrPreconditionFailed):
 		return ExitConflict

@@ -218,3 +218,43 @@ func TestFirstAdminLinkLifecycle(t *testing.T) {
 		t.Fatal("the last first-admin link still works after the admin registered a passkey")
 	}
 }
+
+// TestUsersSetupLinkListRevoke (issue 16 A): the CLI lists a user's
+// outstanding link (only the newest: a new one revokes the older) and
+// revokes it by id or with --all; a link that is not outstanding is "not
+// found" with what to check.
+func TestUsersSetupLinkListRevoke(t *testing.T) {
+	isolate(t)
+	srv := testserver.Start(t)
+	srv.CreateUser(t, "grace", false)
+	for range 2 {
+		if r := as(t, srv, srv.AdminToken, "users", "setup-link", "grace"); r.code != 0 {
+			t.Fatalf("setup-link: exit %d\n%s", r.code, r.stderr)
+		}
+	}
+	r := as(t, srv, srv.AdminToken, "users", "setup-link", "list", "grace", "-o", "csv")
+	rows := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(rows) != 2 || rows[0] != "id,created,expires,first_admin" || strings.Contains(r.stdout, "/setup/") {
+		t.Fatalf("setup-link list: exit %d\n%s%s; want one link, without its URL", r.code, r.stdout, r.stderr)
+	}
+	id := strings.Split(rows[1], ",")[0]
+	r = as(t, srv, srv.AdminToken, "users", "setup-link", "revoke", "grace", id)
+	if r.code != 0 || !strings.Contains(r.stderr, "Revoked setup link "+id+" of grace") {
+		t.Fatalf("setup-link revoke: exit %d\n%s", r.code, r.stderr)
+	}
+	r = as(t, srv, srv.AdminToken, "users", "setup-link", "list", "grace")
+	if r.code != 0 || strings.Contains(r.stdout, id) {
+		t.Fatalf("setup-link list after revoking: exit %d\n%s", r.code, r.stdout)
+	}
+	fails(t, srv, ExitNotFound, []string{"grace has no outstanding setup link " + id}, "users", "setup-link", "revoke", "grace", id)
+	fails(t, srv, ExitUsage, []string{"or give --all, not both"}, "users", "setup-link", "revoke", "grace", id, "--all")
+	fails(t, srv, ExitUsage, []string{"or give --all, not both"}, "users", "setup-link", "revoke", "grace")
+	as(t, srv, srv.AdminToken, "users", "setup-link", "grace")
+	r = as(t, srv, srv.AdminToken, "users", "setup-link", "revoke", "grace", "--all")
+	if r.code != 0 || !strings.Contains(r.stderr, "Revoked every outstanding setup link of grace") {
+		t.Fatalf("setup-link revoke --all: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := as(t, srv, srv.AdminToken, "users", "setup-link", "list", "grace", "-o", "json"); r.code != 0 || !strings.Contains(r.stdout, `"data": []`) && !strings.Contains(r.stdout, `"data":[]`) {
+		t.Fatalf("setup-link list -o json after revoke --all: exit %d\n%s", r.code, r.stdout)
+	}
+}

@@ -44,7 +44,12 @@ func New(cfg config.Config, st store.Store, log *slog.Logger) (*Server, error) {
 	if cfg.BootstrapToken != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := EnsureBootstrapToken(ctx, st, cfg.BootstrapToken); err != nil {
+		err := EnsureBootstrapToken(ctx, st, cfg.BootstrapToken)
+		if errors.Is(err, ErrBootstrapTokenRevoked) {
+			// The server runs without it: refusing to start would not
+			// undo the revocation, and the other admins still get in.
+			log.Error(err.Error(), slog.String("remove", "ROLLCALL_BOOTSTRAP_TOKEN"))
+		} else if err != nil {
 			return nil, err
 		}
 	}

@@ -280,7 +280,7 @@ func IssueSetupLink(ctx context.Context, st store.Store, ref, publicURL string, 
 		u, err = st.GetUser(ctx, ref)
 	}
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidReference) {
-		return u, web.IssuedLink{}, fmt.Errorf("no user has the username or id %q", ref)
+		return u, web.IssuedLink{}, fmt.Errorf("no user has the username or id %q: %w", ref, store.ErrNotFound)
 	}
 	if err != nil {
 		return u, web.IssuedLink{}, err

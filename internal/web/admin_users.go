@@ -24,10 +24,11 @@ var adminNotices = map[string]string{
 	"revoked":  "All passkeys of this user were removed and their sessions ended.",
 	"pkremoved": "Passkey removed. The user's sessions have ended too: they sign in again with another passkey, " +
 		"or with a new setup link if they have none.",
-	"groups":   "Group memberships changed.",
-	"members":  "Members changed.",
-	"gcreated": "Group created.",
-	"gdeleted": "Group deleted.",
+	"groups":      "Group memberships changed.",
+	"linkrevoked": "Setup link revoked: it no longer works.",
+	"members":     "Members changed.",
+	"gcreated":    "Group created.",
+	"gdeleted":    "Group deleted.",
 }
 
 // userForm holds the editable user fields as the form shows them, so a
@@ -196,8 +197,10 @@ type adminUserData struct {
 	Passkeys  []store.Passkey
 	Sessions  []sessionRow
 	Link      *IssuedLink
-	CanEmail  bool
-	Self      bool
+	// SetupLinks are the user's outstanding setup links (at most one).
+	SetupLinks []store.SetupLink
+	CanEmail   bool
+	Self       bool
 }
 
 func (h *Handler) loadUser(w http.ResponseWriter, r *http.Request) (store.User, bool) {
@@ -245,13 +248,18 @@ func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int,
 		h.serverError(w, r, err)
 		return
 	}
+	links, err := h.auth.ListSetupLinks(r.Context(), u.ID, h.now())
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	f := formOfUser(u)
 	if form != nil {
 		f = *form
 	}
 	v.Title, v.Section = u.Username, "users"
 	v.Data = adminUserData{User: u, Form: f, Errors: errs, Groups: groups, AllGroups: addable, Passkeys: pks, Sessions: sessions,
-		Link: link, CanEmail: h.links.CanEmail(), Self: u.ID == viewerOf(r).user.ID}
+		Link: link, SetupLinks: links, CanEmail: h.links.CanEmail(), Self: u.ID == viewerOf(r).user.ID}
 	h.render(w, r, status, "admin_user", v)
 }
 

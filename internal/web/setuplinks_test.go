@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -93,5 +94,63 @@ func TestSetupFinishHidesLibraryErrors(t *testing.T) {
 		strings.Contains(strings.ToLower(got.Error), "passkey: ") || strings.Contains(got.Error, "attestation") ||
 		strings.Contains(got.Error, "clientData") || strings.Contains(got.Error, "parse") {
 		t.Fatalf("finish with a malformed credential: %d %s; want 400 and an actionable message without the library's text", res.StatusCode, body)
+	}
+}
+
+// TestAdminRevokesSetupLinkOverHTTP (issue 16 A): the admin console's user
+// page lists the outstanding setup link with a Revoke button; revoking it
+// makes the link's page say it is no longer valid; a cross-site form and a
+// non-admin are refused.
+func TestAdminRevokesSetupLinkOverHTTP(t *testing.T) {
+	srv := startServer(t)
+	grace := srv.CreateUser(t, "grace", true)
+	bob := srv.CreateUser(t, "bob", false)
+	admin := signInDevice(t, srv, grace.ID, "grace-laptop-secret-0123456789abcdefghijklm", uaLaptop, "192.0.2.1")
+	other := signInDevice(t, srv, bob.ID, "bob-laptop-secret-0123456789abcdefghijklmno", uaLaptop, "192.0.2.2")
+	ada := createUser(t, adminClient(t, srv), "ada", "Ada", "Lovelace")
+	link, err := adminClient(t, srv).Users.CreateSetupLink(context.Background(), ada.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	userPage := "/admin/users/" + ada.ID
+	revoke := userPage + "/setup-links/" + link.ID + "/revoke"
+	_, _, page := do(t, srv, admin, http.MethodGet, userPage, nil)
+	if !strings.Contains(page, "Outstanding setup link") || !strings.Contains(page, `action="`+revoke+`"`) || strings.Contains(page, link.Attributes.URL) {
+		t.Fatalf("the user page should list the outstanding link (not its URL) with a Revoke form:\n%s", page)
+	}
+	if status, _, _ := do(t, srv, other, http.MethodPost, revoke, url.Values{}); status != http.StatusForbidden {
+		t.Fatalf("a non-admin revoking a setup link: %d, want 403", status)
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+revoke, strings.NewReader(""))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	req.AddCookie(&http.Cookie{Name: "rollcall_session", Value: admin.secret})
+	res, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if readAll(t, res); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("a cross-site revoke: %d, want 403", res.StatusCode)
+	}
+	status, loc, _ := do(t, srv, admin, http.MethodPost, revoke, url.Values{})
+	if status != http.StatusSeeOther || loc != userPage+"?done=linkrevoked" {
+		t.Fatalf("revoke: %d to %q", status, loc)
+	}
+	_, _, page = do(t, srv, admin, http.MethodGet, loc, nil)
+	if !strings.Contains(page, "Setup link revoked") || !strings.Contains(page, "No outstanding setup link") {
+		t.Fatalf("after revoking, the page should say so:\n%s", page)
+	}
+	res, err = noRedirect.Get(link.Attributes.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readAll(t, res); res.StatusCode != http.StatusGone || !strings.Contains(body, "no longer valid") {
+		t.Fatalf("the revoked link: %d\n%s", res.StatusCode, body)
+	}
+	if status, _, page := do(t, srv, admin, http.MethodPost, revoke, url.Values{}); status != http.StatusNotFound || !strings.Contains(page, "That setup link no longer works") {
+		t.Fatalf("revoking twice: %d\n%s", status, page)
+	}
+	if n := auditActions(t, srv.Store, ada.ID)["setup_link.revoke"]; n != 1 {
+		t.Fatalf("%d setup_link.revoke events, want 1", n)
 	}
 }

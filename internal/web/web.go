@@ -201,6 +201,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	page("POST /admin/users/{id}/enable", h.admin(h.adminSetDisabled(false)))
 	page("POST /admin/users/{id}/delete", h.admin(h.adminDeleteUser))
 	page("POST /admin/users/{id}/setup-link", h.admin(h.adminSetupLink))
+	page("POST /admin/users/{id}/setup-links/{link}/revoke", h.admin(h.adminRevokeSetupLink))
 	page("POST /admin/users/{id}/revoke-passkeys", h.admin(h.adminRevokePasskeys))
 	page("POST /admin/users/{id}/passkeys/{passkey}/delete", h.admin(h.adminDeletePasskey))
 	page("POST /admin/users/{id}/end-sessions", h.admin(h.adminEndSessions))
