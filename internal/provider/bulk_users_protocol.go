@@ -46,10 +46,12 @@ const bulkTypeName = "rollcall_bulk_users"
 // for tf6server.Serve: terraform-plugin-framework's, with the RPCs of
 // rollcall_bulk_users that carry its whole value answered directly.
 func NewProtocol6(version string) func() tfprotov6.ProviderServer {
-	return func() tfprotov6.ProviderServer {
-		p := &rollcallProvider{version: version}
-		return &protocolServer{ProviderServer: providerserver.NewProtocol6(p)(), p: p}
-	}
+	return func() tfprotov6.ProviderServer { return newProtocolServer(&rollcallProvider{version: version}) }
+}
+
+// newProtocolServer is the protocol server of p.
+func newProtocolServer(p *rollcallProvider) tfprotov6.ProviderServer {
+	return &protocolServer{ProviderServer: providerserver.NewProtocol6(p)(), p: p}
 }
 
 // NewProtocol6WithError is NewProtocol6 in the form terraform-plugin-testing's

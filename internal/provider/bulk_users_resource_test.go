@@ -93,14 +93,14 @@ func updatedAt(t *testing.T, c *client.Client, ids map[string]string) map[string
 }
 
 func TestBulkUsersLifecycle(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	ctx := context.Background()
 	ids := map[string]string{}
 	first := map[string]string{}
 	var before map[string]time.Time
 	var allIDs []string
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		CheckDestroy: func(*terraform.State) error {
 			for _, id := range allIDs {
 				if _, err := c.Users.Get(ctx, id); !client.IsNotFound(err) {
@@ -288,7 +288,7 @@ func TestBulkUsersLifecycle(t *testing.T) {
 }
 
 func TestBulkUsersValidationAtPlan(t *testing.T) {
-	startAcc(t)
+	startParallel(t)
 	entry := func(key, username, extra string) string {
 		return fmt.Sprintf(`    %s = {
       username = %q
@@ -315,14 +315,14 @@ func TestBulkUsersValidationAtPlan(t *testing.T) {
 		PlanOnly:    true,
 		ExpectError: wrapped(regexp.QuoteMeta(`users["e7"].email: email "not an address" is not a valid address`)),
 	})
-	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: factories, Steps: steps})
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: factoriesFor(t), Steps: steps})
 }
 
 func TestBulkUsersServerRefusalNamesEntry(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	mustCreateUser(t, c, "taken")
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{{
 			Config: `
 resource "rollcall_bulk_users" "staff" {
@@ -356,7 +356,7 @@ resource "rollcall_bulk_users" "staff" {
 // entries cannot swap usernames in one apply, and two applies through
 // temporary names do it.
 func TestBulkUsersSwapNeedsTwoApplies(t *testing.T) {
-	startAcc(t)
+	startParallel(t)
 	roster := func(u1, u2 string) string {
 		return fmt.Sprintf(`
 resource "rollcall_bulk_users" "staff" {
@@ -372,7 +372,7 @@ resource "rollcall_bulk_users" "staff" {
 		resource.TestCheckResourceAttr("rollcall_bulk_users.staff", "users.a2.username", "ann"),
 	)
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			{Config: roster("ann", "bob")},
 			{Config: roster("bob", "ann"), ExpectError: regexp.MustCompile(`(?s)users\["a[12]"\].*username_taken`)},
@@ -383,9 +383,9 @@ resource "rollcall_bulk_users" "staff" {
 }
 
 func TestBulkUsersTimeouts(t *testing.T) {
-	startAcc(t)
+	startParallel(t)
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{{
 			Config: `
 resource "rollcall_bulk_users" "staff" {
@@ -405,7 +405,7 @@ resource "rollcall_bulk_users" "staff" {
 // TestBulkFetchUsersListAndGet reads the same users through the user list
 // and one by one, with an id that does not exist.
 func TestBulkFetchUsersListAndGet(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	g := mustCreateGroup(t, c, "crew")
 	var ids []string
 	for i := range 5 {
@@ -439,7 +439,7 @@ func TestBulkFetchUsersListAndGet(t *testing.T) {
 // TestBulkRemoveUsersSkipsGone deletes users of which one is gone already,
 // as Delete does when a user disappears between refresh and apply.
 func TestBulkRemoveUsersSkipsGone(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	ctx := context.Background()
 	var ids []string
 	for _, name := range []string{"stay1", "gone", "stay2"} {
@@ -460,9 +460,9 @@ func TestBulkRemoveUsersSkipsGone(t *testing.T) {
 }
 
 func TestBulkUsersImportRefused(t *testing.T) {
-	startAcc(t)
+	startParallel(t)
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{{
 			Config: `
 resource "rollcall_bulk_users" "staff" {
@@ -484,7 +484,7 @@ resource "rollcall_bulk_users" "staff" {
 // failure in the second: the first request's users are recorded, and the
 // error names the failing entry, not its index in the request.
 func TestBulkApplyInBatches(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	ctx := context.Background()
 	mustCreateUser(t, c, "taken")
 	r := &bulkUsersResource{c: c, batch: 2}

@@ -57,7 +57,7 @@ resource "rollcall_user" "cy" {
 `
 
 func TestMembershipPatternsCombined(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	id := map[string]*string{}
 	var checks []resource.TestCheckFunc
 	for _, name := range []string{"rollcall_user.ada", "rollcall_user.bob", "rollcall_user.cy", "rollcall_user.contractor",
@@ -89,7 +89,7 @@ func TestMembershipPatternsCombined(t *testing.T) {
 		return nil
 	})
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			// The framework checks after apply that a second plan is
 			// empty: no resource fights another over a membership.

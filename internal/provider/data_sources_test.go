@@ -1,18 +1,27 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"regexp"
 	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/client"
 )
 
 func TestUserDataSource(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	u, err := c.Users.Create(context.Background(), api.UserWriteAttributes{
 		Username: api.Some("lookup"), Email: api.Some("Lookup@Example.com"), FirstName: api.Some("Lou"),
 		Locale: api.Some("de_de"), ExternalID: api.Some("E-7"),
@@ -25,7 +34,7 @@ func TestUserDataSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			{
 				Config: fmt.Sprintf(`
@@ -65,17 +74,67 @@ data "rollcall_user" "by_email" { email = "lookup@example.com" }
 	})
 }
 
-// TestUsersDataSourceReadsEveryPage lists more users than one page holds
-// (the server's largest page is 1000).
+// smallPages is a reverse proxy in front of a Rollcall server that makes
+// every user list answer in pages of size users, so that a few users take
+// several pages. It checks that the client asks for pages the server
+// accepts, and counts the requests that follow a next link.
+func smallPages(t *testing.T, target string, size int) (proxyURL string, follows *atomic.Int32) {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	follows = new(atomic.Int32)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	var self string
+	// The server's next links name the server; point them at the proxy.
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		b = bytes.ReplaceAll(b, []byte(target), []byte(self))
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(b)))
+		return nil
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/api/v1/users" {
+			q := r.URL.Query()
+			if n, err := strconv.Atoi(q.Get("page[size]")); q.Has("page[size]") && (err != nil || n < 1 || n > client.MaxPageSize) {
+				t.Errorf("the client asked for page[size]=%s", q.Get("page[size]"))
+			}
+			if q.Has("page[after]") {
+				follows.Add(1)
+			}
+			q.Set("page[size]", strconv.Itoa(size))
+			r.URL.RawQuery = q.Encode()
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	self = "http://" + srv.Listener.Addr().String()
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv.URL, follows
+}
+
+// TestUsersDataSourceReadsEveryPage lists more users than one page holds.
+// The server answers in pages of two users here (smallPages), so five
+// users are three pages; with the server's largest page, 1000, the test
+// needed over a thousand users, which took most of its time.
 func TestUsersDataSourceReadsEveryPage(t *testing.T) {
-	srv, c := startAcc(t)
-	const n = 1005
+	srv, c := startParallel(t)
+	proxy, follows := smallPages(t, srv.URL, 2)
+	setAccEnv(t, "ROLLCALL_URL", proxy)
+	const n = 5
 	for i := range n {
 		srv.CreateUser(t, fmt.Sprintf("bulk%04d", i), false)
 	}
 	g := mustCreateGroup(t, c, "few")
 	var few []string
-	for _, name := range []string{"bulk0001", "bulk0500", "bulk1004"} {
+	for _, name := range []string{"bulk0001", "bulk0002", "bulk0004"} {
 		u, err := c.Users.GetByUsername(context.Background(), name)
 		if err != nil {
 			t.Fatal(err)
@@ -89,7 +148,7 @@ func TestUsersDataSourceReadsEveryPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{{
 			Config: `
 data "rollcall_users" "all" {}
@@ -102,17 +161,24 @@ data "rollcall_users" "hr" { external_id = "HR-500" }
 				resource.TestCheckResourceAttr("data.rollcall_users.all", "users.#", strconv.Itoa(n+1)),
 				resource.TestCheckResourceAttr("data.rollcall_users.all", "ids.#", strconv.Itoa(n+1)),
 				resource.TestCheckResourceAttr("data.rollcall_users.bulk", "users.#", strconv.Itoa(n)),
+				resource.TestCheckResourceAttr("data.rollcall_users.bulk", "users.4.username", "bulk0004"),
 				resource.TestCheckResourceAttr("data.rollcall_users.few", "users.#", "3"),
 				resource.TestCheckResourceAttr("data.rollcall_users.hr", "users.#", "1"),
-				resource.TestCheckResourceAttr("data.rollcall_users.hr", "users.0.username", "bulk0500"),
+				resource.TestCheckResourceAttr("data.rollcall_users.hr", "users.0.username", "bulk0002"),
 				resource.TestCheckResourceAttr("data.rollcall_users.hr", "ids.0", few[1]),
+				func(*terraform.State) error {
+					if follows.Load() == 0 {
+						return fmt.Errorf("the provider followed no next link")
+					}
+					return nil
+				},
 			),
 		}},
 	})
 }
 
 func TestGroupDataSources(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	g, err := c.Groups.Create(context.Background(), api.GroupWriteAttributes{
 		Name: api.Some("sre"), FriendlyName: api.Some("Site Reliability"), Attributes: api.Some(map[string]string{"pager": "yes"}),
 	}, nil, "")
@@ -125,7 +191,7 @@ func TestGroupDataSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			{
 				Config: fmt.Sprintf(`

@@ -37,6 +37,7 @@ func fencedBlock(t *testing.T, name, doc, want string, langs ...string) string {
 // provider must log its version and send it in its User-Agent.
 func TestDevOverridesAsDocumented(t *testing.T) {
 	tf := terraformPath(t)
+	t.Parallel()
 	root := repoRoot(t)
 	const placeholder = "/home/you/go/bin"
 	var rcBlock string

@@ -79,7 +79,8 @@ func generateDocs(t *testing.T, dir string) {
 // or a template changed without `go test ./internal/provider -run
 // TestDocsUpToDate -update-docs`.
 func TestDocsUpToDate(t *testing.T) {
-	terraformEnv(t)
+	terraformPath(t)
+	t.Parallel()
 	root := repoRoot(t)
 	if *updateDocs {
 		generateDocs(t, "docs")

@@ -128,7 +128,8 @@ func copyModule(t testing.TB, src string, extra ...string) string {
 // examples/ with the real terraform CLI and the built provider: apply, a
 // second plan with no changes (-detailed-exitcode 0), destroy.
 func TestExamplesApplyWithRealCLI(t *testing.T) {
-	cli := newRealCLI(t)
+	t.Parallel()
+	shared := newRealCLI(t)
 	root := repoRoot(t)
 	providerTF := filepath.Join(root, "examples", "provider", "provider.tf")
 	dirs := []string{filepath.Join(root, "examples", "provider")}
@@ -142,6 +143,8 @@ func TestExamplesApplyWithRealCLI(t *testing.T) {
 	for _, dir := range dirs {
 		name, _ := filepath.Rel(filepath.Join(root, "examples"), dir)
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cli := *shared // run records lastCPU
 			srv := testserver.Start(t, testserver.WithLogLevel(slog.LevelWarn))
 			var extra []string
 			if !strings.HasSuffix(dir, "provider") {

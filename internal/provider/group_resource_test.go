@@ -13,10 +13,10 @@ import (
 )
 
 func TestGroupLifecycle(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	var id string
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			{
 				Config: `resource "rollcall_group" "g" { name = "Platform" }`,
@@ -123,9 +123,9 @@ resource "rollcall_group" "g" {
 }
 
 func TestGroupValidationAtPlan(t *testing.T) {
-	startAcc(t)
+	startParallel(t)
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			{
 				Config:      `resource "rollcall_group" "g" { name = "no spaces" }`,

@@ -56,7 +56,7 @@ resource "rollcall_group_membership" "oncall_jane" {
 // spellings, by id and by name, with import blocks and with `terraform
 // import`; the plan that follows must be empty.
 func TestImportThenPlanIsEmpty(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	ctx := context.Background()
 	platform, err := c.Groups.Create(ctx, api.GroupWriteAttributes{Name: api.Some("platform-eng"), FriendlyName: api.Some("Platform Engineering")}, nil, "")
 	if err != nil {
@@ -126,7 +126,7 @@ import {
 		}
 	}
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			{
 				Config:                 importConfig + imports,

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,8 +11,38 @@ import (
 	"testing"
 )
 
+// TestMain sets what terraform-plugin-testing and terraform need, for the
+// whole test binary, so that tests can run in parallel (t.Setenv cannot be
+// used in parallel tests): TF_ACC, the terraform CLI, no checkpoint calls,
+// and a real, empty CLI configuration file. It also runs four tests at a
+// time unless -parallel is given: they spend most of their time waiting
+// for terraform processes and servers, not on the CPU.
 func TestMain(m *testing.M) {
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		if f := flag.Lookup("test.parallel"); f != nil {
+			_ = f.Value.Set("4")
+		}
+	}
+	rc, err := os.CreateTemp("", "terraformrc-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	rc.Close()
+	os.Setenv("TF_CLI_CONFIG_FILE", rc.Name())
+	os.Setenv("TF_ACC", "1")
+	os.Setenv("CHECKPOINT_DISABLE", "1")
+	if os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
+		os.Setenv("TF_ACC_TERRAFORM_PATH", "/usr/local/bin/terraform")
+	}
+	os.Unsetenv("ROLLCALL_URL")
+	os.Unsetenv("ROLLCALL_TOKEN")
+
 	code := m.Run()
+	os.Remove(rc.Name())
 	if installed.dir != "" {
 		os.RemoveAll(installed.dir)
 	}

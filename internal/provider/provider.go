@@ -36,6 +36,10 @@ const DefaultTimeout = 30 * time.Second
 // sent in the User-Agent so server logs can tell provider versions apart.
 type rollcallProvider struct {
 	version string
+	// getenv reads ROLLCALL_URL and ROLLCALL_TOKEN; nil means os.Getenv.
+	// Tests give each provider its own server's, so that tests with
+	// separate servers can run in parallel.
+	getenv func(string) string
 	// client is the configured API client, for the protocol server's own
 	// RPCs (bulk_users_protocol.go); nil until Configure succeeds.
 	client atomic.Pointer[client.Client]
@@ -102,11 +106,15 @@ func (p *rollcallProvider) Configure(ctx context.Context, req provider.Configure
 		// Configure again then.
 		return
 	}
-	url := os.Getenv("ROLLCALL_URL")
+	getenv := p.getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	url := getenv("ROLLCALL_URL")
 	if !cfg.URL.IsNull() {
 		url = cfg.URL.ValueString()
 	}
-	token := os.Getenv("ROLLCALL_TOKEN")
+	token := getenv("ROLLCALL_TOKEN")
 	if !cfg.Token.IsNull() {
 		token = cfg.Token.ValueString()
 	}

@@ -75,6 +75,69 @@ func startAcc(t *testing.T) (*testserver.Server, *client.Client) {
 	return srv, c
 }
 
+// accSettings are what the provider of a test that startParallel started
+// takes in place of the process's environment, and its version.
+type accSettings struct {
+	env     map[string]string
+	version string
+}
+
+// parallelAcc holds the accSettings of the tests that startParallel
+// started, by test.
+var parallelAcc sync.Map // *testing.T -> *accSettings
+
+// startParallel is startAcc for a test that runs in parallel with others:
+// t.Parallel() (so it runs after the sequential tests, with the others),
+// its own server, and a provider that takes that server's URL and token
+// instead of ROLLCALL_URL and ROLLCALL_TOKEN (factoriesFor; setAccEnv
+// changes them). The terraform settings come from TestMain.
+func startParallel(t *testing.T) (*testserver.Server, *client.Client) {
+	t.Helper()
+	terraformPath(t)
+	t.Parallel()
+	srv := testserver.Start(t, testserver.WithLogLevel(slog.LevelWarn))
+	parallelAcc.Store(t, &accSettings{
+		env:     map[string]string{"ROLLCALL_URL": srv.URL, "ROLLCALL_TOKEN": srv.AdminToken},
+		version: "test",
+	})
+	t.Cleanup(func() { parallelAcc.Delete(t) })
+	c, err := client.New(srv.URL, client.WithToken(srv.AdminToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, c
+}
+
+// accOf is the accSettings of a test that startParallel started.
+func accOf(t *testing.T) *accSettings {
+	t.Helper()
+	s, ok := parallelAcc.Load(t)
+	if !ok {
+		t.Fatal("accOf: the test did not call startParallel")
+	}
+	return s.(*accSettings)
+}
+
+// setAccEnv is t.Setenv for the provider of a parallel test.
+func setAccEnv(t *testing.T, key, value string) { accOf(t).env[key] = value }
+
+// factoriesFor is the provider factories of t: a provider with its own
+// server's settings when startParallel started it, else factories (the
+// environment's).
+func factoriesFor(t *testing.T) map[string]func() (tfprotov6.ProviderServer, error) {
+	v, ok := parallelAcc.Load(t)
+	if !ok {
+		return factories
+	}
+	s := v.(*accSettings)
+	env := maps.Clone(s.env)
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"rollcall": func() (tfprotov6.ProviderServer, error) {
+			return newProtocolServer(&rollcallProvider{version: s.version, getenv: func(k string) string { return env[k] }}), nil
+		},
+	}
+}
+
 // mustCreateUser creates a user through the API, as someone working
 // outside Terraform would.
 func mustCreateUser(t *testing.T, c *client.Client, username string) *api.User {
@@ -125,10 +188,10 @@ func sameAttr(name, key string, want *string) resource.TestCheckFunc {
 }
 
 func TestProviderBadToken(t *testing.T) {
-	srv, _ := startAcc(t)
-	t.Setenv("ROLLCALL_TOKEN", "rc_0000000000000000000000000000000000000000000")
+	srv, _ := startParallel(t)
+	setAccEnv(t, "ROLLCALL_TOKEN", "rc_0000000000000000000000000000000000000000000")
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{{
 			Config:      `resource "rollcall_group" "g" { name = "eng" }`,
 			ExpectError: regexp.MustCompile(`(?s)The token was refused: check ROLLCALL_TOKEN.*` + regexp.QuoteMeta(srv.URL)),
@@ -137,10 +200,10 @@ func TestProviderBadToken(t *testing.T) {
 }
 
 func TestProviderUnreachable(t *testing.T) {
-	startAcc(t)
-	t.Setenv("ROLLCALL_URL", "http://127.0.0.1:1")
+	startParallel(t)
+	setAccEnv(t, "ROLLCALL_URL", "http://127.0.0.1:1")
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{{
 			Config:      `resource "rollcall_group" "g" { name = "eng" }`,
 			ExpectError: regexp.MustCompile(`(?s)Cannot reach the Rollcall server.*http://127\.0\.0\.1:1.*connection\s+refused`),
@@ -230,13 +293,12 @@ func (rec *userAgents) seen() []string {
 // TestProviderUserAgent checks that every request names the provider's
 // version and Terraform's, so server logs tell them apart.
 func TestProviderUserAgent(t *testing.T) {
-	srv, _ := startAcc(t)
+	srv, _ := startParallel(t)
 	rec := recordUserAgents(t, srv.URL)
-	t.Setenv("ROLLCALL_URL", rec.URL)
+	setAccEnv(t, "ROLLCALL_URL", rec.URL)
+	accOf(t).version = "1.2.3-test"
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: map[string]func() (tfprotov6.ProviderServer, error){
-			"rollcall": NewProtocol6WithError("1.2.3-test"),
-		},
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{{
 			Config: `resource "rollcall_group" "g" { name = "ua" }`,
 			Check: func(*terraform.State) error {

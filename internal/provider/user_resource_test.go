@@ -57,10 +57,10 @@ func serverUser(t *testing.T, c *client.Client, id *string) *api.User {
 }
 
 func TestUserLifecycle(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	var id string
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			{
 				Config: userMinimal("jane"),
@@ -163,10 +163,10 @@ func TestUserLifecycle(t *testing.T) {
 }
 
 func TestUserNullAndEmptyStrings(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	var id string
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			{
 				Config: `
@@ -220,7 +220,7 @@ resource "rollcall_user" "u" {
 }
 
 func TestUserGroups(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	other := mustCreateGroup(t, c, "other")
 	var id string
 	cfg := func(groups string) string {
@@ -235,7 +235,7 @@ resource "rollcall_user" "u" {
 `
 	}
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg(`groups = [rollcall_group.eng.id, rollcall_group.ops.id]`),
@@ -329,7 +329,7 @@ resource "rollcall_user" "u" {
 }
 
 func TestUserDrift(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	var id string
 	cfg := `
 resource "rollcall_user" "d" {
@@ -340,7 +340,7 @@ resource "rollcall_user" "d" {
 }
 `
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			{Config: cfg, Check: captureAttr("rollcall_user.d", "id", &id)},
 			{
@@ -387,7 +387,7 @@ resource "rollcall_user" "d" {
 }
 
 func TestUserDisabled(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	var id string
 	cfg := func(disabled bool) string {
 		return fmt.Sprintf(`
@@ -399,7 +399,7 @@ resource "rollcall_user" "leaver" {
 `, disabled)
 	}
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			{
 				Config: cfg(true),
@@ -429,7 +429,7 @@ resource "rollcall_user" "leaver" {
 }
 
 func TestUserValidationAtPlan(t *testing.T) {
-	startAcc(t)
+	startParallel(t)
 	user := func(extra string) string {
 		email := `email = "bad@example.com"`
 		if strings.HasPrefix(extra, "email") {
@@ -466,14 +466,14 @@ resource "rollcall_user" "bad" {
 		PlanOnly:    true,
 		ExpectError: wrapped(`username "-bad-" may contain only lower-case letters a-z, digits 0-9 and \. _ @ -, and must start and end with a letter or digit`),
 	})
-	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: factories, Steps: steps})
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: factoriesFor(t), Steps: steps})
 }
 
 func TestUserServerRefusalPointsAtAttribute(t *testing.T) {
-	_, c := startAcc(t)
+	_, c := startParallel(t)
 	mustCreateUser(t, c, "taken")
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{{
 			Config: `
 resource "rollcall_user" "dup" {
@@ -487,9 +487,9 @@ resource "rollcall_user" "dup" {
 }
 
 func TestUserTimeouts(t *testing.T) {
-	startAcc(t)
+	startParallel(t)
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{
 			{
 				Config: `
