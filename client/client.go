@@ -31,6 +31,10 @@ import (
 	"github.com/rollcall/rollcall/api"
 )
 
+// APIPrefix is the path of the API under the server's address; New drops
+// it from a base URL that ends in it.
+const APIPrefix = "/api/v1"
+
 // DefaultUserAgent is sent when WithUserAgent is not used.
 const DefaultUserAgent = "rollcall-go-client/1"
 
@@ -103,6 +107,10 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("rollcall: server URL %q must be an absolute http:// or https:// URL such as https://rollcall.example.com", baseURL)
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
+	// The client adds /api/v1 itself; a URL that already ends in it is the
+	// common mistake of giving the API's base rather than the server's.
+	u.Path = strings.TrimSuffix(u.Path, APIPrefix)
+	u.RawPath = ""
 	u.RawQuery, u.Fragment = "", ""
 	c := &Client{
 		base:       u,
@@ -206,11 +214,19 @@ func (c *Client) do(ctx context.Context, r request, out any) (*response, error) 
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("rollcall: %s %s: %w", r.method, target.Redacted(), ctx.Err())
 			}
-			retry = idempotent || notSent(err)
-			err = fmt.Errorf("rollcall: %s %s: %w", r.method, target.Redacted(), err)
+			ce := &ConnectionError{Method: r.method, URL: target.Redacted(), Host: target.Host, Err: err}
+			retry = (idempotent || notSent(err)) && !ce.permanent()
+			err = ce
 		case resp.status >= 200 && resp.status < 300:
 			if out != nil && len(bytes.TrimSpace(resp.raw)) > 0 {
 				if err := json.Unmarshal(resp.raw, out); err != nil {
+					if ct := mediaType(resp.header.Get("Content-Type")); !strings.Contains(ct, "json") {
+						if ct == "" {
+							ct = "no Content-Type"
+						}
+						return resp, fmt.Errorf("%s is not a Rollcall server: %s %s answered %d %s with %s, not a JSON:API document; check the URL (the server's address, such as https://rollcall.example.com)",
+							target.Host, r.method, target.Path, resp.status, http.StatusText(resp.status), ct)
+					}
 					return resp, fmt.Errorf("rollcall: %s %s: the server's answer is not the expected JSON:API document: %w", r.method, target.Redacted(), err)
 				}
 			}

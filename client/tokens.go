@@ -43,6 +43,15 @@ func (s *TokensService) List(ctx context.Context, o ListTokensOptions) ([]api.AP
 	return collect(pages[api.APIToken](ctx, s.c, "/api/v1/api-tokens", q))
 }
 
+// Get returns one token by id (never its secret).
+func (s *TokensService) Get(ctx context.Context, id string) (*api.APIToken, error) {
+	doc, _, err := getOne[api.APIToken](ctx, s.c, "/api/v1/api-tokens/"+url.PathEscape(id), nil)
+	if err != nil {
+		return nil, err
+	}
+	return &doc.Data, nil
+}
+
 // Revoke deletes the token; requests using it fail with 401 from then on.
 func (s *TokensService) Revoke(ctx context.Context, id string) error {
 	_, err := s.c.do(ctx, request{method: http.MethodDelete, path: "/api/v1/api-tokens/" + url.PathEscape(id)}, nil)

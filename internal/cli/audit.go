@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -112,7 +111,7 @@ func resolveTarget(ctx context.Context, c *client.Client, s string) (string, err
 	} else if !client.IsNotFound(err) {
 		return "", err
 	}
-	return "", fmt.Errorf("no user or group is named %q; give an id for deleted resources: %w", s, client.ErrNotFound)
+	return "", notFoundf("no user or group is named %q; give an id for deleted resources", s)
 }
 
 // changedFields names the fields an event changed, from its before/after

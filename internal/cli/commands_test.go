@@ -181,7 +181,7 @@ func TestTokensCommands(t *testing.T) {
 	list := ok(t, srv, "tokens", "list", "--user", "ci-bot")
 	golden(t, "tokens_list", list)
 	id := strings.Fields(strings.Split(list, "\n")[1])[0]
-	if out := ok(t, srv, "tokens", "revoke", id); out != "Revoked token "+id+"\n" {
+	if out := ok(t, srv, "tokens", "revoke", id); out != "Revoked token terraform ("+id+")\n" {
 		t.Errorf("revoke: %q", out)
 	}
 	r = as(t, srv, tok, "whoami")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -168,7 +169,7 @@ func (o *connOptions) run(cmd *cobra.Command, do func(ctx context.Context, c *cl
 	if err != nil {
 		return err
 	}
-	c, err := o.client()
+	c, err := o.client(cmd)
 	if err != nil {
 		return err
 	}
@@ -182,7 +183,7 @@ func (o *connOptions) runMessages(cmd *cobra.Command, do func(ctx context.Contex
 	if err := o.messagesOnly(cmd); err != nil {
 		return err
 	}
-	c, err := o.client()
+	c, err := o.client(cmd)
 	if err != nil {
 		return err
 	}
@@ -190,18 +191,24 @@ func (o *connOptions) runMessages(cmd *cobra.Command, do func(ctx context.Contex
 }
 
 // client builds the API client for a command.
-func (o *connOptions) client() (*client.Client, error) {
+func (o *connOptions) client(cmd *cobra.Command) (*client.Client, error) {
 	url, token, err := o.resolve()
 	if err != nil {
 		return nil, err
 	}
-	return o.clientFor(url, token)
+	return o.clientFor(cmd, url, token)
 }
 
-func (o *connOptions) clientFor(url, token string) (*client.Client, error) {
+// clientFor builds the client for url and token. The client drops a
+// trailing /api/v1 from the URL, the common mistake of giving the API's
+// address rather than the server's; a note on stderr says so.
+func (o *connOptions) clientFor(cmd *cobra.Command, url, token string) (*client.Client, error) {
 	c, err := client.New(url, client.WithToken(token), client.WithTimeout(o.timeout), client.WithUserAgent("rollcall-cli/"+version.Version()))
 	if err != nil {
 		return nil, usageError{err}
+	}
+	if strings.HasSuffix(strings.TrimSuffix(strings.TrimSpace(url), "/"), client.APIPrefix) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "Note: the URL is the server's address without %s; using %s\n", client.APIPrefix, c.BaseURL())
 	}
 	return c, nil
 }

@@ -27,7 +27,7 @@ func FuzzImportCSV(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, err := readCSVRows(bytes.NewReader(data))
+		rows, err := readCSVRows(bytes.NewReader(data), ',')
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("a refused file must say why")

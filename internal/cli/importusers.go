@@ -11,12 +11,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -43,6 +46,7 @@ type importOptions struct {
 	createGroups bool
 	dryRun       bool
 	batchSize    int
+	delimiter    string
 }
 
 func newImportUsersCommand(o *connOptions) *cobra.Command {
@@ -77,7 +81,11 @@ are imported, and the exit code is 1.`,
 			if opts.batchSize < 1 || opts.batchSize > api.MaxAtomicOperations {
 				return usagef("--batch-size must be between 1 and %d", api.MaxAtomicOperations)
 			}
-			rows, err := readUserFile(args[0], opts.format, cmd.InOrStdin())
+			comma, err := parseDelimiter(opts.delimiter)
+			if err != nil {
+				return err
+			}
+			rows, err := readUserFile(args[0], opts.format, comma, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -97,7 +105,21 @@ are imported, and the exit code is 1.`,
 	f.BoolVar(&opts.createGroups, "create-groups", false, "create groups named in the groups column that do not exist (else such rows fail)")
 	f.BoolVar(&opts.dryRun, "dry-run", false, "print what would change, and change nothing")
 	f.IntVar(&opts.batchSize, "batch-size", api.MaxAtomicOperations, "operations per request")
+	f.StringVar(&opts.delimiter, "delimiter", ",", `CSV field separator: one character such as ";" or \t for tab`)
 	return cmd
+}
+
+// parseDelimiter reads --delimiter: one character, or \t for a tab.
+func parseDelimiter(s string) (rune, error) {
+	switch s {
+	case `\t`, "tab":
+		return '\t', nil
+	}
+	r := []rune(s)
+	if len(r) != 1 || r[0] == '"' || r[0] == '\r' || r[0] == '\n' || r[0] == utf8.RuneError {
+		return 0, usagef(`--delimiter %q is not one character; use such as --delimiter ';' or --delimiter '\t' for tab`, s)
+	}
+	return r[0], nil
 }
 
 // fileRow is one user of the input file: its line number and its cells by
@@ -109,7 +131,7 @@ type fileRow struct {
 }
 
 // readUserFile reads the whole file into rows.
-func readUserFile(path, format string, stdin io.Reader) ([]fileRow, error) {
+func readUserFile(path, format string, comma rune, stdin io.Reader) ([]fileRow, error) {
 	if format == "" {
 		switch strings.ToLower(filepath.Ext(path)) {
 		case ".jsonl", ".ndjson":
@@ -129,15 +151,16 @@ func readUserFile(path, format string, stdin io.Reader) ([]fileRow, error) {
 	}
 	switch format {
 	case "csv":
-		return readCSVRows(r)
+		return readCSVRows(r, comma)
 	case "jsonl", "ndjson":
 		return readJSONLines(r)
 	}
 	return nil, usagef("--format %q is not a format; use csv or jsonl", format)
 }
 
-func readCSVRows(r io.Reader) ([]fileRow, error) {
+func readCSVRows(r io.Reader, comma rune) ([]fileRow, error) {
 	cr := csv.NewReader(bufio.NewReaderSize(r, 1<<16))
+	cr.Comma = comma
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err == io.EOF {
@@ -151,6 +174,17 @@ func readCSVRows(r io.Reader) ([]fileRow, error) {
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if _, ok := columnsByName[h]; !ok {
+			if len(header) == 1 {
+				for _, d := range []string{";", "\t", "|"} {
+					if strings.Contains(h, d) {
+						flag := d
+						if d == "\t" {
+							flag = `\t`
+						}
+						return nil, usagef("the header has one column, %q, which looks separated by %q: pass --delimiter '%s'", header[i], d, flag)
+					}
+				}
+			}
 			return nil, usagef("column %d of the header is %q, which is not a column; the columns are %s", i+1, header[i], strings.Join(userColumns, ","))
 		}
 		if seen[h] {
@@ -226,6 +260,8 @@ type importer struct {
 	errOut io.Writer
 
 	rowErrs   []rowError
+	missing   map[string][]int // group name → lines of rows that fail only for want of it
+	nMissing  int              // rows that fail only for want of groups
 	created   int
 	updated   int
 	unchanged int
@@ -265,8 +301,15 @@ func describeRowError(e api.Error) string {
 	if detail == "" {
 		detail = e.Title
 	}
+	// The server names the operation of its request; the row's line
+	// already says which it is.
+	detail = operationPrefix.ReplaceAllString(detail, "")
 	return fmt.Sprintf("%s%s: %s", e.Code, where, detail)
 }
+
+// operationPrefix is how the server's details start for an error in an
+// atomic operation: "operation 19: ".
+var operationPrefix = regexp.MustCompile(`^operation \d+: `)
 
 func (im *importer) run(ctx context.Context, rows []fileRow) error {
 	existing, err := im.loadExisting(ctx)
@@ -298,7 +341,7 @@ func (im *importer) run(ctx context.Context, rows []fileRow) error {
 				im.updated++
 			}
 		}
-		return im.report("would create %d, update %d; %d unchanged, %d failed (dry run: nothing was changed)\n")
+		return im.report("would create %d, update %d; %d unchanged, %d would fail; nothing was changed (dry run)\n")
 	}
 
 	if len(newGroups) > 0 {
@@ -342,18 +385,50 @@ func (im *importer) run(ctx context.Context, rows []fileRow) error {
 
 func (im *importer) report(summary string) error {
 	im.reportErrors()
-	fmt.Fprintf(im.out, summary, im.created, im.updated, im.unchanged, len(im.rowErrs))
-	if len(im.rowErrs) > 0 {
-		return fmt.Errorf("%d row(s) failed, listed above with their line numbers; the other rows were imported", len(im.rowErrs))
+	failed := len(im.rowErrs) + im.nMissing
+	fmt.Fprintf(im.out, summary, im.created, im.updated, im.unchanged, failed)
+	switch {
+	case failed == 0:
+		return nil
+	case im.opts.dryRun:
+		return fmt.Errorf("%d row(s) would fail, listed above with their line numbers; nothing was changed (dry run)", failed)
 	}
-	return nil
+	return fmt.Errorf("%d row(s) failed, listed above with their line numbers; the other rows were imported", failed)
 }
 
+// reportErrors lists the failed rows by line, and then the missing groups
+// with how many rows each would have let through.
 func (im *importer) reportErrors() {
 	sort.SliceStable(im.rowErrs, func(i, j int) bool { return im.rowErrs[i].line < im.rowErrs[j].line })
 	for _, e := range im.rowErrs {
 		fmt.Fprintf(im.errOut, "line %d: %s\n", e.line, e.msg)
 	}
+	if im.nMissing == 0 {
+		return
+	}
+	names := make([]string, 0, len(im.missing))
+	for g := range im.missing {
+		names = append(names, g)
+	}
+	// The group that holds back the most rows first.
+	sort.Slice(names, func(i, j int) bool {
+		a, b := len(im.missing[names[i]]), len(im.missing[names[j]])
+		return a > b || a == b && names[i] < names[j]
+	})
+	fmt.Fprintf(im.errOut, "%d row(s) name groups that do not exist:\n", im.nMissing)
+	for _, g := range names {
+		lines := im.missing[g]
+		sort.Ints(lines)
+		shown := make([]string, 0, 5)
+		for _, l := range lines[:min(len(lines), 5)] {
+			shown = append(shown, strconv.Itoa(l))
+		}
+		if len(lines) > 5 {
+			shown = append(shown, "…")
+		}
+		fmt.Fprintf(im.errOut, "  %s: %d row(s) (lines %s)\n", g, len(lines), strings.Join(shown, ", "))
+	}
+	fmt.Fprintln(im.errOut, "create them with rollcall groups create, or pass --create-groups to create them with the import")
 }
 
 // progress returns a progress bar on a terminal, nil otherwise, so that
@@ -618,7 +693,15 @@ func (im *importer) checkGroups(plans []planned, groups *groupIndex) ([]planned,
 			continue
 		}
 		if len(unknown) > 0 && !im.opts.createGroups {
-			im.fail(p.line, "invalid_reference at groups: no group is named %s; create it first or pass --create-groups", strings.Join(quoteAll(unknown), ", "))
+			// Summed up per group at the end: one missing group named
+			// by every row would otherwise bury the other errors.
+			if im.missing == nil {
+				im.missing = map[string][]int{}
+			}
+			for _, g := range unknown {
+				im.missing[g] = append(im.missing[g], p.line)
+			}
+			im.nMissing++
 			continue
 		}
 		for _, g := range unknown {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -31,13 +32,16 @@ to the config file (mode 0600), by default ` + defaultConfigHint() + `.
 			if err != nil {
 				return err
 			}
-			c, err := o.clientFor(url, token)
+			c, err := o.clientFor(cmd, url, token)
 			if err != nil {
 				return err
 			}
 			me, err := c.Account(cmd.Context())
+			if client.IsUnauthorized(err) || errors.Is(err, client.ErrForbidden) {
+				return fmt.Errorf("the token was not accepted by %s: %w", c.BaseURL(), err)
+			}
 			if err != nil {
-				return fmt.Errorf("the token was not accepted by %s: %w", url, err)
+				return err
 			}
 			path, err := o.configPath()
 			if err != nil {

@@ -19,29 +19,54 @@ func looksLikeID(s string) bool {
 	return err == nil && len(s) == 36
 }
 
+// notFoundError is a lookup that found nothing: its message is only what
+// a person needs ("no user has id or username "x""), and it matches
+// client.ErrNotFound for the exit code.
+type notFoundError struct{ msg string }
+
+func (e notFoundError) Error() string        { return e.msg }
+func (e notFoundError) Is(target error) bool { return target == client.ErrNotFound }
+
+func notFoundf(format string, args ...any) error {
+	return notFoundError{fmt.Sprintf(format, args...)}
+}
+
 // byIDOrName finds a resource by id when s has that shape, else (or on a
-// 404, since names may look like ids) by name. A miss is an error matching
-// client.ErrNotFound that says "no <what> has id or <name> s".
-func byIDOrName[T any](s, what string, byID, byName func(string) (T, error)) (T, error) {
+// 404, since names may look like ids) by name; the rules are the same for
+// users, groups and tokens. A miss is an error matching client.ErrNotFound
+// that says "no <what> has id or <name> s". A string that is the id of one
+// resource and the name of another is refused as ambiguous, naming both.
+func byIDOrName[T any](s, what, kind string, byID, byName func(string) (T, error), idOf, nameOf func(T) string) (T, error) {
 	if looksLikeID(s) {
 		v, err := byID(s)
-		if err == nil || !client.IsNotFound(err) {
+		if err == nil {
+			if other, err := byName(s); err == nil && idOf(other) != idOf(v) {
+				var zero T
+				return zero, usagef("%q is the id of %s and the %s of another %s (%s); give the other's id to mean it", s, nameOf(v), what, kind, idOf(other))
+			}
+			return v, nil
+		}
+		if !client.IsNotFound(err) {
 			return v, err
 		}
 	}
 	v, err := byName(s)
 	if client.IsNotFound(err) {
-		return v, fmt.Errorf("no %s %q: %w", what, s, client.ErrNotFound)
+		return v, notFoundf("no %s has id or %s %q", kind, what, s)
 	}
 	return v, err
 }
 
 // resolveUser finds a user by id or username.
 func resolveUser(ctx context.Context, c *client.Client, s string) (*api.User, error) {
-	return byIDOrName(s, "user has id or username",
+	return byIDOrName(s, "username", "user",
 		func(id string) (*api.User, error) { return c.Users.Get(ctx, id) },
-		func(name string) (*api.User, error) { return c.Users.GetByUsername(ctx, name) })
+		func(name string) (*api.User, error) { return c.Users.GetByUsername(ctx, name) },
+		userID, userName)
 }
+
+func userID(u *api.User) string   { return u.ID }
+func userName(u *api.User) string { return u.Attributes.Username }
 
 // resolveUserWithGroups is resolveUser that also reads the user's groups,
 // in the same one request (include=groups), for showing their names.
@@ -53,9 +78,10 @@ func resolveUserWithGroups(ctx context.Context, c *client.Client, s string) (*ap
 	found := func(u *api.User, groups []api.Group, err error) (withGroups, error) {
 		return withGroups{u, groups}, err
 	}
-	v, err := byIDOrName(s, "user has id or username",
+	v, err := byIDOrName(s, "username", "user",
 		func(id string) (withGroups, error) { return found(c.Users.GetWithGroups(ctx, id)) },
-		func(name string) (withGroups, error) { return found(c.Users.GetByUsernameWithGroups(ctx, name)) })
+		func(name string) (withGroups, error) { return found(c.Users.GetByUsernameWithGroups(ctx, name)) },
+		func(v withGroups) string { return v.user.ID }, func(v withGroups) string { return v.user.Attributes.Username })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -64,9 +90,75 @@ func resolveUserWithGroups(ctx context.Context, c *client.Client, s string) (*ap
 
 // resolveGroup finds a group by id or name.
 func resolveGroup(ctx context.Context, c *client.Client, s string) (*api.Group, error) {
-	return byIDOrName(s, "group has id or name",
+	return byIDOrName(s, "name", "group",
 		func(id string) (*api.Group, error) { return c.Groups.Get(ctx, id) },
-		func(name string) (*api.Group, error) { return c.Groups.GetByName(ctx, name) })
+		func(name string) (*api.Group, error) { return c.Groups.GetByName(ctx, name) },
+		func(g *api.Group) string { return g.ID }, func(g *api.Group) string { return g.Attributes.Name })
+}
+
+// resolveToken finds an API token by id or name; userID, when not empty,
+// looks only among that user's tokens. Token names are not unique, so a
+// name that more than one token has is refused with the candidates.
+func resolveToken(ctx context.Context, c *client.Client, s, userID string, owners *userNames) (*api.APIToken, error) {
+	return byIDOrName(s, "name", "token",
+		func(id string) (*api.APIToken, error) { return c.Tokens.Get(ctx, id) },
+		func(name string) (*api.APIToken, error) {
+			tokens, err := c.Tokens.List(ctx, client.ListTokensOptions{UserID: userID})
+			if err != nil {
+				return nil, err
+			}
+			var found []*api.APIToken
+			for i := range tokens {
+				if tokens[i].Attributes.Name == name {
+					found = append(found, &tokens[i])
+				}
+			}
+			switch len(found) {
+			case 0:
+				return nil, client.ErrNotFound
+			case 1:
+				return found[0], nil
+			}
+			lines := make([]string, len(found))
+			for i, t := range found {
+				lines[i] = fmt.Sprintf("  %s  %s, owned by %s, created %s", t.ID, t.Attributes.Prefix, owners.name(ctx, tokenOwner(t)), timeCell(&t.Attributes.CreatedAt))
+			}
+			return nil, usagef("more than one token is named %q:\n%s\ngive the id, or narrow it down with --user", name, strings.Join(lines, "\n"))
+		},
+		func(t *api.APIToken) string { return t.ID }, func(t *api.APIToken) string { return t.Attributes.Name })
+}
+
+// tokenOwner is the id of the user a token belongs to.
+func tokenOwner(t *api.APIToken) string {
+	if d := t.Relationships.User.Data; d != nil {
+		return d.ID
+	}
+	return ""
+}
+
+// userNames finds usernames by id for showing them, one request per user,
+// remembering each; an id it cannot read (another user, for a non-admin)
+// is shown as the id.
+type userNames struct {
+	c     *client.Client
+	names map[string]string
+}
+
+func newUserNames(c *client.Client) *userNames { return &userNames{c: c, names: map[string]string{}} }
+
+func (n *userNames) name(ctx context.Context, id string) string {
+	if id == "" {
+		return ""
+	}
+	if s, ok := n.names[id]; ok {
+		return s
+	}
+	s := id
+	if u, err := n.c.Users.Get(ctx, id); err == nil {
+		s = u.Attributes.Username
+	}
+	n.names[id] = s
+	return s
 }
 
 // resolveUserIDs turns user ids or usernames into ids.
@@ -151,8 +243,7 @@ func (ix *groupIndex) ids(refs []string) ([]string, error) {
 		}
 	}
 	if len(unknown) > 0 {
-		return nil, fmt.Errorf("no group is named %s; create it first with rollcall groups create: %w",
-			strings.Join(quoteAll(unknown), ", "), client.ErrNotFound)
+		return nil, notFoundf("no group is named %s; create it first with rollcall groups create", strings.Join(quoteAll(unknown), ", "))
 	}
 	return out, nil
 }

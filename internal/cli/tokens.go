@@ -21,11 +21,9 @@ func newTokensCommand() *cobra.Command {
 	return cmd
 }
 
-func tokenRow(t *api.APIToken) []string {
-	owner := ""
-	if d := t.Relationships.User.Data; d != nil {
-		owner = d.ID
-	}
+// tokenRow is a token as a table row; owner is the username of the user
+// it belongs to.
+func tokenRow(t *api.APIToken, owner string) []string {
 	a := t.Attributes
 	return []string{t.ID, a.Name, a.Prefix, owner, timeCell(a.ExpiresAt), timeCell(a.LastUsedAt), timeCell(&a.CreatedAt)}
 }
@@ -62,13 +60,13 @@ func newTokensCreateCommand(o *connOptions) *cobra.Command {
 				if errs := w.Validate(time.Now()); len(errs) > 0 {
 					return validationError(errs)
 				}
-				userID := ""
+				userID, owner := "", ""
 				if user != "" {
 					u, err := resolveUser(ctx, c, user)
 					if err != nil {
 						return err
 					}
-					userID = u.ID
+					userID, owner = u.ID, u.Attributes.Username
 				}
 				t, err := c.Tokens.Create(ctx, name, exp, userID)
 				if err != nil {
@@ -79,7 +77,10 @@ func newTokensCreateCommand(o *connOptions) *cobra.Command {
 				case "json":
 					return writeJSON(out, api.Document[api.APIToken]{Data: *t})
 				case "csv":
-					return writeCSV(out, append(tokenHeaders, "TOKEN"), [][]string{append(tokenRow(t), t.Attributes.Token)})
+					if owner == "" {
+						owner = newUserNames(c).name(ctx, tokenOwner(t))
+					}
+					return writeCSV(out, append(tokenHeaders, "TOKEN"), [][]string{append(tokenRow(t, owner), t.Attributes.Token)})
 				}
 				fmt.Fprintln(out, t.Attributes.Token)
 				fmt.Fprintf(cmd.ErrOrStderr(), "Token %q (id %s) created. Store it now: it is shown only this once.\n", t.Attributes.Name, t.ID)
@@ -116,8 +117,9 @@ func newTokensListCommand(o *connOptions) *cobra.Command {
 					return err
 				}
 				v := view{doc: api.Document[[]api.APIToken]{Data: tokens}, headers: tokenHeaders}
+				owners := newUserNames(c)
 				for i := range tokens {
-					v.rows = append(v.rows, tokenRow(&tokens[i]))
+					v.rows = append(v.rows, tokenRow(&tokens[i], owners.name(ctx, tokenOwner(&tokens[i]))))
 				}
 				return v.write(cmd.OutOrStdout(), format)
 			})
@@ -128,20 +130,40 @@ func newTokensListCommand(o *connOptions) *cobra.Command {
 }
 
 func newTokensRevokeCommand(o *connOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "revoke TOKEN-ID...",
-		Short: "Revoke API tokens; requests using them fail from then on",
-		Args:  minArgs(1, "TOKEN-ID"),
+	var user string
+	cmd := &cobra.Command{
+		Use:   "revoke TOKEN... [--user USER]",
+		Short: "Revoke API tokens (by id or name); requests using them fail from then on",
+		Long: `Revoke API tokens; requests using them fail from then on. A TOKEN is a
+token's id or name. Names need not be unique: a name that more than one token
+has is refused with the candidates; give the id, or --user to look only among
+that user's tokens.`,
+		Args: minArgs(1, "TOKEN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return o.runMessages(cmd, func(ctx context.Context, c *client.Client) error {
-				for _, id := range args {
-					if err := c.Tokens.Revoke(ctx, id); err != nil {
+				userID := ""
+				if user != "" {
+					u, err := resolveUser(ctx, c, user)
+					if err != nil {
 						return err
 					}
-					fmt.Fprintf(cmd.OutOrStdout(), "Revoked token %s\n", id)
+					userID = u.ID
+				}
+				owners := newUserNames(c)
+				for _, ref := range args {
+					t, err := resolveToken(ctx, c, ref, userID, owners)
+					if err != nil {
+						return err
+					}
+					if err := c.Tokens.Revoke(ctx, t.ID); err != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.OutOrStdout(), "Revoked token %s (%s)\n", t.Attributes.Name, t.ID)
 				}
 				return nil
 			})
 		},
 	}
+	cmd.Flags().StringVar(&user, "user", "", "look for TOKEN names among this user's tokens only (id or username)")
+	return cmd
 }
