@@ -43,6 +43,9 @@ func (s *Server) mountWeb(mux *http.ServeMux) (*web.Handler, error) {
 	}
 	h.Register(mux)
 	mux.Handle("POST /api/v1/users/{id}/setup-links", s.api(s.createSetupLink(h.SetupLinks())))
+	if err := s.mountOIDC(mux, h); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 
