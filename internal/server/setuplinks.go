@@ -48,6 +48,9 @@ func (s *Server) mountWeb(mux *http.ServeMux) (*web.Handler, error) {
 	mux.Handle("GET /api/v1/users/{id}/setup-links", s.api(s.listSetupLinks(auth)))
 	mux.Handle("DELETE /api/v1/users/{id}/setup-links", s.api(s.revokeSetupLinks(auth)))
 	mux.Handle("DELETE /api/v1/users/{id}/setup-links/{link}", s.api(s.revokeSetupLink(auth)))
+	if err := s.mountOIDC(mux, h); err != nil {
+		return nil, err
+	}
 	return h, nil
 }
 

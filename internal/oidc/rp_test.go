@@ -1,0 +1,318 @@
+package oidc_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/store"
+	"github.com/rollcall/rollcall/internal/testserver"
+	"github.com/rollcall/rollcall/internal/testutil/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// relyingParty is an application that signs people in with Rollcall: an
+// httptest server whose /callback records what the provider sent back,
+// and the go-oidc and oauth2 clients that redeem and check it.
+type relyingParty struct {
+	srv      *httptest.Server
+	mu       sync.Mutex
+	callback url.Values
+}
+
+func newRelyingParty(t *testing.T) *relyingParty {
+	rp := &relyingParty{}
+	rp.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/callback" {
+			http.NotFound(w, r)
+			return
+		}
+		rp.mu.Lock()
+		rp.callback = r.URL.Query()
+		rp.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte("<!doctype html><title>RP</title><main>Callback received: " + html.EscapeString(r.URL.RawQuery) + "</main>"))
+	}))
+	t.Cleanup(rp.srv.Close)
+	return rp
+}
+
+// last returns what the latest callback carried, and forgets it.
+func (rp *relyingParty) last(t *testing.T) url.Values {
+	t.Helper()
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if rp.callback == nil {
+		t.Fatal("the relying party got no callback")
+	}
+	v := rp.callback
+	rp.callback = nil
+	return v
+}
+
+func hashSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// TestRelyingParty is the proof that Rollcall is an OpenID Connect
+// provider: a relying party built on go-oidc and oauth2 signs a person in
+// through headless Chromium with a passkey — authorize, passkey sign-in,
+// consent, callback, code exchange, ID token verified, userinfo, refresh
+// with rotation — and the refusals a relying party and a person can meet
+// along the way, on SQLite and on PostgreSQL.
+func TestRelyingParty(t *testing.T) {
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		ctx := context.Background()
+		srv := startServer(t, backend)
+		issuer := srv.Config.PublicURL
+		admin := adminClient(t, srv)
+		o := srv.Store.(store.OIDCStore)
+
+		// Ada, in group staff, registers a passkey from a setup link.
+		ada, err := admin.Users.Create(ctx, api.UserWriteAttributes{
+			Username: api.Some("ada"), Email: api.Some("ada@example.com"),
+			FirstName: api.Some("Ada"), LastName: api.Some("Lovelace"), EmailVerified: api.Some(true),
+		}, nil, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		staff, err := srv.Store.CreateGroup(ctx, store.Group{Name: "staff", MemberIDs: []string{ada.ID}}, store.Meta{ActorName: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		link, err := admin.Users.CreateSetupLink(ctx, ada.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newBrowser(t)
+		hideConditionalUI(t, b)
+		addAuthenticator(t, b)
+		visit(t, b, link.Attributes.URL)
+		click(t, b, "#passkey-button", "/account")
+		click(t, b, ".signout button", "/signin")
+
+		// The application, registered with Rollcall.
+		rp := newRelyingParty(t)
+		redirect := rp.srv.URL + "/callback"
+		const secret = "grafana-secret-0123456789abcdefghijklmnopqrstuv"
+		cl, err := o.CreateOIDCClient(ctx, store.OIDCClient{
+			Name: "Grafana", RedirectURIs: []string{redirect},
+			GrantTypes:      []string{"authorization_code", "refresh_token"},
+			AllowedGroupIDs: []string{staff.ID},
+			Secrets:         []store.OIDCClientSecret{{Hash: hashSecret(secret)}},
+		}, store.Meta{ActorName: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		provider, err := gooidc.NewProvider(ctx, issuer)
+		if err != nil {
+			t.Fatalf("discovery at %s: %v", issuer, err)
+		}
+		conf := oauth2.Config{
+			ClientID: cl.ID, ClientSecret: secret, Endpoint: provider.Endpoint(), RedirectURL: redirect,
+			Scopes: []string{gooidc.ScopeOpenID, "profile", "email", "groups", gooidc.ScopeOfflineAccess},
+		}
+		verifier := provider.Verifier(&gooidc.Config{ClientID: cl.ID})
+
+		// authorize sends the browser through the flow and returns the
+		// callback's parameters; wantPath is where the browser must stop
+		// on the way (the sign-in or consent page), acted on by act.
+		authorize := func(state, nonce, pkce string) string {
+			return conf.AuthCodeURL(state, gooidc.Nonce(nonce), oauth2.S256ChallengeOption(pkce))
+		}
+
+		// 1. The whole flow: authorize → passkey sign-in → consent → callback.
+		pkce := oauth2.GenerateVerifier()
+		visit(t, b, authorize("state-1", "nonce-1", pkce))
+		waitPath(t, b, "/signin")
+		click(t, b, "#passkey-button", "/oauth2/login")
+		waitText(t, b, "main", "Sign in to Grafana")
+		waitText(t, b, "main", "Your email address")
+		click(t, b, "#consent-allow", "/callback")
+		cb := rp.last(t)
+		if cb.Get("state") != "state-1" || cb.Get("code") == "" {
+			t.Fatalf("callback: %v", cb)
+		}
+		code := cb.Get("code")
+
+		// A wrong client secret and a wrong PKCE verifier are refused, and
+		// neither uses the code up.
+		bad := conf
+		bad.ClientSecret = "wrong-secret"
+		if _, err := bad.Exchange(ctx, code, oauth2.VerifierOption(pkce)); !oauthError(err, "unauthorized_client", "invalid_client") {
+			t.Fatalf("exchange with a wrong client secret: %v", err)
+		}
+		if _, err := conf.Exchange(ctx, code, oauth2.VerifierOption(oauth2.GenerateVerifier())); !oauthError(err, "invalid_grant") {
+			t.Fatalf("exchange with a wrong PKCE verifier: %v", err)
+		}
+		tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatalf("code exchange: %v", err)
+		}
+
+		// The ID token, verified by go-oidc (issuer, audience, signature
+		// from JWKS, expiry), says who signed in and how.
+		raw, _ := tok.Extra("id_token").(string)
+		idt, err := verifier.Verify(ctx, raw)
+		if err != nil {
+			t.Fatalf("ID token verification: %v", err)
+		}
+		var claims struct {
+			Nonce             string   `json:"nonce"`
+			AMR               []string `json:"amr"`
+			AuthTime          int64    `json:"auth_time"`
+			SID               string   `json:"sid"`
+			Email             string   `json:"email"`
+			EmailVerified     bool     `json:"email_verified"`
+			PreferredUsername string   `json:"preferred_username"`
+			Name              string   `json:"name"`
+			Groups            []string `json:"groups"`
+		}
+		if err := idt.Claims(&claims); err != nil {
+			t.Fatal(err)
+		}
+		if idt.Subject != ada.ID || claims.Nonce != "nonce-1" || !slices.Equal(claims.AMR, []string{"hwk", "user"}) ||
+			claims.SID == "" || claims.Email != "ada@example.com" || !claims.EmailVerified || claims.PreferredUsername != "ada" ||
+			claims.Name != "Ada Lovelace" || !slices.Equal(claims.Groups, []string{"staff"}) {
+			t.Fatalf("ID token: sub %q, claims %+v", idt.Subject, claims)
+		}
+		if at := time.Unix(claims.AuthTime, 0); time.Since(at) > time.Minute || time.Until(at) > time.Second {
+			t.Fatalf("auth_time %v is not the passkey sign-in just now", at)
+		}
+
+		// userinfo with the access token.
+		ui, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			t.Fatalf("userinfo: %v", err)
+		}
+		if ui.Subject != ada.ID || ui.Email != "ada@example.com" {
+			t.Fatalf("userinfo: %+v", ui)
+		}
+
+		// The code again: refused, and the tokens it gave are revoked.
+		if _, err := conf.Exchange(ctx, code, oauth2.VerifierOption(pkce)); !oauthError(err, "invalid_grant") {
+			t.Fatalf("second exchange of one code: %v", err)
+		}
+		if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+			t.Fatal("userinfo still answers with the access token of a replayed code")
+		}
+
+		// 2. A second sign-in: the consent is remembered and the passkey
+		// session is still there, so the browser comes straight back.
+		pkce = oauth2.GenerateVerifier()
+		visit(t, b, authorize("state-2", "nonce-2", pkce))
+		waitPath(t, b, "/callback")
+		cb = rp.last(t)
+		tok, err = conf.Exchange(ctx, cb.Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatalf("second code exchange: %v", err)
+		}
+		if tok.RefreshToken == "" {
+			t.Fatal("no refresh token for offline_access")
+		}
+
+		// Refresh: a new access token and a new refresh token.
+		first := tok.RefreshToken
+		refreshed, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: first}).Token()
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		if refreshed.RefreshToken == "" || refreshed.RefreshToken == first || refreshed.AccessToken == tok.AccessToken {
+			t.Fatalf("refresh did not rotate: %+v", refreshed)
+		}
+		if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(refreshed)); err != nil {
+			t.Fatalf("userinfo with the refreshed access token: %v", err)
+		}
+		if raw, _ := refreshed.Extra("id_token").(string); raw != "" {
+			if idt, err := verifier.Verify(ctx, raw); err != nil || idt.Subject != ada.ID {
+				t.Fatalf("refreshed ID token: %v", err)
+			}
+		}
+		// The rotated-away token again: refused, and the whole family is
+		// revoked — the newest refresh token and access token too.
+		if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: first}).Token(); !oauthError(err, "invalid_grant") {
+			t.Fatalf("reuse of a rotated refresh token: %v", err)
+		}
+		if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshed.RefreshToken}).Token(); !oauthError(err, "invalid_grant") {
+			t.Fatalf("the newest refresh token after reuse: %v", err)
+		}
+		if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(refreshed)); err == nil {
+			t.Fatal("userinfo still answers after refresh-token reuse revoked the family")
+		}
+		evs, _, err := srv.Store.ListAuditEvents(ctx, store.AuditFilter{TargetID: ada.ID}, store.Page{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		actions := map[string]int{}
+		for _, e := range evs {
+			actions[e.Action]++
+		}
+		if actions["oidc.signin"] != 2 || actions["oidc.consent"] != 1 || actions["oidc.refresh_reuse"] != 1 || actions["oidc.code_reuse"] != 1 {
+			t.Fatalf("audit events about ada: %v", actions)
+		}
+
+		// 3. A redirect URI that is not registered: an error page at
+		// Rollcall, never a redirect.
+		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		evil := conf
+		evil.RedirectURL = "https://evil.example/callback"
+		resp, err := noFollow.Get(evil.AuthCodeURL("s", oauth2.S256ChallengeOption(pkce)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("unregistered redirect URI: %d, Location %q, %s", resp.StatusCode, resp.Header.Get("Location"), resp.Header.Get("Content-Type"))
+		}
+		visit(t, b, evil.AuthCodeURL("s", oauth2.S256ChallengeOption(pkce)))
+		waitText(t, b, "main", "This sign-in cannot continue")
+
+		// plain PKCE is refused, back at the relying party.
+		visit(t, b, conf.AuthCodeURL("s-plain", oauth2.SetAuthURLParam("code_challenge", "abc"), oauth2.SetAuthURLParam("code_challenge_method", "plain")))
+		waitPath(t, b, "/callback")
+		if cb := rp.last(t); cb.Get("error") != "invalid_request" || cb.Get("state") != "s-plain" {
+			t.Fatalf("plain PKCE: callback %v", cb)
+		}
+
+		// 4. Outside the allowed groups: a page that says so, whose button
+		// returns access_denied to the relying party.
+		if _, err := o.UpdateOIDCClient(ctx, cl.ID, 0, func(c *store.OIDCClient) error {
+			c.AllowedGroupIDs = []string{"00000000-0000-4000-8000-000000000000"}
+			return nil
+		}, store.Meta{ActorName: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		visit(t, b, authorize("state-3", "nonce-3", oauth2.GenerateVerifier()))
+		waitText(t, b, "main", "You don't have access to Grafana")
+		click(t, b, "main a.button", "/callback")
+		if cb := rp.last(t); cb.Get("error") != "access_denied" || cb.Get("state") != "state-3" {
+			t.Fatalf("outside the allowed groups: callback %v", cb)
+		}
+	})
+}
+
+// oauthError reports whether err is an OAuth error answer with one of the
+// codes.
+func oauthError(err error, codes ...string) bool {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) {
+		return false
+	}
+	return slices.Contains(codes, re.ErrorCode)
+}

@@ -1,0 +1,64 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// This file is what the OpenID Connect provider (internal/oidc) uses of the
+// pages: the signed-in person, the page wrapper (headers, cross-origin
+// protection, session) and the page look, so that its sign-in hand-off and
+// consent page behave like every other page.
+
+// Visitor is the signed-in person of a request and their browser session.
+type Visitor struct {
+	User    store.User
+	Session store.Session
+}
+
+// VisitorOf returns the signed-in person of a request served through
+// Page, or nil.
+func VisitorOf(r *http.Request) *Visitor {
+	v := viewerOf(r)
+	if v == nil {
+		return nil
+	}
+	return &Visitor{User: v.user, Session: v.session}
+}
+
+// Page wraps a handler another package registers like the pages' own:
+// security headers, cross-origin protection of POSTs, and the session.
+func (h *Handler) Page(fn http.HandlerFunc) http.Handler { return h.wrap(fn) }
+
+// Meta is the audit actor of a request served through Page.
+func (h *Handler) Meta(r *http.Request) store.Meta { return h.metaOf(r) }
+
+// RenderStatus shows the one-message page (refusals and errors); action
+// and label, when set, add a button linking to action.
+func (h *Handler) RenderStatus(w http.ResponseWriter, r *http.Request, status int, heading, message, action, label string) {
+	h.renderStatusAction(w, r, status, statusData{Heading: heading, Message: message, Action: action, Label: label})
+}
+
+// ConsentPage is what the consent page shows.
+type ConsentPage struct {
+	ClientName string
+	LogoURL    string
+	Scopes     []string // one line each, already in words
+	Action     string   // where the form posts
+	RequestID  string   // the authorization request, posted back
+	// FormTarget is the origin of the application's redirect URI. The
+	// answer to the form's POST redirects there, and Chromium applies
+	// CSP form-action to every redirect after a form submission, so the
+	// page allows it beside 'self'.
+	FormTarget string
+}
+
+// RenderConsent shows the consent page.
+func (h *Handler) RenderConsent(w http.ResponseWriter, r *http.Request, p ConsentPage) {
+	if p.FormTarget != "" && !strings.ContainsAny(p.FormTarget, " ;,'\"\r\n") {
+		w.Header().Set("Content-Security-Policy", ContentSecurityPolicy+" "+p.FormTarget)
+	}
+	h.render(w, r, http.StatusOK, "consent", view{Title: "Sign in to " + p.ClientName, Data: p})
+}
