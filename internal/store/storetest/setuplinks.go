@@ -215,3 +215,48 @@ func testBootstrapTokens(t *testing.T, s store.Store) {
 		t.Fatalf("BootstrapTokenRemembered after = %v, %v", ok, err)
 	}
 }
+
+// testSetupLinkRaces: a link used while it is being revoked, or while the
+// person registers a passkey another way, is either used or revoked, never
+// both: the checks run in the transaction that stores the passkey.
+func testSetupLinkRaces(t *testing.T, s store.Store) {
+	a := authOf(t, s)
+	ada := createUser(t, s, "ada")
+	for i := range 8 {
+		hash := fmt.Sprintf("race-%d", i)
+		newLink(t, a, ada.ID, hash, time.Hour, false)
+		var setupErr, otherErr error
+		revoked := 0
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, setupErr = a.CompleteSetup(ctx, []byte(hash), setupPasskey(ada.ID, "setup-"+hash), store.Session{}, meta)
+		}()
+		if i%2 == 0 {
+			revoked, otherErr = a.RevokeSetupLinks(ctx, ada.ID, meta)
+		} else {
+			_, otherErr = a.CreatePasskey(ctx, setupPasskey(ada.ID, "account-"+hash), meta)
+		}
+		<-done
+		if otherErr != nil {
+			t.Fatalf("round %d: the concurrent change: %v", i, otherErr)
+		}
+		l, err := a.GetSetupLink(ctx, []byte(hash))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case setupErr == nil && (l.UsedAt == nil || l.RevokedAt != nil || revoked != 0):
+			t.Fatalf("round %d: setup succeeded but the link is %+v and %d were revoked", i, l, revoked)
+		case setupErr != nil && (!errors.Is(setupErr, store.ErrSetupLinkRevoked) || l.UsedAt != nil || l.RevokedAt == nil):
+			t.Fatalf("round %d: setup refused with %v; the link is %+v", i, setupErr, l)
+		}
+	}
+	pks, err := a.ListPasskeys(ctx, ada.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := getUser(t, s, ada.ID).PasskeyCount; n != len(pks) {
+		t.Fatalf("passkey-count %d, %d passkeys", n, len(pks))
+	}
+}
