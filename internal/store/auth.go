@@ -17,6 +17,9 @@ var (
 	// registered a passkey another way, or (a first-admin link) an admin
 	// has a passkey now.
 	ErrSetupLinkRevoked = errors.New("store: setup link revoked")
+	// ErrSetupLinkUserDisabled is a link of a disabled user: it keeps
+	// until the user is enabled again, but registers nothing meanwhile.
+	ErrSetupLinkUserDisabled = errors.New("store: the setup link's user is disabled")
 )
 
 // Why a setup link was revoked, as the audit log's setup_link.revoke
@@ -196,8 +199,8 @@ type AuthStore interface {
 	// and revokes the user's other outstanding links. A used link is
 	// ErrSetupLinkUsed, an expired one ErrSetupLinkExpired, a revoked one
 	// (or a first-admin link when an enabled admin has a passkey)
-	// ErrSetupLinkRevoked, an unknown one ErrNotFound; then nothing is
-	// stored.
+	// ErrSetupLinkRevoked, one of a disabled user ErrSetupLinkUserDisabled,
+	// an unknown one ErrNotFound; then nothing is stored.
 	CompleteSetup(ctx context.Context, linkHash []byte, p Passkey, s Session, m Meta) (Passkey, error)
 	// AdminHasPasskey reports whether any enabled admin has a passkey: then
 	// no first-admin link is needed, and none works.

@@ -260,6 +260,15 @@ func (s *Store) CompleteSetup(ctx context.Context, linkHash []byte, p store.Pass
 		if l.UserID != p.UserID {
 			return errors.New("sqlstore: the setup link belongs to another user than the passkey")
 		}
+		// Checked here, not only by the page, so that a user disabled
+		// during the ceremony gets no passkey.
+		var admin, disabled bool
+		if err := c.queryRow(ctx, qAdminState, []any{l.UserID}, &admin, &disabled); err != nil {
+			return err
+		}
+		if disabled {
+			return store.ErrSetupLinkUserDisabled
+		}
 		uname, err := c.username(ctx, l.UserID)
 		if err != nil {
 			return err

@@ -136,6 +136,21 @@ func testSetupLinkLifecycle(t *testing.T, s store.Store) {
 		t.Fatalf("bob's revocations audited %v, want [revoked revoked replaced]", r)
 	}
 
+	// A disabled user's link registers nothing, and works again once the
+	// user is enabled.
+	newLink(t, a, bob.ID, "b-disabled", time.Hour, false)
+	if _, err := s.UpdateUser(ctx, bob.ID, 0, func(u *store.User) error { u.Disabled = true; return nil }, meta); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.CompleteSetup(ctx, []byte("b-disabled"), setupPasskey(bob.ID, "c-disabled"), store.Session{}, meta)
+	wantErr(t, "CompleteSetup for a disabled user", err, store.ErrSetupLinkUserDisabled)
+	if g, _ := a.GetSetupLink(ctx, []byte("b-disabled")); g.UsedAt != nil || getUser(t, s, bob.ID).PasskeyCount != 0 {
+		t.Fatalf("a disabled user's setup stored something: link %+v", g)
+	}
+	if _, err := s.UpdateUser(ctx, bob.ID, 0, func(u *store.User) error { u.Disabled = false; return nil }, meta); err != nil {
+		t.Fatal(err)
+	}
+
 	// A used link is used, not revoked, and using it revokes nothing else.
 	newLink(t, a, bob.ID, "b4", time.Hour, false)
 	if _, err := a.CompleteSetup(ctx, []byte("b4"), setupPasskey(bob.ID, "cb4"), store.Session{}, meta); err != nil {
