@@ -179,7 +179,8 @@ type AuthStore interface {
 	// CreateSetupLink stores a new link (ID generated when empty) and audits
 	// setup_link.create. In the same transaction it revokes the user's
 	// older outstanding links (setup_link.revoke, reason "replaced"): the
-	// newest link is the only one that works.
+	// newest link is the only one that works. A first-admin link also
+	// revokes every other outstanding first-admin link.
 	CreateSetupLink(ctx context.Context, l SetupLink, m Meta) (SetupLink, error)
 	// GetSetupLink returns the link whose secret hashes to hash, used or not.
 	GetSetupLink(ctx context.Context, hash []byte) (SetupLink, error)

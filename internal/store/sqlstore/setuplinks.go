@@ -148,6 +148,15 @@ func (s *Store) CreateSetupLink(ctx context.Context, l store.SetupLink, m store.
 		if err != nil {
 			return err
 		}
+		if l.FirstAdmin {
+			// At most one first-admin link works, whoever it was for (the
+			// first admin may have been renamed and another made).
+			firsts, err := c.setupLinks(ctx, qFirstAdminLinks, c.t(now))
+			if err != nil {
+				return err
+			}
+			older = append(older, firsts...)
+		}
 		if _, err := c.revokeLinks(ctx, older, store.RevokedReplaced, m, now); err != nil {
 			return err
 		}

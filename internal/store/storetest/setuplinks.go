@@ -179,7 +179,13 @@ func testFirstAdminLink(t *testing.T, s store.Store) {
 	if has, err := a.AdminHasPasskey(ctx); err != nil || has {
 		t.Fatalf("AdminHasPasskey on a new directory = %v, %v; want false", has, err)
 	}
+	// A first-admin link made for someone else (the first admin renamed,
+	// another made) dies when the next one is made.
+	stale := newLink(t, a, other.ID, "first-stale", time.Hour, true)
 	fl := newLink(t, a, first.ID, "first", time.Hour, true)
+	if g, _ := a.GetSetupLink(ctx, []byte("first-stale")); g.ID != stale.ID || g.RevokedAt == nil {
+		t.Fatalf("an older first-admin link of another user after a new one: %+v, want revoked", g)
+	}
 	if g, _ := a.GetSetupLink(ctx, []byte("first")); !g.FirstAdmin {
 		t.Fatalf("first-admin link read back as %+v", g)
 	}
