@@ -23,7 +23,9 @@ func newAdminCommand() *cobra.Command {
 		Use:   "admin",
 		Short: "Work on the database directly, without a running server",
 		Long: `Commands that open the database themselves rather than going through the API, for
-bootstrapping a fresh installation. Point them at the same database as the server.`,
+bootstrapping a fresh installation and for getting back in when no admin can sign in.
+Point them at the same database as the server: a --database that does not exist is
+refused (it would be a new, empty database no server uses) unless --create is given.`,
 	}
 	cmd.AddCommand(newAdminCreateTokenCommand(), newAdminSetupLinkCommand())
 	return cmd
@@ -114,7 +116,11 @@ command names on standard error. A --database that does not exist is refused unl
 				fmt.Fprintf(cmd.ErrOrStderr(), "warning: user %s is not an enabled admin, so this token has only that user's rights\n", u)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), tok)
-			fmt.Fprintf(cmd.ErrOrStderr(), "Token %q of %s, for the servers that use the database %s.\n", name, u, where)
+			msg := fmt.Sprintf("Token %q of %s, for the servers that use the database %s", name, u, where)
+			if v := os.Getenv("ROLLCALL_URL"); v != "" {
+				msg += " (ROLLCALL_URL here is " + v + ")"
+			}
+			fmt.Fprintln(cmd.ErrOrStderr(), msg+".")
 			return nil
 		},
 	}

@@ -139,10 +139,22 @@ func TestServeFirstStartLink(t *testing.T) {
 	}
 	stop()
 
+	// The next start uses a bootstrap token (CI, Terraform): the admin
+	// still has no passkey, so a fresh link is printed and the first one
+	// stops working (issue 16 B, issue 17 item 6).
+	t.Setenv("ROLLCALL_BOOTSTRAP_TOKEN", "rc_"+strings.Repeat("S", 43))
 	_, stop, logs = startServe(t, args...)
 	second := linkRE.FindString(logs.String())
 	if second == "" || second == first {
-		t.Fatalf("restart before the admin's passkey: link %q (first %q)\n%s", second, first, logs)
+		t.Fatalf("restart with a bootstrap token before the admin's passkey: link %q (first %q)\n%s", second, first, logs)
+	}
+	code, body = serveGet(t, strings.Replace(first, "localhost", "127.0.0.1", 1), "")
+	if code != http.StatusGone || !strings.Contains(body, "no longer valid") {
+		t.Fatalf("the link printed by the previous start: %d\n%s", code, body)
+	}
+	code, body = serveGet(t, strings.Replace(second, "localhost", "127.0.0.1", 1), "")
+	if code != http.StatusOK || !strings.Contains(body, "Set up your passkey") {
+		t.Fatalf("the link printed by this start: %d\n%s", code, body)
 	}
 	stop()
 }

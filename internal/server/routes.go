@@ -42,8 +42,9 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.Handle("GET /api/v1/audit-events", s.api(s.listAuditEvents))
 
-	// The browser pages and POST /api/v1/users/{id}/setup-links are added
-	// by mountWeb (setuplinks.go), called from New.
+	// The browser pages and /api/v1/users/{id}/setup-links (POST, GET,
+	// DELETE, and DELETE …/{link}) are added by mountWeb (setuplinks.go),
+	// called from New.
 
 	mux.Handle("POST /api/v1/operations", s.atomicAPI(s.postOperations))
 }

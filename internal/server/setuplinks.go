@@ -283,7 +283,7 @@ func IssueSetupLink(ctx context.Context, st store.Store, ref, publicURL string, 
 		u, err = st.GetUser(ctx, ref)
 	}
 	if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrInvalidReference) {
-		return u, web.IssuedLink{}, fmt.Errorf("no user has the username or id %q: %w", ref, store.ErrNotFound)
+		return u, web.IssuedLink{}, noSuchUser(ref)
 	}
 	if err != nil {
 		return u, web.IssuedLink{}, err
@@ -292,3 +292,12 @@ func IssueSetupLink(ctx context.Context, st store.Store, ref, publicURL string, 
 	l, err := links.Issue(ctx, u, false, store.Meta{ActorName: "rollcall admin setup-link"})
 	return u, l, err
 }
+
+// noSuchUser is a user that IssueSetupLink cannot find; it is
+// store.ErrNotFound, so that the CLI exits with its not-found code.
+type noSuchUser string
+
+func (e noSuchUser) Error() string {
+	return fmt.Sprintf("no user has the username or id %q", string(e))
+}
+func (e noSuchUser) Is(target error) bool { return target == store.ErrNotFound }

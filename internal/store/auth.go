@@ -17,6 +17,9 @@ var (
 	// registered a passkey another way, or (a first-admin link) an admin
 	// has a passkey now.
 	ErrSetupLinkRevoked = errors.New("store: setup link revoked")
+	// ErrSetupLinkUserDisabled is a link of a disabled user: it keeps
+	// until the user is enabled again, but registers nothing meanwhile.
+	ErrSetupLinkUserDisabled = errors.New("store: the setup link's user is disabled")
 )
 
 // Why a setup link was revoked, as the audit log's setup_link.revoke
@@ -176,7 +179,8 @@ type AuthStore interface {
 	// CreateSetupLink stores a new link (ID generated when empty) and audits
 	// setup_link.create. In the same transaction it revokes the user's
 	// older outstanding links (setup_link.revoke, reason "replaced"): the
-	// newest link is the only one that works.
+	// newest link is the only one that works. A first-admin link also
+	// revokes every other outstanding first-admin link.
 	CreateSetupLink(ctx context.Context, l SetupLink, m Meta) (SetupLink, error)
 	// GetSetupLink returns the link whose secret hashes to hash, used or not.
 	GetSetupLink(ctx context.Context, hash []byte) (SetupLink, error)
@@ -196,8 +200,8 @@ type AuthStore interface {
 	// and revokes the user's other outstanding links. A used link is
 	// ErrSetupLinkUsed, an expired one ErrSetupLinkExpired, a revoked one
 	// (or a first-admin link when an enabled admin has a passkey)
-	// ErrSetupLinkRevoked, an unknown one ErrNotFound; then nothing is
-	// stored.
+	// ErrSetupLinkRevoked, one of a disabled user ErrSetupLinkUserDisabled,
+	// an unknown one ErrNotFound; then nothing is stored.
 	CompleteSetup(ctx context.Context, linkHash []byte, p Passkey, s Session, m Meta) (Passkey, error)
 	// AdminHasPasskey reports whether any enabled admin has a passkey: then
 	// no first-admin link is needed, and none works.

@@ -241,6 +241,9 @@ func (h *Handler) setupFinish(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, store.ErrSetupLinkExpired):
 		h.ceremonyError(w, r, http.StatusGone, "This setup link has expired. Ask your administrator for a new one.", err)
 		return
+	case errors.Is(err, store.ErrSetupLinkUserDisabled):
+		h.ceremonyError(w, r, http.StatusForbidden, "Your account is disabled, so its setup link cannot be used. Contact your administrator.", err)
+		return
 	case errors.Is(err, store.ErrSetupLinkRevoked):
 		h.ceremonyError(w, r, http.StatusGone, "This setup link is no longer valid. "+revokedLinkMessage, err)
 		return

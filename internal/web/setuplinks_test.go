@@ -88,13 +88,34 @@ func TestSetupFinishHidesLibraryErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	body = readAll(t, res)
-	var got struct{ Error string }
-	_ = json.Unmarshal([]byte(body), &got)
-	if res.StatusCode != http.StatusBadRequest || !strings.Contains(got.Error, "could not be registered. Try again") ||
-		strings.Contains(strings.ToLower(got.Error), "passkey: ") || strings.Contains(got.Error, "attestation") ||
-		strings.Contains(got.Error, "clientData") || strings.Contains(got.Error, "parse") {
-		t.Fatalf("finish with a malformed credential: %d %s; want 400 and an actionable message without the library's text", res.StatusCode, body)
+	checkRefusal := func(what string, status int, body string) {
+		t.Helper()
+		var got struct{ Error string }
+		_ = json.Unmarshal([]byte(body), &got)
+		if status != http.StatusBadRequest || !strings.Contains(got.Error, "could not be registered. Try again") ||
+			strings.Contains(strings.ToLower(got.Error), "passkey: ") || strings.Contains(got.Error, "attestation") ||
+			strings.Contains(got.Error, "clientData") || strings.Contains(got.Error, "parse") {
+			t.Fatalf("%s with a malformed credential: %d %s; want 400 and an actionable message without the library's text", what, status, body)
+		}
 	}
+	checkRefusal("setup finish", res.StatusCode, body)
+
+	// The account page's "Add a passkey" answers the same way.
+	grace := srv.CreateUser(t, "grace", false)
+	d := signInDevice(t, srv, grace.ID, "grace-laptop-secret-0123456789abcdefghijklm", uaLaptop, "192.0.2.1")
+	status, _, body := do(t, srv, d, http.MethodPost, "/account/passkeys/begin", nil)
+	if err := json.Unmarshal([]byte(body), &opts); status != http.StatusOK || err != nil || opts.Ceremony == "" {
+		t.Fatalf("add-passkey begin: %d %s", status, body)
+	}
+	req, _ = http.NewRequest(http.MethodPost, srv.URL+"/account/passkeys/finish?ceremony="+opts.Ceremony,
+		strings.NewReader(`{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oA"}}`))
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.AddCookie(&http.Cookie{Name: "rollcall_session", Value: d.secret})
+	res, err = noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRefusal("add-passkey finish", res.StatusCode, readAll(t, res))
 }
 
 // TestAdminRevokesSetupLinkOverHTTP (issue 16 A): the admin console's user

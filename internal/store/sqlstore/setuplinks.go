@@ -148,6 +148,15 @@ func (s *Store) CreateSetupLink(ctx context.Context, l store.SetupLink, m store.
 		if err != nil {
 			return err
 		}
+		if l.FirstAdmin {
+			// At most one first-admin link works, whoever it was for (the
+			// first admin may have been renamed and another made).
+			firsts, err := c.setupLinks(ctx, qFirstAdminLinks, c.t(now))
+			if err != nil {
+				return err
+			}
+			older = append(older, firsts...)
+		}
 		if _, err := c.revokeLinks(ctx, older, store.RevokedReplaced, m, now); err != nil {
 			return err
 		}
@@ -259,6 +268,15 @@ func (s *Store) CompleteSetup(ctx context.Context, linkHash []byte, p store.Pass
 		}
 		if l.UserID != p.UserID {
 			return errors.New("sqlstore: the setup link belongs to another user than the passkey")
+		}
+		// Checked here, not only by the page, so that a user disabled
+		// during the ceremony gets no passkey.
+		var admin, disabled bool
+		if err := c.queryRow(ctx, qAdminState, []any{l.UserID}, &admin, &disabled); err != nil {
+			return err
+		}
+		if disabled {
+			return store.ErrSetupLinkUserDisabled
 		}
 		uname, err := c.username(ctx, l.UserID)
 		if err != nil {

@@ -136,6 +136,21 @@ func testSetupLinkLifecycle(t *testing.T, s store.Store) {
 		t.Fatalf("bob's revocations audited %v, want [revoked revoked replaced]", r)
 	}
 
+	// A disabled user's link registers nothing, and works again once the
+	// user is enabled.
+	newLink(t, a, bob.ID, "b-disabled", time.Hour, false)
+	if _, err := s.UpdateUser(ctx, bob.ID, 0, func(u *store.User) error { u.Disabled = true; return nil }, meta); err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.CompleteSetup(ctx, []byte("b-disabled"), setupPasskey(bob.ID, "c-disabled"), store.Session{}, meta)
+	wantErr(t, "CompleteSetup for a disabled user", err, store.ErrSetupLinkUserDisabled)
+	if g, _ := a.GetSetupLink(ctx, []byte("b-disabled")); g.UsedAt != nil || getUser(t, s, bob.ID).PasskeyCount != 0 {
+		t.Fatalf("a disabled user's setup stored something: link %+v", g)
+	}
+	if _, err := s.UpdateUser(ctx, bob.ID, 0, func(u *store.User) error { u.Disabled = false; return nil }, meta); err != nil {
+		t.Fatal(err)
+	}
+
 	// A used link is used, not revoked, and using it revokes nothing else.
 	newLink(t, a, bob.ID, "b4", time.Hour, false)
 	if _, err := a.CompleteSetup(ctx, []byte("b4"), setupPasskey(bob.ID, "cb4"), store.Session{}, meta); err != nil {
@@ -164,7 +179,13 @@ func testFirstAdminLink(t *testing.T, s store.Store) {
 	if has, err := a.AdminHasPasskey(ctx); err != nil || has {
 		t.Fatalf("AdminHasPasskey on a new directory = %v, %v; want false", has, err)
 	}
+	// A first-admin link made for someone else (the first admin renamed,
+	// another made) dies when the next one is made.
+	stale := newLink(t, a, other.ID, "first-stale", time.Hour, true)
 	fl := newLink(t, a, first.ID, "first", time.Hour, true)
+	if g, _ := a.GetSetupLink(ctx, []byte("first-stale")); g.ID != stale.ID || g.RevokedAt == nil {
+		t.Fatalf("an older first-admin link of another user after a new one: %+v, want revoked", g)
+	}
 	if g, _ := a.GetSetupLink(ctx, []byte("first")); !g.FirstAdmin {
 		t.Fatalf("first-admin link read back as %+v", g)
 	}
@@ -213,5 +234,50 @@ func testBootstrapTokens(t *testing.T, s store.Store) {
 	}
 	if ok, err := a.BootstrapTokenRemembered(ctx, h); err != nil || !ok {
 		t.Fatalf("BootstrapTokenRemembered after = %v, %v", ok, err)
+	}
+}
+
+// testSetupLinkRaces: a link used while it is being revoked, or while the
+// person registers a passkey another way, is either used or revoked, never
+// both: the checks run in the transaction that stores the passkey.
+func testSetupLinkRaces(t *testing.T, s store.Store) {
+	a := authOf(t, s)
+	ada := createUser(t, s, "ada")
+	for i := range 8 {
+		hash := fmt.Sprintf("race-%d", i)
+		newLink(t, a, ada.ID, hash, time.Hour, false)
+		var setupErr, otherErr error
+		revoked := 0
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, setupErr = a.CompleteSetup(ctx, []byte(hash), setupPasskey(ada.ID, "setup-"+hash), store.Session{}, meta)
+		}()
+		if i%2 == 0 {
+			revoked, otherErr = a.RevokeSetupLinks(ctx, ada.ID, meta)
+		} else {
+			_, otherErr = a.CreatePasskey(ctx, setupPasskey(ada.ID, "account-"+hash), meta)
+		}
+		<-done
+		if otherErr != nil {
+			t.Fatalf("round %d: the concurrent change: %v", i, otherErr)
+		}
+		l, err := a.GetSetupLink(ctx, []byte(hash))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case setupErr == nil && (l.UsedAt == nil || l.RevokedAt != nil || revoked != 0):
+			t.Fatalf("round %d: setup succeeded but the link is %+v and %d were revoked", i, l, revoked)
+		case setupErr != nil && (!errors.Is(setupErr, store.ErrSetupLinkRevoked) || l.UsedAt != nil || l.RevokedAt == nil):
+			t.Fatalf("round %d: setup refused with %v; the link is %+v", i, setupErr, l)
+		}
+	}
+	pks, err := a.ListPasskeys(ctx, ada.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := getUser(t, s, ada.ID).PasskeyCount; n != len(pks) {
+		t.Fatalf("passkey-count %d, %d passkeys", n, len(pks))
 	}
 }

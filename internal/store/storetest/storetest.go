@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OIDCRefreshRotation", testOIDCRefreshRotation},
 		{"OIDCKeys", testOIDCKeys},
 		{"OIDCConsents", testOIDCConsents},
+		{"SetupLinkRaces", testSetupLinkRaces},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
