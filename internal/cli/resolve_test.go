@@ -62,9 +62,4 @@ func TestResolveTokensLikeUsersAndGroups(t *testing.T) {
 			t.Errorf("rollcall %s: exit %d, stderr %q, want %q", strings.Join(tc.args, " "), r.code, r.stderr, tc.want)
 		}
 	}
-
-	// A username that is another user's id fits two users.
-	id := strings.Fields(ok(t, srv, "users", "get", "ci-bot"))[1]
-	ok(t, srv, "users", "create", id, "--email", "odd@example.com")
-	fails(t, srv, ExitUsage, []string{`Error: "` + id + `" is the id of ci-bot and the username of another user (`, "give the other's id"}, "users", "get", id)
 }
