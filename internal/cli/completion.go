@@ -45,7 +45,7 @@ func setupCompletion(root *cobra.Command) {
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		path := strings.TrimPrefix(c.CommandPath(), root.Name()+" ")
-		if kinds, ok := argCompletion[path]; ok && c.ValidArgsFunction == nil {
+		if kinds, ok := argCompletion[path]; ok && c.ValidArgsFunction == nil && !c.HasSubCommands() {
 			most := oneArg[path]
 			c.ValidArgsFunction = func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 				if most > 0 && len(args) >= most {
