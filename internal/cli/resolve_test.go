@@ -33,6 +33,12 @@ func TestResolveTokensLikeUsersAndGroups(t *testing.T) {
 		}
 	}
 
+	// A non-admin sees its own name too.
+	plain := srv.NewUserToken(t, "plain", false)
+	if r := as(t, srv, plain, "tokens", "list"); r.code != 0 || !strings.Contains(r.stdout, " plain ") || len(uuidRE.FindAllString(r.stdout, -1)) != 1 {
+		t.Errorf("non-admin tokens list: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+
 	// By name.
 	if out := ok(t, srv, "tokens", "revoke", "terraform"); !strings.HasPrefix(out, "Revoked token terraform (") {
 		t.Errorf("revoke by name: %q", out)
