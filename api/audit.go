@@ -2,6 +2,8 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -26,4 +28,45 @@ type AuditEvent struct {
 	Type       string               `json:"type"`
 	ID         string               `json:"id"`
 	Attributes AuditEventAttributes `json:"attributes"`
+}
+
+// AuditActions are the actions the audit log records, sorted. A store
+// test checks that every action the store writes is listed here, so that
+// filter[action] accepts it.
+var AuditActions = []string{
+	"group.create", "group.delete", "group.members.update", "group.update",
+	"passkey.add", "passkey.remove", "passkey.rename",
+	"session.revoke", "session.signout",
+	"setup_link.create", "setup_link.use",
+	"signin.failure", "signin.success",
+	"token.create", "token.delete",
+	"user.create", "user.delete", "user.groups.update", "user.update",
+}
+
+// AuditActionFamilies are the prefixes ending in "." that filter[action]
+// takes for a family of actions: "group.", "user.groups.", …
+func AuditActionFamilies() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range AuditActions {
+		for i := range len(a) {
+			if a[i] == '.' && !seen[a[:i+1]] {
+				seen[a[:i+1]] = true
+				out = append(out, a[:i+1])
+			}
+		}
+	}
+	return out
+}
+
+// CheckAuditActionFilter returns "" when s is an audit action or a family
+// of them, else a detail that lists what there is.
+func CheckAuditActionFilter(s string) string {
+	for _, a := range AuditActions {
+		if s == a || strings.HasSuffix(s, ".") && strings.HasPrefix(a, s) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("filter[action] %q is not an audit action; the actions are %s, or a family such as %s",
+		s, strings.Join(AuditActions, ", "), strings.Join(AuditActionFamilies(), ", "))
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -24,6 +25,7 @@ func newAuditCommand() *cobra.Command {
 func newAuditListCommand(o *connOptions) *cobra.Command {
 	var actor, target, action, since, until string
 	var limit int
+	var all bool
 	cmd := &cobra.Command{
 		Use:     "list [flags]",
 		Short:   "List audit events",
@@ -43,6 +45,16 @@ func newAuditListCommand(o *connOptions) *cobra.Command {
 				if limit < 0 {
 					return usagef("--limit must be 0 (all) or more")
 				}
+				if all {
+					if cmd.Flags().Changed("limit") {
+						return usagef("give --all or --limit, not both")
+					}
+					limit = 0
+				}
+				// One event more than shown tells whether any were left out.
+				if limit > 0 {
+					opts.Limit = limit + 1
+				}
 				if actor != "" {
 					u, err := resolveUser(ctx, c, actor)
 					if err != nil {
@@ -58,6 +70,10 @@ func newAuditListCommand(o *connOptions) *cobra.Command {
 				events, err := c.Audit.List(ctx, opts)
 				if err != nil {
 					return err
+				}
+				if limit > 0 && len(events) > limit {
+					events = events[:limit]
+					defer fmt.Fprintf(cmd.ErrOrStderr(), "Showing the newest %d events; there are more: use --limit N for more, or --all\n", limit)
 				}
 				v := view{doc: api.Document[[]api.AuditEvent]{Data: events},
 					headers: []string{"TIME", "ACTION", "ACTOR", "TARGET", "CHANGES", "REQUEST"}}
@@ -76,7 +92,8 @@ func newAuditListCommand(o *connOptions) *cobra.Command {
 	f.StringVar(&action, "action", "", `only this action ("user.create") or family ("user.")`)
 	f.StringVar(&since, "since", "", "only events at or after this time: a duration back from now (24h, 30m) or RFC 3339")
 	f.StringVar(&until, "until", "", "only events before this time: a duration back from now or RFC 3339")
-	f.IntVar(&limit, "limit", 100, "at most this many events (0 for all)")
+	f.IntVar(&limit, "limit", 100, "at most this many events, the newest (0 for all); says so when there are more")
+	f.BoolVar(&all, "all", false, "every event that matches, however many (the same as --limit 0)")
 	return cmd
 }
 

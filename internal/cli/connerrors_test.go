@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -38,7 +40,9 @@ func TestConnectionErrorsSayWhatHappened(t *testing.T) {
 		w.Write([]byte("<html><body>Welcome</body></html>"))
 	}))
 	defer page.Close()
-	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	tlsSrv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are the point
+	tlsSrv.StartTLS()
 	defer tlsSrv.Close()
 	srv := testserver.Start(t)
 

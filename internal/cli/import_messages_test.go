@@ -30,7 +30,7 @@ func TestImportDryRunSpeaksInTheConditional(t *testing.T) {
 	if r.code != ExitError {
 		t.Errorf("exit %d, want 1 for a row that would fail", r.code)
 	}
-	if r.stdout != "line 2: create ann\nline 3: update joe: title\nwould create 1, update 1; 0 unchanged, 1 would fail; nothing was changed (dry run)\n" {
+	if r.stdout != "line 2: would create ann\nline 3: would update joe: title\nwould create 1, update 1; 0 unchanged, 1 would fail; nothing was changed (dry run)\n" {
 		t.Errorf("stdout %q", r.stdout)
 	}
 	if strings.Contains(r.stderr, "imported") || !strings.HasSuffix(r.stderr,

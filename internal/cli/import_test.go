@@ -115,7 +115,7 @@ func TestImportTenThousandUsers(t *testing.T) {
 	r = as(t, srv, srv.AdminToken, "import", "users", path, "--dry-run")
 	// A dry run checks what can be checked without changing anything: the
 	// taken email on line 9002 is found by the database only on a real run.
-	if r.stdout != "line 4323: update user04321: title\nline 9002: create dup\nwould create 1, update 1; 9996 unchanged, 2 would fail; nothing was changed (dry run)\n" {
+	if r.stdout != "line 4323: would update user04321: title\nline 9002: would create dup\nwould create 1, update 1; 9996 unchanged, 2 would fail; nothing was changed (dry run)\n" {
 		t.Errorf("dry run: %q", r.stdout)
 	}
 	edit := time.Now()
@@ -169,7 +169,7 @@ func TestImportRulesAndFormats(t *testing.T) {
 	}
 	// Dry run changes nothing.
 	r = as(t, srv, srv.AdminToken, "import", "users", p, "--dry-run", "--create-groups")
-	if r.code != 0 || r.stdout != "create group ghosts\nline 3: create bob\nwould create 1, update 0; 1 unchanged, 0 would fail; nothing was changed (dry run)\n" {
+	if r.code != 0 || r.stdout != "would create group ghosts\nline 3: would create bob\nwould create 1, update 0; 1 unchanged, 0 would fail; nothing was changed (dry run)\n" {
 		t.Errorf("dry run: exit %d %q %q", r.code, r.stdout, r.stderr)
 	}
 	fails(t, srv, ExitNotFound, nil, "groups", "get", "ghosts")

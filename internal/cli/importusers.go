@@ -325,13 +325,13 @@ func (im *importer) run(ctx context.Context, rows []fileRow) error {
 
 	if im.opts.dryRun {
 		for _, g := range newGroups {
-			fmt.Fprintf(im.out, "create group %s\n", g)
+			fmt.Fprintf(im.out, "would create group %s\n", g)
 		}
 		for _, p := range plans {
 			if p.create {
-				fmt.Fprintf(im.out, "line %d: create %s\n", p.line, p.label)
+				fmt.Fprintf(im.out, "line %d: would create %s\n", p.line, p.label)
 			} else {
-				fmt.Fprintf(im.out, "line %d: update %s: %s\n", p.line, p.label, strings.Join(p.changed, ", "))
+				fmt.Fprintf(im.out, "line %d: would update %s: %s\n", p.line, p.label, strings.Join(p.changed, ", "))
 			}
 		}
 		for _, p := range plans {

@@ -33,20 +33,15 @@ func notFoundf(format string, args ...any) error {
 
 // byIDOrName finds a resource by id when s has that shape, else (or on a
 // 404, since names may look like ids) by name; the rules are the same for
-// users, groups and tokens. A miss is an error matching client.ErrNotFound
-// that says "no <what> has id or <name> s". A string that is the id of one
-// resource and the name of another is refused as ambiguous, naming both.
-func byIDOrName[T any](s, what, kind string, byID, byName func(string) (T, error), idOf, nameOf func(T) string) (T, error) {
+// users, groups and tokens. An id wins over a name of the same shape, so
+// that a lookup by id stays one request. A miss is an error matching
+// client.ErrNotFound that says "no <kind> has id or <what> s"; byName
+// refuses a name that fits more than one resource itself (token names are
+// not unique), listing the candidates.
+func byIDOrName[T any](s, what, kind string, byID, byName func(string) (T, error)) (T, error) {
 	if looksLikeID(s) {
 		v, err := byID(s)
-		if err == nil {
-			if other, err := byName(s); err == nil && idOf(other) != idOf(v) {
-				var zero T
-				return zero, usagef("%q is the id of %s and the %s of another %s (%s); give the other's id to mean it", s, nameOf(v), what, kind, idOf(other))
-			}
-			return v, nil
-		}
-		if !client.IsNotFound(err) {
+		if err == nil || !client.IsNotFound(err) {
 			return v, err
 		}
 	}
@@ -61,12 +56,8 @@ func byIDOrName[T any](s, what, kind string, byID, byName func(string) (T, error
 func resolveUser(ctx context.Context, c *client.Client, s string) (*api.User, error) {
 	return byIDOrName(s, "username", "user",
 		func(id string) (*api.User, error) { return c.Users.Get(ctx, id) },
-		func(name string) (*api.User, error) { return c.Users.GetByUsername(ctx, name) },
-		userID, userName)
+		func(name string) (*api.User, error) { return c.Users.GetByUsername(ctx, name) })
 }
-
-func userID(u *api.User) string   { return u.ID }
-func userName(u *api.User) string { return u.Attributes.Username }
 
 // resolveUserWithGroups is resolveUser that also reads the user's groups,
 // in the same one request (include=groups), for showing their names.
@@ -80,8 +71,7 @@ func resolveUserWithGroups(ctx context.Context, c *client.Client, s string) (*ap
 	}
 	v, err := byIDOrName(s, "username", "user",
 		func(id string) (withGroups, error) { return found(c.Users.GetWithGroups(ctx, id)) },
-		func(name string) (withGroups, error) { return found(c.Users.GetByUsernameWithGroups(ctx, name)) },
-		func(v withGroups) string { return v.user.ID }, func(v withGroups) string { return v.user.Attributes.Username })
+		func(name string) (withGroups, error) { return found(c.Users.GetByUsernameWithGroups(ctx, name)) })
 	if err != nil {
 		return nil, nil, err
 	}
@@ -92,8 +82,7 @@ func resolveUserWithGroups(ctx context.Context, c *client.Client, s string) (*ap
 func resolveGroup(ctx context.Context, c *client.Client, s string) (*api.Group, error) {
 	return byIDOrName(s, "name", "group",
 		func(id string) (*api.Group, error) { return c.Groups.Get(ctx, id) },
-		func(name string) (*api.Group, error) { return c.Groups.GetByName(ctx, name) },
-		func(g *api.Group) string { return g.ID }, func(g *api.Group) string { return g.Attributes.Name })
+		func(name string) (*api.Group, error) { return c.Groups.GetByName(ctx, name) })
 }
 
 // resolveToken finds an API token by id or name; userID, when not empty,
@@ -124,8 +113,7 @@ func resolveToken(ctx context.Context, c *client.Client, s, userID string, owner
 				lines[i] = fmt.Sprintf("  %s  %s, owned by %s, created %s", t.ID, t.Attributes.Prefix, owners.name(ctx, tokenOwner(t)), timeCell(&t.Attributes.CreatedAt))
 			}
 			return nil, usagef("more than one token is named %q:\n%s\ngive the id, or narrow it down with --user", name, strings.Join(lines, "\n"))
-		},
-		func(t *api.APIToken) string { return t.ID }, func(t *api.APIToken) string { return t.Attributes.Name })
+		})
 }
 
 // tokenOwner is the id of the user a token belongs to.

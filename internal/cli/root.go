@@ -72,6 +72,7 @@ func newRootCommand() *cobra.Command {
 		newVersionCommand(),
 	)
 	strictUsage(root)
+	setupCompletion(root)
 	return root
 }
 

@@ -54,6 +54,14 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := store.AuditFilter{ActorID: q.filter["actor"], TargetID: q.filter["target"], Action: q.filter["action"]}
+	if f.Action != "" {
+		// An unknown action would match nothing: say so rather than
+		// answer an empty list that looks like "nothing happened".
+		if detail := api.CheckAuditActionFilter(f.Action); detail != "" {
+			s.writeError(w, r, errBadParameter("filter[action]", detail))
+			return
+		}
+	}
 	for _, t := range []struct {
 		name string
 		dst  *time.Time
