@@ -2,7 +2,6 @@ package oidc_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"html"
 	"net/http"
@@ -64,11 +63,6 @@ func (rp *relyingParty) last(t *testing.T) url.Values {
 	return v
 }
 
-func hashSecret(s string) []byte {
-	h := sha256.Sum256([]byte(s))
-	return h[:]
-}
-
 // TestRelyingParty is the proof that Rollcall is an OpenID Connect
 // provider: a relying party built on go-oidc and oauth2 signs a person in
 // through headless Chromium with a passkey — authorize, passkey sign-in,
@@ -81,7 +75,6 @@ func TestRelyingParty(t *testing.T) {
 		srv := startServer(t, backend)
 		issuer := srv.Config.PublicURL
 		admin := adminClient(t, srv)
-		o := srv.Store.(store.OIDCStore)
 
 		// Ada, in group staff, registers a passkey from a setup link.
 		ada, err := admin.Users.Create(ctx, api.UserWriteAttributes{
@@ -92,6 +85,10 @@ func TestRelyingParty(t *testing.T) {
 			t.Fatal(err)
 		}
 		staff, err := srv.Store.CreateGroup(ctx, store.Group{Name: "staff", MemberIDs: []string{ada.ID}}, store.Meta{ActorName: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		otherGroup, err := srv.Store.CreateGroup(ctx, store.Group{Name: "finance"}, store.Meta{ActorName: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,26 +106,24 @@ func TestRelyingParty(t *testing.T) {
 		// The application, registered with Rollcall.
 		rp := newRelyingParty(t)
 		redirect := rp.srv.URL + "/callback"
-		const secret = "grafana-secret-0123456789abcdefghijklmnopqrstuv"
-		cl, err := o.CreateOIDCClient(ctx, store.OIDCClient{
-			Name: "Grafana", RedirectURIs: []string{redirect},
-			GrantTypes:      []string{"authorization_code", "refresh_token"},
-			AllowedGroupIDs: []string{staff.ID},
-			Secrets:         []store.OIDCClientSecret{{Hash: hashSecret(secret)}},
-		}, store.Meta{ActorName: "test"})
+		created, err := admin.OIDCClients.Create(ctx, api.OIDCClientWriteAttributes{
+			Name: api.Some("Grafana"), RedirectURIs: api.Some([]string{redirect}),
+			AllowedGroups: api.Some([]string{staff.ID}),
+		})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("register the application through the API: %v", err)
 		}
+		secret := created.Attributes.ClientSecret
 
 		provider, err := gooidc.NewProvider(ctx, issuer)
 		if err != nil {
 			t.Fatalf("discovery at %s: %v", issuer, err)
 		}
 		conf := oauth2.Config{
-			ClientID: cl.ID, ClientSecret: secret, Endpoint: provider.Endpoint(), RedirectURL: redirect,
+			ClientID: created.ID, ClientSecret: secret, Endpoint: provider.Endpoint(), RedirectURL: redirect,
 			Scopes: []string{gooidc.ScopeOpenID, "profile", "email", "groups", gooidc.ScopeOfflineAccess},
 		}
-		verifier := provider.Verifier(&gooidc.Config{ClientID: cl.ID})
+		verifier := provider.Verifier(&gooidc.Config{ClientID: created.ID})
 
 		// authorize sends the browser through the flow and returns the
 		// callback's parameters; wantPath is where the browser must stop
@@ -292,10 +287,9 @@ func TestRelyingParty(t *testing.T) {
 
 		// 4. Outside the allowed groups: a page that says so, whose button
 		// returns access_denied to the relying party.
-		if _, err := o.UpdateOIDCClient(ctx, cl.ID, 0, func(c *store.OIDCClient) error {
-			c.AllowedGroupIDs = []string{"00000000-0000-4000-8000-000000000000"}
-			return nil
-		}, store.Meta{ActorName: "test"}); err != nil {
+		if _, err := admin.OIDCClients.Update(ctx, created.ID, api.OIDCClientWriteAttributes{
+			AllowedGroups: api.Some([]string{otherGroup.ID}),
+		}, ""); err != nil {
 			t.Fatal(err)
 		}
 		visit(t, b, authorize("state-3", "nonce-3", oauth2.GenerateVerifier()))
