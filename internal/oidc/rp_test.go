@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"html"
 	"net/http"
@@ -262,6 +263,35 @@ func TestRelyingParty(t *testing.T) {
 			t.Fatalf("audit events about ada: %v", actions)
 		}
 
+		// 2b. prompt=none with a session and a consent: straight back with a
+		// code. Introspection and revocation of its access token.
+		pkce = oauth2.GenerateVerifier()
+		visit(t, b, conf.AuthCodeURL("state-none", gooidc.Nonce("n"), oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "none")))
+		waitPath(t, b, "/callback")
+		cb = rp.last(t)
+		tok3, err := conf.Exchange(ctx, cb.Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatalf("exchange after prompt=none: %v", err)
+		}
+		if got := introspect(t, issuer, created.ID, secret, tok3.AccessToken); got["active"] != true || got["sub"] != ada.ID || got["client_id"] != created.ID {
+			t.Fatalf("introspection of a live access token: %v", got)
+		}
+		revoke(t, issuer, created.ID, secret, tok3.AccessToken)
+		if got := introspect(t, issuer, created.ID, secret, tok3.AccessToken); got["active"] != false {
+			t.Fatalf("introspection of a revoked access token: %v", got)
+		}
+		if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok3)); err == nil {
+			t.Fatal("userinfo answers with a revoked access token")
+		}
+
+		// prompt=consent asks again though the consent is remembered.
+		visit(t, b, conf.AuthCodeURL("state-consent", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "consent")))
+		waitText(t, b, "main", "Sign in to Grafana")
+		click(t, b, "#consent-deny", "/callback")
+		if cb := rp.last(t); cb.Get("error") != "access_denied" || cb.Get("state") != "state-consent" {
+			t.Fatalf("consent declined: callback %v", cb)
+		}
+
 		// 3. A redirect URI that is not registered: an error page at
 		// Rollcall, never a redirect.
 		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -298,7 +328,58 @@ func TestRelyingParty(t *testing.T) {
 		if cb := rp.last(t); cb.Get("error") != "access_denied" || cb.Get("state") != "state-3" {
 			t.Fatalf("outside the allowed groups: callback %v", cb)
 		}
+
+		// 5. Signed out of Rollcall: prompt=none answers login_required.
+		visit(t, b, issuer+"/account")
+		click(t, b, ".signout button", "/signin")
+		visit(t, b, conf.AuthCodeURL("state-5", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
+		waitPath(t, b, "/callback")
+		if cb := rp.last(t); cb.Get("error") != "login_required" || cb.Get("state") != "state-5" {
+			t.Fatalf("prompt=none without a session: callback %v", cb)
+		}
+
+		// 6. A disabled person's refresh token stops working.
+		if _, err := admin.Users.Update(ctx, ada.ID, api.UserWriteAttributes{Disabled: api.Some(true)}, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok3.RefreshToken}).Token(); !oauthError(err, "invalid_grant", "access_denied") {
+			t.Fatalf("refresh by a disabled person: %v", err)
+		}
 	})
+}
+
+// introspect asks the introspection endpoint (RFC 7662) about a token.
+func introspect(t *testing.T, issuer, clientID, secret, token string) map[string]any {
+	t.Helper()
+	rq, _ := http.NewRequest("POST", issuer+"/oauth2/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	rq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rq.SetBasicAuth(clientID, secret)
+	res, err := http.DefaultClient.Do(rq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 200 {
+		t.Fatalf("introspection: %d %v", res.StatusCode, err)
+	}
+	return out
+}
+
+// revoke revokes a token (RFC 7009).
+func revoke(t *testing.T, issuer, clientID, secret, token string) {
+	t.Helper()
+	rq, _ := http.NewRequest("POST", issuer+"/oauth2/revoke", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	rq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rq.SetBasicAuth(clientID, secret)
+	res, err := http.DefaultClient.Do(rq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("revocation: %d", res.StatusCode)
+	}
 }
 
 // oauthError reports whether err is an OAuth error answer with one of the
