@@ -284,6 +284,29 @@ func TestRelyingParty(t *testing.T) {
 			t.Fatal("userinfo answers with a revoked access token")
 		}
 
+		// prompt=login: a new passkey sign-in though the session is there;
+		// auth_time says when.
+		before := time.Now().Add(-time.Second)
+		pkce = oauth2.GenerateVerifier()
+		visit(t, b, conf.AuthCodeURL("state-login", gooidc.Nonce("n"), oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "login")))
+		waitPath(t, b, "/signin")
+		click(t, b, "#passkey-button", "/callback")
+		cb = rp.last(t)
+		tok4, err := conf.Exchange(ctx, cb.Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatalf("exchange after prompt=login: %v", err)
+		}
+		idt, err = verifier.Verify(ctx, tok4.Extra("id_token").(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := idt.Claims(&claims); err != nil {
+			t.Fatal(err)
+		}
+		if at := time.Unix(claims.AuthTime, 0); at.Before(before.Truncate(time.Second)) {
+			t.Fatalf("auth_time %v after prompt=login is older than the request (%v)", at, before)
+		}
+
 		// prompt=consent asks again though the consent is remembered.
 		visit(t, b, conf.AuthCodeURL("state-consent", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "consent")))
 		waitText(t, b, "main", "Sign in to Grafana")
