@@ -59,6 +59,7 @@ func newRootCommand() *cobra.Command {
 		newWhoamiCommand(),
 		newUsersCommand(),
 		newGroupsCommand(),
+		newClientsCommand(),
 		newTokensCommand(),
 		newAuditCommand(),
 		newImportCommand(),
