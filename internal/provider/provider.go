@@ -155,6 +155,7 @@ func (p *rollcallProvider) Resources(context.Context) []func() resource.Resource
 		newGroupResource,
 		newGroupMembersResource,
 		newGroupMembershipResource,
+		newOIDCClientResource,
 	}
 }
 
