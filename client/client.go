@@ -64,6 +64,8 @@ type Client struct {
 	Tokens *TokensService
 	// Audit reads the audit log.
 	Audit *AuditService
+	// OIDCClients manages the applications that sign people in with Rollcall.
+	OIDCClients *OIDCClientsService
 }
 
 // Option configures a Client.
@@ -128,6 +130,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	c.Users = &UsersService{c: c}
 	c.Groups = &GroupsService{c: c}
 	c.Tokens = &TokensService{c: c}
+	c.OIDCClients = &OIDCClientsService{c: c}
 	c.Audit = &AuditService{c: c}
 	return c, nil
 }

@@ -54,6 +54,9 @@ var docFixtures = map[string]func(t *testing.T, srv *testserver.Server){
 			ok(t, srv, "users", "create", u, "--email", u+"@example.com")
 		}
 	},
+	"Applications (OpenID Connect clients)": func(t *testing.T, srv *testserver.Server) {
+		ok(t, srv, "groups", "create", "staff")
+	},
 	"API tokens": func(t *testing.T, srv *testserver.Server) {
 		ok(t, srv, "users", "create", "ci-bot", "--email", "ci@example.com", "--is-admin")
 	},

@@ -65,6 +65,7 @@ func newRootCommand() *cobra.Command {
 		newWhoamiCommand(),
 		newUsersCommand(),
 		newGroupsCommand(),
+		newClientsCommand(),
 		newTokensCommand(),
 		newAuditCommand(),
 		newImportCommand(),

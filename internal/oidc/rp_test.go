@@ -2,7 +2,7 @@ package oidc_test
 
 import (
 	"context"
-	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"html"
 	"net/http"
@@ -64,11 +64,6 @@ func (rp *relyingParty) last(t *testing.T) url.Values {
 	return v
 }
 
-func hashSecret(s string) []byte {
-	h := sha256.Sum256([]byte(s))
-	return h[:]
-}
-
 // TestRelyingParty is the proof that Rollcall is an OpenID Connect
 // provider: a relying party built on go-oidc and oauth2 signs a person in
 // through headless Chromium with a passkey — authorize, passkey sign-in,
@@ -81,7 +76,6 @@ func TestRelyingParty(t *testing.T) {
 		srv := startServer(t, backend)
 		issuer := srv.Config.PublicURL
 		admin := adminClient(t, srv)
-		o := srv.Store.(store.OIDCStore)
 
 		// Ada, in group staff, registers a passkey from a setup link.
 		ada, err := admin.Users.Create(ctx, api.UserWriteAttributes{
@@ -92,6 +86,10 @@ func TestRelyingParty(t *testing.T) {
 			t.Fatal(err)
 		}
 		staff, err := srv.Store.CreateGroup(ctx, store.Group{Name: "staff", MemberIDs: []string{ada.ID}}, store.Meta{ActorName: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		otherGroup, err := srv.Store.CreateGroup(ctx, store.Group{Name: "finance"}, store.Meta{ActorName: "test"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,26 +107,24 @@ func TestRelyingParty(t *testing.T) {
 		// The application, registered with Rollcall.
 		rp := newRelyingParty(t)
 		redirect := rp.srv.URL + "/callback"
-		const secret = "grafana-secret-0123456789abcdefghijklmnopqrstuv"
-		cl, err := o.CreateOIDCClient(ctx, store.OIDCClient{
-			Name: "Grafana", RedirectURIs: []string{redirect},
-			GrantTypes:      []string{"authorization_code", "refresh_token"},
-			AllowedGroupIDs: []string{staff.ID},
-			Secrets:         []store.OIDCClientSecret{{Hash: hashSecret(secret)}},
-		}, store.Meta{ActorName: "test"})
+		created, err := admin.OIDCClients.Create(ctx, api.OIDCClientWriteAttributes{
+			Name: api.Some("Grafana"), RedirectURIs: api.Some([]string{redirect}),
+			AllowedGroups: api.Some([]string{staff.ID}),
+		})
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("register the application through the API: %v", err)
 		}
+		secret := created.Attributes.ClientSecret
 
 		provider, err := gooidc.NewProvider(ctx, issuer)
 		if err != nil {
 			t.Fatalf("discovery at %s: %v", issuer, err)
 		}
 		conf := oauth2.Config{
-			ClientID: cl.ID, ClientSecret: secret, Endpoint: provider.Endpoint(), RedirectURL: redirect,
+			ClientID: created.ID, ClientSecret: secret, Endpoint: provider.Endpoint(), RedirectURL: redirect,
 			Scopes: []string{gooidc.ScopeOpenID, "profile", "email", "groups", gooidc.ScopeOfflineAccess},
 		}
-		verifier := provider.Verifier(&gooidc.Config{ClientID: cl.ID})
+		verifier := provider.Verifier(&gooidc.Config{ClientID: created.ID})
 
 		// authorize sends the browser through the flow and returns the
 		// callback's parameters; wantPath is where the browser must stop
@@ -267,6 +263,58 @@ func TestRelyingParty(t *testing.T) {
 			t.Fatalf("audit events about ada: %v", actions)
 		}
 
+		// 2b. prompt=none with a session and a consent: straight back with a
+		// code. Introspection and revocation of its access token.
+		pkce = oauth2.GenerateVerifier()
+		visit(t, b, conf.AuthCodeURL("state-none", gooidc.Nonce("n"), oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "none")))
+		waitPath(t, b, "/callback")
+		cb = rp.last(t)
+		tok3, err := conf.Exchange(ctx, cb.Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatalf("exchange after prompt=none: %v", err)
+		}
+		if got := introspect(t, issuer, created.ID, secret, tok3.AccessToken); got["active"] != true || got["sub"] != ada.ID || got["client_id"] != created.ID {
+			t.Fatalf("introspection of a live access token: %v", got)
+		}
+		revoke(t, issuer, created.ID, secret, tok3.AccessToken)
+		if got := introspect(t, issuer, created.ID, secret, tok3.AccessToken); got["active"] != false {
+			t.Fatalf("introspection of a revoked access token: %v", got)
+		}
+		if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok3)); err == nil {
+			t.Fatal("userinfo answers with a revoked access token")
+		}
+
+		// prompt=login: a new passkey sign-in though the session is there;
+		// auth_time says when.
+		before := time.Now().Add(-time.Second)
+		pkce = oauth2.GenerateVerifier()
+		visit(t, b, conf.AuthCodeURL("state-login", gooidc.Nonce("n"), oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "login")))
+		waitPath(t, b, "/signin")
+		click(t, b, "#passkey-button", "/callback")
+		cb = rp.last(t)
+		tok4, err := conf.Exchange(ctx, cb.Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatalf("exchange after prompt=login: %v", err)
+		}
+		idt, err = verifier.Verify(ctx, tok4.Extra("id_token").(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := idt.Claims(&claims); err != nil {
+			t.Fatal(err)
+		}
+		if at := time.Unix(claims.AuthTime, 0); at.Before(before.Truncate(time.Second)) {
+			t.Fatalf("auth_time %v after prompt=login is older than the request (%v)", at, before)
+		}
+
+		// prompt=consent asks again though the consent is remembered.
+		visit(t, b, conf.AuthCodeURL("state-consent", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "consent")))
+		waitText(t, b, "main", "Sign in to Grafana")
+		click(t, b, "#consent-deny", "/callback")
+		if cb := rp.last(t); cb.Get("error") != "access_denied" || cb.Get("state") != "state-consent" {
+			t.Fatalf("consent declined: callback %v", cb)
+		}
+
 		// 3. A redirect URI that is not registered: an error page at
 		// Rollcall, never a redirect.
 		noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -292,10 +340,9 @@ func TestRelyingParty(t *testing.T) {
 
 		// 4. Outside the allowed groups: a page that says so, whose button
 		// returns access_denied to the relying party.
-		if _, err := o.UpdateOIDCClient(ctx, cl.ID, 0, func(c *store.OIDCClient) error {
-			c.AllowedGroupIDs = []string{"00000000-0000-4000-8000-000000000000"}
-			return nil
-		}, store.Meta{ActorName: "test"}); err != nil {
+		if _, err := admin.OIDCClients.Update(ctx, created.ID, api.OIDCClientWriteAttributes{
+			AllowedGroups: api.Some([]string{otherGroup.ID}),
+		}, ""); err != nil {
 			t.Fatal(err)
 		}
 		visit(t, b, authorize("state-3", "nonce-3", oauth2.GenerateVerifier()))
@@ -304,7 +351,58 @@ func TestRelyingParty(t *testing.T) {
 		if cb := rp.last(t); cb.Get("error") != "access_denied" || cb.Get("state") != "state-3" {
 			t.Fatalf("outside the allowed groups: callback %v", cb)
 		}
+
+		// 5. Signed out of Rollcall: prompt=none answers login_required.
+		visit(t, b, issuer+"/account")
+		click(t, b, ".signout button", "/signin")
+		visit(t, b, conf.AuthCodeURL("state-5", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
+		waitPath(t, b, "/callback")
+		if cb := rp.last(t); cb.Get("error") != "login_required" || cb.Get("state") != "state-5" {
+			t.Fatalf("prompt=none without a session: callback %v", cb)
+		}
+
+		// 6. A disabled person's refresh token stops working.
+		if _, err := admin.Users.Update(ctx, ada.ID, api.UserWriteAttributes{Disabled: api.Some(true)}, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok3.RefreshToken}).Token(); !oauthError(err, "invalid_grant", "access_denied") {
+			t.Fatalf("refresh by a disabled person: %v", err)
+		}
 	})
+}
+
+// introspect asks the introspection endpoint (RFC 7662) about a token.
+func introspect(t *testing.T, issuer, clientID, secret, token string) map[string]any {
+	t.Helper()
+	rq, _ := http.NewRequest("POST", issuer+"/oauth2/introspect", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	rq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rq.SetBasicAuth(clientID, secret)
+	res, err := http.DefaultClient.Do(rq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil || res.StatusCode != 200 {
+		t.Fatalf("introspection: %d %v", res.StatusCode, err)
+	}
+	return out
+}
+
+// revoke revokes a token (RFC 7009).
+func revoke(t *testing.T, issuer, clientID, secret, token string) {
+	t.Helper()
+	rq, _ := http.NewRequest("POST", issuer+"/oauth2/revoke", strings.NewReader(url.Values{"token": {token}}.Encode()))
+	rq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rq.SetBasicAuth(clientID, secret)
+	res, err := http.DefaultClient.Do(rq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("revocation: %d", res.StatusCode)
+	}
 }
 
 // oauthError reports whether err is an OAuth error answer with one of the

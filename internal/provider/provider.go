@@ -180,6 +180,7 @@ func (p *rollcallProvider) Resources(context.Context) []func() resource.Resource
 		newGroupResource,
 		newGroupMembersResource,
 		newGroupMembershipResource,
+		newOIDCClientResource,
 	}
 }
 

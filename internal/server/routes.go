@@ -42,6 +42,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	mux.Handle("GET /api/v1/audit-events", s.api(s.listAuditEvents))
 
+	s.oidcClientRoutes(mux)
+
 	// The browser pages and /api/v1/users/{id}/setup-links (POST, GET,
 	// DELETE, and DELETE …/{link}) are added by mountWeb (setuplinks.go),
 	// called from New.

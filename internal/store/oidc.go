@@ -155,6 +155,30 @@ type OIDCConsent struct {
 	UpdatedAt time.Time
 }
 
+// States of a device authorization.
+const (
+	OIDCDevicePending  = "pending"  // waiting for the person
+	OIDCDeviceApproved = "approved" // agreed; the next poll gets tokens
+	OIDCDeviceDenied   = "denied"   // declined
+	OIDCDeviceRedeemed = "redeemed" // the device got its tokens
+)
+
+// OIDCDeviceAuth is a device authorization (RFC 8628) in progress.
+type OIDCDeviceAuth struct {
+	DeviceHash []byte // SHA-256 of the device code
+	UserCode   string // what the person types, such as BCDF-GHJK
+	ClientID   string
+	Scopes     []string
+	State      string
+	// Set when the person agrees.
+	UserID    string
+	SessionID string
+	AuthTime  time.Time
+	AMR       []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
 // OIDCStore keeps the OpenID Connect provider's state: clients, requests in
 // progress, tokens, keys and consents. Everything lives in the database, so
 // several server instances on one PostgreSQL behave as one provider.
@@ -215,6 +239,21 @@ type OIDCStore interface {
 	SaveOIDCConsent(ctx context.Context, c OIDCConsent, m Meta) error
 	// DeleteOIDCConsent withdraws a consent, auditing oidc.consent_revoke.
 	DeleteOIDCConsent(ctx context.Context, userID, clientID string, m Meta) error
+
+	// CreateOIDCDeviceAuth stores a new device authorization; a user code
+	// in use is a *ConflictError on "user_code".
+	CreateOIDCDeviceAuth(ctx context.Context, d OIDCDeviceAuth) error
+	// GetOIDCDeviceAuthByUserCode returns an unexpired device
+	// authorization by its user code.
+	GetOIDCDeviceAuthByUserCode(ctx context.Context, userCode string, now time.Time) (OIDCDeviceAuth, error)
+	// DecideOIDCDeviceAuth records the person's answer to a pending,
+	// unexpired authorization (ErrNotFound otherwise), auditing oidc.signin
+	// or oidc.device_deny.
+	DecideOIDCDeviceAuth(ctx context.Context, userCode string, approve bool, d OIDCAuthDone, m Meta) error
+	// PollOIDCDeviceAuth is the device's poll. An approved authorization is
+	// marked redeemed in the same statement and returned as approved, so
+	// exactly one poll gets tokens; later polls see redeemed.
+	PollOIDCDeviceAuth(ctx context.Context, deviceHash []byte) (OIDCDeviceAuth, error)
 
 	// DeleteExpiredOIDC removes expired requests and tokens.
 	DeleteExpiredOIDC(ctx context.Context, now time.Time) error

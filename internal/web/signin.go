@@ -51,7 +51,9 @@ type signInData struct {
 
 func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
-	if viewerOf(r) != nil {
+	// reauth=1 asks a signed-in person to use their passkey again: an
+	// application sent prompt=login or max_age (internal/oidc).
+	if viewerOf(r) != nil && r.URL.Query().Get("reauth") != "1" {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}

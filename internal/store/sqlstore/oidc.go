@@ -810,6 +810,9 @@ func (s *Store) DeleteExpiredOIDC(ctx context.Context, now time.Time) error {
 		if _, err := c.exec(ctx, qExpireAccess, c.t(now)); err != nil {
 			return err
 		}
+		if _, err := c.exec(ctx, qExpireDevices, c.t(now.Add(-authRequestRetention))); err != nil {
+			return err
+		}
 		_, err := c.exec(ctx, qExpireRefresh, c.t(now))
 		return err
 	})

@@ -374,3 +374,70 @@ func testOIDCConsents(t *testing.T, s store.Store) {
 	_, err = o.GetOIDCConsent(ctx, u.ID, c.ID)
 	wantErr(t, "consent after the client's deletion", err, store.ErrNotFound)
 }
+
+func testOIDCDevice(t *testing.T, s store.Store) {
+	o := oidcOf(t, s)
+	u := createUser(t, s, "ada")
+	c := createClient(t, o, "tv")
+	now := time.Now()
+	d := store.OIDCDeviceAuth{DeviceHash: hashOf("device-1"), UserCode: "BCDF-GHJK", ClientID: c.ID, Scopes: []string{"openid"}, ExpiresAt: now.Add(10 * time.Minute)}
+	if err := o.CreateOIDCDeviceAuth(ctx, d); err != nil {
+		t.Fatalf("CreateOIDCDeviceAuth: %v", err)
+	}
+	d2 := d
+	d2.DeviceHash = hashOf("device-2")
+	wantConflict(t, "a user code in use", o.CreateOIDCDeviceAuth(ctx, d2), "user_code")
+	d3 := d2
+	d3.UserCode, d3.ClientID = "XXXX-XXXX", "no-such-client"
+	wantErr(t, "a device authorization for an unknown client", o.CreateOIDCDeviceAuth(ctx, d3), store.ErrNotFound)
+
+	got, err := o.GetOIDCDeviceAuthByUserCode(ctx, "BCDF-GHJK", now)
+	if err != nil || got.State != store.OIDCDevicePending || got.ClientID != c.ID || !reflect.DeepEqual(got.Scopes, []string{"openid"}) {
+		t.Fatalf("GetOIDCDeviceAuthByUserCode: %v %+v", err, got)
+	}
+	_, err = o.GetOIDCDeviceAuthByUserCode(ctx, "BCDF-GHJK", now.Add(time.Hour))
+	wantErr(t, "an expired user code", err, store.ErrNotFound)
+	if p, err := o.PollOIDCDeviceAuth(ctx, hashOf("device-1")); err != nil || p.State != store.OIDCDevicePending {
+		t.Fatalf("poll while pending: %v %+v", err, p)
+	}
+	_, err = o.PollOIDCDeviceAuth(ctx, hashOf("unknown"))
+	wantErr(t, "poll of an unknown device code", err, store.ErrNotFound)
+
+	done := store.OIDCAuthDone{UserID: u.ID, SessionID: "sess", AuthTime: now, AMR: []string{"hwk", "user"}}
+	if err := o.DecideOIDCDeviceAuth(ctx, "BCDF-GHJK", true, done, meta); err != nil {
+		t.Fatalf("DecideOIDCDeviceAuth: %v", err)
+	}
+	wantErr(t, "deciding twice", o.DecideOIDCDeviceAuth(ctx, "BCDF-GHJK", false, done, meta), store.ErrNotFound)
+	p, err := o.PollOIDCDeviceAuth(ctx, hashOf("device-1"))
+	if err != nil || p.State != store.OIDCDeviceApproved || p.UserID != u.ID || p.SessionID != "sess" || !reflect.DeepEqual(p.AMR, []string{"hwk", "user"}) {
+		t.Fatalf("the poll after approval: %v %+v", err, p)
+	}
+	if p, err := o.PollOIDCDeviceAuth(ctx, hashOf("device-1")); err != nil || p.State != store.OIDCDeviceRedeemed {
+		t.Fatalf("a second poll after approval: %v %+v", err, p)
+	}
+
+	// Denied.
+	d4 := store.OIDCDeviceAuth{DeviceHash: hashOf("device-4"), UserCode: "MNPQ-RSTV", ClientID: c.ID, ExpiresAt: now.Add(time.Minute)}
+	if err := o.CreateOIDCDeviceAuth(ctx, d4); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.DecideOIDCDeviceAuth(ctx, "MNPQ-RSTV", false, done, meta); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := o.PollOIDCDeviceAuth(ctx, hashOf("device-4")); err != nil || p.State != store.OIDCDeviceDenied {
+		t.Fatalf("poll after denial: %v %+v", err, p)
+	}
+	evs := allAudit(t, s, store.AuditFilter{TargetID: u.ID})
+	actions := map[string]int{}
+	for _, e := range evs {
+		actions[e.Action]++
+	}
+	if actions["oidc.signin"] != 1 || actions["oidc.device_deny"] != 1 {
+		t.Fatalf("device audit: %v", actions)
+	}
+	if err := o.DeleteExpiredOIDC(ctx, now.Add(3*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.PollOIDCDeviceAuth(ctx, hashOf("device-4"))
+	wantErr(t, "a purged device authorization", err, store.ErrNotFound)
+}

@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OIDCKeys", testOIDCKeys},
 		{"OIDCConsents", testOIDCConsents},
 		{"SetupLinkRaces", testSetupLinkRaces},
+		{"OIDCDevice", testOIDCDevice},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
