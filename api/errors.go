@@ -14,6 +14,7 @@ const (
 	CodeInvalidDocument      = "invalid_document"       // 400: JSON:API structure is wrong (missing data, wrong type member)
 	CodeInvalidParameter     = "invalid_parameter"      // 400: a query parameter is malformed
 	CodeInvalidCursor        = "invalid_cursor"         // 400: page[after] was not issued by this server
+	CodeDuplicateMember      = "duplicate_member"       // 400: an object names the same member twice
 	CodeUnauthorized         = "unauthorized"           // 401: no, bad, expired or revoked token
 	CodeForbidden            = "forbidden"              // 403: visible but not allowed
 	CodeNotFound             = "not_found"              // 404

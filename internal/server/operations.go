@@ -227,8 +227,13 @@ func decodeOperationsFast(body []byte, doc *operationsDocument) bool {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
 		return false
 	}
-	_, err := dec.Token()
-	return err == io.EOF
+	if _, err := dec.Token(); err != io.EOF {
+		return false
+	}
+	// The members of each operation went through a map, which keeps one
+	// of two members of the same name: such a body goes to decodeBody,
+	// which refuses it.
+	return api.CheckDuplicateMembers(body) == nil
 }
 
 // checkAtomicExtension demands the atomic extension on a JSON:API media
