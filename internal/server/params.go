@@ -143,15 +143,18 @@ func (s *Server) nextLink(r *http.Request, next string) string {
 		v[k] = vs
 	}
 	v.Set("page[after]", next)
-	return s.link(r.URL.Path) + "?" + v.Encode()
+	return s.link(r.URL.EscapedPath()) + "?" + v.Encode()
 }
 
-// selfLink is the URL of this request, for top-level links.self.
+// selfLink is the URL of this request, for top-level links.self. The query
+// is encoded again from its parsed values, as nextLink's is, rather than
+// echoed: a client may send page[size] with bare brackets, which are not
+// allowed in a URI (RFC 3986), and links must be URIs.
 func (s *Server) selfLink(r *http.Request) string {
 	if r.URL.RawQuery == "" {
-		return s.link(r.URL.Path)
+		return s.link(r.URL.EscapedPath())
 	}
-	return s.link(r.URL.Path) + "?" + r.URL.RawQuery
+	return s.link(r.URL.EscapedPath()) + "?" + r.URL.Query().Encode()
 }
 
 // pathID returns the {id} path value canonicalised, or false when it is
