@@ -26,6 +26,7 @@ type badCase struct {
 	body        []byte
 	chunked     bool   // send the body without a Content-Length
 	accept      string // an Accept header to send
+	header      map[string]string
 	token       string
 	status      int
 	code        string
@@ -220,6 +221,11 @@ func badCatalogue() []badCase {
 		{name: "operations accepting an unknown extension", method: "POST", path: "/api/v1/operations", contentType: api.AtomicMediaType, accept: `application/vnd.api+json; ext="https://example.com/ext"`, body: []byte(`{"atomic:operations":[{"op":"add","data":{"type":"groups","attributes":{"name":"negotiated"}}}]}`), status: 406, code: api.CodeNotAcceptable},
 		{name: "create with an unacceptable Accept", method: "POST", path: "/api/v1/groups", accept: api.MediaType + "; charset=utf-8", body: []byte(`{"data":{"type":"groups","attributes":{"name":"negotiated"}}}`), status: 406, code: api.CodeNotAcceptable},
 
+		// Limits on the request line and header fields.
+		{name: "query over 64 KiB", method: "GET", path: users + "?filter%5Bq%5D=" + strings.Repeat("q", 66<<10), status: 414, code: api.CodeURITooLong},
+		{name: "header fields over 64 KiB", method: "GET", path: users, header: map[string]string{"X-Filler": strings.Repeat("h", 70<<10)}, status: 431, code: api.CodeHeadersTooLarge},
+		{name: "header fields over 256 KiB", method: "GET", path: users, header: map[string]string{"X-Filler": strings.Repeat("h", 300<<10)}, status: 431, code: api.CodeHeadersTooLarge},
+
 		// Authentication.
 		{name: "no token", method: "GET", path: users, token: "-", status: 401, code: api.CodeUnauthorized},
 		{name: "token with SQL", method: "GET", path: users, token: "rc_' OR '1'='1", status: 401, code: api.CodeUnauthorized},
@@ -257,6 +263,9 @@ func badSend(t *testing.T, base string, c badCase) (int, http.Header, []byte) {
 	}
 	if c.accept != "" {
 		req.Header.Set("Accept", c.accept)
+	}
+	for k, v := range c.header {
+		req.Header.Set(k, v)
 	}
 	if c.name == "If-Match garbage" {
 		req.Header.Set("If-Match", `"1 OR 1=1"`)

@@ -1,12 +1,16 @@
 package server_test
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/testserver"
@@ -218,4 +222,75 @@ func TestValidatingTransportCatchesDrift(t *testing.T) {
 			t.Errorf("GET %s: a response outside the description passed", path)
 		}
 	}
+}
+
+// TestHTTPEdgesAreJSONAPI sends requests over a bare TCP connection that
+// net/http or the server's limits refuse before any route sees them: each
+// answer is a JSON:API error document with status, code, title and
+// detail, never net/http's plain text.
+func TestHTTPEdgesAreJSONAPI(t *testing.T) {
+	srv := testserver.Start(t)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	auth := "Authorization: Bearer " + srv.AdminToken + "\r\n"
+	long := func(n int) string { return strings.Repeat("a", n) }
+	headers := func(total int) string {
+		var b strings.Builder
+		for i := 0; b.Len() < total; i++ {
+			fmt.Fprintf(&b, "X-Filler-%d: %s\r\n", i, long(4000))
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		name, request string
+		status        int
+		code          string
+	}{
+		{"query over 64 KiB", "GET /api/v1/users?filter%5Bq%5D=" + long(66<<10) + " HTTP/1.1\r\nHost: " + host + "\r\n" + auth + "\r\n", 414, api.CodeURITooLong},
+		{"URI over 32 KiB", "GET /api/v1/users?filter%5Bq%5D=" + long(33<<10) + " HTTP/1.1\r\nHost: " + host + "\r\n" + auth + "\r\n", 414, api.CodeURITooLong},
+		{"header fields over 64 KiB", "GET /api/v1/users HTTP/1.1\r\nHost: " + host + "\r\n" + auth + headers(80<<10) + "\r\n", 431, api.CodeHeadersTooLarge},
+		{"header fields over net/http's limit", "GET /api/v1/users HTTP/1.1\r\nHost: " + host + "\r\n" + auth + headers(400<<10) + "\r\n", 431, api.CodeHeadersTooLarge},
+		{"URI over net/http's limit", "GET /api/v1/users?filter%5Bq%5D=" + long(300<<10) + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n", 431, api.CodeHeadersTooLarge},
+		{"malformed request line", "GARBAGE\r\n\r\n", 400, api.CodeMalformedRequest},
+		{"malformed header line", "GET /api/v1/users HTTP/1.1\r\nHost: " + host + "\r\nNo colon here\r\n\r\n", 400, api.CodeMalformedRequest},
+		{"no Host header", "GET /api/v1/users HTTP/1.1\r\n" + auth + "\r\n", 400, api.CodeMalformedRequest},
+		{"two Content-Lengths", "POST /api/v1/groups HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400, api.CodeMalformedRequest},
+		{"unknown transfer coding", "POST /api/v1/groups HTTP/1.1\r\nHost: " + host + "\r\n" + auth + "Transfer-Encoding: gzip\r\n\r\n", 501, api.CodeNotImplemented},
+		{"unknown HTTP version", "GET /api/v1/users HTTP/4.0\r\nHost: " + host + "\r\n\r\n", 505, api.CodeMalformedRequest},
+		{"unknown expectation", "GET /api/v1/users HTTP/1.1\r\nHost: " + host + "\r\n" + auth + "Expect: the-unexpected\r\n\r\n", 417, api.CodeMalformedRequest},
+		{"unknown route", "GET /api/v1/nothing-here HTTP/1.1\r\nHost: " + host + "\r\n" + auth + "\r\n", 404, api.CodeNotFound},
+		{"unknown method", "PUT /api/v1/users HTTP/1.1\r\nHost: " + host + "\r\n" + auth + "Content-Length: 0\r\n\r\n", 405, api.CodeMethodNotAllowed},
+		{"body over the limit", "POST /api/v1/groups HTTP/1.1\r\nHost: " + host + "\r\n" + auth + "Content-Type: application/vnd.api+json\r\nContent-Length: 99999999\r\n\r\n{", 413, api.CodeBodyTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+			// The server may answer and close before it has read all of a
+			// request over its limits, so the request is written aside.
+			go func() { _, _ = io.WriteString(conn, tc.request) }()
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("read the answer: %v", err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %s", res.StatusCode, tc.status, body)
+			}
+			if problems := errorDocumentProblems(res.StatusCode, res.Header, body); len(problems) > 0 {
+				t.Fatalf("%s\n%s", strings.Join(problems, "\n"), body)
+			}
+			if !strings.Contains(string(body), `"code":"`+tc.code+`"`) {
+				t.Errorf("no error with code %s: %s", tc.code, body)
+			}
+			if len(body) > 2000 {
+				t.Errorf("the answer echoes the request: %d bytes", len(body))
+			}
+		})
+	}
+	// The server is fine afterwards.
+	mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/account", token: srv.AdminToken}), 200)
 }
