@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -49,5 +50,77 @@ func TestCheckDuplicateMembersLinear(t *testing.T) {
 	}
 	if e := CheckDuplicateMembers([]byte(doc + `"n7":1}}`)); e == nil || e.Source.Pointer != "/k/n7" {
 		t.Fatalf("%+v", e)
+	}
+}
+
+// FuzzCheckDuplicateMembers compares the scanner with a reference built
+// on encoding/json's tokenizer: on every valid JSON text both find a
+// repeated name, or neither does.
+func FuzzCheckDuplicateMembers(f *testing.F) {
+	for _, s := range []string{`{"a":1,"a":2}`, `{"a":{"b":[{"c":1,"c":2}]}}`, `{"a":"\"","\"":1}`, `{"\u0061":1,"a":1}`, `[{"a":1},{"a":1}]`, `{"a\\":1,"a\\":2}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		if !json.Valid([]byte(doc)) {
+			return
+		}
+		want := referenceDuplicate(doc)
+		got := CheckDuplicateMembers([]byte(doc)) != nil
+		if got != want {
+			t.Fatalf("%s: scanner says duplicate=%v, reference %v", doc, got, want)
+		}
+	})
+}
+
+// referenceDuplicate reports whether any object of the valid JSON text
+// doc names a member twice, using json.Decoder's tokens.
+func referenceDuplicate(doc string) bool {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	type frame struct {
+		object  bool
+		names   map[string]bool
+		wantKey bool
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		top := (*frame)(nil)
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				if top != nil && top.object {
+					top.wantKey = true
+				}
+				stack = append(stack, &frame{object: true, names: map[string]bool{}, wantKey: true})
+			case '[':
+				if top != nil && top.object {
+					top.wantKey = true
+				}
+				stack = append(stack, &frame{})
+			default:
+				stack = stack[:len(stack)-1]
+			}
+		case string:
+			if top != nil && top.object && top.wantKey {
+				if top.names[v] {
+					return true
+				}
+				top.names[v] = true
+				top.wantKey = false
+			} else if top != nil && top.object {
+				top.wantKey = true
+			}
+		default:
+			if top != nil && top.object {
+				top.wantKey = true
+			}
+		}
 	}
 }
