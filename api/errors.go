@@ -14,6 +14,11 @@ const (
 	CodeInvalidDocument      = "invalid_document"       // 400: JSON:API structure is wrong (missing data, wrong type member)
 	CodeInvalidParameter     = "invalid_parameter"      // 400: a query parameter is malformed
 	CodeInvalidCursor        = "invalid_cursor"         // 400: page[after] was not issued by this server
+	CodeDuplicateMember      = "duplicate_member"       // 400: an object names the same member twice
+	CodeMalformedRequest     = "malformed_request"      // 400, 417, 505: not a valid HTTP/1.1 request (request line, header fields)
+	CodeURITooLong           = "uri_too_long"           // 414: the request URI is longer than the server takes
+	CodeHeadersTooLarge      = "headers_too_large"      // 431: the request line and header fields are too large
+	CodeNotImplemented       = "not_implemented"        // 501: a transfer coding the server does not support
 	CodeUnauthorized         = "unauthorized"           // 401: no, bad, expired or revoked token
 	CodeForbidden            = "forbidden"              // 403: visible but not allowed
 	CodeNotFound             = "not_found"              // 404

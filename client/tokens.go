@@ -14,7 +14,7 @@ type TokensService struct{ c *Client }
 
 // ListTokensOptions filters a token list.
 type ListTokensOptions struct {
-	UserID string // tokens of this user (admins only); empty lists what the caller may see
+	UserID string // tokens of this user, by id or username (a non-admin only itself); ErrNotFound when no such user; empty lists what the caller may see
 }
 
 // Create creates an API token named name. expiresAt, when not nil, makes

@@ -18,7 +18,7 @@ type ListUsersOptions struct {
 	Username   string // exact, after normalisation
 	Email      string // exact, case-insensitive
 	ExternalID string // exact
-	Group      string // id of a group: its members
+	Group      string // id or name of a group: its members; ErrNotFound when no such group
 	Query      string // prefix of username, email, first or last name
 	PageSize   int    // users per request, at most 1000 (the default)
 }

@@ -78,20 +78,12 @@ func serve(ctx context.Context, cfg config.Config, out io.Writer) error {
 	} else if link.URL != "" {
 		printFirstAdminLink(logOut, link)
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	hs := server.NewHTTPServer(srv.Handler(), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	log.Info("rollcall listening", slog.String("addr", ln.Addr().String()), slog.String("url", cfg.PublicURL),
 		slog.String("database", redactDSN(cfg.Database)), slog.Float64("rate_limit", cfg.RateLimit))
 
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(server.Listener(ln)) }()
 	logOut.Flush() // the start-up lines, without waiting for the interval
 	select {
 	case err := <-errc:

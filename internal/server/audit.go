@@ -53,7 +53,7 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	f := store.AuditFilter{ActorID: q.filter["actor"], TargetID: q.filter["target"], Action: q.filter["action"]}
+	f := store.AuditFilter{Action: q.filter["action"]}
 	if f.Action != "" {
 		// An unknown action would match nothing: say so rather than
 		// answer an empty list that looks like "nothing happened".
@@ -61,6 +61,14 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, errBadParameter("filter[action]", detail))
 			return
 		}
+	}
+	if f.ActorID, err = parseIDFilter("filter[actor]", q.filter["actor"], "a user"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if f.TargetID, err = parseIDFilter("filter[target]", q.filter["target"], "a resource"); err != nil {
+		s.writeError(w, r, err)
+		return
 	}
 	for _, t := range []struct {
 		name string

@@ -160,8 +160,10 @@ func TestNonAdminOwnTokens(t *testing.T) {
 	if strings.Count(string(r.Body), `"type":"api-tokens"`) != 1 {
 		t.Fatalf("non-admin sees other tokens: %s", r.Body)
 	}
+	// Another user is not visible to a non-admin: 404, as for a user that
+	// does not exist.
 	r = call(t, srv, req{method: "GET", path: "/api/v1/api-tokens?filter[user]=" + other.ID, token: tok})
-	mustStatus(t, r, 200)
+	wantError(t, r, http.StatusNotFound, api.CodeNotFound, "")
 	if strings.Contains(string(r.Body), `"type":"api-tokens"`) {
 		t.Fatalf("filter[user] shows another user's tokens: %s", r.Body)
 	}

@@ -50,9 +50,10 @@ func decodeUserWriteFast(body []byte) (*api.UserWrite, bool) {
 
 // decodeStrictFast decodes the JSON object b into a T with one strict
 // decode, when that is sure to give what decodeBody's checks would: b is
-// valid UTF-8, holds no unpaired surrogate escape, and every member name
-// is plain lower-case ASCII (encoding/json alone matches names without
-// regard to case). Every fast path for request bodies goes through here;
+// valid UTF-8, holds no unpaired surrogate escape, names no member twice
+// in one object (encoding/json would keep the last), and every member
+// name is plain lower-case ASCII (encoding/json alone matches names
+// without regard to case). Every fast path for request bodies goes through here;
 // false sends b to decodeBody for its error or its case-exact answer.
 func decodeStrictFast[T any](body []byte) (*T, bool) {
 	b := trimJSONSpace(body)
@@ -62,7 +63,7 @@ func decodeStrictFast[T any](body []byte) (*T, bool) {
 	v := new(T)
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if dec.Decode(v) != nil || len(trimJSONSpace(b[dec.InputOffset():])) != 0 {
+	if dec.Decode(v) != nil || len(trimJSONSpace(b[dec.InputOffset():])) != 0 || api.CheckDuplicateMembers(b) != nil {
 		return nil, false
 	}
 	return v, true

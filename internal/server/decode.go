@@ -122,6 +122,10 @@ func decodeBody(r *http.Request, v any) error {
 	if e := api.CheckSurrogates(body); e != nil {
 		return e
 	}
+	// encoding/json keeps the last of two members of the same name.
+	if e := api.CheckDuplicateMembers(body); e != nil {
+		return e
+	}
 	// Members are matched exactly, as JSON:API names are case-sensitive
 	// (encoding/json alone would take "First-Name" for "first-name").
 	if ptr, ok := findUnknown(generic, reflect.TypeOf(v), "", ""); ok {

@@ -113,6 +113,12 @@ func FuzzUserWrite(f *testing.F) {
 		`{"data":{"type":"users","attributes":{"attributes":{"a":{"b":[1,2,{"c":null}]}}}}}`,
 		`{"data":{"type":"users","relationships":{"groups":{"data":[{"type":"groups","id":"not-a-uuid"},{"type":"users","id":"x"}]}}}}`,
 		"{\"data\":{\"type\":\"users\",\"attributes\":{\"username\":\"\xff\"}}}",
+		// Members named twice, at every level and spelt with an escape.
+		`{"data":{"type":"users","attributes":{"username":"dup","email":"dup@example.com","is-admin":false,"is-admin":true}}}`,
+		`{"data":{"type":"users","attributes":{"username":"dup","email":"dup@example.com","is-admin":false,"is-\u0061dmin":true}}}`,
+		`{"data":{"type":"users","attributes":{"username":"dup","email":"dup@example.com","attributes":{"k":"a","k":"b"}}}}`,
+		`{"data":{"type":"users","attributes":{"username":"a","email":"a@example.com"}},"data":{"type":"users","attributes":{"username":"b","email":"b@example.com"}}}`,
+		`{"data":{"type":"users","type":"groups","attributes":{"username":"dup","email":"dup@example.com"}}}`,
 		`[]`, `null`, ``, `{"data":`,
 	} {
 		f.Add([]byte(s), false)
@@ -129,6 +135,9 @@ func FuzzUserWrite(f *testing.F) {
 		status, out := srv.serve(t, method, path, body)
 		if status/100 != 2 {
 			return
+		}
+		if json.Valid(body) && api.CheckDuplicateMembers(body) != nil {
+			t.Fatalf("%s accepted a body that names a member twice: %s", method, body)
 		}
 		var doc api.Document[api.User]
 		if err := json.Unmarshal(out, &doc); err != nil {
@@ -190,6 +199,8 @@ func FuzzListQuery(f *testing.F) {
 		"filter[email]=FUZZ-TARGET@example.com&include=groups", "filter[group]=fuzz-group", "filter[external-id]=%00",
 		"page[after]=eyJwIjoxLCJrIjoiYSIsInUiOiJiIn0", "page[after]=AA", "include=groups,groups", "filter[username]=Fuzz-Target",
 		"filter[actor]=x&filter[since]=2020-01-01T00:00:00Z", "filter[action]=user.", "filter[until]=yesterday", "a=b&a=c", "%zz",
+		"filter[group]=nosuch", "filter[group]=00000000-0000-4000-8000-000000000000", "filter[group]=not%20a%20name",
+		"filter[member]=fuzz-target", "filter[user]=fuzz-target", "filter[user]=xx%2F", "filter[target]=xx",
 	} {
 		f.Add(s, uint8(0))
 		f.Add(s, uint8(1))

@@ -265,9 +265,9 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	}
 	f := store.GroupFilter{Name: api.NormalizeName(q.filter["name"]), Query: q.filter["q"]}
 	if m := q.filter["member"]; m != "" {
-		id, e := api.ValidateID(m)
-		if e != nil {
-			s.writeError(w, r, errBadParameter("filter[member]", "filter[member] must be a user id (UUID)"))
+		id, err := s.resolveUserFilter(r.Context(), "filter[member]", m)
+		if err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		f.UserID = id
@@ -276,6 +276,12 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if len(list) == 0 && f.UserID != "" && q.page.After == "" {
+		if err := s.checkUserExists(r.Context(), "filter[member]", q.filter["member"], f.UserID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	groups, err := withMembers(r.Context(), s.store, list)
 	if err != nil {

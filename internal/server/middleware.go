@@ -162,7 +162,7 @@ func clientIP(r *http.Request) string {
 // only the ext and profile parameters on its media type.
 func (s *Server) jsonOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if e := checkAccept(r.Header.Values("Accept")); e != nil {
+		if e := checkAccept(r.Header.Values("Accept"), ""); e != nil {
 			s.writeError(w, r, e)
 			return
 		}
@@ -184,9 +184,12 @@ func (s *Server) jsonOnly(next http.Handler) http.Handler {
 }
 
 // checkAccept applies JSON:API's content negotiation: when Accept names the
-// JSON:API media type only with parameters other than ext and profile, no
-// response the server can send is acceptable (406).
-func checkAccept(values []string) *api.Error {
+// JSON:API media type only with parameters other than ext and profile, or
+// only with extensions the route does not support (ext, the one extension
+// it supports, or "" for none), no response the server can send is
+// acceptable (406). Every route negotiates before it reads the body or
+// acts, so a refused request changes nothing.
+func checkAccept(values []string, ext string) *api.Error {
 	sawJSONAPI, acceptable := false, false
 	for _, v := range values {
 		for part := range strings.SplitSeq(v, ",") {
@@ -196,8 +199,16 @@ func checkAccept(values []string) *api.Error {
 			}
 			sawJSONAPI = true
 			ok := true
-			for p := range params {
-				if p != "ext" && p != "profile" && p != "q" {
+			for p, v := range params {
+				switch p {
+				case "profile", "q":
+				case "ext":
+					for _, uri := range strings.Fields(v) {
+						if uri != ext {
+							ok = false
+						}
+					}
+				default:
 					ok = false
 				}
 			}
@@ -205,9 +216,12 @@ func checkAccept(values []string) *api.Error {
 		}
 	}
 	if sawJSONAPI && !acceptable {
+		detail := "Accept names " + api.MediaType + " only with parameters or extensions this route does not support; accept it without parameters"
+		if ext != "" {
+			detail += ", or with ext=\"" + ext + "\""
+		}
 		return &api.Error{Status: "406", Code: api.CodeNotAcceptable, Title: "Not acceptable",
-			Detail: "Accept names " + api.MediaType + " only with parameters JSON:API does not allow; accept it without parameters",
-			Source: &api.ErrorSource{Header: "Accept"}}
+			Detail: detail, Source: &api.ErrorSource{Header: "Accept"}}
 	}
 	return nil
 }

@@ -27,11 +27,16 @@ const atomicExtension = "https://jsonapi.org/ext/atomic"
 // fit in 1 MiB, and bulk import is the point of this endpoint.
 const operationsBodyFactor = 16
 
-// atomicAPI is Server.api for the operations endpoint: the same media type
-// and authentication checks, with a body limit sized for 1000 operations.
+// atomicAPI is Server.api for the operations endpoint: the same content
+// negotiation (Accept may name the atomic extension), media type and
+// authentication checks, with a body limit sized for 1000 operations.
 func (s *Server) atomicAPI(h http.HandlerFunc) http.Handler {
 	limit := s.cfg.BodyLimit * operationsBodyFactor
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e := checkAccept(r.Header.Values("Accept"), atomicExtension); e != nil {
+			s.writeError(w, r, e)
+			return
+		}
 		if e := checkMediaType(r.Header.Get("Content-Type")); e != nil {
 			e.Detail += "; operations take Content-Type: " + api.AtomicMediaType
 			s.writeError(w, r, e)
@@ -227,8 +232,13 @@ func decodeOperationsFast(body []byte, doc *operationsDocument) bool {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
 		return false
 	}
-	_, err := dec.Token()
-	return err == io.EOF
+	if _, err := dec.Token(); err != io.EOF {
+		return false
+	}
+	// The members of each operation went through a map, which keeps one
+	// of two members of the same name: such a body goes to decodeBody,
+	// which refuses it.
+	return api.CheckDuplicateMembers(body) == nil
 }
 
 // checkAtomicExtension demands the atomic extension on a JSON:API media

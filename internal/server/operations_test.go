@@ -283,3 +283,30 @@ func TestOperationsUserRuns(t *testing.T) {
 		}
 	})
 }
+
+// TestOperationsNegotiateBeforeActing: an operations request whose Accept
+// names no media type the server can answer with is refused with 406
+// before anything is written, as on every other route.
+func TestOperationsNegotiateBeforeActing(t *testing.T) {
+	srv := testserver.Start(t)
+	body := map[string]any{"atomic:operations": []any{addUserOp("negotiated", "negotiated@example.com")}}
+	for _, accept := range []string{
+		api.MediaType + "; charset=utf-8",
+		api.AtomicMediaType + "; charset=utf-8",
+		`application/vnd.api+json; ext="https://example.com/ext/unknown"`,
+	} {
+		r := call(t, srv, req{method: "POST", path: "/api/v1/operations", token: srv.AdminToken, body: body,
+			header: map[string]string{"Content-Type": api.AtomicMediaType, "Accept": accept}})
+		wantError(t, r, http.StatusNotAcceptable, api.CodeNotAcceptable, "")
+		if _, err := srv.Store.GetUserByUsername(t.Context(), "negotiated"); err == nil {
+			t.Fatalf("Accept %q: 406, but the user was created", accept)
+		}
+	}
+	// The atomic media type itself, and no Accept at all, are fine.
+	for _, accept := range []string{api.AtomicMediaType, ""} {
+		body := map[string]any{"atomic:operations": []any{addUserOp("ok-"+fmt.Sprint(len(accept)), fmt.Sprintf("ok%d@example.com", len(accept)))}}
+		r := call(t, srv, req{method: "POST", path: "/api/v1/operations", token: srv.AdminToken, body: body,
+			header: map[string]string{"Content-Type": api.AtomicMediaType, "Accept": accept}})
+		mustStatus(t, r, http.StatusOK)
+	}
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -142,15 +143,18 @@ func (s *Server) nextLink(r *http.Request, next string) string {
 		v[k] = vs
 	}
 	v.Set("page[after]", next)
-	return s.link(r.URL.Path) + "?" + v.Encode()
+	return s.link(r.URL.EscapedPath()) + "?" + v.Encode()
 }
 
-// selfLink is the URL of this request, for top-level links.self.
+// selfLink is the URL of this request, for top-level links.self. The query
+// is encoded again from its parsed values, as nextLink's is, rather than
+// echoed: a client may send page[size] with bare brackets, which are not
+// allowed in a URI (RFC 3986), and links must be URIs.
 func (s *Server) selfLink(r *http.Request) string {
 	if r.URL.RawQuery == "" {
-		return s.link(r.URL.Path)
+		return s.link(r.URL.EscapedPath())
 	}
-	return s.link(r.URL.Path) + "?" + r.URL.RawQuery
+	return s.link(r.URL.EscapedPath()) + "?" + r.URL.Query().Encode()
 }
 
 // pathID returns the {id} path value canonicalised, or false when it is
@@ -206,4 +210,101 @@ func ifMatch(r *http.Request) (int64, error) {
 	}
 	return 0, &api.Error{Status: "412", Code: api.CodePreconditionFailed, Title: "Precondition failed",
 		Detail: "If-Match must be an ETag this server sent, such as \"3\"", Source: &api.ErrorSource{Header: "If-Match"}}
+}
+
+// Filters that name one resource follow one rule on every list:
+// filter[group] on /users, filter[member] on /groups and filter[user] on
+// /api-tokens take the resource's id (a UUID) or its name (a group name,
+// a username). A value that is neither is malformed: 400 invalid_parameter.
+// A well-formed id or name that names no resource, or none the caller may
+// see, is 404 not_found. Both point at the parameter (source.parameter),
+// so a client can tell "fix the value" from "that group does not exist"
+// and neither is mistaken for "no members". The audit log's filter[actor]
+// and filter[target] take ids only, of resources that may have been
+// deleted since, so any well-formed id is accepted there.
+
+// refKind describes the kind of resource a reference filter names.
+type refKind struct {
+	noun     string                            // "group", "user"
+	nameWord string                            // "group name", "username"
+	validate func(string) (string, *api.Error) // the name rule
+}
+
+var (
+	groupRef = refKind{noun: "group", nameWord: "group name", validate: api.ValidateGroupName}
+	userRef  = refKind{noun: "user", nameWord: "username", validate: api.ValidateUsername}
+)
+
+// parseRef reads the value v of the reference filter param: an id, or
+// else a name (normalised). It is 400 when v is neither.
+func parseRef(param, v string, kind refKind) (id, name string, err error) {
+	if id, e := api.ValidateID(v); e == nil {
+		return id, "", nil
+	}
+	if name, e := kind.validate(v); e == nil {
+		return "", name, nil
+	}
+	return "", "", errBadParameter(param, fmt.Sprintf("%s %q is neither a %s id (a UUID) nor a %s (lower-case letters, digits and . _ @ -); give one of them",
+		param, truncateValue(v), kind.noun, kind.nameWord))
+}
+
+// errUnknownRef is the 404 of a reference filter naming no resource.
+func errUnknownRef(param, v string, kind refKind) *api.Error {
+	return &api.Error{Status: "404", Code: api.CodeNotFound, Title: "Not found",
+		Detail: fmt.Sprintf("%s %q names no %s visible to this token: there is no %s with that id or %s; check the value, or list the %ss to find it",
+			param, truncateValue(v), kind.noun, kind.noun, kind.nameWord, kind.noun),
+		Source: &api.ErrorSource{Parameter: param}}
+}
+
+// resolveUserFilter turns a user reference filter, a user id or username,
+// into an id (see parseRef). An id is checked only when the list comes
+// back empty (checkUserExists).
+func (s *Server) resolveUserFilter(ctx context.Context, param, v string) (string, error) {
+	id, name, err := parseRef(param, v, userRef)
+	if err != nil || id != "" {
+		return id, err
+	}
+	u, err := s.store.GetUserByUsername(ctx, name)
+	if isNotFound(err) {
+		return "", errUnknownRef(param, v, userRef)
+	}
+	if err != nil {
+		return "", err
+	}
+	return u.ID, nil
+}
+
+// checkUserExists is the 404 of a user reference filter whose id names no
+// user; nil when the user exists.
+func (s *Server) checkUserExists(ctx context.Context, param, v, id string) error {
+	_, err := s.store.GetUser(ctx, id)
+	if isNotFound(err) {
+		return errUnknownRef(param, v, userRef)
+	}
+	return err
+}
+
+// truncateValue keeps an echoed parameter value short.
+func truncateValue(v string) string {
+	if len(v) <= 100 {
+		return v
+	}
+	cut := 100
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut] + "…"
+}
+
+// parseIDFilter reads an id-only filter such as the audit log's
+// filter[actor]: 400 unless v is a UUID.
+func parseIDFilter(param, v, noun string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	id, e := api.ValidateID(v)
+	if e != nil {
+		return "", errBadParameter(param, fmt.Sprintf("%s %q is not %s id (a UUID such as 2f1e6a52-7c1d-4e53-9b5c-0c8d3f0e4a71)", param, truncateValue(v), noun))
+	}
+	return id, nil
 }

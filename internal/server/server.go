@@ -70,7 +70,7 @@ func New(cfg config.Config, st store.Store, log *slog.Logger) (*Server, error) {
 	if _, err := s.mountWeb(s.mux); err != nil {
 		return nil, err
 	}
-	s.handler = s.observe(s.unmatched(s.mux))
+	s.handler = s.observe(s.limitHead(s.unmatched(s.mux)))
 	return s, nil
 }
 

@@ -119,24 +119,38 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 	}
 	f := store.TokenFilter{}
 	if u := q.filter["user"]; u != "" {
-		id, e := api.ValidateID(u)
-		if e != nil {
-			s.writeError(w, r, errBadParameter("filter[user]", "filter[user] must be a user id (UUID)"))
-			return
+		if p.admin() {
+			if f.UserID, err = s.resolveUserFilter(r.Context(), "filter[user]", u); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		} else {
+			// Anyone else sees only themselves: another user, or one that
+			// does not exist, is the same 404 (no lookup, nothing learnt).
+			id, name, err := parseRef("filter[user]", u, userRef)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if id != p.user.ID && name != p.user.Username {
+				s.writeError(w, r, errUnknownRef("filter[user]", u, userRef))
+				return
+			}
 		}
-		f.UserID = id
 	}
 	if !p.admin() {
-		if f.UserID != "" && f.UserID != p.user.ID {
-			writeJSON(w, http.StatusOK, api.Document[[]api.APIToken]{Data: []api.APIToken{}, Links: &api.Links{Self: s.selfLink(r)}})
-			return
-		}
 		f.UserID = p.user.ID
 	}
 	list, next, err := s.store.ListTokens(r.Context(), f, q.page)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
+	}
+	if len(list) == 0 && p.admin() && f.UserID != "" && q.page.After == "" {
+		if err := s.checkUserExists(r.Context(), "filter[user]", q.filter["user"], f.UserID); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	data := make([]api.APIToken, len(list))
 	for i, t := range list {

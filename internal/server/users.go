@@ -341,9 +341,9 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		Query:      q.filter["q"],
 	}
 	if g := q.filter["group"]; g != "" {
-		id, ok := s.resolveGroup(r.Context(), g)
-		if !ok {
-			s.writeUserList(w, r, nil, "", q)
+		id, err := s.resolveGroupFilter(r.Context(), g)
+		if err != nil {
+			s.writeError(w, r, err)
 			return
 		}
 		f.GroupID = id
@@ -353,19 +353,35 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if len(users) == 0 && f.GroupID != "" && q.page.After == "" {
+		// Only an empty first page needs to ask whether the group exists:
+		// a group with members exists.
+		if _, err := s.store.GetGroup(r.Context(), f.GroupID); isNotFound(err) {
+			s.writeError(w, r, errUnknownRef("filter[group]", q.filter["group"], groupRef))
+			return
+		} else if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	s.writeUserList(w, r, users, next, q)
 }
 
-// resolveGroup turns a group id or name into an id; false when no such group.
-func (s *Server) resolveGroup(ctx context.Context, idOrName string) (string, bool) {
-	if id, e := api.ValidateID(idOrName); e == nil {
-		return id, true
+// resolveGroupFilter turns filter[group], a group id or name, into an id
+// (see parseRef). An id is checked only when the list comes back empty.
+func (s *Server) resolveGroupFilter(ctx context.Context, v string) (string, error) {
+	id, name, err := parseRef("filter[group]", v, groupRef)
+	if err != nil || id != "" {
+		return id, err
 	}
-	g, err := s.store.GetGroupByName(ctx, api.NormalizeName(idOrName))
+	list, _, err := s.store.ListGroups(ctx, store.GroupFilter{Name: name}, store.Page{Limit: 1})
 	if err != nil {
-		return "", false
+		return "", err
 	}
-	return g.ID, true
+	if len(list) == 0 {
+		return "", errUnknownRef("filter[group]", v, groupRef)
+	}
+	return list[0].ID, nil
 }
 
 func (s *Server) writeUserList(w http.ResponseWriter, r *http.Request, users []store.User, next string, q listQuery) {

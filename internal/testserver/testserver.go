@@ -165,10 +165,10 @@ func (s *Server) start(t testing.TB) {
 	}
 	s.Config, s.Store, s.Server = cfg, st, srv
 	s.URL = cfg.PublicURL
-	s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.http = server.NewHTTPServer(srv.Handler(), nil)
 	s.stopped = false
 	go func() {
-		if err := s.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.http.Serve(server.Listener(ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("testserver: serve: %v", err)
 		}
 	}()
