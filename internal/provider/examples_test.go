@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,7 +79,9 @@ func (cli *realCLI) run(t testing.TB, dir string, srv *testserver.Server, ok []i
 	t.Helper()
 	cmd := exec.Command(cli.terraform, args...)
 	cmd.Dir = dir
-	cmd.Env = append(cli.env, "ROLLCALL_URL="+srv.URL, "ROLLCALL_TOKEN="+srv.AdminToken)
+	// Clipped: parallel tests share cli.env, and an append into its spare
+	// capacity would hand one test's server to another.
+	cmd.Env = append(slices.Clip(cli.env), "ROLLCALL_URL="+srv.URL, "ROLLCALL_TOKEN="+srv.AdminToken)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

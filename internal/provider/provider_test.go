@@ -233,11 +233,11 @@ resource "rollcall_group" "g" { name = "eng" }`,
 }
 
 func TestProviderConfigArguments(t *testing.T) {
-	srv, _ := startAcc(t)
-	t.Setenv("ROLLCALL_URL", "")
-	t.Setenv("ROLLCALL_TOKEN", "")
+	srv, _ := startParallel(t)
+	setAccEnv(t, "ROLLCALL_URL", "")
+	setAccEnv(t, "ROLLCALL_TOKEN", "")
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: factories,
+		ProtoV6ProviderFactories: factoriesFor(t),
 		Steps: []resource.TestStep{{
 			Config: fmt.Sprintf(`provider "rollcall" {
   url     = %q
