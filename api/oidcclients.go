@@ -30,9 +30,13 @@ const (
 	MinTokenLifetime       = 60                 // seconds
 )
 
-// Grant types a client may be given. The device and client credentials
-// grants are not offered yet.
-var OIDCGrantTypes = []string{"authorization_code", "refresh_token"}
+// GrantDeviceCode is the device authorization grant (RFC 8628), for CLIs
+// and TVs.
+const GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+
+// Grant types a client may be given. The client credentials grant is not
+// offered yet.
+var OIDCGrantTypes = []string{"authorization_code", "refresh_token", GrantDeviceCode}
 
 // OIDCClientSecretInfo names one of a client's secrets; the secret itself
 // is shown only when it is made.
@@ -213,9 +217,9 @@ func ValidateOIDCClient(public bool, grantTypes, redirectURIs []string) Errors {
 			}
 		}
 	}
-	if contains(grantTypes, "refresh_token") && !contains(grantTypes, "authorization_code") {
+	if contains(grantTypes, "refresh_token") && !contains(grantTypes, "authorization_code") && !contains(grantTypes, GrantDeviceCode) {
 		errs = append(errs, Invalid(CodeInvalidValue, AttrPointer("grant-types"),
-			"refresh_token needs authorization_code: refresh tokens are issued at a sign-in"))
+			"refresh_token needs authorization_code or "+GrantDeviceCode+": refresh tokens are issued at a sign-in"))
 	}
 	return errs
 }

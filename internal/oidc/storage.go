@@ -198,6 +198,10 @@ func (s *storage) issue(ctx context.Context, request op.TokenRequest, currentRef
 	case *refreshRequest:
 		clientID, familyID, sid, amr, authTime = r.rec.ClientID, r.rec.FamilyID, r.rec.SessionID, r.rec.AMR, r.rec.AuthTime
 		g.RotateRefresh = hash(currentRefresh)
+	case *op.DeviceAuthorizationState:
+		// Each device sign-in starts a token family of its own; the store
+		// already let only one poll through.
+		clientID, familyID, amr, authTime = r.ClientID, "device-"+newSecret()[:22], r.AMR, r.AuthTime
 	default:
 		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}

@@ -62,3 +62,14 @@ func (h *Handler) RenderConsent(w http.ResponseWriter, r *http.Request, p Consen
 	}
 	h.render(w, r, http.StatusOK, "consent", view{Title: "Sign in to " + p.ClientName, Data: p})
 }
+
+// deviceData is the device code page's content.
+type deviceData struct {
+	Code string
+}
+
+// RenderDevice shows the page where a person enters the code a device
+// shows (the device authorization grant), with msg as an error when set.
+func (h *Handler) RenderDevice(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	h.render(w, r, status, "device", view{Title: "Sign in on a device", Error: msg, Data: deviceData{Code: code}})
+}
