@@ -34,9 +34,9 @@ const (
 // and TVs.
 const GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
 
-// Grant types a client may be given. The client credentials grant is not
-// offered yet.
-var OIDCGrantTypes = []string{"authorization_code", "refresh_token", GrantDeviceCode}
+// Grant types a client may be given: client_credentials is for machine
+// clients (confidential ones), which get tokens for themselves.
+var OIDCGrantTypes = []string{"authorization_code", "refresh_token", GrantDeviceCode, "client_credentials"}
 
 // OIDCClientSecretInfo names one of a client's secrets; the secret itself
 // is shown only when it is made.
@@ -208,6 +208,10 @@ func ValidateOIDCClient(public bool, grantTypes, redirectURIs []string) Errors {
 	if contains(grantTypes, "authorization_code") && len(redirectURIs) == 0 {
 		errs = append(errs, Invalid(CodeRequired, AttrPointer("redirect-uris"),
 			"redirect-uris needs at least one entry: where Rollcall sends people back to the application after they sign in"))
+	}
+	if public && contains(grantTypes, "client_credentials") {
+		errs = append(errs, Invalid(CodeInvalidValue, AttrPointer("grant-types"),
+			"client_credentials needs a confidential client (one with a secret): set public to false"))
 	}
 	if public {
 		for i, u := range redirectURIs {

@@ -202,6 +202,8 @@ func (s *storage) issue(ctx context.Context, request op.TokenRequest, currentRef
 		// Each device sign-in starts a token family of its own; the store
 		// already let only one poll through.
 		clientID, familyID, amr, authTime = r.ClientID, "device-"+newSecret()[:22], r.AMR, r.AuthTime
+	case *machineRequest:
+		clientID, familyID = r.clientID, machineFamily
 	default:
 		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
@@ -209,8 +211,10 @@ func (s *storage) issue(ctx context.Context, request op.TokenRequest, currentRef
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	if err := s.mayUse(ctx, request.GetSubject(), cl); err != nil {
-		return "", "", time.Time{}, err
+	if familyID != machineFamily {
+		if err := s.mayUse(ctx, request.GetSubject(), cl); err != nil {
+			return "", "", time.Time{}, err
+		}
 	}
 	now := s.now()
 	id := newSecret()
@@ -421,10 +425,13 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if t.UserID != subject {
 		return oidc.ErrAccessDenied().WithDescription("The access token is not valid.")
 	}
+	if t.FamilyID == machineFamily {
+		return oidc.ErrAccessDenied().WithDescription("This access token belongs to a machine client (client credentials grant): there is no person to describe.")
+	}
 	return s.userinfo(ctx, info, t.UserID, t.Scopes)
 }
 
-func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
 	t, err := s.o.GetOIDCAccessToken(ctx, hash(tokenID), s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound{"token"}
@@ -432,14 +439,18 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	if err != nil {
 		return serverError(err)
 	}
-	if t.UserID != subject || t.ClientID != clientID {
+	// Any authenticated client may introspect (a resource server checks
+	// the tokens it is sent, RFC 7662); the answer names the token's client.
+	if t.UserID != subject {
 		return notFound{"token"}
 	}
-	var info oidc.UserInfo
-	if err := s.userinfo(ctx, &info, t.UserID, t.Scopes); err != nil {
-		return err
+	if t.FamilyID != machineFamily {
+		var info oidc.UserInfo
+		if err := s.userinfo(ctx, &info, t.UserID, t.Scopes); err != nil {
+			return err
+		}
+		resp.SetUserInfo(&info)
 	}
-	resp.SetUserInfo(&info)
 	resp.Active = true
 	resp.Scope = t.Scopes
 	resp.ClientID = t.ClientID
