@@ -144,6 +144,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
+	p.storage.seal = p.op.Crypto().Encrypt
 	return p, nil
 }
 
@@ -162,6 +163,8 @@ func (p *Provider) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+loginPath, p.pages.Page(p.login))
 	mux.Handle("POST "+consentPath, p.pages.Page(p.consent))
 	mux.Handle("GET "+devicePath, p.pages.Page(p.device))
+	mux.Handle("GET "+logoutPath, p.pages.Page(p.logoutPage))
+	mux.Handle("POST "+logoutPath, p.pages.Page(p.logout))
 	mux.Handle("POST "+deviceDecidePath, p.pages.Page(p.deviceDecide))
 }
 

@@ -37,7 +37,7 @@ type relyingParty struct {
 func newRelyingParty(t *testing.T) *relyingParty {
 	rp := &relyingParty{}
 	rp.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/callback" {
+		if r.URL.Path != "/callback" && r.URL.Path != "/logged-out" {
 			http.NotFound(w, r)
 			return
 		}
@@ -392,9 +392,29 @@ func TestRelyingParty(t *testing.T) {
 			t.Fatalf("outside the allowed groups: callback %v", cb)
 		}
 
-		// 5. Signed out of Rollcall: prompt=none answers login_required.
+		// 5. RP-initiated logout: end_session with the ID token as hint and
+		// a registered post-logout URI; Rollcall asks, signs the browser
+		// out, and sends it back to the application with its state.
+		if _, err := admin.OIDCClients.Update(ctx, created.ID, api.OIDCClientWriteAttributes{
+			PostLogoutRedirectURIs: api.Some([]string{rp.srv.URL + "/logged-out"}),
+		}, ""); err != nil {
+			t.Fatal(err)
+		}
+		badEnd := url.Values{"id_token_hint": {tok4.Extra("id_token").(string)}, "post_logout_redirect_uri": {"https://evil.example/"}}
+		if res, err := noFollow.Get(issuer + "/oauth2/end_session?" + badEnd.Encode()); err != nil || res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("end_session with an unregistered post-logout URI: %v %v", err, res)
+		}
+		end := url.Values{"id_token_hint": {tok4.Extra("id_token").(string)}, "post_logout_redirect_uri": {rp.srv.URL + "/logged-out"}, "state": {"bye"}}
+		visit(t, b, issuer+"/oauth2/end_session?"+end.Encode())
+		waitText(t, b, "main", "Grafana has signed you out")
+		click(t, b, "#logout-confirm", "/logged-out")
+		if cb := rp.last(t); cb.Get("state") != "bye" {
+			t.Fatalf("post-logout redirect: %v", cb)
+		}
 		visit(t, b, issuer+"/account")
-		click(t, b, ".signout button", "/signin")
+		waitPath(t, b, "/signin")
+
+		// Signed out of Rollcall: prompt=none answers login_required.
 		visit(t, b, conf.AuthCodeURL("state-5", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
 		waitPath(t, b, "/callback")
 		if cb := rp.last(t); cb.Get("error") != "login_required" || cb.Get("state") != "state-5" {

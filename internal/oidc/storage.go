@@ -26,6 +26,8 @@ type storage struct {
 	o    store.OIDCStore
 	keys *keyring
 	now  func() time.Time
+	// seal encrypts with the provider's key (set once the provider exists).
+	seal func(string) (string, error)
 }
 
 var (
