@@ -59,7 +59,7 @@ func TestTwoInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	conf := oauth2.Config{ClientID: cl.ID, ClientSecret: cl.Attributes.ClientSecret, RedirectURL: rpURL,
-		Scopes: []string{"openid", "email", "offline_access"},
+		Scopes:   []string{"openid", "email", "offline_access"},
 		Endpoint: oauth2.Endpoint{AuthURL: issuer + "/oauth2/authorize", TokenURL: b.URL + "/oauth2/token", AuthStyle: oauth2.AuthStyleInHeader}}
 
 	// The browser at instance A: authorize → login hand-off → code.
