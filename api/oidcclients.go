@@ -30,9 +30,13 @@ const (
 	MinTokenLifetime       = 60                 // seconds
 )
 
-// Grant types a client may be given. The device and client credentials
-// grants are not offered yet.
-var OIDCGrantTypes = []string{"authorization_code", "refresh_token"}
+// GrantDeviceCode is the device authorization grant (RFC 8628), for CLIs
+// and TVs.
+const GrantDeviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+
+// Grant types a client may be given: client_credentials is for machine
+// clients (confidential ones), which get tokens for themselves.
+var OIDCGrantTypes = []string{"authorization_code", "refresh_token", GrantDeviceCode, "client_credentials"}
 
 // OIDCClientSecretInfo names one of a client's secrets; the secret itself
 // is shown only when it is made.
@@ -205,6 +209,10 @@ func ValidateOIDCClient(public bool, grantTypes, redirectURIs []string) Errors {
 		errs = append(errs, Invalid(CodeRequired, AttrPointer("redirect-uris"),
 			"redirect-uris needs at least one entry: where Rollcall sends people back to the application after they sign in"))
 	}
+	if public && contains(grantTypes, "client_credentials") {
+		errs = append(errs, Invalid(CodeInvalidValue, AttrPointer("grant-types"),
+			"client_credentials needs a confidential client (one with a secret): set public to false"))
+	}
 	if public {
 		for i, u := range redirectURIs {
 			if strings.HasPrefix(u, "http://") {
@@ -213,9 +221,9 @@ func ValidateOIDCClient(public bool, grantTypes, redirectURIs []string) Errors {
 			}
 		}
 	}
-	if contains(grantTypes, "refresh_token") && !contains(grantTypes, "authorization_code") {
+	if contains(grantTypes, "refresh_token") && !contains(grantTypes, "authorization_code") && !contains(grantTypes, GrantDeviceCode) {
 		errs = append(errs, Invalid(CodeInvalidValue, AttrPointer("grant-types"),
-			"refresh_token needs authorization_code: refresh tokens are issued at a sign-in"))
+			"refresh_token needs authorization_code or "+GrantDeviceCode+": refresh tokens are issued at a sign-in"))
 	}
 	return errs
 }

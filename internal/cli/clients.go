@@ -164,7 +164,7 @@ func addClientFlags(cmd *cobra.Command, withName bool) *clientFlags {
 	}
 	f.StringSliceVar(&cf.redirectURIs, "redirect-uri", nil, "where people return after signing in, matched exactly (repeatable or comma-separated)")
 	f.StringSliceVar(&cf.postLogoutURIs, "post-logout-redirect-uri", nil, "where people may go after signing out (repeatable)")
-	f.StringSliceVar(&cf.grantTypes, "grant-types", nil, "authorization_code and/or refresh_token (default both)")
+	f.StringSliceVar(&cf.grantTypes, "grant-types", nil, "authorization_code and refresh_token (the default), urn:ietf:params:oauth:grant-type:device_code (the device grant, for CLIs and TVs), client_credentials (machine clients)")
 	f.StringSliceVar(&cf.allowedGroups, "allowed-groups", nil, "names or ids of the groups whose members may sign in (default everyone)")
 	f.BoolVar(&cf.public, "public", false, "a public client: no secret, PKCE required (single-page and native apps)")
 	f.BoolVar(&cf.skipConsent, "skip-consent", false, "never ask people to agree (your organisation's own applications)")

@@ -122,6 +122,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, ScopeGroups, oidc.ScopeOfflineAccess},
 		SupportedClaims:          append(slices.Clone(op.DefaultSupportedClaims), "sid", "groups", "picture", "updated_at"),
 		DefaultLogoutRedirectURI: "/signin?signedout=1",
+		DeviceAuthorization: op.DeviceAuthorizationConfig{
+			Lifetime: deviceTTL, PollInterval: devicePoll, UserFormPath: devicePath, UserCode: op.UserCodeBase20,
+		},
 	}
 	opts := []op.Option{
 		op.WithCustomAuthEndpoint(op.NewEndpoint("oauth2/authorize")),
@@ -141,6 +144,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
+	p.storage.seal = p.op.Crypto().Encrypt
 	return p, nil
 }
 
@@ -158,6 +162,10 @@ func (p *Provider) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+authorizePath, p.pages.Page(p.friendlyErrors(p.op)))
 	mux.Handle("GET "+loginPath, p.pages.Page(p.login))
 	mux.Handle("POST "+consentPath, p.pages.Page(p.consent))
+	mux.Handle("GET "+devicePath, p.pages.Page(p.device))
+	mux.Handle("GET "+logoutPath, p.pages.Page(p.logoutPage))
+	mux.Handle("POST "+logoutPath, p.pages.Page(p.logout))
+	mux.Handle("POST "+deviceDecidePath, p.pages.Page(p.deviceDecide))
 }
 
 // Handler is the library's handler, for tests that mount it alone.

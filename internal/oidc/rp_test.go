@@ -37,7 +37,7 @@ type relyingParty struct {
 func newRelyingParty(t *testing.T) *relyingParty {
 	rp := &relyingParty{}
 	rp.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/callback" {
+		if r.URL.Path != "/callback" && r.URL.Path != "/logged-out" {
 			http.NotFound(w, r)
 			return
 		}
@@ -338,6 +338,46 @@ func TestRelyingParty(t *testing.T) {
 			t.Fatalf("plain PKCE: callback %v", cb)
 		}
 
+		// 3b. The device grant (RFC 8628), for a public CLI client: the
+		// device gets a code, the person enters it in the signed-in
+		// browser and agrees, and the device's next poll gets tokens, once.
+		cli, err := admin.OIDCClients.Create(ctx, api.OIDCClientWriteAttributes{
+			Name: api.Some("Rollcall CLI"), Public: api.Some(true),
+			GrantTypes: api.Some([]string{api.GrantDeviceCode, "refresh_token"}),
+		})
+		if err != nil {
+			t.Fatalf("register a device client: %v", err)
+		}
+		dconf := oauth2.Config{ClientID: cli.ID, Endpoint: provider.Endpoint(), Scopes: []string{gooidc.ScopeOpenID, "profile", gooidc.ScopeOfflineAccess}}
+		dconf.Endpoint.AuthStyle = oauth2.AuthStyleInParams
+		da, err := dconf.DeviceAuth(ctx)
+		if err != nil {
+			t.Fatalf("device authorization: %v", err)
+		}
+		if da.VerificationURI != issuer+"/oauth2/device" || !strings.HasPrefix(da.VerificationURIComplete, da.VerificationURI+"?user_code=") {
+			t.Fatalf("device authorization answer: %+v", da)
+		}
+		if _, errCode := pollDevice(t, issuer, cli.ID, da.DeviceCode); errCode != "authorization_pending" {
+			t.Fatalf("poll before the person agreed: %q", errCode)
+		}
+		visit(t, b, issuer+"/oauth2/device")
+		waitText(t, b, "main", "Enter the code your device shows")
+		visit(t, b, da.VerificationURIComplete)
+		waitText(t, b, "main", "Sign in to Rollcall CLI on your device")
+		click(t, b, "#consent-allow", "/oauth2/device/decide")
+		waitText(t, b, "main", "is signed in as ada")
+		dtok, errCode := pollDevice(t, issuer, cli.ID, da.DeviceCode)
+		if errCode != "" || dtok["refresh_token"] == nil {
+			t.Fatalf("poll after the person agreed: %q %v", errCode, dtok)
+		}
+		didt, err := provider.Verifier(&gooidc.Config{ClientID: cli.ID}).Verify(ctx, dtok["id_token"].(string))
+		if err != nil || didt.Subject != ada.ID {
+			t.Fatalf("device ID token: %v", err)
+		}
+		if _, errCode := pollDevice(t, issuer, cli.ID, da.DeviceCode); errCode == "" {
+			t.Fatal("a second poll got tokens again")
+		}
+
 		// 4. Outside the allowed groups: a page that says so, whose button
 		// returns access_denied to the relying party.
 		if _, err := admin.OIDCClients.Update(ctx, created.ID, api.OIDCClientWriteAttributes{
@@ -352,9 +392,29 @@ func TestRelyingParty(t *testing.T) {
 			t.Fatalf("outside the allowed groups: callback %v", cb)
 		}
 
-		// 5. Signed out of Rollcall: prompt=none answers login_required.
+		// 5. RP-initiated logout: end_session with the ID token as hint and
+		// a registered post-logout URI; Rollcall asks, signs the browser
+		// out, and sends it back to the application with its state.
+		if _, err := admin.OIDCClients.Update(ctx, created.ID, api.OIDCClientWriteAttributes{
+			PostLogoutRedirectURIs: api.Some([]string{rp.srv.URL + "/logged-out"}),
+		}, ""); err != nil {
+			t.Fatal(err)
+		}
+		badEnd := url.Values{"id_token_hint": {tok4.Extra("id_token").(string)}, "post_logout_redirect_uri": {"https://evil.example/"}}
+		if res, err := noFollow.Get(issuer + "/oauth2/end_session?" + badEnd.Encode()); err != nil || res.StatusCode != http.StatusBadRequest {
+			t.Fatalf("end_session with an unregistered post-logout URI: %v %v", err, res)
+		}
+		end := url.Values{"id_token_hint": {tok4.Extra("id_token").(string)}, "post_logout_redirect_uri": {rp.srv.URL + "/logged-out"}, "state": {"bye"}}
+		visit(t, b, issuer+"/oauth2/end_session?"+end.Encode())
+		waitText(t, b, "main", "Grafana has signed you out")
+		click(t, b, "#logout-confirm", "/logged-out")
+		if cb := rp.last(t); cb.Get("state") != "bye" {
+			t.Fatalf("post-logout redirect: %v", cb)
+		}
 		visit(t, b, issuer+"/account")
-		click(t, b, ".signout button", "/signin")
+		waitPath(t, b, "/signin")
+
+		// Signed out of Rollcall: prompt=none answers login_required.
 		visit(t, b, conf.AuthCodeURL("state-5", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "none")))
 		waitPath(t, b, "/callback")
 		if cb := rp.last(t); cb.Get("error") != "login_required" || cb.Get("state") != "state-5" {
@@ -387,6 +447,26 @@ func introspect(t *testing.T, issuer, clientID, secret, token string) map[string
 		t.Fatalf("introspection: %d %v", res.StatusCode, err)
 	}
 	return out
+}
+
+// pollDevice polls the token endpoint with a device code once, and
+// returns the token answer or the OAuth error code.
+func pollDevice(t *testing.T, issuer, clientID, deviceCode string) (map[string]any, string) {
+	t.Helper()
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {deviceCode}, "client_id": {clientID}}
+	res, err := http.PostForm(issuer+"/oauth2/token", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatalf("token endpoint answer: %v", err)
+	}
+	if e, _ := out["error"].(string); e != "" {
+		return nil, e
+	}
+	return out, ""
 }
 
 // revoke revokes a token (RFC 7009).

@@ -26,6 +26,8 @@ type storage struct {
 	o    store.OIDCStore
 	keys *keyring
 	now  func() time.Time
+	// seal encrypts with the provider's key (set once the provider exists).
+	seal func(string) (string, error)
 }
 
 var (
@@ -198,6 +200,12 @@ func (s *storage) issue(ctx context.Context, request op.TokenRequest, currentRef
 	case *refreshRequest:
 		clientID, familyID, sid, amr, authTime = r.rec.ClientID, r.rec.FamilyID, r.rec.SessionID, r.rec.AMR, r.rec.AuthTime
 		g.RotateRefresh = hash(currentRefresh)
+	case *op.DeviceAuthorizationState:
+		// Each device sign-in starts a token family of its own; the store
+		// already let only one poll through.
+		clientID, familyID, amr, authTime = r.ClientID, "device-"+newSecret()[:22], r.AMR, r.AuthTime
+	case *machineRequest:
+		clientID, familyID = r.clientID, machineFamily
 	default:
 		return "", "", time.Time{}, oidc.ErrUnsupportedGrantType()
 	}
@@ -205,8 +213,10 @@ func (s *storage) issue(ctx context.Context, request op.TokenRequest, currentRef
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	if err := s.mayUse(ctx, request.GetSubject(), cl); err != nil {
-		return "", "", time.Time{}, err
+	if familyID != machineFamily {
+		if err := s.mayUse(ctx, request.GetSubject(), cl); err != nil {
+			return "", "", time.Time{}, err
+		}
 	}
 	now := s.now()
 	id := newSecret()
@@ -417,10 +427,13 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if t.UserID != subject {
 		return oidc.ErrAccessDenied().WithDescription("The access token is not valid.")
 	}
+	if t.FamilyID == machineFamily {
+		return oidc.ErrAccessDenied().WithDescription("This access token belongs to a machine client (client credentials grant): there is no person to describe.")
+	}
 	return s.userinfo(ctx, info, t.UserID, t.Scopes)
 }
 
-func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
 	t, err := s.o.GetOIDCAccessToken(ctx, hash(tokenID), s.now())
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound{"token"}
@@ -428,14 +441,18 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	if err != nil {
 		return serverError(err)
 	}
-	if t.UserID != subject || t.ClientID != clientID {
+	// Any authenticated client may introspect (a resource server checks
+	// the tokens it is sent, RFC 7662); the answer names the token's client.
+	if t.UserID != subject {
 		return notFound{"token"}
 	}
-	var info oidc.UserInfo
-	if err := s.userinfo(ctx, &info, t.UserID, t.Scopes); err != nil {
-		return err
+	if t.FamilyID != machineFamily {
+		var info oidc.UserInfo
+		if err := s.userinfo(ctx, &info, t.UserID, t.Scopes); err != nil {
+			return err
+		}
+		resp.SetUserInfo(&info)
 	}
-	resp.SetUserInfo(&info)
 	resp.Active = true
 	resp.Scope = t.Scopes
 	resp.ClientID = t.ClientID

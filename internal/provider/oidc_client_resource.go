@@ -102,7 +102,7 @@ func (r *oidcClientResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.RequiresReplace()},
 			},
 			"grant_types": schema.SetAttribute{
-				MarkdownDescription: "`authorization_code` and/or `refresh_token`. Defaults to both.",
+				MarkdownDescription: "`authorization_code`, `refresh_token`, `urn:ietf:params:oauth:grant-type:device_code` (the device grant, RFC 8628, for CLIs and TVs) and `client_credentials` (a machine client gets tokens for itself; confidential clients only). Defaults to `authorization_code` and `refresh_token`.",
 				ElementType:         types.StringType,
 				Optional:            true,
 				Computed:            true,

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -61,4 +62,45 @@ func (h *Handler) RenderConsent(w http.ResponseWriter, r *http.Request, p Consen
 		w.Header().Set("Content-Security-Policy", ContentSecurityPolicy+" "+p.FormTarget)
 	}
 	h.render(w, r, http.StatusOK, "consent", view{Title: "Sign in to " + p.ClientName, Data: p})
+}
+
+// deviceData is the device code page's content.
+type deviceData struct {
+	Code string
+}
+
+// RenderDevice shows the page where a person enters the code a device
+// shows (the device authorization grant), with msg as an error when set.
+func (h *Handler) RenderDevice(w http.ResponseWriter, r *http.Request, status int, code, msg string) {
+	h.render(w, r, status, "device", view{Title: "Sign in on a device", Error: msg, Data: deviceData{Code: code}})
+}
+
+// EndSession signs the browser of r out of Rollcall, as the Sign out
+// button does (OpenID Connect RP-initiated logout).
+func (h *Handler) EndSession(w http.ResponseWriter, r *http.Request) error {
+	if v := viewerOf(r); v != nil {
+		if err := h.auth.DeleteSession(r.Context(), v.session.Hash, h.metaOf(r)); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	h.clearSessionCookie(w)
+	return nil
+}
+
+// LogoutPage is what the sign-out confirmation an application asks for
+// shows.
+type LogoutPage struct {
+	ClientName string // "" when the application did not say who it is
+	Action     string
+	Token      string // posted back: where to go afterwards, sealed
+	// FormTarget is the origin the answer redirects to (see ConsentPage).
+	FormTarget string
+}
+
+// RenderLogout asks the person to confirm signing out of Rollcall.
+func (h *Handler) RenderLogout(w http.ResponseWriter, r *http.Request, p LogoutPage) {
+	if p.FormTarget != "" && !strings.ContainsAny(p.FormTarget, " ;,'\"\r\n") {
+		w.Header().Set("Content-Security-Policy", ContentSecurityPolicy+" "+p.FormTarget)
+	}
+	h.render(w, r, http.StatusOK, "logout", view{Title: "Sign out", Data: p})
 }

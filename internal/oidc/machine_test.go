@@ -1,0 +1,70 @@
+package oidc_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+
+	gooidc "github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/testserver"
+)
+
+// TestClientCredentials: a machine client gets an access token for itself
+// with its secret; a resource server introspects it; userinfo says there
+// is no person; a wrong secret and a client without the grant are refused.
+func TestClientCredentials(t *testing.T) {
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		ctx := context.Background()
+		srv := startServer(t, backend)
+		issuer := srv.Config.PublicURL
+		admin := adminClient(t, srv)
+		machine, err := admin.OIDCClients.Create(ctx, api.OIDCClientWriteAttributes{
+			Name: api.Some("Nightly job"), GrantTypes: api.Some([]string{"client_credentials"}),
+		})
+		if err != nil {
+			t.Fatalf("register a machine client: %v", err)
+		}
+		api2, err := admin.OIDCClients.Create(ctx, api.OIDCClientWriteAttributes{
+			Name: api.Some("Inventory API"), RedirectURIs: api.Some([]string{"https://inventory.example.com/cb"}),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		provider, err := gooidc.NewProvider(ctx, issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc := clientcredentials.Config{ClientID: machine.ID, ClientSecret: machine.Attributes.ClientSecret, TokenURL: provider.Endpoint().TokenURL,
+			Scopes: []string{"inventory.read", "openid"}}
+		tok, err := cc.Token(ctx)
+		if err != nil {
+			t.Fatalf("client credentials grant: %v", err)
+		}
+		if tok.RefreshToken != "" || tok.Extra("id_token") != nil {
+			t.Fatalf("a machine token came with a refresh or ID token: %+v", tok)
+		}
+		got := introspect(t, issuer, api2.ID, api2.Attributes.ClientSecret, tok.AccessToken)
+		if got["active"] != true || got["sub"] != machine.ID || got["client_id"] != machine.ID || got["scope"] != "inventory.read" {
+			t.Fatalf("introspection of a machine token by a resource server: %v", got)
+		}
+		if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
+			t.Fatal("userinfo answered for a machine token")
+		}
+
+		bad := cc
+		bad.ClientSecret = "wrong"
+		var re *oauth2.RetrieveError
+		if _, err := bad.Token(ctx); !errors.As(err, &re) || re.Response.StatusCode != http.StatusUnauthorized && re.Response.StatusCode != http.StatusBadRequest {
+			t.Fatalf("client credentials with a wrong secret: %v", err)
+		}
+		other := clientcredentials.Config{ClientID: api2.ID, ClientSecret: api2.Attributes.ClientSecret, TokenURL: cc.TokenURL}
+		if _, err := other.Token(ctx); !oauthError(err, "unauthorized_client") {
+			t.Fatalf("client credentials for a client without the grant: %v", err)
+		}
+	})
+}
