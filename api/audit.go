@@ -37,7 +37,7 @@ var AuditActions = []string{
 	"group.create", "group.delete", "group.members.update", "group.update",
 	"passkey.add", "passkey.remove", "passkey.rename",
 	"session.revoke", "session.signout",
-	"setup_link.create", "setup_link.use",
+	"setup_link.create", "setup_link.revoke", "setup_link.use",
 	"signin.failure", "signin.success",
 	"token.create", "token.delete",
 	"user.create", "user.delete", "user.groups.update", "user.update",

@@ -102,6 +102,10 @@ func strictUsage(root *cobra.Command) {
 		if c.HasSubCommands() && !c.Runnable() {
 			c.Args = cobra.ArbitraryArgs
 			c.RunE = groupCommand
+			if c.Annotations == nil {
+				c.Annotations = map[string]string{}
+			}
+			c.Annotations[groupAnnotation] = "true"
 		}
 		if orig := c.Args; orig != nil {
 			c.Args = func(cmd *cobra.Command, args []string) error {
@@ -114,6 +118,14 @@ func strictUsage(root *cobra.Command) {
 	}
 	walk(root)
 }
+
+// groupAnnotation marks a command that only groups subcommands, as
+// opposed to one that has subcommands and also runs itself
+// (users setup-link USER).
+const groupAnnotation = "rollcall/group"
+
+// isGroupCommand says whether c only groups subcommands.
+func isGroupCommand(c *cobra.Command) bool { return c.Annotations[groupAnnotation] == "true" }
 
 // groupCommand runs a command that only groups subcommands, when no known
 // subcommand was named: the root alone prints its help; anything else is

@@ -108,7 +108,7 @@ outstanding one. Each revocation is audited as setup_link.revoke.`,
 			if all == (len(args) > 1) {
 				return usagef("name the links to revoke by id, or give --all, not both")
 			}
-			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+			return o.runMessages(cmd, func(ctx context.Context, c *client.Client) error {
 				u, err := resolveUser(ctx, c, args[0])
 				if err != nil {
 					return err
