@@ -21,6 +21,12 @@ var (
 	ErrPreconditionFailed = errors.New("store: version mismatch")
 	ErrInvalidReference   = errors.New("store: reference to a missing record")
 	ErrInvalidCursor      = errors.New("store: invalid page cursor")
+	// ErrLastAdmin refuses an UpdateUser or DeleteUser that would leave no
+	// enabled admin (is an admin, not disabled) where there was one, so
+	// that someone can always manage the directory. The store checks it
+	// under a lock that every such change takes, so two changes racing to
+	// remove the last two admins cannot both succeed.
+	ErrLastAdmin = errors.New("store: the change would leave no enabled admin")
 )
 
 // ConflictError says which unique field collided: "id", "username",
@@ -208,9 +214,11 @@ type Store interface {
 	// change it (ID, Version and timestamps are ignored; GroupIDs replaces
 	// memberships when changed), and stores it. ifVersion > 0 makes the
 	// update fail with ErrPreconditionFailed unless it matches. An error
-	// from mutate aborts the transaction and is returned as is.
+	// from mutate aborts the transaction and is returned as is. Demoting
+	// or disabling the last enabled admin fails with ErrLastAdmin.
 	UpdateUser(ctx context.Context, id string, ifVersion int64, mutate func(*User) error, m Meta) (User, error)
-	// DeleteUser removes the user with its memberships, tokens, passkeys and sessions.
+	// DeleteUser removes the user with its memberships, tokens, passkeys and
+	// sessions. Deleting the last enabled admin fails with ErrLastAdmin.
 	DeleteUser(ctx context.Context, id string, ifVersion int64, m Meta) error
 	// ListUsers returns users ordered by username, and the cursor of the
 	// next page ("" on the last page). With a Query, the users whose

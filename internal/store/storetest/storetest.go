@@ -28,6 +28,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UserUpdatePrecondition", testUserUpdatePrecondition},
 		{"UserUpdateGroups", testUserUpdateGroups},
 		{"UserDeleteCascades", testUserDeleteCascades},
+		{"LastAdmin", testLastAdmin},
+		{"LastAdminRace", testLastAdminRace},
 		{"ListUsersPaging", testListUsersPaging},
 		{"ListUsersDefaultLimit", testListUsersDefaultLimit},
 		{"ListUsersFilters", testListUsersFilters},

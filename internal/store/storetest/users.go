@@ -166,6 +166,7 @@ func testUserUpdate(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	createAdmin(t, s, "keeper") // so that ada may step down (see testLastAdmin)
 	if _, err := s.ChangeUserGroups(ctx, u.ID, store.MembershipAdd, []string{g.ID}, meta); err != nil {
 		t.Fatal(err)
 	}
