@@ -89,4 +89,3 @@ func runServeBriefly(t *testing.T, dsn string) (string, bool) {
 		}
 	}
 }
-
