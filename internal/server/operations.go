@@ -533,7 +533,7 @@ func (s *Server) prepareRelationship(op *api.AtomicOperation) (applyFunc, error)
 			return nil, err
 		}
 		return func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error) {
-			_, err := changeGroupMembersIn(ctx, tx, m, id, mop, userIDs)
+			_, err := changeGroupMembersIn(ctx, tx, m, id, 0, mop, userIDs)
 			return api.AtomicResult{}, notFoundAs(err, "group "+id)
 		}, nil
 	case typ == api.TypeUsers && op.Ref.Relationship == "groups":
@@ -542,7 +542,7 @@ func (s *Server) prepareRelationship(op *api.AtomicOperation) (applyFunc, error)
 			return nil, err
 		}
 		return func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error) {
-			_, err := changeUserGroupsIn(ctx, tx, m, id, mop, groupIDs)
+			_, err := changeUserGroupsIn(ctx, tx, m, id, 0, mop, groupIDs)
 			return api.AtomicResult{}, notFoundAs(err, "user "+id)
 		}, nil
 	}

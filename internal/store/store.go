@@ -248,9 +248,13 @@ type Store interface {
 	// ChangeUserGroups and ChangeGroupMembers change memberships from
 	// either side in one transaction, bumping the version of every user and
 	// group whose set changed, and auditing it. Unknown ids fail the whole
-	// change with a *ReferenceError.
-	ChangeUserGroups(ctx context.Context, userID string, op MembershipOp, groupIDs []string, m Meta) (User, error)
-	ChangeGroupMembers(ctx context.Context, groupID string, op MembershipOp, userIDs []string, m Meta) (Group, error)
+	// change with a *ReferenceError. ifVersion > 0 makes the change fail
+	// with ErrPreconditionFailed unless it is the version of the user
+	// (ChangeUserGroups) or group (ChangeGroupMembers) whose set changes,
+	// so a client that replaces a set it read cannot drop a member added
+	// meanwhile.
+	ChangeUserGroups(ctx context.Context, userID string, ifVersion int64, op MembershipOp, groupIDs []string, m Meta) (User, error)
+	ChangeGroupMembers(ctx context.Context, groupID string, ifVersion int64, op MembershipOp, userIDs []string, m Meta) (Group, error)
 
 	CreateToken(ctx context.Context, t Token, m Meta) (Token, error)
 	GetToken(ctx context.Context, id string) (Token, error)

@@ -456,7 +456,7 @@ func (h *Handler) adminUserGroups(w http.ResponseWriter, r *http.Request) {
 		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "Choose a group first."}, nil, nil, nil)
 		return
 	}
-	_, err := h.st.ChangeUserGroups(r.Context(), u.ID, op, []string{gid}, h.metaOf(r))
+	_, err := h.st.ChangeUserGroups(r.Context(), u.ID, 0, op, []string{gid}, h.metaOf(r))
 	if errors.Is(err, store.ErrInvalidReference) {
 		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "That group no longer exists."}, nil, nil, nil)
 		return

@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ChangeUserGroups", testChangeUserGroups},
 		{"ChangeGroupMembers", testChangeGroupMembers},
 		{"MembershipReferences", testMembershipReferences},
+		{"MembershipPrecondition", testMembershipPrecondition},
 		{"ConcurrentMemberships", testConcurrentMemberships},
 		{"Tokens", testTokens},
 		{"TokenPaging", testTokenPaging},
