@@ -160,7 +160,9 @@ resource "rollcall_group_members" "temp" {
 // changes the server between plan and apply, as another client might.
 type sideEffect func()
 
-func (f sideEffect) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) { f() }
+func (f sideEffect) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) {
+	f()
+}
 
 // TestGroupMembersChangedBetweenPlanAndApply: someone adds a member after
 // the plan was made (the apply does not refresh); the apply must not drop
