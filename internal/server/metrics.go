@@ -50,7 +50,7 @@ func newMetrics() *metrics {
 		}, []string{"route", "method"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rollcall_http_rejected_total",
-			Help: "API requests refused before reaching a handler, by reason (unauthorized, rate_limited).",
+			Help: "API requests refused before reaching a handler, by reason (unauthorized, auth_failures, rate_limited).",
 		}, []string{"reason"}),
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.rejected,

@@ -27,6 +27,9 @@ var (
 	// under a lock that every such change takes, so two changes racing to
 	// remove the last two admins cannot both succeed.
 	ErrLastAdmin = errors.New("store: the change would leave no enabled admin")
+	// ErrTooManyTokens refuses a CreateTokenWithin whose owner already
+	// holds as many live tokens as allowed.
+	ErrTooManyTokens = errors.New("store: the user holds too many live tokens")
 )
 
 // ConflictError says which unique field collided: "id", "username",
@@ -257,6 +260,14 @@ type Store interface {
 	ChangeGroupMembers(ctx context.Context, groupID string, ifVersion int64, op MembershipOp, userIDs []string, m Meta) (Group, error)
 
 	CreateToken(ctx context.Context, t Token, m Meta) (Token, error)
+	// CreateTokenWithin is CreateToken for an owner who may hold at most
+	// maxLive live tokens (not expired; a revoked token is deleted): when
+	// the owner holds maxLive or more already, it stores nothing and fails
+	// with ErrTooManyTokens. It counts under a lock on the owner, so
+	// concurrent creates cannot pass the cap together. maxLive <= 0 is no cap.
+	CreateTokenWithin(ctx context.Context, t Token, maxLive int, m Meta) (Token, error)
+	// CountLiveTokens counts the user's tokens that have not expired at now.
+	CountLiveTokens(ctx context.Context, userID string, now time.Time) (int, error)
 	GetToken(ctx context.Context, id string) (Token, error)
 	// GetTokenByHash finds a token by the SHA-256 of its secret.
 	GetTokenByHash(ctx context.Context, hash []byte) (Token, error)

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentMemberships", testConcurrentMemberships},
 		{"Tokens", testTokens},
 		{"TokenPaging", testTokenPaging},
+		{"TokenCap", testTokenCap},
 		{"TouchTokens", testTouchTokens},
 		{"AtomicCommit", testAtomicCommit},
 		{"AtomicRollback", testAtomicRollback},
