@@ -122,3 +122,29 @@ func TestLastAdminRace(t *testing.T) {
 		}
 	})
 }
+
+// TestLastAdminInOperations: atomic operations go through the same rule:
+// demoting or removing the only enabled admin in a batch fails the whole
+// batch with 409 last_admin, and nothing of it is written.
+func TestLastAdminInOperations(t *testing.T) {
+	srv := testserver.Start(t)
+	boot, err := srv.Store.GetUserByUsername(context.Background(), server.BootstrapUsername)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []map[string]any{
+		{"op": "update", "ref": map[string]any{"type": "users", "id": boot.ID},
+			"data": map[string]any{"type": "users", "id": boot.ID, "attributes": map[string]any{"is-admin": false}}},
+		{"op": "update", "ref": map[string]any{"type": "users", "id": boot.ID},
+			"data": map[string]any{"type": "users", "id": boot.ID, "attributes": map[string]any{"disabled": true}}},
+		{"op": "remove", "ref": map[string]any{"type": "users", "id": boot.ID}},
+	} {
+		r := opsCall(t, srv, addUserOp("bystander", "bystander@example.com"), op)
+		if r.Status != http.StatusConflict || r.Errors(t)[0].Code != api.CodeLastAdmin {
+			t.Fatalf("%v of the only admin in a batch: %d %s; want 409 last_admin", op["op"], r.Status, r.Body)
+		}
+		if _, err := srv.Store.GetUserByUsername(context.Background(), "bystander"); err == nil {
+			t.Fatal("the refused batch's other operation was written")
+		}
+	}
+}
