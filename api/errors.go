@@ -47,6 +47,7 @@ const (
 	CodeReadOnly             = "read_only"              // 422: a read-only attribute was sent
 	CodeInvalidReference     = "invalid_reference"      // 422: a relationship names a resource that does not exist
 	CodeLastAdmin            = "last_admin"             // 409: the change would leave no enabled admin
+	CodeTooManyTokens        = "too_many_tokens"        // 409: a non-admin already holds as many live API tokens as allowed
 	CodeRateLimited          = "rate_limited"           // 429
 	CodeInternal             = "internal_error"         // 500
 	CodeUnavailable          = "unavailable"            // 503

@@ -185,6 +185,10 @@ func IsConflict(err error) bool { return errors.Is(err, ErrConflict) }
 // IsUnauthorized reports whether err is a 401: no, bad, expired or revoked token.
 func IsUnauthorized(err error) bool { return errors.Is(err, ErrUnauthorized) }
 
+// IsPreconditionFailed reports whether err is a 412: the If-Match sent no
+// longer names the resource's version, because it changed since it was read.
+func IsPreconditionFailed(err error) bool { return errors.Is(err, ErrPreconditionFailed) }
+
 // AsAPIError returns the *APIError in err's chain, if any.
 func AsAPIError(err error) (*APIError, bool) {
 	var e *APIError

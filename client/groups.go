@@ -110,6 +110,17 @@ func (s *GroupsService) SetMembers(ctx context.Context, groupID string, userIDs 
 	return s.c.relationship(ctx, http.MethodPatch, groupPath(groupID)+"/relationships/members", api.TypeUsers, userIDs)
 }
 
+// SetMembersIfMatch is SetMembers for a read-modify-write: ifMatch is the
+// group's ETag from the read (GetWithETag, whose MemberIDs are the whole
+// set; the members relationship shares the group's ETag, which every
+// membership change bumps). When the group changed since, nothing changes
+// and the error matches ErrPreconditionFailed, so a member someone else
+// added meanwhile is not dropped: read again. It returns the group's new
+// ETag.
+func (s *GroupsService) SetMembersIfMatch(ctx context.Context, groupID string, userIDs []string, ifMatch string) (string, error) {
+	return s.c.relationshipIfMatch(ctx, http.MethodPatch, groupPath(groupID)+"/relationships/members", api.TypeUsers, userIDs, ifMatch)
+}
+
 // AddMembers adds userIDs to the group, keeping the other members.
 func (s *GroupsService) AddMembers(ctx context.Context, groupID string, userIDs []string) error {
 	return s.c.relationship(ctx, http.MethodPost, groupPath(groupID)+"/relationships/members", api.TypeUsers, userIDs)

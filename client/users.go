@@ -179,6 +179,15 @@ func (s *UsersService) SetUserGroups(ctx context.Context, userID string, groupID
 	return s.c.relationship(ctx, http.MethodPatch, userPath(userID)+"/relationships/groups", api.TypeGroups, groupIDs)
 }
 
+// SetUserGroupsIfMatch is SetUserGroups for a read-modify-write: ifMatch
+// is the user's ETag from the read (GetWithETag; a user's groups share its
+// ETag, which every membership change bumps). When the user changed since,
+// nothing changes and the error matches ErrPreconditionFailed: read again.
+// It returns the user's new ETag.
+func (s *UsersService) SetUserGroupsIfMatch(ctx context.Context, userID string, groupIDs []string, ifMatch string) (string, error) {
+	return s.c.relationshipIfMatch(ctx, http.MethodPatch, userPath(userID)+"/relationships/groups", api.TypeGroups, groupIDs, ifMatch)
+}
+
 // AddUserGroups adds the user to groupIDs, keeping its other groups.
 func (s *UsersService) AddUserGroups(ctx context.Context, userID string, groupIDs []string) error {
 	return s.c.relationship(ctx, http.MethodPost, userPath(userID)+"/relationships/groups", api.TypeGroups, groupIDs)
@@ -199,10 +208,21 @@ func NewUserWrite(id string, attrs api.UserWriteAttributes, groupIDs *[]string) 
 }
 
 func (c *Client) relationship(ctx context.Context, method, path, typ string, ids []string) error {
+	_, err := c.relationshipIfMatch(ctx, method, path, typ, ids, "")
+	return err
+}
+
+// relationshipIfMatch changes a relationship, sending ifMatch (when not
+// empty) as If-Match, and returns the ETag of the answer: the version of the
+// user or group whose relationship it is.
+func (c *Client) relationshipIfMatch(ctx context.Context, method, path, typ string, ids []string, ifMatch string) (string, error) {
 	if ids == nil {
 		ids = []string{}
 	}
 	body := api.RelationshipDocument{Data: api.Identifiers(typ, ids)}
-	_, err := c.do(ctx, request{method: method, path: path, body: body}, nil)
-	return err
+	r, err := c.do(ctx, request{method: method, path: path, body: body, ifMatch: ifMatch}, nil)
+	if err != nil {
+		return "", err
+	}
+	return r.header.Get("ETag"), nil
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -108,17 +107,9 @@ func serve(ctx context.Context, cfg config.Config, out io.Writer) error {
 	return nil
 }
 
-// redactDSN hides a PostgreSQL password so the DSN can be logged.
-func redactDSN(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.User == nil {
-		return dsn
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
-}
+// redactDSN hides every secret of a DSN (see sqlstore.RedactDSN) so that
+// it can be logged.
+func redactDSN(dsn string) string { return sqlstore.RedactDSN(dsn) }
 
 // lessGC lets the Go heap grow to five times the live data between
 // collections (GOGC=400) but never past 128 MiB (GOMEMLIMIT), unless the

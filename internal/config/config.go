@@ -30,8 +30,11 @@ type Config struct {
 	PublicURL      string // base URL clients and browsers use; no trailing slash
 	BootstrapToken string // optional fixed admin token (rc_…), stored hashed
 
-	RateLimit float64 // requests per second per token; 0 turns limiting off
-	RateBurst int     // requests a token may send at once before limiting starts
+	RateLimit float64 // requests per second per token, and per user over all its tokens; 0 turns limiting off
+	RateBurst int     // requests a token (a user) may send at once before limiting starts
+
+	MaxTokensPerUser int // live API tokens a non-admin user may hold; 0 is no cap
+	AuthFailureLimit int // failed API authentications per minute per client address before 429; 0 is no limit
 
 	LogLevel  slog.Level
 	LogFormat string // "text" or "json"
@@ -55,6 +58,8 @@ func Default() Config {
 		Database:           "./rollcall.db",
 		RateLimit:          50,
 		RateBurst:          100,
+		MaxTokensPerUser:   50,
+		AuthFailureLimit:   30,
 		LogLevel:           slog.LevelInfo,
 		LogFormat:          "text",
 		BodyLimit:          BodyLimit,
@@ -74,6 +79,8 @@ type Flags struct {
 	publicURL string
 	rateLimit string
 	rateBurst string
+	maxTokens string
+	authFails string
 	logLevel  string
 	logFormat string
 	firstTTL  string
@@ -92,8 +99,10 @@ func (f *Flags) settings() []setting {
 		{"addr", "ROLLCALL_ADDR", "address to listen on, host:port", &f.addr, d.Addr},
 		{"database", "ROLLCALL_DATABASE", "SQLite file path or postgres:// URL", &f.database, d.Database},
 		{"url", "ROLLCALL_URL", "public base URL of the server; passkeys are bound to its host name (default http://localhost:PORT for a loopback or wildcard --addr)", &f.publicURL, ""},
-		{"rate-limit", "ROLLCALL_RATE_LIMIT", "API requests per second allowed per token; 0 turns limiting off", &f.rateLimit, strconv.FormatFloat(d.RateLimit, 'f', -1, 64)},
-		{"rate-burst", "ROLLCALL_RATE_BURST", "API requests a token may send in a burst before the rate limit applies", &f.rateBurst, strconv.Itoa(d.RateBurst)},
+		{"rate-limit", "ROLLCALL_RATE_LIMIT", "API requests per second allowed per token, and per user over all its tokens; 0 turns limiting off", &f.rateLimit, strconv.FormatFloat(d.RateLimit, 'f', -1, 64)},
+		{"rate-burst", "ROLLCALL_RATE_BURST", "API requests a token (and a user) may send in a burst before the rate limit applies", &f.rateBurst, strconv.Itoa(d.RateBurst)},
+		{"max-tokens-per-user", "ROLLCALL_MAX_TOKENS_PER_USER", "live (unexpired, unrevoked) API tokens a non-admin user may hold; 0 is no cap", &f.maxTokens, strconv.Itoa(d.MaxTokensPerUser)},
+		{"auth-failure-limit", "ROLLCALL_AUTH_FAILURE_LIMIT", "failed API authentications (missing, bad or unknown tokens) a client address may make per minute before it gets 429; 0 is no limit", &f.authFails, strconv.Itoa(d.AuthFailureLimit)},
 		{"log-level", "ROLLCALL_LOG_LEVEL", "log level: debug, info, warn or error", &f.logLevel, "info"},
 		{"log-format", "ROLLCALL_LOG_FORMAT", "log format: text or json", &f.logFormat, d.LogFormat},
 		{"first-admin-link-ttl", "ROLLCALL_FIRST_ADMIN_LINK_TTL", "how long the first admin's setup link, printed at start while no admin has a passkey, stays valid", &f.firstTTL, d.FirstAdminLinkTTL.String()},
@@ -166,6 +175,12 @@ func (f *Flags) Load(lookupEnv func(string) (string, bool)) (Config, error) {
 	}
 	if c.RateBurst, err = strconv.Atoi(raw["rate-burst"]); err != nil {
 		return c, fmt.Errorf("%s: rate burst %q is not a whole number; give a count such as 100", source["rate-burst"], raw["rate-burst"])
+	}
+	if c.MaxTokensPerUser, err = strconv.Atoi(raw["max-tokens-per-user"]); err != nil || c.MaxTokensPerUser < 0 {
+		return c, fmt.Errorf("%s: %q is not a count of tokens; give a whole number such as 50, or 0 for no cap", source["max-tokens-per-user"], raw["max-tokens-per-user"])
+	}
+	if c.AuthFailureLimit, err = strconv.Atoi(raw["auth-failure-limit"]); err != nil || c.AuthFailureLimit < 0 {
+		return c, fmt.Errorf("%s: %q is not a count of failures per minute; give a whole number such as 30, or 0 for no limit", source["auth-failure-limit"], raw["auth-failure-limit"])
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(raw["log-level"])); err != nil {
 		return c, fmt.Errorf("%s: log level %q is unknown; use debug, info, warn or error", source["log-level"], raw["log-level"])

@@ -2,6 +2,9 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -44,7 +47,9 @@ func (r *groupMembersResource) Schema(ctx context.Context, _ resource.SchemaRequ
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "The authoritative member set of one group: after apply the group has exactly these members, " +
 			"and members added outside this resource are removed on the next apply. Destroying it removes all the group's members " +
-			"(the users and the group stay).\n\n" +
+			"(the users and the group stay). An apply replaces the members only while they are still those the plan was made from " +
+			"(it sends `If-Match`): a member added or removed between plan and apply stops the apply with an error, and the next " +
+			"plan shows the change, instead of it being undone unseen.\n\n" +
 			"Use at most one `rollcall_group_members` per group, do not also use `rollcall_group_membership` for that group, and " +
 			"leave `groups` out of the `rollcall_user` resources of its members.",
 		Attributes: map[string]schema.Attribute{
@@ -99,13 +104,20 @@ func (r *groupMembersResource) Create(ctx context.Context, req resource.CreateRe
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// Update replaces the group's members with the new user_ids.
+// Update replaces the group's members with the new user_ids, but only
+// while they are still the members Terraform last read (the prior state,
+// which the plan was made from): the replace is sent with If-Match of a
+// read that found exactly those members, so a member someone added after
+// the plan's refresh is never dropped unseen. A 412 (the group changed
+// between that read and the replace) reads again; a change of the group's
+// other attributes also changes its ETag and does not stop the apply.
 func (r *groupMembersResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	if !configured(r.c, &resp.Diagnostics) {
 		return
 	}
-	var plan groupMembersModel
+	var plan, state groupMembersModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -114,11 +126,67 @@ func (r *groupMembersResource) Update(ctx context.Context, req resource.UpdateRe
 		return
 	}
 	defer cancel()
-	r.set(ctx, &plan, &resp.Diagnostics)
+	want := stringSet(ctx, plan.UserIDs, &resp.Diagnostics)
+	was := stringSet(ctx, state.UserIDs, &resp.Diagnostics)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	id := plan.GroupID.ValueString()
+	const attempts = 3
+	for range attempts {
+		g, etag, err := r.c.Groups.GetWithETag(ctx, id)
+		if err != nil {
+			addAPIError(&resp.Diagnostics, r.c, "read the members of group "+id, err)
+			return
+		}
+		if added, removed := setDiff(was, g.MemberIDs()); len(added)+len(removed) > 0 {
+			resp.Diagnostics.AddAttributeError(path.Root("user_ids"), "Group members changed since Terraform read them",
+				fmt.Sprintf("The members of group %s changed after the plan was made (added outside Terraform: %s; removed: %s), "+
+					"so replacing them now would silently undo that change. Nothing was changed. Run terraform plan (or apply) again: "+
+					"its refresh shows the change, and the new plan keeps or removes those members as the configuration says.",
+					id, listOrNone(added), listOrNone(removed)))
+			return
+		}
+		_, err = r.c.Groups.SetMembersIfMatch(ctx, id, want, etag)
+		if client.IsPreconditionFailed(err) {
+			continue // the group changed between the read and the replace: look again
+		}
+		if err != nil {
+			addAPIError(&resp.Diagnostics, r.c, "set the members of group "+id, err)
+			return
+		}
+		plan.ID = plan.GroupID
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	resp.Diagnostics.AddError("Group kept changing",
+		fmt.Sprintf("Group %s changed between each of %d reads of its members and the replace that followed (412 Precondition Failed), "+
+			"so its members were left as they are. Something else is changing the group right now; apply again when it has finished.", id, attempts))
+}
+
+// setDiff returns the ids of now that are not in was (added) and those of
+// was that are not in now (removed), sorted.
+func setDiff(was, now []string) (added, removed []string) {
+	for _, id := range now {
+		if !slices.Contains(was, id) {
+			added = append(added, id)
+		}
+	}
+	for _, id := range was {
+		if !slices.Contains(now, id) {
+			removed = append(removed, id)
+		}
+	}
+	slices.Sort(added)
+	slices.Sort(removed)
+	return added, removed
+}
+
+func listOrNone(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
 }
 
 func (r *groupMembersResource) set(ctx context.Context, plan *groupMembersModel, diags *diag.Diagnostics) {

@@ -3,7 +3,10 @@ package provider
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -151,4 +154,92 @@ resource "rollcall_group_members" "temp" {
 			},
 		},
 	})
+}
+
+// sideEffect is a plan check that only runs fn: as a PreApply check it
+// changes the server between plan and apply, as another client might.
+type sideEffect func()
+
+func (f sideEffect) CheckPlan(context.Context, plancheck.CheckPlanRequest, *plancheck.CheckPlanResponse) {
+	f()
+}
+
+// TestGroupMembersChangedBetweenPlanAndApply: someone adds a member after
+// the plan was made (the apply does not refresh); the apply must not drop
+// that member unseen but stop with a diagnostic naming it, and the next
+// plan shows it as drift to remove. A change of the group's other
+// attributes in the same apply (which changes the group's ETag) does not
+// stop it.
+func TestGroupMembersChangedBetweenPlanAndApply(t *testing.T) {
+	_, c := startAcc(t)
+	ada := mustCreateUser(t, c, "ada")
+	bob := mustCreateUser(t, c, "bob")
+	late := mustCreateUser(t, c, "late")
+	var groupID string
+	cfg := func(description string, ids ...string) string {
+		return fmt.Sprintf(`
+resource "rollcall_group" "eng" {
+  name        = "eng"
+  description = %q
+}
+resource "rollcall_group_members" "eng" {
+  group_id = rollcall_group.eng.id
+  user_ids = %s
+}
+`, description, hclList(ids))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg("one", ada.ID),
+				Check:  captureAttr("rollcall_group.eng", "id", &groupID),
+			},
+			{
+				// The description and the members change in one apply: the
+				// group's ETag changes before the members are replaced.
+				Config: cfg("two", ada.ID, bob.ID),
+				Check: func(*terraform.State) error {
+					if got := members(t, c, groupID); len(got) != 2 {
+						return fmt.Errorf("members %v, want ada and bob", got)
+					}
+					return nil
+				},
+			},
+			{
+				Config: cfg("two", bob.ID),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					sideEffect(func() {
+						if err := c.Groups.AddMembers(context.Background(), groupID, []string{late.ID}); err != nil {
+							t.Error(err)
+						}
+					}),
+				}},
+				ExpectError: regexp.MustCompile(`(?s)Group members changed since Terraform read them.*added outside Terraform: ` + late.ID),
+			},
+			{
+				// Nothing was changed by the refused apply: late was kept.
+				PreConfig: func() {
+					if got := members(t, c, groupID); !slices.Contains(got, late.ID) || !slices.Contains(got, ada.ID) {
+						t.Errorf("members after the refused apply: %v; want ada, bob and late", got)
+					}
+				},
+				Config: cfg("two", bob.ID),
+				Check: func(*terraform.State) error {
+					if got := members(t, c, groupID); !slices.Equal(got, []string{bob.ID}) {
+						return fmt.Errorf("members %v, want only bob", got)
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func hclList(ids []string) string {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = strconv.Quote(id)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
 }

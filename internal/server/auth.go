@@ -47,24 +47,34 @@ func errUnauthorized(detail string) *api.Error {
 // authenticate resolves the bearer token to a user: the token is looked up
 // by its SHA-256, so the secret itself is never compared. Missing,
 // malformed, unknown, expired and revoked tokens, and tokens of disabled
-// users, are all 401. After authentication the token's rate limit applies.
+// users, are all 401, and each counts against the client address's budget
+// of failures (--auth-failure-limit a minute): past it, such a request is
+// answered 429 instead. A valid token from the same address still works:
+// a token holds 256 random bits, so the budget is not there to stop
+// guessing but to make a client that keeps sending bad tokens (a leaked,
+// revoked one in a script, a scanner) back off, and blocking the address
+// would also lock out the people behind the same NAT. After
+// authentication the rate limit applies to the token and to its user
+// (all the user's tokens together), so minting more tokens buys no more
+// requests.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.principalFor(r)
 		if err != nil {
+			if _, unauthorized := err.(*api.Error); unauthorized {
+				if wait, ok := s.fails.allow("ip:" + clientIP(r)); !ok {
+					s.metrics.rejected.WithLabelValues("auth_failures").Inc()
+					s.writeTooMany(w, r, wait, "this address sent more requests with a missing, bad or unknown API token than the server allows (--auth-failure-limit a minute)")
+					return
+				}
+			}
 			s.metrics.rejected.WithLabelValues("unauthorized").Inc()
 			s.writeError(w, r, err)
 			return
 		}
-		if wait, ok := s.limits.allow(p.token.ID); !ok {
+		if wait, ok := s.limits.allow("token:"+p.token.ID, "user:"+p.user.ID); !ok {
 			s.metrics.rejected.WithLabelValues("rate_limited").Inc()
-			secs := int(math.Ceil(wait.Seconds()))
-			if secs < 1 {
-				secs = 1
-			}
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			s.writeError(w, r, &api.Error{Status: "429", Code: api.CodeRateLimited, Title: "Too many requests",
-				Detail: "this token sent more requests than the server's rate limit allows; wait " + strconv.Itoa(secs) + " s (Retry-After) and retry"})
+			s.writeTooMany(w, r, wait, "this token, or its user's tokens together, sent more requests than the server's rate limit allows")
 			return
 		}
 		s.touch.used(p.token, time.Now())
@@ -73,6 +83,15 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
 	})
+}
+
+// writeTooMany answers 429 rate_limited with Retry-After: wait rounded up
+// to whole seconds, at least one.
+func (s *Server) writeTooMany(w http.ResponseWriter, r *http.Request, wait time.Duration, why string) {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	s.writeError(w, r, &api.Error{Status: "429", Code: api.CodeRateLimited, Title: "Too many requests",
+		Detail: why + "; wait " + strconv.Itoa(secs) + " s (Retry-After) and retry"})
 }
 
 func (s *Server) principalFor(r *http.Request) (*principal, error) {
@@ -106,8 +125,9 @@ func (s *Server) principalFor(r *http.Request) (*principal, error) {
 	return &principal{user: u, token: t}, nil
 }
 
-// limiters hold one token bucket per API token. Buckets live in this
-// process: with several instances each enforces the limit on its own.
+// limiters hold one token bucket per key: an API token ("token:ID"), a
+// user ("user:ID") or a client address ("ip:ADDR"). Buckets live in this
+// process: with several instances each enforces the limits on its own.
 type limiters struct {
 	mu      sync.Mutex
 	perSec  rate.Limit
@@ -125,20 +145,24 @@ func newLimiters(perSec float64, burst int) *limiters {
 	return &limiters{perSec: rate.Limit(perSec), burst: burst, buckets: map[string]*bucket{}, lastGC: time.Now()}
 }
 
-// allow takes one request from the token's bucket; when it is empty it
-// returns how long until one is available.
-func (l *limiters) allow(tokenID string) (time.Duration, bool) {
+// allow takes one request from the bucket of every key, or from none: when
+// any of them is empty it returns how long until all have one available.
+func (l *limiters) allow(keys ...string) (time.Duration, bool) {
 	if l.perSec <= 0 {
 		return 0, true
 	}
 	now := time.Now()
 	l.mu.Lock()
-	b := l.buckets[tokenID]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(l.perSec, l.burst)}
-		l.buckets[tokenID] = b
+	lims := make([]*rate.Limiter, len(keys))
+	for i, k := range keys {
+		b := l.buckets[k]
+		if b == nil {
+			b = &bucket{lim: rate.NewLimiter(l.perSec, l.burst)}
+			l.buckets[k] = b
+		}
+		b.seen = now
+		lims[i] = b.lim
 	}
-	b.seen = now
 	if now.Sub(l.lastGC) > 10*time.Minute {
 		// A bucket idle this long is full again; forgetting it changes nothing.
 		for id, old := range l.buckets {
@@ -149,10 +173,17 @@ func (l *limiters) allow(tokenID string) (time.Duration, bool) {
 		l.lastGC = now
 	}
 	l.mu.Unlock()
-	res := b.lim.ReserveN(now, 1)
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		return d, false
+	var wait time.Duration
+	reservations := make([]*rate.Reservation, len(lims))
+	for i, lim := range lims {
+		reservations[i] = lim.ReserveN(now, 1)
+		wait = max(wait, reservations[i].DelayFrom(now))
+	}
+	if wait > 0 {
+		for _, res := range reservations {
+			res.CancelAt(now)
+		}
+		return wait, false
 	}
 	return 0, true
 }

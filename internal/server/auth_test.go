@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/config"
 	"github.com/rollcall/rollcall/internal/testserver"
 	"github.com/rollcall/rollcall/internal/token"
 )
@@ -226,4 +227,46 @@ func TestAuthChangesApplyAtOnce(t *testing.T) {
 		wantError(t, call(t, srv, req{method: "GET", path: "/api/v1/users/" + gone.ID, token: goneTok}),
 			http.StatusUnauthorized, api.CodeUnauthorized, "")
 	})
+}
+
+// TestAuthMatrixUnderLimits is the matrix's callers once the limits apply:
+// with the address's budget of failed authentications spent, every kind of
+// failing caller gets 429 with Retry-After instead of 401, while valid
+// tokens (non-admin and admin) still get their usual answers; and a
+// non-admin at its token cap gets 409 too_many_tokens where an admin gets
+// 201.
+func TestAuthMatrixUnderLimits(t *testing.T) {
+	srv := testserver.Start(t, testserver.WithConfig(func(c *config.Config) { c.AuthFailureLimit, c.MaxTokensPerUser = 3, 1 }))
+	plain := srv.CreateUser(t, "plain", false)
+	plainTok := srv.NewToken(t, plain.ID, nil) // its one token: at the cap
+	past := time.Now().Add(-time.Hour)
+	expiredTok := srv.NewToken(t, srv.CreateUser(t, "late", false).ID, &past)
+	disabled := createUser(t, srv, map[string]any{"username": "gone", "email": "gone@example.com", "disabled": true})
+	disabledTok := srv.NewToken(t, disabled.ID, nil)
+	tokenDoc := map[string]any{"data": map[string]any{"type": "api-tokens", "attributes": map[string]any{"name": "t"}}}
+
+	r := call(t, srv, req{method: "POST", path: "/api/v1/api-tokens", token: plainTok, body: tokenDoc})
+	wantError(t, r, http.StatusConflict, api.CodeTooManyTokens, "")
+	mustStatus(t, call(t, srv, req{method: "POST", path: "/api/v1/api-tokens", token: srv.AdminToken, body: tokenDoc}), 201)
+
+	for range 3 { // spend the address's budget
+		mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/account", token: token.Generate()}), 401)
+	}
+	for _, caller := range []struct{ name, header string }{
+		{"no token", ""},
+		{"not bearer", "Basic dXNlcjpwYXNz"},
+		{"malformed token", "Bearer hunter2"},
+		{"unknown token", "Bearer " + token.Generate()},
+		{"expired token", "Bearer " + expiredTok},
+		{"disabled user", "Bearer " + disabledTok},
+	} {
+		r := call(t, srv, req{method: "GET", path: "/api/v1/users", header: map[string]string{"Authorization": caller.header}})
+		if r.Status != http.StatusTooManyRequests || r.Errors(t)[0].Code != api.CodeRateLimited || r.Header.Get("Retry-After") == "" {
+			t.Errorf("%s over the failure budget: %d %s (Retry-After %q); want 429 rate_limited with Retry-After",
+				caller.name, r.Status, truncate(r.Body), r.Header.Get("Retry-After"))
+		}
+	}
+	mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/users", token: plainTok}), 403)
+	mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/account", token: plainTok}), 200)
+	mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/users", token: srv.AdminToken}), 200)
 }

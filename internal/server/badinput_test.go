@@ -161,6 +161,11 @@ func badCatalogue() []badCase {
 		{name: "id that is not a UUID", method: "GET", path: "/api/v1/users/1%27%20OR%20%271%27=%271", status: 404, code: api.CodeNotFound},
 		{name: "unknown path", method: "GET", path: "/api/v1/people", status: 404, code: api.CodeNotFound},
 		{name: "If-Match garbage", method: "PATCH", path: one, body: []byte(`{"data":{"type":"users","attributes":{"title":"x"}}}`), status: 412, code: api.CodePreconditionFailed},
+		{name: "If-Match garbage on a group's members", method: "PATCH", path: "/api/v1/groups/{group}/relationships/members", body: []byte(`{"data":[{"type":"users","id":"{user}"}]}`), status: 412, code: api.CodePreconditionFailed},
+		{name: "If-Match stale on a group's members", method: "PATCH", path: "/api/v1/groups/{group}/relationships/members", body: []byte(`{"data":[]}`), status: 412, code: api.CodePreconditionFailed},
+		{name: "If-Match stale on adding a group's member", method: "POST", path: "/api/v1/groups/{group}/relationships/members", body: []byte(`{"data":[]}`), status: 412, code: api.CodePreconditionFailed},
+		{name: "If-Match stale on a user's groups", method: "PATCH", path: "/api/v1/users/{user}/relationships/groups", body: []byte(`{"data":[]}`), status: 412, code: api.CodePreconditionFailed},
+		{name: "If-Match stale on removing a user's group", method: "DELETE", path: "/api/v1/users/{user}/relationships/groups", body: []byte(`{"data":[]}`), status: 412, code: api.CodePreconditionFailed},
 
 		// Query parameters.
 		{name: "page size zero", method: "GET", path: users + "?page%5Bsize%5D=0", status: 400, code: api.CodeInvalidParameter, parameter: "page[size]"},
@@ -274,8 +279,11 @@ func badSend(t *testing.T, base string, c badCase) (int, http.Header, []byte) {
 	for k, v := range c.header {
 		req.Header.Set(k, v)
 	}
-	if c.name == "If-Match garbage" {
+	switch {
+	case strings.HasPrefix(c.name, "If-Match garbage"):
 		req.Header.Set("If-Match", `"1 OR 1=1"`)
+	case strings.HasPrefix(c.name, "If-Match stale"):
+		req.Header.Set("If-Match", `"99999"`)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

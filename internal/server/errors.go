@@ -69,6 +69,8 @@ func errorObjects(err error) (status int, objs []api.Error, internal bool) {
 		}
 	case errors.Is(err, store.ErrNotFound):
 		objs = []api.Error{*errNotFound("the resource")}
+	case errors.Is(err, store.ErrLastAdmin):
+		objs = []api.Error{*errLastAdmin}
 	case errors.Is(err, store.ErrPreconditionFailed):
 		objs = []api.Error{{Status: "412", Code: api.CodePreconditionFailed, Title: "Precondition failed",
 			Detail: "the resource changed since the version named in If-Match; read it again and retry with its new ETag",

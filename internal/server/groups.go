@@ -206,7 +206,7 @@ func createGroupIn(ctx context.Context, st store.Store, m store.Meta, w *api.Gro
 			return err
 		}
 		if len(members) > 0 {
-			created, err = tx.ChangeGroupMembers(ctx, created.ID, store.MembershipReplace, members, m)
+			created, err = tx.ChangeGroupMembers(ctx, created.ID, 0, store.MembershipReplace, members, m)
 			if err != nil {
 				return mapReference(err, membersPointer, members)
 			}
@@ -231,7 +231,7 @@ func updateGroupIn(ctx context.Context, st store.Store, m store.Meta, id string,
 			return err
 		}
 		if replace {
-			if _, err := tx.ChangeGroupMembers(ctx, id, store.MembershipReplace, members, m); err != nil {
+			if _, err := tx.ChangeGroupMembers(ctx, id, 0, store.MembershipReplace, members, m); err != nil {
 				return mapReference(err, membersPointer, members)
 			}
 		}

@@ -21,15 +21,17 @@ func membershipOp(method string) store.MembershipOp {
 	}
 }
 
-// changeUserGroupsIn changes user id's groups in st.
-func changeUserGroupsIn(ctx context.Context, st store.Store, m store.Meta, id string, op store.MembershipOp, groupIDs []string) (store.User, error) {
-	u, err := st.ChangeUserGroups(ctx, id, op, groupIDs, m)
+// changeUserGroupsIn changes user id's groups in st; ifVersion > 0 is the
+// user's version the change is meant for (If-Match).
+func changeUserGroupsIn(ctx context.Context, st store.Store, m store.Meta, id string, ifVersion int64, op store.MembershipOp, groupIDs []string) (store.User, error) {
+	u, err := st.ChangeUserGroups(ctx, id, ifVersion, op, groupIDs, m)
 	return u, mapReference(err, "/data", groupIDs)
 }
 
-// changeGroupMembersIn changes group id's members in st.
-func changeGroupMembersIn(ctx context.Context, st store.Store, m store.Meta, id string, op store.MembershipOp, userIDs []string) (store.Group, error) {
-	g, err := st.ChangeGroupMembers(ctx, id, op, userIDs, m)
+// changeGroupMembersIn changes group id's members in st; ifVersion > 0 is
+// the group's version the change is meant for (If-Match).
+func changeGroupMembersIn(ctx context.Context, st store.Store, m store.Meta, id string, ifVersion int64, op store.MembershipOp, userIDs []string) (store.Group, error) {
+	g, err := st.ChangeGroupMembers(ctx, id, ifVersion, op, userIDs, m)
 	return g, mapReference(err, "/data", userIDs)
 }
 
@@ -67,7 +69,11 @@ func (s *Server) getUserGroups(w http.ResponseWriter, r *http.Request) {
 	s.writeLinkage(w, r, api.TypeGroups, u.GroupIDs, "", u.Version)
 }
 
-// PATCH, POST, DELETE /api/v1/users/{id}/relationships/groups — admins only.
+// PATCH, POST, DELETE /api/v1/users/{id}/relationships/groups — admins
+// only. The relationship has no ETag of its own: it is the user's, which
+// every change of the user's groups bumps, so If-Match names the user
+// version the client read (from GET of the user or of this relationship).
+// PATCH without If-Match replaces the set whatever it is now.
 func (s *Server) changeUserGroups(w http.ResponseWriter, r *http.Request) {
 	p := caller(r)
 	id, ok := pathID(r)
@@ -79,12 +85,17 @@ func (s *Server) changeUserGroups(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errForbidden("only admins change group memberships"))
 		return
 	}
+	ifVersion, err := ifMatch(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	ids, err := decodeLinkage(r, api.TypeGroups)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	u, err := changeUserGroupsIn(r.Context(), s.store, p.meta(r), id, membershipOp(r.Method), ids)
+	u, err := changeUserGroupsIn(r.Context(), s.store, p.meta(r), id, ifVersion, membershipOp(r.Method), ids)
 	if err != nil {
 		s.writeError(w, r, notFoundAs(err, "user "+id))
 		return
@@ -93,7 +104,9 @@ func (s *Server) changeUserGroups(w http.ResponseWriter, r *http.Request) {
 }
 
 // GET /api/v1/groups/{id}/relationships/members — paged with page[size]
-// and page[after], in username order.
+// and page[after], in username order. The ETag is the group's, read before
+// the members, so that it is never newer than the set a client is shown: a
+// change in between makes the client's If-Match fail rather than pass.
 func (s *Server) getGroupMembers(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.groupID(w, r)
 	if !ok {
@@ -104,7 +117,8 @@ func (s *Server) getGroupMembers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if _, err := s.store.GetGroup(r.Context(), id); err != nil {
+	g, err := s.store.GetGroup(r.Context(), id)
+	if err != nil {
 		s.writeError(w, r, notFoundAs(err, "group "+id))
 		return
 	}
@@ -117,13 +131,20 @@ func (s *Server) getGroupMembers(w http.ResponseWriter, r *http.Request) {
 	for i, u := range users {
 		ids[i] = u.ID
 	}
-	s.writeLinkage(w, r, api.TypeUsers, ids, next, 0)
+	s.writeLinkage(w, r, api.TypeUsers, ids, next, g.Version)
 }
 
-// PATCH, POST, DELETE /api/v1/groups/{id}/relationships/members
+// PATCH, POST, DELETE /api/v1/groups/{id}/relationships/members. If-Match
+// names the group's version (its ETag, which every membership change
+// bumps, from either side), as for the user side.
 func (s *Server) changeGroupMembers(w http.ResponseWriter, r *http.Request) {
 	id, ok := s.groupID(w, r)
 	if !ok {
+		return
+	}
+	ifVersion, err := ifMatch(r)
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	ids, err := decodeLinkage(r, api.TypeUsers)
@@ -131,7 +152,7 @@ func (s *Server) changeGroupMembers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	g, err := changeGroupMembersIn(r.Context(), s.store, caller(r).meta(r), id, membershipOp(r.Method), ids)
+	g, err := changeGroupMembersIn(r.Context(), s.store, caller(r).meta(r), id, ifVersion, membershipOp(r.Method), ids)
 	if err != nil {
 		s.writeError(w, r, notFoundAs(err, "group "+id))
 		return

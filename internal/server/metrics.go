@@ -52,7 +52,7 @@ func newMetrics() *metrics {
 		}, []string{"route", "method"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rollcall_http_rejected_total",
-			Help: "API requests refused before reaching a handler, by reason (unauthorized, rate_limited).",
+			Help: "API requests refused before reaching a handler, by reason (unauthorized, auth_failures, rate_limited).",
 		}, []string{"reason"}),
 	}
 	buildInfo := prometheus.NewGaugeVec(prometheus.GaugeOpts{

@@ -543,7 +543,7 @@ func (s *Server) prepareRelationship(op *api.AtomicOperation) (applyFunc, error)
 			return nil, err
 		}
 		return func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error) {
-			_, err := changeGroupMembersIn(ctx, tx, m, id, mop, userIDs)
+			_, err := changeGroupMembersIn(ctx, tx, m, id, 0, mop, userIDs)
 			return api.AtomicResult{}, notFoundAs(err, "group "+id)
 		}, nil
 	case typ == api.TypeUsers && op.Ref.Relationship == "groups":
@@ -552,7 +552,7 @@ func (s *Server) prepareRelationship(op *api.AtomicOperation) (applyFunc, error)
 			return nil, err
 		}
 		return func(ctx context.Context, tx store.Store, m store.Meta) (api.AtomicResult, error) {
-			_, err := changeUserGroupsIn(ctx, tx, m, id, mop, groupIDs)
+			_, err := changeUserGroupsIn(ctx, tx, m, id, 0, mop, groupIDs)
 			return api.AtomicResult{}, notFoundAs(err, "user "+id)
 		}, nil
 	}

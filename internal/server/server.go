@@ -26,6 +26,7 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	limits  *limiters
+	fails   *limiters // failed authentications per client address
 	touch   *toucher
 	reads   *readAdmission // nil when the store reads elsewhere
 	mux     *http.ServeMux
@@ -61,6 +62,7 @@ func New(cfg config.Config, st store.Store, log *slog.Logger) (*Server, error) {
 		limits:  newLimiters(cfg.RateLimit, cfg.RateBurst),
 		touch:   newToucher(st, log, cfg.TokenTouchInterval),
 		mux:     http.NewServeMux(),
+		fails:   newLimiters(float64(cfg.AuthFailureLimit)/60, cfg.AuthFailureLimit),
 	}
 	if rl, ok := st.(store.ReadLimiter); ok {
 		s.reads = newReadAdmission(rl.ReadConcurrency())

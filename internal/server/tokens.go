@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -35,16 +36,34 @@ func (s *Server) tokenResource(t store.Token, secret string) api.APIToken {
 // newToken makes a token for userID and stores its hash. It returns the
 // stored token and the secret, which exists nowhere else afterwards.
 func newToken(ctx context.Context, st store.Store, m store.Meta, userID, name string, expires *time.Time) (store.Token, string, error) {
+	return newTokenWithin(ctx, st, m, userID, name, expires, 0)
+}
+
+// newTokenWithin is newToken unless the user holds maxLive live tokens
+// already (maxLive <= 0: no cap), which is store.ErrTooManyTokens.
+func newTokenWithin(ctx context.Context, st store.Store, m store.Meta, userID, name string, expires *time.Time, maxLive int) (store.Token, string, error) {
 	secret := token.Generate()
-	t, err := st.CreateToken(ctx, store.Token{
+	t, err := st.CreateTokenWithin(ctx, store.Token{
 		ID:        uuid.NewString(),
 		UserID:    userID,
 		Name:      name,
 		Hash:      token.Hash(secret),
 		Prefix:    token.DisplayPrefix(secret),
 		ExpiresAt: expires,
-	}, m)
+	}, maxLive, m)
 	return t, secret, err
+}
+
+// errTooManyTokens explains the cap on a non-admin's live tokens.
+func errTooManyTokens(max int, self bool) *api.Error {
+	who := "this user holds"
+	if self {
+		who = "you hold"
+	}
+	return &api.Error{Status: "409", Code: api.CodeTooManyTokens, Title: "Too many API tokens",
+		Detail: fmt.Sprintf("%s %d live API tokens, the most a non-admin may hold (--max-tokens-per-user); "+
+			"revoke one you no longer use with DELETE /api/v1/api-tokens/{id} (rollcall tokens list, then rollcall tokens revoke ID), "+
+			"or let one expire, then create this one again", who, max)}
 }
 
 // POST /api/v1/api-tokens — anyone creates tokens for itself; an admin may
@@ -80,12 +99,18 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errs)
 		return
 	}
+	// A non-admin may hold at most MaxTokensPerUser live tokens, however
+	// they were made: otherwise one user could spread its requests over
+	// hundreds of self-minted tokens, each with its own rate limit.
+	ownerAdmin := p.admin()
 	if owner != p.user.ID {
 		if !p.admin() {
 			s.writeError(w, r, errForbidden("a non-admin token can create tokens only for its own user; leave relationships.user out"))
 			return
 		}
-		if _, err := s.store.GetUser(r.Context(), owner); err != nil {
+		u, err := s.store.GetUser(r.Context(), owner)
+		ownerAdmin = err == nil && u.IsAdmin
+		if err != nil {
 			if isNotFound(err) {
 				err = api.Errors{{Status: "422", Code: api.CodeInvalidReference, Title: "Unknown related resource",
 					Detail: "no user has id " + owner, Source: &api.ErrorSource{Pointer: "/data/relationships/user/data/id"}}}
@@ -94,7 +119,14 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	t, secret, err := newToken(r.Context(), s.store, p.meta(r), owner, data.Attributes.Name, data.Attributes.ExpiresAt)
+	maxLive := 0
+	if !ownerAdmin {
+		maxLive = s.cfg.MaxTokensPerUser
+	}
+	t, secret, err := newTokenWithin(r.Context(), s.store, p.meta(r), owner, data.Attributes.Name, data.Attributes.ExpiresAt, maxLive)
+	if errors.Is(err, store.ErrTooManyTokens) {
+		err = errTooManyTokens(maxLive, owner == p.user.ID)
+	}
 	if err != nil {
 		var ref *store.ReferenceError
 		if errors.As(err, &ref) {

@@ -226,9 +226,6 @@ func applyUserAttributes(u *store.User, a *api.UserWriteAttributes) {
 	}
 }
 
-// enabledAdmin reports whether u counts towards the last-admin rule.
-func enabledAdmin(u store.User) bool { return u.IsAdmin && !u.Disabled }
-
 // createUserIn validates w and creates the user in st.
 func createUserIn(ctx context.Context, st store.Store, m store.Meta, w *api.UserWrite) (store.User, error) {
 	u, err := userFromWrite(w)
@@ -242,8 +239,9 @@ func createUserIn(ctx context.Context, st store.Store, m store.Meta, w *api.User
 	return created, nil
 }
 
-// updateUserIn validates w and applies it to user id in st, refusing a
-// change that would leave no enabled admin.
+// updateUserIn validates w and applies it to user id in st; the store
+// refuses a change that would leave no enabled admin (store.ErrLastAdmin,
+// answered as 409 last_admin).
 func updateUserIn(ctx context.Context, st store.Store, m store.Meta, id string, ifVersion int64, w *api.UserWrite) (store.User, error) {
 	mutate, err := userMutation(w, id)
 	if err != nil {
@@ -253,55 +251,17 @@ func updateUserIn(ctx context.Context, st store.Store, m store.Meta, id string, 
 	if w.Relationships != nil && w.Relationships.Groups != nil {
 		sent, _ = linkageIDs(w.Relationships.Groups.Data, api.TypeGroups, groupsPointer)
 	}
-	var out store.User
-	err = st.Atomic(ctx, func(tx store.Store) error {
-		wasAdmin := false
-		u, err := tx.UpdateUser(ctx, id, ifVersion, func(u *store.User) error {
-			wasAdmin = enabledAdmin(*u)
-			return mutate(u)
-		}, m)
-		if err != nil {
-			return mapReference(err, groupsPointer, sent)
-		}
-		if wasAdmin && !enabledAdmin(u) {
-			if err := requireAnAdmin(ctx, tx); err != nil {
-				return err
-			}
-		}
-		out = u
-		return nil
-	})
-	return out, err
-}
-
-// deleteUserIn deletes user id from st unless it is the last enabled admin.
-func deleteUserIn(ctx context.Context, st store.Store, m store.Meta, id string, ifVersion int64) error {
-	return st.Atomic(ctx, func(tx store.Store) error {
-		u, err := tx.GetUser(ctx, id)
-		if err != nil {
-			return err
-		}
-		if err := tx.DeleteUser(ctx, id, ifVersion, m); err != nil {
-			return err
-		}
-		if enabledAdmin(u) {
-			return requireAnAdmin(ctx, tx)
-		}
-		return nil
-	})
-}
-
-// requireAnAdmin fails with last_admin when no enabled admin is left; it
-// runs inside the change's transaction so the change is rolled back.
-func requireAnAdmin(ctx context.Context, tx store.Store) error {
-	n, err := tx.CountAdmins(ctx)
+	u, err := st.UpdateUser(ctx, id, ifVersion, mutate, m)
 	if err != nil {
-		return err
+		return store.User{}, mapReference(err, groupsPointer, sent)
 	}
-	if n == 0 {
-		return errLastAdmin
-	}
-	return nil
+	return u, nil
+}
+
+// deleteUserIn deletes user id from st; the store refuses to delete the
+// last enabled admin.
+func deleteUserIn(ctx context.Context, st store.Store, m store.Meta, id string, ifVersion int64) error {
+	return st.DeleteUser(ctx, id, ifVersion, m)
 }
 
 // writeUser writes one user with its ETag, and the user's groups when

@@ -21,6 +21,15 @@ var (
 	ErrPreconditionFailed = errors.New("store: version mismatch")
 	ErrInvalidReference   = errors.New("store: reference to a missing record")
 	ErrInvalidCursor      = errors.New("store: invalid page cursor")
+	// ErrLastAdmin refuses an UpdateUser or DeleteUser that would leave no
+	// enabled admin (is an admin, not disabled) where there was one, so
+	// that someone can always manage the directory. The store checks it
+	// under a lock that every such change takes, so two changes racing to
+	// remove the last two admins cannot both succeed.
+	ErrLastAdmin = errors.New("store: the change would leave no enabled admin")
+	// ErrTooManyTokens refuses a CreateTokenWithin whose owner already
+	// holds as many live tokens as allowed.
+	ErrTooManyTokens = errors.New("store: the user holds too many live tokens")
 )
 
 // ConflictError says which unique field collided: "id", "username",
@@ -208,9 +217,11 @@ type Store interface {
 	// change it (ID, Version and timestamps are ignored; GroupIDs replaces
 	// memberships when changed), and stores it. ifVersion > 0 makes the
 	// update fail with ErrPreconditionFailed unless it matches. An error
-	// from mutate aborts the transaction and is returned as is.
+	// from mutate aborts the transaction and is returned as is. Demoting
+	// or disabling the last enabled admin fails with ErrLastAdmin.
 	UpdateUser(ctx context.Context, id string, ifVersion int64, mutate func(*User) error, m Meta) (User, error)
-	// DeleteUser removes the user with its memberships, tokens, passkeys and sessions.
+	// DeleteUser removes the user with its memberships, tokens, passkeys and
+	// sessions. Deleting the last enabled admin fails with ErrLastAdmin.
 	DeleteUser(ctx context.Context, id string, ifVersion int64, m Meta) error
 	// ListUsers returns users ordered by username, and the cursor of the
 	// next page ("" on the last page). With a Query, the users whose
@@ -240,11 +251,23 @@ type Store interface {
 	// ChangeUserGroups and ChangeGroupMembers change memberships from
 	// either side in one transaction, bumping the version of every user and
 	// group whose set changed, and auditing it. Unknown ids fail the whole
-	// change with a *ReferenceError.
-	ChangeUserGroups(ctx context.Context, userID string, op MembershipOp, groupIDs []string, m Meta) (User, error)
-	ChangeGroupMembers(ctx context.Context, groupID string, op MembershipOp, userIDs []string, m Meta) (Group, error)
+	// change with a *ReferenceError. ifVersion > 0 makes the change fail
+	// with ErrPreconditionFailed unless it is the version of the user
+	// (ChangeUserGroups) or group (ChangeGroupMembers) whose set changes,
+	// so a client that replaces a set it read cannot drop a member added
+	// meanwhile.
+	ChangeUserGroups(ctx context.Context, userID string, ifVersion int64, op MembershipOp, groupIDs []string, m Meta) (User, error)
+	ChangeGroupMembers(ctx context.Context, groupID string, ifVersion int64, op MembershipOp, userIDs []string, m Meta) (Group, error)
 
 	CreateToken(ctx context.Context, t Token, m Meta) (Token, error)
+	// CreateTokenWithin is CreateToken for an owner who may hold at most
+	// maxLive live tokens (not expired; a revoked token is deleted): when
+	// the owner holds maxLive or more already, it stores nothing and fails
+	// with ErrTooManyTokens. It counts under a lock on the owner, so
+	// concurrent creates cannot pass the cap together. maxLive <= 0 is no cap.
+	CreateTokenWithin(ctx context.Context, t Token, maxLive int, m Meta) (Token, error)
+	// CountLiveTokens counts the user's tokens that have not expired at now.
+	CountLiveTokens(ctx context.Context, userID string, now time.Time) (int, error)
 	GetToken(ctx context.Context, id string) (Token, error)
 	// GetTokenByHash finds a token by the SHA-256 of its secret.
 	GetTokenByHash(ctx context.Context, hash []byte) (Token, error)

@@ -16,8 +16,9 @@
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 //
-// Rate limiting is off unless WithConfig turns it on, since tests send
-// requests as fast as they can.
+// Rate limiting, and the limit on failed authentications per address, are
+// off unless WithConfig turns them on, since tests send requests (and bad
+// tokens) as fast as they can.
 package testserver
 
 import (
@@ -149,6 +150,7 @@ func (s *Server) start(t testing.TB) {
 	cfg.PublicURL = "http://" + ln.Addr().String()
 	cfg.BootstrapToken = s.AdminToken
 	cfg.RateLimit = 0
+	cfg.AuthFailureLimit = 0
 	cfg.LogLevel = s.opts.logLevel
 	for _, fn := range s.opts.adjust {
 		fn(&cfg)

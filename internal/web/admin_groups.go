@@ -196,7 +196,7 @@ func (h *Handler) adminGroupMembers(w http.ResponseWriter, r *http.Request) {
 		}
 		uid = u.ID
 	}
-	_, err := h.st.ChangeGroupMembers(r.Context(), g.ID, op, []string{uid}, h.metaOf(r))
+	_, err := h.st.ChangeGroupMembers(r.Context(), g.ID, 0, op, []string{uid}, h.metaOf(r))
 	if errors.Is(err, store.ErrInvalidReference) {
 		h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: "That user no longer exists."}, nil, nil)
 		return

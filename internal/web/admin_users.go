@@ -278,6 +278,8 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request) {
 
 // lastAdmin reports whether u is the only enabled admin, whom no change may
 // demote, disable or delete: someone must be able to administer Rollcall.
+// It lets a form say so before trying; the store enforces the rule (a
+// change that loses a race with another admin's gets store.ErrLastAdmin).
 func (h *Handler) lastAdmin(r *http.Request, u store.User) (bool, error) {
 	if !u.IsAdmin || u.Disabled {
 		return false, nil
@@ -324,6 +326,10 @@ func (h *Handler) adminEditUser(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_, err := h.st.UpdateUser(r.Context(), u.ID, formVersion(r), func(x *store.User) error { apply(x, wa); return nil }, h.metaOf(r))
+	if errors.Is(err, store.ErrLastAdmin) { // another admin stepped down meanwhile
+		h.renderUser(w, r, http.StatusConflict, u, view{Error: lastAdminMessage}, &form, map[string]string{"is-admin": lastAdminMessage}, nil)
+		return
+	}
 	if errors.Is(err, store.ErrPreconditionFailed) {
 		h.renderUser(w, r, http.StatusConflict, u, view{Error: staleMessage}, &form, nil, nil)
 		return
@@ -354,7 +360,10 @@ func (h *Handler) adminSetDisabled(disabled bool) http.HandlerFunc {
 				return
 			}
 		}
-		if _, err := h.st.UpdateUser(r.Context(), u.ID, 0, func(x *store.User) error { x.Disabled = disabled; return nil }, h.metaOf(r)); err != nil {
+		if _, err := h.st.UpdateUser(r.Context(), u.ID, 0, func(x *store.User) error { x.Disabled = disabled; return nil }, h.metaOf(r)); errors.Is(err, store.ErrLastAdmin) {
+			h.renderUser(w, r, http.StatusConflict, u, view{Error: lastAdminMessage}, nil, nil, nil)
+			return
+		} else if err != nil {
 			h.serverError(w, r, err)
 			return
 		}
@@ -391,7 +400,10 @@ func (h *Handler) adminDeleteUser(w http.ResponseWriter, r *http.Request) {
 		h.renderUser(w, r, http.StatusConflict, u, view{Error: lastAdminMessage}, nil, nil, nil)
 		return
 	}
-	if err := h.st.DeleteUser(r.Context(), u.ID, 0, h.metaOf(r)); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := h.st.DeleteUser(r.Context(), u.ID, 0, h.metaOf(r)); errors.Is(err, store.ErrLastAdmin) {
+		h.renderUser(w, r, http.StatusConflict, u, view{Error: lastAdminMessage}, nil, nil, nil)
+		return
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.serverError(w, r, err)
 		return
 	}
@@ -452,7 +464,7 @@ func (h *Handler) adminUserGroups(w http.ResponseWriter, r *http.Request) {
 		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "Choose a group first."}, nil, nil, nil)
 		return
 	}
-	_, err := h.st.ChangeUserGroups(r.Context(), u.ID, op, []string{gid}, h.metaOf(r))
+	_, err := h.st.ChangeUserGroups(r.Context(), u.ID, 0, op, []string{gid}, h.metaOf(r))
 	if errors.Is(err, store.ErrInvalidReference) {
 		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "That group no longer exists."}, nil, nil, nil)
 		return

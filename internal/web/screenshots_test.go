@@ -59,7 +59,7 @@ func TestScreenshots(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := srv.Store.ChangeUserGroups(context.Background(), margaret.ID, store.MembershipAdd, []string{g.ID}, store.Meta{}); err != nil {
+		if _, err := srv.Store.ChangeUserGroups(context.Background(), margaret.ID, 0, store.MembershipAdd, []string{g.ID}, store.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 	}

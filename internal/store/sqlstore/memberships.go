@@ -109,7 +109,7 @@ func idsJSON(key string, ids []string) json.RawMessage {
 
 // ChangeUserGroups changes a user's groups; see store.Store. A change that
 // changes nothing is not written or audited.
-func (s *Store) ChangeUserGroups(ctx context.Context, userID string, op store.MembershipOp, groupIDs []string, m store.Meta) (store.User, error) {
+func (s *Store) ChangeUserGroups(ctx context.Context, userID string, ifVersion int64, op store.MembershipOp, groupIDs []string, m store.Meta) (store.User, error) {
 	var result store.User
 	err := s.write(ctx, func(c *conn) error {
 		if err := c.lockMemberships(ctx); err != nil {
@@ -118,6 +118,9 @@ func (s *Store) ChangeUserGroups(ctx context.Context, userID string, op store.Me
 		u, err := s.loadUser(ctx, c, qUserForUpdate, userID)
 		if err != nil {
 			return err
+		}
+		if ifVersion > 0 && u.Version != ifVersion {
+			return store.ErrPreconditionFailed
 		}
 		old := u.GroupIDs
 		u.GroupIDs = applyOp(old, op, groupIDs)
@@ -147,7 +150,7 @@ func (s *Store) ChangeUserGroups(ctx context.Context, userID string, op store.Me
 }
 
 // ChangeGroupMembers changes a group's members; see store.Store.
-func (s *Store) ChangeGroupMembers(ctx context.Context, groupID string, op store.MembershipOp, userIDs []string, m store.Meta) (store.Group, error) {
+func (s *Store) ChangeGroupMembers(ctx context.Context, groupID string, ifVersion int64, op store.MembershipOp, userIDs []string, m store.Meta) (store.Group, error) {
 	var result store.Group
 	err := s.write(ctx, func(c *conn) error {
 		if err := c.lockMemberships(ctx); err != nil {
@@ -156,6 +159,9 @@ func (s *Store) ChangeGroupMembers(ctx context.Context, groupID string, op store
 		g, err := s.loadGroup(ctx, c, qGroupForUpdate, groupID)
 		if err != nil {
 			return err
+		}
+		if ifVersion > 0 && g.Version != ifVersion {
+			return store.ErrPreconditionFailed
 		}
 		old := g.MemberIDs
 		g.MemberIDs = applyOp(old, op, userIDs)

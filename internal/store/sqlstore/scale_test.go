@@ -127,7 +127,7 @@ func benchmarkLists(b *testing.B, dsn string) {
 	for _, u := range some {
 		ids = append(ids, u.ID)
 	}
-	if _, err := s.ChangeGroupMembers(ctx, small.ID, store.MembershipReplace, ids, store.Meta{}); err != nil {
+	if _, err := s.ChangeGroupMembers(ctx, small.ID, 0, store.MembershipReplace, ids, store.Meta{}); err != nil {
 		b.Fatal(err)
 	}
 	mid, _, err := s.ListUsers(ctx, store.UserFilter{Query: "m"}, store.Page{Limit: 1})

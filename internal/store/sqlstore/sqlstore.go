@@ -48,7 +48,7 @@ type core struct {
 	w      *sql.DB // writes (one connection on SQLite)
 	r      *sql.DB // reads outside transactions; the same as w on PostgreSQL
 	clock  func() time.Time
-	dsnLog string // the dsn without a password, for error messages
+	dsnLog string // the dsn without its secrets (RedactDSN), for error messages
 
 	readStmts, writeStmts stmtCache   // SQLite only; see prepareFixed
 	built                 *builtStmts // SQLite read pool only
@@ -78,23 +78,35 @@ func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
 // WithClock replaces time.Now, for tests that need fixed timestamps.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.clock = now } }
 
+// IsPostgres reports whether dsn names a PostgreSQL database: a
+// postgres:// or postgresql:// URL, or a key=value connection string that
+// starts with one of libpq's keywords ("host=db dbname=rollcall …").
+// Anything else is an SQLite file path or file: URI.
+func IsPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") || isConninfo(dsn)
+}
+
 // Open connects to the database named by dsn and brings its schema up to
-// date. dsn is a postgres:// or postgresql:// URL, or else an SQLite file
-// path or file: URI (the file is created when missing).
+// date. dsn is a PostgreSQL URL or key=value connection string (see
+// IsPostgres), or else an SQLite file path or file: URI (the file is
+// created when missing). Errors name the DSN with its secrets redacted
+// (see RedactDSN).
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	o := options{clock: time.Now}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	c := &core{clock: o.clock, tokens: newTokenCache()}
+	c := &core{clock: o.clock, tokens: newTokenCache(), dsnLog: RedactDSN(dsn)}
 	var err error
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if IsPostgres(dsn) {
 		err = c.openPostgres(ctx, dsn, o)
 	} else {
 		err = c.openSQLite(ctx, dsn, o)
 	}
 	if err != nil {
-		return nil, err
+		// The messages name the DSN redacted; a driver's own message
+		// might quote it whole.
+		return nil, withoutSecrets(err, dsn)
 	}
 	// SQLite has one writer, so one batch at a time. PostgreSQL writes as
 	// many batches at once as it has connections: creates run as
@@ -110,7 +122,6 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 
 func (c *core) openPostgres(ctx context.Context, dsn string, o options) error {
 	c.d = postgresDialect
-	c.dsnLog = redact(dsn)
 	db, err := sql.Open(c.d.driver, dsn)
 	if err != nil {
 		return fmt.Errorf("postgresql %s: %w", c.dsnLog, err)
@@ -139,7 +150,6 @@ func (c *core) openPostgres(ctx context.Context, dsn string, o options) error {
 
 func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	c.d = sqliteDialect
-	c.dsnLog = dsn
 	if dsn == "" {
 		return errors.New("sqlite: empty database path: give a file path such as ./rollcall.db or a postgres:// URL")
 	}
@@ -151,7 +161,7 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	}
 	q, err := url.ParseQuery(query)
 	if err != nil {
-		return fmt.Errorf("sqlite %s: bad parameters after '?': %w", dsn, err)
+		return fmt.Errorf("sqlite %s: bad parameters after '?': %w", c.dsnLog, err)
 	}
 	userPragmas := slices.Clone(q["_pragma"])
 	// A memory database exists once per connection, so it cannot have a
@@ -187,11 +197,11 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	addPragmas(q, "temp_store(2)")
 	q.Set("_txlock", "immediate")
 	if err := checkPragmaNames(ctx, c.d.driver, userPragmas); err != nil {
-		return fmt.Errorf("sqlite %s: %w", dsn, err)
+		return fmt.Errorf("sqlite %s: %w", c.dsnLog, err)
 	}
 	w, err := sql.Open(c.d.driver, name+"?"+q.Encode())
 	if err != nil {
-		return fmt.Errorf("sqlite %s: %w", dsn, err)
+		return fmt.Errorf("sqlite %s: %w", c.dsnLog, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -200,15 +210,15 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	c.w, c.r = w, w
 	if err := w.PingContext(ctx); err != nil {
 		w.Close()
-		return fmt.Errorf("open sqlite database %s: %w", dsn, err)
+		return fmt.Errorf("open sqlite database %s: %w", c.dsnLog, err)
 	}
 	if err := migrate(ctx, w, c.d, c.now()); err != nil {
 		w.Close()
-		return fmt.Errorf("sqlite %s: %w", dsn, err)
+		return fmt.Errorf("sqlite %s: %w", c.dsnLog, err)
 	}
 	if c.writeStmts, err = prepareFixed(ctx, w); err != nil {
 		w.Close()
-		return fmt.Errorf("sqlite %s: %w", dsn, err)
+		return fmt.Errorf("sqlite %s: %w", c.dsnLog, err)
 	}
 	c.readStmts = c.writeStmts
 	if memory {
@@ -218,7 +228,7 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 	r, err := sql.Open(c.d.driver, name+"?"+rq.Encode())
 	if err != nil {
 		w.Close()
-		return fmt.Errorf("sqlite %s: %w", dsn, err)
+		return fmt.Errorf("sqlite %s: %w", c.dsnLog, err)
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
@@ -228,7 +238,7 @@ func (c *core) openSQLite(ctx context.Context, dsn string, o options) error {
 		c.writeStmts.close()
 		r.Close()
 		w.Close()
-		return fmt.Errorf("sqlite %s: %w", dsn, err)
+		return fmt.Errorf("sqlite %s: %w", c.dsnLog, err)
 	}
 	return nil
 }
@@ -300,15 +310,6 @@ func checkPragmaNames(ctx context.Context, driver string, pragmas []string) erro
 		}
 	}
 	return nil
-}
-
-// redact removes the password from a URL for messages.
-func redact(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }
 
 // now is the current time as stored: UTC, whole microseconds, so that it
@@ -476,6 +477,9 @@ var errLockFirst = errors.New("sqlstore: membership lock needed first")
 // PostgreSQL would need a second (deadlock_timeout) to notice. So every
 // transaction that changes memberships takes this lock before any row
 // lock, and they queue instead. Plain updates of a user or group do not.
+// A change that removes an enabled admin (demote, disable, delete) takes
+// it too, so that such changes count the admins left one at a time (see
+// requireAdmin).
 func (c *conn) lockMemberships(ctx context.Context) error {
 	if c.d.lockMemberships == "" || c.membershipsHeld {
 		return nil

@@ -21,7 +21,9 @@ var (
 	// their user, so the inner join loses no token.
 	qTokenAndOwner = stmt(`SELECT t.id, t.user_id, t.name, t.prefix, t.expires_at, t.last_used_at, t.created_at,
  u.username, u.is_admin, u.disabled FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?`)
-	qTouchToken = stmt(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`)
+	qLockTokenOwner  = lockStmt(`SELECT id FROM users WHERE id = ?`)
+	qCountLiveTokens = stmt(`SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND (expires_at IS NULL OR expires_at > ?)`)
+	qTouchToken      = stmt(`UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`)
 )
 
 func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
@@ -44,6 +46,22 @@ func tokenFields(t *store.Token) []field {
 // CreateToken stores a token for an existing user. A missing user is a
 // *store.ReferenceError.
 func (s *Store) CreateToken(ctx context.Context, t store.Token, m store.Meta) (store.Token, error) {
+	return s.CreateTokenWithin(ctx, t, 0, m)
+}
+
+// CountLiveTokens counts the user's unexpired tokens.
+func (s *Store) CountLiveTokens(ctx context.Context, userID string, now time.Time) (int, error) {
+	c := s.read()
+	var n int
+	err := c.queryRow(ctx, qCountLiveTokens, []any{userID, c.t(now)}, &n)
+	return n, err
+}
+
+// CreateTokenWithin stores a token unless its owner already holds maxLive
+// live ones; see store.Store. On PostgreSQL the owner's row is locked FOR
+// UPDATE before the count, so two creates for one user count one after
+// the other; SQLite's single writer does that anyway.
+func (s *Store) CreateTokenWithin(ctx context.Context, t store.Token, maxLive int, m store.Meta) (store.Token, error) {
 	now := s.now()
 	t.ID = newID(t.ID)
 	t.ExpiresAt = truncTime(t.ExpiresAt)
@@ -53,6 +71,19 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token, m store.Meta) (s
 	err := s.write(ctx, func(c *conn) error {
 		if err := c.checkRefs(ctx, "user", "users", []string{t.UserID}); err != nil {
 			return err
+		}
+		if maxLive > 0 {
+			var id string
+			if err := c.queryRow(ctx, qLockTokenOwner, []any{t.UserID}, &id); err != nil {
+				return err
+			}
+			var n int
+			if err := c.queryRow(ctx, qCountLiveTokens, []any{t.UserID, c.t(now)}, &n); err != nil {
+				return err
+			}
+			if n >= maxLive {
+				return store.ErrTooManyTokens
+			}
 		}
 		if _, err := c.exec(ctx, qInsertToken, t.ID, t.UserID, t.Name, t.Hash, t.Prefix, c.nt(t.ExpiresAt),
 			c.nt(t.LastUsedAt), c.t(now)); err != nil {

@@ -267,6 +267,12 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ifVersion int64, muta
 			result = old
 			return nil
 		}
+		removesAdmin := enabledAdmin(&old) && !enabledAdmin(&u)
+		if removesAdmin {
+			if err := c.lockMembershipsLate(ctx); err != nil {
+				return err
+			}
+		}
 		now := s.now()
 		if added, removed := diffIDs(old.GroupIDs, u.GroupIDs); len(added)+len(removed) > 0 {
 			if err := c.lockMembershipsLate(ctx); err != nil {
@@ -289,6 +295,11 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ifVersion int64, muta
 			return err
 		}
 		c.markBumped("users", u.ID)
+		if removesAdmin {
+			if err := c.requireAdmin(ctx); err != nil {
+				return err
+			}
+		}
 		result = u
 		return c.audit(ctx, m, now, event{action: "user.update", targetType: "user", targetID: u.ID,
 			targetName: u.Username, before: before, after: after})
@@ -321,6 +332,11 @@ func (s *Store) DeleteUser(ctx context.Context, id string, ifVersion int64, m st
 			return err
 		}
 		c.forget("users", id)
+		if enabledAdmin(&old) {
+			if err := c.requireAdmin(ctx); err != nil {
+				return err
+			}
+		}
 		return c.audit(ctx, m, now, event{action: "user.delete", targetType: "user", targetID: id,
 			targetName: old.Username, before: snapshot(userFields(&old))})
 	})
@@ -528,6 +544,30 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.read().queryRow(ctx, qCountUsers, nil, &n)
 	return n, err
+}
+
+// enabledAdmin reports whether u counts towards the last-admin rule.
+func enabledAdmin(u *store.User) bool { return u.IsAdmin && !u.Disabled }
+
+// requireAdmin fails with store.ErrLastAdmin when the transaction has
+// left no enabled admin, after a change that removed one; the caller rolls
+// it back. The change holds the membership lock (PostgreSQL), which every
+// change that removes an enabled admin takes before it counts, so of two
+// such changes racing, the second counts only after the first has
+// committed, and under READ COMMITTED its count sees that commit. (Under
+// REPEATABLE READ or SERIALIZABLE as the database's default the count
+// would read the transaction's first snapshot; Rollcall's transactions
+// rely on PostgreSQL's default, READ COMMITTED.) SQLite has one writer,
+// whose transactions begin IMMEDIATE, so they run one at a time anyway.
+func (c *conn) requireAdmin(ctx context.Context) error {
+	var n int
+	if err := c.queryRow(ctx, qCountAdmins, nil, &n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrLastAdmin
+	}
+	return nil
 }
 
 // CountAdmins counts enabled admins.

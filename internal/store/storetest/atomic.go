@@ -100,7 +100,7 @@ func testAtomicVersions(t *testing.T, s store.Store) {
 			return err
 		}
 		for _, id := range []string{u2.ID, u3.ID} {
-			changed, err := tx.ChangeGroupMembers(ctx, g.ID, store.MembershipAdd, []string{id}, meta)
+			changed, err := tx.ChangeGroupMembers(ctx, g.ID, 0, store.MembershipAdd, []string{id}, meta)
 			if err != nil {
 				return err
 			}
@@ -126,13 +126,13 @@ func testAtomicVersions(t *testing.T, s store.Store) {
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ChangeUserGroups(ctx, u3.ID, store.MembershipAdd, []string{other.ID}, meta); err != nil {
+		if _, err := tx.ChangeUserGroups(ctx, u3.ID, 0, store.MembershipAdd, []string{other.ID}, meta); err != nil {
 			return err
 		}
 		if err := tx.DeleteGroup(ctx, other.ID, 0, meta); err != nil {
 			return err
 		}
-		_, err = tx.ChangeUserGroups(ctx, u3.ID, store.MembershipAdd, []string{other.ID}, meta)
+		_, err = tx.ChangeUserGroups(ctx, u3.ID, 0, store.MembershipAdd, []string{other.ID}, meta)
 		wantRefs(t, "group deleted earlier in the transaction", err, "group", other.ID)
 		return nil
 	})

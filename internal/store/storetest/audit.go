@@ -17,7 +17,7 @@ func testAuditList(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	u := createUser(t, s, "subject")
-	if _, err := s.ChangeUserGroups(ctx, u.ID, store.MembershipAdd, []string{g.ID}, meta); err != nil {
+	if _, err := s.ChangeUserGroups(ctx, u.ID, 0, store.MembershipAdd, []string{g.ID}, meta); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.UpdateUser(ctx, u.ID, 0, func(x *store.User) error { x.Title = "T"; return nil }, meta); err != nil {
@@ -124,7 +124,7 @@ func testRestart(t *testing.T, dsn string, open func(t *testing.T, dsn string) s
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u, err = s.ChangeUserGroups(ctx, u.ID, store.MembershipAdd, []string{g.ID}, meta); err != nil {
+	if u, err = s.ChangeUserGroups(ctx, u.ID, 0, store.MembershipAdd, []string{g.ID}, meta); err != nil {
 		t.Fatal(err)
 	}
 	tok, err := s.CreateToken(ctx, store.Token{UserID: u.ID, Name: "kept", Hash: hash("kept"), Prefix: "rc_k"}, meta)

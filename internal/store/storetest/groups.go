@@ -153,7 +153,7 @@ func testListGroups(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ChangeUserGroups(ctx, u.ID, store.MembershipAdd, []string{fr.ID}, meta); err != nil {
+	if _, err := s.ChangeUserGroups(ctx, u.ID, 0, store.MembershipAdd, []string{fr.ID}, meta); err != nil {
 		t.Fatal(err)
 	}
 	var got []string

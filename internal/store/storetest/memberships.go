@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -19,7 +20,7 @@ func testChangeUserGroups(t *testing.T, s store.Store) {
 	step := func(op store.MembershipOp, ids []string, want []string, bumped []int64) {
 		t.Helper()
 		before := versions()
-		got, err := s.ChangeUserGroups(ctx, u.ID, op, ids, meta)
+		got, err := s.ChangeUserGroups(ctx, u.ID, 0, op, ids, meta)
 		if err != nil {
 			t.Fatalf("op %d %v: %v", op, ids, err)
 		}
@@ -63,7 +64,7 @@ func testChangeUserGroups(t *testing.T, s store.Store) {
 	jsonEqual(t, "first before", ev[3].Before, obj{"groups": []string{}})
 	jsonEqual(t, "first after", ev[3].After, obj{"groups": sorted(a.ID, b.ID)})
 
-	_, err := s.ChangeUserGroups(ctx, uid(404), store.MembershipAdd, []string{a.ID}, meta)
+	_, err := s.ChangeUserGroups(ctx, uid(404), 0, store.MembershipAdd, []string{a.ID}, meta)
 	wantErr(t, "missing user", err, store.ErrNotFound)
 }
 
@@ -76,7 +77,7 @@ func testChangeGroupMembers(t *testing.T, s store.Store) {
 	step := func(op store.MembershipOp, ids []string, want []string, bumped []int64) {
 		t.Helper()
 		before := versions()
-		got, err := s.ChangeGroupMembers(ctx, g.ID, op, ids, meta)
+		got, err := s.ChangeGroupMembers(ctx, g.ID, 0, op, ids, meta)
 		if err != nil {
 			t.Fatalf("op %d %v: %v", op, ids, err)
 		}
@@ -109,7 +110,7 @@ func testChangeGroupMembers(t *testing.T, s store.Store) {
 	}
 	jsonEqual(t, "members before", ev[0].Before, obj{"members": sorted(x.ID, y.ID, z.ID)})
 	jsonEqual(t, "members after", ev[0].After, obj{"members": sorted(y.ID, z.ID)})
-	_, err := s.ChangeGroupMembers(ctx, uid(404), store.MembershipAdd, []string{x.ID}, meta)
+	_, err := s.ChangeGroupMembers(ctx, uid(404), 0, store.MembershipAdd, []string{x.ID}, meta)
 	wantErr(t, "missing group", err, store.ErrNotFound)
 }
 
@@ -117,11 +118,11 @@ func testMembershipReferences(t *testing.T, s store.Store) {
 	g := createGroup(t, s, "real")
 	u := createUser(t, s, "real-user")
 	n := countAudit(t, s)
-	_, err := s.ChangeUserGroups(ctx, u.ID, store.MembershipAdd, []string{uid(902), g.ID, uid(901)}, meta)
+	_, err := s.ChangeUserGroups(ctx, u.ID, 0, store.MembershipAdd, []string{uid(902), g.ID, uid(901)}, meta)
 	wantRefs(t, "unknown groups", err, "group", uid(901), uid(902))
-	_, err = s.ChangeUserGroups(ctx, u.ID, store.MembershipReplace, []string{g.ID, uid(903)}, meta)
+	_, err = s.ChangeUserGroups(ctx, u.ID, 0, store.MembershipReplace, []string{g.ID, uid(903)}, meta)
 	wantRefs(t, "unknown group in replace", err, "group", uid(903))
-	_, err = s.ChangeGroupMembers(ctx, g.ID, store.MembershipAdd, []string{u.ID, uid(904)}, meta)
+	_, err = s.ChangeGroupMembers(ctx, g.ID, 0, store.MembershipAdd, []string{u.ID, uid(904)}, meta)
 	wantRefs(t, "unknown member", err, "user", uid(904))
 	_, err = s.CreateUser(ctx, store.User{Username: "new", Email: "new@example.com", GroupIDs: []string{uid(905)}}, meta)
 	wantRefs(t, "create with unknown group", err, "group", uid(905))
@@ -171,15 +172,15 @@ func testConcurrentMemberships(t *testing.T, s store.Store) {
 				if round == 1 {
 					op = store.MembershipRemove
 				}
-				_, err := s.ChangeUserGroups(ctx, users[i], op, groups[:n-i], meta)
+				_, err := s.ChangeUserGroups(ctx, users[i], 0, op, groups[:n-i], meta)
 				errs <- err
 			}
 		}()
 		go func() {
 			defer wg.Done()
-			_, err := s.ChangeGroupMembers(ctx, groups[i], store.MembershipAdd, users, meta)
+			_, err := s.ChangeGroupMembers(ctx, groups[i], 0, store.MembershipAdd, users, meta)
 			errs <- err
-			_, err = s.ChangeGroupMembers(ctx, groups[i], store.MembershipReplace, users[i:], meta)
+			_, err = s.ChangeGroupMembers(ctx, groups[i], 0, store.MembershipReplace, users[i:], meta)
 			errs <- err
 		}()
 	}
@@ -204,5 +205,42 @@ func testConcurrentMemberships(t *testing.T, s store.Store) {
 				t.Errorf("user %s lists group %s, which does not list the user", uid, gid)
 			}
 		}
+	}
+}
+
+// testMembershipPrecondition: a membership change with the version of the
+// user (group) it was read at goes through; with an older one it fails
+// with ErrPreconditionFailed and changes nothing. A change from the other
+// side bumps the version too.
+func testMembershipPrecondition(t *testing.T, s store.Store) {
+	u := createUser(t, s, "pre-u")
+	other := createUser(t, s, "pre-other")
+	g := createGroup(t, s, "pre-g")
+	g2 := createGroup(t, s, "pre-g2")
+	g = getGroup(t, s, g.ID)
+	read := g.Version
+	if _, err := s.ChangeUserGroups(ctx, other.ID, 0, store.MembershipAdd, []string{g.ID}, meta); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ChangeGroupMembers(ctx, g.ID, read, store.MembershipReplace, []string{u.ID}, meta); !errors.Is(err, store.ErrPreconditionFailed) {
+		t.Fatalf("replace with a stale group version: %v, want ErrPreconditionFailed", err)
+	}
+	cur := getGroup(t, s, g.ID)
+	if len(cur.MemberIDs) != 1 || cur.MemberIDs[0] != other.ID {
+		t.Fatalf("members after the refused replace: %v", cur.MemberIDs)
+	}
+	got, err := s.ChangeGroupMembers(ctx, g.ID, cur.Version, store.MembershipAdd, []string{u.ID}, meta)
+	if err != nil || got.Version != cur.Version+1 {
+		t.Fatalf("add with the current version: version %d, %v", got.Version, err)
+	}
+	uv := getUser(t, s, u.ID).Version
+	if _, err := s.ChangeGroupMembers(ctx, g2.ID, 0, store.MembershipAdd, []string{u.ID}, meta); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ChangeUserGroups(ctx, u.ID, uv, store.MembershipRemove, []string{g.ID}, meta); !errors.Is(err, store.ErrPreconditionFailed) {
+		t.Fatalf("remove with a stale user version: %v, want ErrPreconditionFailed", err)
+	}
+	if _, err := s.ChangeUserGroups(ctx, u.ID, getUser(t, s, u.ID).Version, store.MembershipRemove, []string{g.ID}, meta); err != nil {
+		t.Fatalf("remove with the current user version: %v", err)
 	}
 }

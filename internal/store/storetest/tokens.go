@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -169,5 +171,60 @@ func testTouchTokens(t *testing.T, s store.Store) {
 	}
 	if m := countAudit(t, s); m != n {
 		t.Errorf("touching tokens wrote %d audit events", m-n)
+	}
+}
+
+// testTokenCap: CreateTokenWithin stores tokens until the owner holds
+// maxLive live ones, then fails with ErrTooManyTokens; expired tokens do
+// not count, a revoked (deleted) one frees its place, and 20 creates at
+// once for one user store exactly as many as the cap allows.
+func testTokenCap(t *testing.T, s store.Store) {
+	u := createUser(t, s, "capped")
+	past := time.Now().Add(-time.Hour)
+	if _, err := s.CreateToken(ctx, store.Token{UserID: u.ID, Name: "old", Hash: hash("cap-old"), Prefix: "rc_old", ExpiresAt: &past}, meta); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 3 {
+		tok, err := s.CreateTokenWithin(ctx, store.Token{UserID: u.ID, Name: "t", Hash: hash(fmt.Sprint("cap", i)), Prefix: "rc_cap"}, 3, meta)
+		if err != nil {
+			t.Fatalf("token %d of 3: %v", i+1, err)
+		}
+		ids = append(ids, tok.ID)
+	}
+	if _, err := s.CreateTokenWithin(ctx, store.Token{UserID: u.ID, Name: "t", Hash: hash("cap-4"), Prefix: "rc_cap"}, 3, meta); !errors.Is(err, store.ErrTooManyTokens) {
+		t.Fatalf("4th token with a cap of 3: %v, want ErrTooManyTokens", err)
+	}
+	if n, err := s.CountLiveTokens(ctx, u.ID, time.Now()); n != 3 || err != nil {
+		t.Fatalf("CountLiveTokens = %d, %v; want 3 (the expired one does not count)", n, err)
+	}
+	if err := s.DeleteToken(ctx, ids[0], meta); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateTokenWithin(ctx, store.Token{UserID: u.ID, Name: "t", Hash: hash("cap-5"), Prefix: "rc_cap"}, 3, meta); err != nil {
+		t.Fatalf("after revoking one: %v", err)
+	}
+
+	v := createUser(t, s, "racer")
+	const n, limit = 20, 5
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = s.CreateTokenWithin(ctx, store.Token{UserID: v.ID, Name: "r", Hash: hash(fmt.Sprint("race", i)), Prefix: "rc_race"}, limit, meta)
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, store.ErrTooManyTokens):
+			t.Errorf("concurrent create: %v", err)
+		}
+	}
+	if live, _ := s.CountLiveTokens(ctx, v.ID, time.Now()); ok != limit || live != limit {
+		t.Errorf("%d concurrent creates with a cap of %d: %d succeeded, %d live; want %d", n, limit, ok, live, limit)
 	}
 }
