@@ -127,6 +127,8 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{"ROLLCALL_BOOTSTRAP_TOKEN", "not-a-token", "ROLLCALL_BOOTSTRAP_TOKEN"},
 		{"ROLLCALL_RATE_LIMIT", "lots", "ROLLCALL_RATE_LIMIT"},
 		{"ROLLCALL_ADDR", "nowhere", "ROLLCALL_ADDR"},
+		{"ROLLCALL_MAX_TOKENS_PER_USER", "lots", "ROLLCALL_MAX_TOKENS_PER_USER"},
+		{"ROLLCALL_AUTH_FAILURE_LIMIT", "-1", "ROLLCALL_AUTH_FAILURE_LIMIT"},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			t.Setenv(tc.env, tc.value)

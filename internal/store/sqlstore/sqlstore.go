@@ -1,6 +1,6 @@
 // Package sqlstore implements store.Store once over database/sql, for
 // SQLite (modernc.org/sqlite, a file path) and PostgreSQL (pgx, a
-// postgres:// URL). The few places where the two differ are in dialect.go;
+// postgres:// URL or a key=value connection string; see IsPostgres). The few places where the two differ are in dialect.go;
 // the schema is in migrations/ (see migrationFiles for how to add one).
 //
 // On SQLite, writes go through a pool of one connection whose transactions
