@@ -95,10 +95,15 @@ func showClient(ctx context.Context, cmd *cobra.Command, c *client.Client, cl *a
 			lifetimeCell(a.IDTokenLifetime), lifetimeCell(a.RefreshTokenLifetime), str(a.LogoURL), str(a.LaunchURL),
 			strings.Join(secrets, ", "), timeCell(&a.CreatedAt), timeCell(&a.UpdatedAt)}},
 	}
+	if a.ClientSecret != "" && format == "csv" {
+		// CSV stays one record: the secret is a column, as tokens create's TOKEN.
+		v.headers = append(v.headers, "Client secret")
+		v.rows[0] = append(v.rows[0], a.ClientSecret)
+	}
 	if err := v.write(cmd.OutOrStdout(), format); err != nil {
 		return err
 	}
-	if a.ClientSecret != "" && format != "json" {
+	if a.ClientSecret != "" && format == "table" {
 		fmt.Fprintf(cmd.OutOrStdout(), "\nClient secret (shown only now; Rollcall keeps its hash): %s\n", a.ClientSecret)
 	}
 	return nil
@@ -307,7 +312,7 @@ func newClientsDeleteCommand(o *connOptions) *cobra.Command {
 		Short: "Delete applications; their tokens stop working at once",
 		Args:  minArgs(1, "CLIENT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+			return o.runMessages(cmd, func(ctx context.Context, c *client.Client) error {
 				for _, ref := range args {
 					cl, err := resolveClient(ctx, c, ref)
 					if err != nil {
@@ -356,7 +361,7 @@ func newClientsDeleteSecretCommand(o *connOptions) *cobra.Command {
 		Short: "Delete one of an application's secrets (by the id listed under Secrets); it stops working at once",
 		Args:  exactArgs(2, "CLIENT and SECRET-ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return o.run(cmd, func(ctx context.Context, c *client.Client, _ string) error {
+			return o.runMessages(cmd, func(ctx context.Context, c *client.Client) error {
 				cl, err := resolveClient(ctx, c, args[0])
 				if err != nil {
 					return err

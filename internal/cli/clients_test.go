@@ -65,7 +65,7 @@ func TestClientsCommands(t *testing.T) {
 	fails(t, srv, 2, []string{"redirect-uris"}, "clients", "create", "X", "--redirect-uri", "https://x.example/*")
 	fails(t, srv, 4, []string{"another application already has this name"}, "clients", "create", "Grafana prod", "--redirect-uri", "https://a.example/cb")
 	fails(t, srv, 2, []string{"nothing to change"}, "clients", "update", "Grafana prod")
-	fails(t, srv, 3, []string{"no client"}, "clients", "get", "nope")
+	fails(t, srv, 3, []string{"no OIDC client"}, "clients", "get", "nope")
 
 	ok(t, srv, "clients", "delete", "Grafana prod")
 	fails(t, srv, 3, nil, "clients", "get", doc.Data.ID)

@@ -48,6 +48,13 @@ var outputCases = map[string]struct {
 	"tokens create":           {[]string{"--name", "t-{f}"}, true},
 	"tokens list":             {nil, true},
 	"tokens revoke":           {[]string{"tok-{f}"}, false},
+	"clients list":            {nil, true},
+	"clients get":             {[]string{"app"}, true},
+	"clients create":          {[]string{"app-{f}", "--redirect-uri", "https://app.example/cb"}, true},
+	"clients update":          {[]string{"app", "--launch-url", "https://app.example/{f}"}, true},
+	"clients rotate-secret":   {[]string{"rot-{f}"}, true},
+	"clients delete-secret":   {[]string{"{secret}"}, false},
+	"clients delete":          {[]string{"cdel-{f}"}, false},
 	"audit list":              {nil, true},
 	"import users":            {[]string{"{file}"}, false},
 	"export users":            {nil, true},
@@ -62,6 +69,7 @@ func TestOutputFlagEverywhere(t *testing.T) {
 	srv := testserver.Start(t)
 	ok(t, srv, "groups", "create", "staff")
 	ok(t, srv, "users", "create", "ann", "--email", "ann@example.com", "--groups", "staff")
+	ok(t, srv, "clients", "create", "app", "--redirect-uri", "https://app.example/cb")
 	file := filepath.Join(t.TempDir(), "people.csv")
 	if err := os.WriteFile(file, []byte("username,email\nann,ann@example.com\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -70,6 +78,8 @@ func TestOutputFlagEverywhere(t *testing.T) {
 		ok(t, srv, "users", "create", "del-"+f, "--email", "del-"+f+"@example.com")
 		ok(t, srv, "users", "create", "ren-"+f, "--email", "ren-"+f+"@example.com")
 		ok(t, srv, "groups", "create", "gdel-"+f)
+		ok(t, srv, "clients", "create", "cdel-"+f, "--redirect-uri", "https://app.example/cb")
+		ok(t, srv, "clients", "create", "rot-"+f, "--redirect-uri", "https://app.example/cb")
 	}
 	seen := map[string]bool{}
 	walkCommands(t, func(c *cobra.Command, path []string) {
@@ -91,6 +101,9 @@ func TestOutputFlagEverywhere(t *testing.T) {
 				a = strings.ReplaceAll(a, "{f}", format)
 				a = strings.ReplaceAll(a, "{file}", file)
 				args = append(args, a)
+			}
+			if name == "clients delete-secret" {
+				args = append(args[:len(args)-1], oldClientSecret(t, srv, "ds-"+format)...)
 			}
 			if name == "tokens revoke" {
 				args = append(args[:len(args)-1], tokenID(t, srv, "tok-"+format))
@@ -149,4 +162,24 @@ func tokenID(t *testing.T, srv *testserver.Server, name string) string {
 		t.Fatal(err)
 	}
 	return doc.Data.ID
+}
+
+// oldClientSecret makes an OIDC client with two secrets and returns the
+// client's id and the id of its older secret, for clients delete-secret.
+func oldClientSecret(t *testing.T, srv *testserver.Server, name string) []string {
+	t.Helper()
+	ok(t, srv, "clients", "create", name, "--redirect-uri", "https://app.example/cb")
+	var doc struct {
+		Data struct {
+			ID         string
+			Attributes struct {
+				Secrets []struct{ ID string }
+			}
+		}
+	}
+	out := ok(t, srv, "clients", "rotate-secret", name, "-o", "json")
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || len(doc.Data.Attributes.Secrets) != 2 {
+		t.Fatalf("clients rotate-secret %s -o json: %v\n%s", name, err, out)
+	}
+	return []string{doc.Data.ID, doc.Data.Attributes.Secrets[1].ID}
 }
