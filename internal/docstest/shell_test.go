@@ -4,6 +4,7 @@ package docstest
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/http"
 	"os"
@@ -36,8 +37,9 @@ type shellBlock struct {
 // in shellNotRun with the reason; a block in neither fails the test, so a
 // new one gets looked at.
 var shellRuns = map[string]func(t *testing.T, b shellBlock){
-	"README.md#Walkthrough with curl/1": runWalkthrough,
-	"docs/web.md#Setup links/1":         runSetupLinkCommands,
+	"README.md#Walkthrough with curl/1":                      runWalkthrough,
+	"docs/web.md#Setup links/1":                              runSetupLinkCommands,
+	"README.md#Sign in to an application (OpenID Connect)/1": runRegisterApplication,
 }
 
 // shellNotRun gives, for each shell block this test does not run, why not
@@ -305,5 +307,24 @@ func runSetupLinkCommands(t *testing.T, b shellBlock) {
 	msgs := smtp.Messages()
 	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != "ada@example.com" || !strings.Contains(string(msgs[0].Data), links[len(links)-1]) {
 		t.Errorf("want one email to ada@example.com with the second link, got %d: %+v", len(msgs), msgs)
+	}
+}
+
+// runRegisterApplication runs the README's curl that registers an OpenID
+// Connect client, with T, J and API set as the walkthrough above it sets
+// them, and checks that it printed the new client's id and its secret.
+func runRegisterApplication(t *testing.T, b shellBlock) {
+	if _, err := exec.LookPath("jq"); err != nil {
+		t.Fatalf("the README's block needs jq: %v (apt-get install -y jq)", err)
+	}
+	srv := testserver.Start(t)
+	env := cleanEnv(t,
+		"T=Authorization: Bearer "+srv.AdminToken,
+		"J=Content-Type: application/vnd.api+json",
+		"API="+srv.URL+"/api/v1")
+	out, errOut := runBash(t, t.TempDir(), b.text, env)
+	var got struct{ ID, Secret string }
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.ID == "" || len(got.Secret) < 20 {
+		t.Fatalf("registering an application printed no id and secret (%v):\n%s\nstderr:\n%s", err, out, errOut)
 	}
 }
