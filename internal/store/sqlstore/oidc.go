@@ -39,7 +39,7 @@ var _ store.OIDCStore = (*Store)(nil)
 const authRequestRetention = time.Hour
 
 const clientCols = `id, name, redirect_uris, post_logout_uris, public, grant_types, allowed_groups, skip_consent,
- access_token_ttl, id_token_ttl, refresh_token_ttl, logo_url, launch_url, secrets, created_at, updated_at, version`
+ access_token_ttl, id_token_ttl, refresh_token_ttl, logo_url, launch_url, secrets, created_at, updated_at, version, backchannel_logout_uri`
 
 const authReqCols = `id, client_id, params, user_id, session_id, auth_time, amr, done, code_hash, code_used_at, created_at, expires_at`
 
@@ -47,13 +47,13 @@ const refreshCols = `id, hash, family_id, client_id, user_id, scopes, audience, 
  created_at, expires_at, rotated_at, revoked_at`
 
 var (
-	qInsertClient = stmt(`INSERT INTO oidc_clients (` + clientCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qInsertClient = stmt(`INSERT INTO oidc_clients (` + clientCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qClient       = stmt(`SELECT ` + clientCols + ` FROM oidc_clients WHERE id = ?`)
 	qClientLock   = lockStmt(`SELECT ` + clientCols + ` FROM oidc_clients WHERE id = ?`)
 	qClients      = stmt(`SELECT ` + clientCols + ` FROM oidc_clients ORDER BY name, id`)
 	qUpdateClient = stmt(`UPDATE oidc_clients SET name = ?, redirect_uris = ?, post_logout_uris = ?, public = ?, grant_types = ?,
  allowed_groups = ?, skip_consent = ?, access_token_ttl = ?, id_token_ttl = ?, refresh_token_ttl = ?, logo_url = ?,
- launch_url = ?, secrets = ?, updated_at = ?, version = ? WHERE id = ?`)
+ launch_url = ?, secrets = ?, updated_at = ?, version = ?, backchannel_logout_uri = ? WHERE id = ?`)
 	qDeleteClient = stmt(`DELETE FROM oidc_clients WHERE id = ?`)
 
 	qInsertAuthReq = stmt(`INSERT INTO oidc_auth_requests (` + authReqCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -177,7 +177,7 @@ func scanClient(row interface{ Scan(...any) error }) (store.OIDCClient, error) {
 	var at, it, rt int64
 	err := row.Scan(&c.ID, &c.Name, strList{&c.RedirectURIs}, strList{&c.PostLogoutRedirectURIs}, &c.Public,
 		strList{&c.GrantTypes}, strList{&c.AllowedGroupIDs}, &c.SkipConsent, &at, &it, &rt, &c.LogoURL, &c.LaunchURL,
-		secretsCol{&c.Secrets}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.Version)
+		secretsCol{&c.Secrets}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.Version, &c.BackchannelLogoutURI)
 	c.AccessTokenTTL, c.IDTokenTTL, c.RefreshTokenTTL = time.Duration(at)*time.Second, time.Duration(it)*time.Second, time.Duration(rt)*time.Second
 	return c, err
 }
@@ -248,7 +248,8 @@ func clientFields(cl *store.OIDCClient) []field {
 		{"public", cl.Public}, {"grant-types", cl.GrantTypes}, {"allowed-groups", cl.AllowedGroupIDs},
 		{"skip-consent", cl.SkipConsent}, {"access-token-lifetime", int64(cl.AccessTokenTTL / time.Second)},
 		{"id-token-lifetime", int64(cl.IDTokenTTL / time.Second)}, {"refresh-token-lifetime", int64(cl.RefreshTokenTTL / time.Second)},
-		{"logo-url", opt(cl.LogoURL)}, {"launch-url", opt(cl.LaunchURL)}, {"secret-ids", secretIDs},
+		{"logo-url", opt(cl.LogoURL)}, {"launch-url", opt(cl.LaunchURL)}, {"backchannel-logout-uri", opt(cl.BackchannelLogoutURI)},
+		{"secret-ids", secretIDs},
 	}
 }
 
@@ -260,12 +261,14 @@ func (c *conn) writeClient(ctx context.Context, q statement, cl *store.OIDCClien
 	if q == qInsertClient {
 		_, err := c.exec(ctx, q, cl.ID, cl.Name, encodeList(cl.RedirectURIs), encodeList(cl.PostLogoutRedirectURIs), cl.Public,
 			encodeList(cl.GrantTypes), encodeList(cl.AllowedGroupIDs), cl.SkipConsent, secs(cl.AccessTokenTTL), secs(cl.IDTokenTTL),
-			secs(cl.RefreshTokenTTL), cl.LogoURL, cl.LaunchURL, encodeSecrets(cl.Secrets), c.t(cl.CreatedAt), c.t(cl.UpdatedAt), cl.Version)
+			secs(cl.RefreshTokenTTL), cl.LogoURL, cl.LaunchURL, encodeSecrets(cl.Secrets), c.t(cl.CreatedAt), c.t(cl.UpdatedAt), cl.Version,
+			cl.BackchannelLogoutURI)
 		return err
 	}
 	_, err := c.exec(ctx, q, cl.Name, encodeList(cl.RedirectURIs), encodeList(cl.PostLogoutRedirectURIs), cl.Public,
 		encodeList(cl.GrantTypes), encodeList(cl.AllowedGroupIDs), cl.SkipConsent, secs(cl.AccessTokenTTL), secs(cl.IDTokenTTL),
-		secs(cl.RefreshTokenTTL), cl.LogoURL, cl.LaunchURL, encodeSecrets(cl.Secrets), c.t(cl.UpdatedAt), cl.Version, cl.ID)
+		secs(cl.RefreshTokenTTL), cl.LogoURL, cl.LaunchURL, encodeSecrets(cl.Secrets), c.t(cl.UpdatedAt), cl.Version,
+		cl.BackchannelLogoutURI, cl.ID)
 	return err
 }
 
@@ -432,6 +435,9 @@ func (s *Store) CompleteOIDCAuthRequest(ctx context.Context, id string, d store.
 			return err
 		} else if n != 1 {
 			return store.ErrNotFound
+		}
+		if err := c.holdSession(ctx, cl.ID, d, now); err != nil {
+			return err
 		}
 		return c.audit(ctx, m, now, event{action: "oidc.signin", targetType: "user", targetID: d.UserID, targetName: uname,
 			after: snapshot([]field{{"client-id", cl.ID}, {"client-name", cl.Name}, {"session-id", opt(d.SessionID)}})})

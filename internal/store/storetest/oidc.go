@@ -441,3 +441,83 @@ func testOIDCDevice(t *testing.T, s store.Store) {
 	_, err = o.PollOIDCDeviceAuth(ctx, hashOf("device-4"))
 	wantErr(t, "a purged device authorization", err, store.ErrNotFound)
 }
+
+func testOIDCBackchannelLogout(t *testing.T, s store.Store) {
+	o := oidcOf(t, s)
+	a := authOf(t, s)
+	u := createUser(t, s, "ada")
+	withURI := createClient(t, o, "app")
+	withURI, err := o.UpdateOIDCClient(ctx, withURI.ID, 0, func(c *store.OIDCClient) error {
+		c.BackchannelLogoutURI = "https://app.example.com/backchannel"
+		return nil
+	}, meta)
+	if err != nil || withURI.BackchannelLogoutURI != "https://app.example.com/backchannel" {
+		t.Fatalf("set backchannel_logout_uri: %v %+v", err, withURI)
+	}
+	without := createClient(t, o, "other")
+	now := time.Now()
+	se := signIn(t, s, u, "cookie-1", now, time.Hour, "UA", "192.0.2.1")
+	for _, c := range []store.OIDCClient{withURI, without} {
+		r, err := o.CreateOIDCAuthRequest(ctx, store.OIDCAuthRequest{ClientID: c.ID, Params: []byte(`{}`), ExpiresAt: now.Add(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.CompleteOIDCAuthRequest(ctx, r.ID, store.OIDCAuthDone{UserID: u.ID, SessionID: se.ID, AuthTime: now}, meta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim := func(at time.Time) []store.OIDCLogout {
+		t.Helper()
+		ls, err := o.ClaimOIDCLogouts(ctx, at, time.Minute, 10)
+		if err != nil {
+			t.Fatalf("ClaimOIDCLogouts: %v", err)
+		}
+		return ls
+	}
+	if ls := claim(time.Now()); len(ls) != 0 {
+		t.Fatalf("logouts due while the session lives: %+v", ls)
+	}
+	if err := a.DeleteSession(ctx, se.Hash, meta); err != nil {
+		t.Fatal(err)
+	}
+	ls := claim(time.Now())
+	if len(ls) != 1 || ls[0].ClientID != withURI.ID || ls[0].SessionID != se.ID || ls[0].UserID != u.ID || ls[0].URI != "https://app.example.com/backchannel" || ls[0].Attempts != 0 {
+		t.Fatalf("logouts after sign-out: %+v", ls)
+	}
+	if again := claim(time.Now()); len(again) != 0 {
+		t.Fatalf("a claimed logout was handed out twice: %+v", again)
+	}
+	// A failed delivery comes back at its retry time; a delivered one is gone.
+	if err := o.FinishOIDCLogout(ctx, ls[0], false, time.Now().Add(time.Second), "503 Service Unavailable"); err != nil {
+		t.Fatal(err)
+	}
+	ls = claim(time.Now().Add(2 * time.Second))
+	if len(ls) != 1 || ls[0].Attempts != 1 {
+		t.Fatalf("logout after a failed delivery: %+v", ls)
+	}
+	if err := o.FinishOIDCLogout(ctx, ls[0], true, time.Time{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if ls := claim(now.Add(time.Hour)); len(ls) != 0 {
+		t.Fatalf("logouts after delivery: %+v", ls)
+	}
+
+	// Disabling the person makes the logouts of a live session due.
+	se2 := signIn(t, s, u, "cookie-2", now, time.Hour, "UA", "192.0.2.1")
+	r, err := o.CreateOIDCAuthRequest(ctx, store.OIDCAuthRequest{ClientID: withURI.ID, Params: []byte(`{}`), ExpiresAt: now.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.CompleteOIDCAuthRequest(ctx, r.ID, store.OIDCAuthDone{UserID: u.ID, SessionID: se2.ID, AuthTime: now}, meta); err != nil {
+		t.Fatal(err)
+	}
+	if ls := claim(time.Now()); len(ls) != 0 {
+		t.Fatalf("logouts due while the second session lives: %+v", ls)
+	}
+	if _, err := s.UpdateUser(ctx, u.ID, 0, func(x *store.User) error { x.Disabled = true; return nil }, meta); err != nil {
+		t.Fatal(err)
+	}
+	if ls := claim(time.Now()); len(ls) != 1 || ls[0].SessionID != se2.ID {
+		t.Fatalf("logouts after disabling: %+v", ls)
+	}
+}
