@@ -62,6 +62,7 @@ type OIDCClientAttributes struct {
 	RefreshTokenLifetime   int64                  `json:"refresh-token-lifetime"`
 	LogoURL                *string                `json:"logo-url"`
 	LaunchURL              *string                `json:"launch-url"`
+	BackchannelLogoutURI   *string                `json:"backchannel-logout-uri"`
 	Secrets                []OIDCClientSecretInfo `json:"secrets"`
 	CreatedAt              time.Time              `json:"created-at"`
 	UpdatedAt              time.Time              `json:"updated-at"`
@@ -91,6 +92,7 @@ type OIDCClientWriteAttributes struct {
 	RefreshTokenLifetime   Opt[int64]    `json:"refresh-token-lifetime,omitzero"`
 	LogoURL                Opt[string]   `json:"logo-url,omitzero"`
 	LaunchURL              Opt[string]   `json:"launch-url,omitzero"`
+	BackchannelLogoutURI   Opt[string]   `json:"backchannel-logout-uri,omitzero"`
 
 	ClientSecret json.RawMessage `json:"client-secret,omitempty"`
 	Secrets      json.RawMessage `json:"secrets,omitempty"`
@@ -175,6 +177,13 @@ func (w *OIDCClientWriteAttributes) Validate(create bool) Errors {
 		u, err := url.Parse(l.v.Value)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			add(Invalid(CodeInvalidURL, AttrPointer(l.name), fmt.Sprintf("%s %q must be an absolute http:// or https:// URL", l.name, l.v.Value)))
+		}
+	}
+	if v := w.BackchannelLogoutURI.Value; v != "" {
+		if e := validateRedirectURI(AttrPointer("backchannel-logout-uri"), "backchannel-logout-uri", v); e != nil {
+			add(e)
+		} else if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
+			add(Invalid(CodeInvalidURL, AttrPointer("backchannel-logout-uri"), fmt.Sprintf("backchannel-logout-uri %q must be an http:// or https:// URL that Rollcall can POST logout tokens to", v)))
 		}
 	}
 	return errs

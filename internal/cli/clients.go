@@ -89,10 +89,11 @@ func showClient(ctx context.Context, cmd *cobra.Command, c *client.Client, cl *a
 		doc:    api.Document[api.OIDCClient]{Data: *cl},
 		detail: true,
 		headers: []string{"Client ID", "Name", "Type", "Redirect URIs", "Post-logout redirect URIs", "Grant types", "Allowed groups",
-			"Skip consent", "Access token lifetime", "ID token lifetime", "Refresh token lifetime", "Logo URL", "Launch URL", "Secrets", "Created", "Updated"},
+			"Skip consent", "Access token lifetime", "ID token lifetime", "Refresh token lifetime", "Logo URL", "Launch URL",
+			"Back-channel logout URI", "Secrets", "Created", "Updated"},
 		rows: [][]string{{cl.ID, a.Name, kind, strings.Join(a.RedirectURIs, " "), strings.Join(a.PostLogoutRedirectURIs, " "),
 			strings.Join(a.GrantTypes, " "), allowed, yesNo(a.SkipConsent), lifetimeCell(a.AccessTokenLifetime),
-			lifetimeCell(a.IDTokenLifetime), lifetimeCell(a.RefreshTokenLifetime), str(a.LogoURL), str(a.LaunchURL),
+			lifetimeCell(a.IDTokenLifetime), lifetimeCell(a.RefreshTokenLifetime), str(a.LogoURL), str(a.LaunchURL), str(a.BackchannelLogoutURI),
 			strings.Join(secrets, ", "), timeCell(&a.CreatedAt), timeCell(&a.UpdatedAt)}},
 	}
 	if err := v.write(cmd.OutOrStdout(), format); err != nil {
@@ -149,7 +150,7 @@ func newClientsGetCommand(o *connOptions) *cobra.Command {
 
 // clientFlags are the attribute flags of clients create and update.
 type clientFlags struct {
-	name, logoURL, launchURL                 string
+	name, logoURL, launchURL, backchannelURI string
 	redirectURIs, postLogoutURIs, grantTypes []string
 	allowedGroups                            []string
 	public, skipConsent                      bool
@@ -173,11 +174,12 @@ func addClientFlags(cmd *cobra.Command, withName bool) *clientFlags {
 	f.DurationVar(&cf.refreshTTL, "refresh-token-lifetime", 0, "such as 720h; 0 is the default (30 days)")
 	f.StringVar(&cf.logoURL, "logo-url", "", "logo shown on the consent page")
 	f.StringVar(&cf.launchURL, "launch-url", "", "where people open the application")
+	f.StringVar(&cf.backchannelURI, "backchannel-logout-uri", "", "where Rollcall POSTs a signed logout token when a session the application signed someone in from ends")
 	return cf
 }
 
 var clientFlagNames = []string{"name", "redirect-uri", "post-logout-redirect-uri", "grant-types", "allowed-groups", "public",
-	"skip-consent", "access-token-lifetime", "id-token-lifetime", "refresh-token-lifetime", "logo-url", "launch-url"}
+	"skip-consent", "access-token-lifetime", "id-token-lifetime", "refresh-token-lifetime", "logo-url", "launch-url", "backchannel-logout-uri"}
 
 func (cf *clientFlags) attrs(ctx context.Context, cmd *cobra.Command, c *client.Client) (api.OIDCClientWriteAttributes, error) {
 	var w api.OIDCClientWriteAttributes
@@ -229,6 +231,9 @@ func (cf *clientFlags) attrs(ctx context.Context, cmd *cobra.Command, c *client.
 	}
 	if changed("launch-url") {
 		w.LaunchURL = api.Some(cf.launchURL)
+	}
+	if changed("backchannel-logout-uri") {
+		w.BackchannelLogoutURI = api.Some(cf.backchannelURI)
 	}
 	return w, nil
 }

@@ -79,6 +79,8 @@ type Provider struct {
 	log       *slog.Logger
 	now       func() time.Time
 	lastPurge atomic.Int64
+	stop      context.CancelFunc // ends the back-channel logout deliveries
+	stopped   chan struct{}
 }
 
 // New builds the provider, creating its keys in the database on the first
@@ -114,14 +116,16 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	}
 	p.storage = &storage{st: o.Store, o: ost, keys: &keyring{st: ost, now: o.Now}, now: o.Now}
 	cfg := &op.Config{
-		CryptoKey:                enc,
-		CryptoKeyId:              encryptionKeyID,
-		CodeMethodS256:           true,
-		AuthMethodPost:           true,
-		GrantTypeRefreshToken:    true,
-		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, ScopeGroups, oidc.ScopeOfflineAccess},
-		SupportedClaims:          append(slices.Clone(op.DefaultSupportedClaims), "sid", "groups", "picture", "updated_at"),
-		DefaultLogoutRedirectURI: "/signin?signedout=1",
+		CryptoKey:                         enc,
+		CryptoKeyId:                       encryptionKeyID,
+		CodeMethodS256:                    true,
+		AuthMethodPost:                    true,
+		GrantTypeRefreshToken:             true,
+		SupportedScopes:                   []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, ScopeGroups, oidc.ScopeOfflineAccess},
+		SupportedClaims:                   append(slices.Clone(op.DefaultSupportedClaims), "sid", "groups", "picture", "updated_at"),
+		DefaultLogoutRedirectURI:          "/signin?signedout=1",
+		BackChannelLogoutSupported:        true,
+		BackChannelLogoutSessionSupported: true,
 		DeviceAuthorization: op.DeviceAuthorizationConfig{
 			Lifetime: deviceTTL, PollInterval: devicePoll, UserFormPath: devicePath, UserCode: op.UserCodeBase20,
 		},
@@ -145,6 +149,12 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
 	p.storage.seal = p.op.Crypto().Encrypt
+	bg, stop := context.WithCancel(context.Background())
+	p.stop, p.stopped = stop, make(chan struct{})
+	go func() {
+		defer close(p.stopped)
+		p.runBackchannel(bg)
+	}()
 	return p, nil
 }
 
@@ -166,6 +176,13 @@ func (p *Provider) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+logoutPath, p.pages.Page(p.logoutPage))
 	mux.Handle("POST "+logoutPath, p.pages.Page(p.logout))
 	mux.Handle("POST "+deviceDecidePath, p.pages.Page(p.deviceDecide))
+}
+
+// Close stops the back-channel logout deliveries and waits for them.
+func (p *Provider) Close() error {
+	p.stop()
+	<-p.stopped
+	return nil
 }
 
 // Handler is the library's handler, for tests that mount it alone.
