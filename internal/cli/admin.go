@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/rollcall/rollcall/api"
+	"github.com/rollcall/rollcall/internal/oidc"
 	"github.com/rollcall/rollcall/internal/server"
+	"github.com/rollcall/rollcall/internal/store"
 	"github.com/rollcall/rollcall/internal/store/sqlstore"
 	"github.com/spf13/cobra"
 )
@@ -20,7 +23,47 @@ func newAdminCommand() *cobra.Command {
 		Long: `Commands that open the database themselves rather than going through the API, for
 bootstrapping a fresh installation. Point them at the same database as the server.`,
 	}
-	cmd.AddCommand(newAdminCreateTokenCommand())
+	cmd.AddCommand(newAdminCreateTokenCommand(), newAdminRotateSigningKeyCommand())
+	return cmd
+}
+
+func newAdminRotateSigningKeyCommand() *cobra.Command {
+	var database, algorithm string
+	cmd := &cobra.Command{
+		Use:   "rotate-signing-key",
+		Short: "Make a new key for signing ID tokens and retire the current one",
+		Long: `Make a new key for signing ID tokens (OpenID Connect) and retire the current one. Every
+server on the database publishes the new key in JWKS at once and signs with it within ten
+seconds; the retired key stays in JWKS for a day, the longest an ID token lives, so tokens it
+signed keep verifying. Prints the new key's id (the kid of the tokens it signs).`,
+		Example: `  rollcall admin rotate-signing-key --database ./rollcall.db --algorithm ES256`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("database") {
+				if v := os.Getenv("ROLLCALL_DATABASE"); v != "" {
+					database = v
+				}
+			}
+			if !slices.Contains(oidc.SigningAlgorithms, algorithm) {
+				return usagef("--algorithm %q is not offered: use %s", algorithm, strings.Join(oidc.SigningAlgorithms, ", "))
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+			defer cancel()
+			st, err := sqlstore.Open(ctx, database)
+			if err != nil {
+				return fmt.Errorf("open database %s: %w", redactDSN(database), err)
+			}
+			defer st.Close()
+			k, err := oidc.RotateSigningKey(ctx, st, algorithm, store.Meta{ActorName: "rollcall admin rotate-signing-key"})
+			if err != nil {
+				return fmt.Errorf("rotate the signing key: %w", err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), k.ID)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&database, "database", "./rollcall.db", "SQLite file path or postgres:// URL (env ROLLCALL_DATABASE)")
+	cmd.Flags().StringVar(&algorithm, "algorithm", "RS256", "RS256 (every relying party supports it), ES256 or EdDSA")
 	return cmd
 }
 

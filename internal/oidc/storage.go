@@ -355,7 +355,7 @@ func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 }
 
 func (s *storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
-	_, pub, err := s.keys.load(ctx)
+	pub, err := s.keys.published(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -369,8 +369,7 @@ func (s *storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgo
 }
 
 func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
-	_, pub, err := s.keys.load(ctx)
-	return pub, err
+	return s.keys.published(ctx)
 }
 
 func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {

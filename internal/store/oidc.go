@@ -247,6 +247,9 @@ type OIDCStore interface {
 	// CreateOIDCKey stores k unless a key with its ID exists, and returns
 	// the stored key either way: instances starting at once agree on one.
 	CreateOIDCKey(ctx context.Context, k OIDCKey) (OIDCKey, error)
+	// RotateOIDCSigningKey stores k (a "sig" key) and retires every other
+	// signing key in the same transaction, auditing oidc.key_rotate.
+	RotateOIDCSigningKey(ctx context.Context, k OIDCKey, m Meta) (OIDCKey, error)
 
 	GetOIDCConsent(ctx context.Context, userID, clientID string) (OIDCConsent, error)
 	// SaveOIDCConsent records (or widens) a consent, auditing oidc.consent.

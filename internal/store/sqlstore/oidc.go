@@ -753,6 +753,34 @@ func (s *Store) CreateOIDCKey(ctx context.Context, k store.OIDCKey) (store.OIDCK
 	return out, err
 }
 
+var qRetireKeys = stmt(`UPDATE oidc_keys SET retired_at = ? WHERE key_use = ? AND retired_at IS NULL`)
+
+// RotateOIDCSigningKey stores a new signing key and retires the others.
+func (s *Store) RotateOIDCSigningKey(ctx context.Context, k store.OIDCKey, m store.Meta) (store.OIDCKey, error) {
+	now := s.now()
+	k.Use, k.CreatedAt, k.RetiredAt = "sig", now, nil
+	k.ID = newID(k.ID)
+	err := s.write(ctx, func(c *conn) error {
+		res, err := c.exec(ctx, qRetireKeys, c.t(now), "sig")
+		if err != nil {
+			return err
+		}
+		retired, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, qInsertKey, k.ID, k.Use, k.Algorithm, k.PrivateKey, c.t(now), nil); err != nil {
+			return err
+		}
+		return c.audit(ctx, m, now, event{action: "oidc.key_rotate", targetType: "oidc-key", targetID: k.ID, targetName: k.ID,
+			after: snapshot([]field{{"algorithm", k.Algorithm}, {"keys-retired", retired}})})
+	})
+	if err != nil {
+		return store.OIDCKey{}, err
+	}
+	return k, nil
+}
+
 // GetOIDCConsent returns a person's consent for a client.
 func (s *Store) GetOIDCConsent(ctx context.Context, userID, clientID string) (store.OIDCConsent, error) {
 	var co store.OIDCConsent

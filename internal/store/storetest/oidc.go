@@ -332,6 +332,18 @@ func testOIDCKeys(t *testing.T, s store.Store) {
 	if err != nil || len(keys) != 2 || keys[0].ID != "enc-1" || keys[1].ID != "sig-1" {
 		t.Fatalf("OIDCKeys: %v %+v", err, keys)
 	}
+	time.Sleep(2 * time.Millisecond)
+	k3, err := o.RotateOIDCSigningKey(ctx, store.OIDCKey{ID: "sig-2", Algorithm: "ES256", PrivateKey: []byte("third")}, meta)
+	if err != nil || k3.Use != "sig" || k3.RetiredAt != nil {
+		t.Fatalf("RotateOIDCSigningKey: %v %+v", err, k3)
+	}
+	keys, err = o.OIDCKeys(ctx)
+	if err != nil || len(keys) != 3 || keys[0].ID != "sig-2" || keys[0].RetiredAt != nil || keys[2].ID != "sig-1" || keys[2].RetiredAt == nil || keys[1].RetiredAt != nil {
+		t.Fatalf("keys after a rotation (the enc key is not retired): %v %+v", err, keys)
+	}
+	if evs := allAudit(t, s, store.AuditFilter{Action: "oidc.key_rotate"}); len(evs) != 1 || evs[0].TargetID != "sig-2" {
+		t.Fatalf("key rotation audit: %+v", evs)
+	}
 }
 
 func testOIDCConsents(t *testing.T, s store.Store) {
