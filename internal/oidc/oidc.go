@@ -295,14 +295,41 @@ func (p *Provider) errorURL(a *authRequest, e *oidc.Error) (string, error) {
 	return op.AuthResponseURL(a.p.RedirectURI, a.GetResponseType(), oidc.ResponseModeQuery, e, p.op.Encoder())
 }
 
-// redirectError sends the browser back to the relying party with an error.
+// redirectError sends the browser back to the relying party with an error,
+// as the request's response_mode asks.
 func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, a *authRequest, e *oidc.Error) {
+	if a.GetResponseMode() == oidc.ResponseModeFormPost {
+		params := []web.FormParam{{Name: "error", Value: string(e.ErrorType)}}
+		if e.Description != "" {
+			params = append(params, web.FormParam{Name: "error_description", Value: e.Description})
+		}
+		if a.p.State != "" {
+			params = append(params, web.FormParam{Name: "state", Value: a.p.State})
+		}
+		p.formPost(w, r, a, params)
+		return
+	}
 	u, err := p.errorURL(a, e)
 	if err != nil {
 		p.serverError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, u, http.StatusSeeOther)
+}
+
+// formPost answers the relying party in response_mode=form_post with
+// Rollcall's own page: the library's uses an inline script, which the
+// pages' Content-Security-Policy refuses.
+func (p *Provider) formPost(w http.ResponseWriter, r *http.Request, a *authRequest, params []web.FormParam) {
+	name := "the application"
+	if cl, err := p.storage.client(r.Context(), a.rec.ClientID); err == nil {
+		name = cl.c.Name
+	}
+	target := ""
+	if u, err := url.Parse(a.p.RedirectURI); err == nil && u.Host != "" {
+		target = u.Scheme + "://" + u.Host
+	}
+	p.pages.RenderFormPost(w, r, web.FormPostPage{ClientName: name, Action: a.p.RedirectURI, Params: params}, target)
 }
 
 // login is where the authorize endpoint sends the browser (client.LoginURL):
@@ -461,6 +488,19 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, a *authRequest
 		return
 	}
 	ctx := op.ContextWithIssuer(p.withMetaCtx(r), p.issuer)
+	if a.GetResponseMode() == oidc.ResponseModeFormPost {
+		res, err := op.BuildAuthResponseCodeResponsePayload(ctx, done, p.op)
+		if err != nil {
+			p.serverError(w, r, err)
+			return
+		}
+		params := []web.FormParam{{Name: "code", Value: res.Code}}
+		if res.State != "" {
+			params = append(params, web.FormParam{Name: "state", Value: res.State})
+		}
+		p.formPost(w, r, a, params)
+		return
+	}
 	op.AuthResponse(done, p.op, w, r.WithContext(ctx))
 }
 

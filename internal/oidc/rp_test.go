@@ -41,8 +41,10 @@ func newRelyingParty(t *testing.T) *relyingParty {
 			http.NotFound(w, r)
 			return
 		}
+		_ = r.ParseForm()
 		rp.mu.Lock()
-		rp.callback = r.URL.Query()
+		rp.callback = r.Form // the query, or the posted form of response_mode=form_post
+		rp.callback.Set("_method", r.Method)
 		rp.mu.Unlock()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte("<!doctype html><title>RP</title><main>Callback received: " + html.EscapeString(r.URL.RawQuery) + "</main>"))
@@ -261,6 +263,19 @@ func TestRelyingParty(t *testing.T) {
 		}
 		if actions["oidc.signin"] != 2 || actions["oidc.consent"] != 1 || actions["oidc.refresh_reuse"] != 1 || actions["oidc.code_reuse"] != 1 {
 			t.Fatalf("audit events about ada: %v", actions)
+		}
+
+		// response_mode=form_post: the code is posted to the application
+		// (passkey.js submits the form; the CSP lets it go there).
+		pkce = oauth2.GenerateVerifier()
+		visit(t, b, conf.AuthCodeURL("state-post", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("response_mode", "form_post")))
+		waitPath(t, b, "/callback")
+		cb = rp.last(t)
+		if cb.Get("_method") != "POST" || cb.Get("state") != "state-post" || cb.Get("code") == "" {
+			t.Fatalf("form_post callback: %v", cb)
+		}
+		if _, err := conf.Exchange(ctx, cb.Get("code"), oauth2.VerifierOption(pkce)); err != nil {
+			t.Fatalf("exchange of a form_post code: %v", err)
 		}
 
 		// 2b. prompt=none with a session and a consent: straight back with a
