@@ -165,6 +165,7 @@ func (p *rollcallProvider) DataSources(context.Context) []func() datasource.Data
 		newUserDataSource,
 		newUsersDataSource,
 		newGroupDataSource,
+		newOIDCClientDataSource,
 		newGroupsDataSource,
 	}
 }
