@@ -407,6 +407,21 @@ func TestRelyingParty(t *testing.T) {
 			t.Fatalf("outside the allowed groups: callback %v", cb)
 		}
 
+		// The account page: the launcher lists what she may open, and
+		// "Apps you signed in to" lets her remove Grafana's access, which
+		// revokes its tokens.
+		if _, err := admin.OIDCClients.Update(ctx, cli.ID, api.OIDCClientWriteAttributes{LaunchURL: api.Some("https://cli.example.com/")}, ""); err != nil {
+			t.Fatal(err)
+		}
+		visit(t, b, issuer+"/account")
+		waitText(t, b, "#launch", "Rollcall CLI")
+		waitText(t, b, "#apps", "Grafana")
+		click(t, b, "#app-"+created.ID+" button", "/account")
+		waitText(t, b, "main", "The application has no access to your account any more")
+		if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok4.RefreshToken}).Token(); !oauthError(err, "invalid_grant") {
+			t.Fatalf("refresh after the person removed the application's access: %v", err)
+		}
+
 		// 5. RP-initiated logout: end_session with the ID token as hint and
 		// a registered post-logout URI; Rollcall asks, signs the browser
 		// out, and sends it back to the application with its state.

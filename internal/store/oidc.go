@@ -256,6 +256,11 @@ type OIDCStore interface {
 	SaveOIDCConsent(ctx context.Context, c OIDCConsent, m Meta) error
 	// DeleteOIDCConsent withdraws a consent, auditing oidc.consent_revoke.
 	DeleteOIDCConsent(ctx context.Context, userID, clientID string, m Meta) error
+	// ListOIDCConsents returns a person's consents, most recent first.
+	ListOIDCConsents(ctx context.Context, userID string) ([]OIDCConsent, error)
+	// RevokeOIDCUserTokens revokes every access and refresh token of the
+	// person for the client, auditing oidc.revoke, and returns how many.
+	RevokeOIDCUserTokens(ctx context.Context, userID, clientID, reason string, m Meta) (int, error)
 
 	// CreateOIDCDeviceAuth stores a new device authorization; a user code
 	// in use is a *ConflictError on "user_code".

@@ -188,6 +188,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	page("POST /account/passkeys/{id}/delete", h.signedIn(h.deletePasskey))
 	page("POST /account/sessions/signout-others", h.signedIn(h.signOutOthers))
 	page("POST /account/sessions/{id}/signout", h.signedIn(h.signOutSession))
+	page("POST /account/apps/{id}/forget", h.signedIn(h.forgetApp))
 
 	page("GET /admin", h.admin(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)

@@ -834,6 +834,62 @@ func (s *Store) DeleteOIDCConsent(ctx context.Context, userID, clientID string, 
 	})
 }
 
+var (
+	qConsentsOf        = stmt(`SELECT user_id, client_id, scopes, created_at, updated_at FROM oidc_consents WHERE user_id = ? ORDER BY updated_at DESC, client_id`)
+	qDeleteUserAccess  = stmt(`DELETE FROM oidc_access_tokens WHERE user_id = ? AND client_id = ?`)
+	qRevokeUserRefresh = stmt(`UPDATE oidc_refresh_tokens SET revoked_at = ? WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL`)
+)
+
+// ListOIDCConsents returns a person's consents, most recent first.
+func (s *Store) ListOIDCConsents(ctx context.Context, userID string) ([]store.OIDCConsent, error) {
+	rows, err := s.read().query(ctx, qConsentsOf, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []store.OIDCConsent{}
+	for rows.Next() {
+		var co store.OIDCConsent
+		if err := rows.Scan(&co.UserID, &co.ClientID, strList{&co.Scopes}, timeCol{&co.CreatedAt}, timeCol{&co.UpdatedAt}); err != nil {
+			return nil, err
+		}
+		out = append(out, co)
+	}
+	return out, rows.Err()
+}
+
+// RevokeOIDCUserTokens revokes a person's tokens for a client.
+func (s *Store) RevokeOIDCUserTokens(ctx context.Context, userID, clientID, reason string, m store.Meta) (int, error) {
+	now := s.now()
+	n := 0
+	err := s.write(ctx, func(c *conn) error {
+		uname, err := c.username(ctx, userID)
+		if err != nil {
+			return err
+		}
+		res, err := c.exec(ctx, qDeleteUserAccess, userID, clientID)
+		if err != nil {
+			return err
+		}
+		a, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		res, err = c.exec(ctx, qRevokeUserRefresh, c.t(now), userID, clientID)
+		if err != nil {
+			return err
+		}
+		r, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		n = int(a + r)
+		return c.audit(ctx, m, now, event{action: "oidc.revoke", targetType: "user", targetID: userID, targetName: uname,
+			after: snapshot([]field{{"client-id", clientID}, {"reason", reason}, {"tokens-revoked", n}})})
+	})
+	return n, err
+}
+
 // DeleteExpiredOIDC removes expired tokens, and requests expired for
 // longer than authRequestRetention.
 func (s *Store) DeleteExpiredOIDC(ctx context.Context, now time.Time) error {

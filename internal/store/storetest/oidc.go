@@ -369,6 +369,23 @@ func testOIDCConsents(t *testing.T, s store.Store) {
 	if evs := allAudit(t, s, store.AuditFilter{Action: "oidc.consent"}); len(evs) != 2 {
 		t.Fatalf("consent audit events: %d", len(evs))
 	}
+	if list, err := o.ListOIDCConsents(ctx, u.ID); err != nil || len(list) != 1 || list[0].ClientID != c.ID {
+		t.Fatalf("ListOIDCConsents: %v %+v", err, list)
+	}
+	// The person's tokens for the client can be revoked all at once.
+	r := authorize(t, o, c, u, "code-consents")
+	now := time.Now()
+	if err := o.CreateOIDCTokens(ctx, store.OIDCTokenGrant{RedeemCode: r.ID,
+		Access:  store.OIDCAccessToken{Hash: hashOf("at-c"), ClientID: c.ID, UserID: u.ID, FamilyID: r.ID, ExpiresAt: now.Add(time.Hour)},
+		Refresh: &store.OIDCRefreshToken{Hash: hashOf("rt-c"), FamilyID: r.ID, ClientID: c.ID, UserID: u.ID, AuthTime: now, ExpiresAt: now.Add(time.Hour)},
+	}, meta); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := o.RevokeOIDCUserTokens(ctx, u.ID, c.ID, "withdrawn by the person", meta); err != nil || n != 2 {
+		t.Fatalf("RevokeOIDCUserTokens: %d %v", n, err)
+	}
+	_, err = o.GetOIDCRefreshToken(ctx, hashOf("rt-c"), now, meta)
+	wantErr(t, "a refresh token after RevokeOIDCUserTokens", err, store.ErrNotFound)
 	if err := o.DeleteOIDCConsent(ctx, u.ID, c.ID, meta); err != nil {
 		t.Fatalf("DeleteOIDCConsent: %v", err)
 	}
