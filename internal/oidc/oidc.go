@@ -353,7 +353,11 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 			p.redirectError(w, r, a, oidc.ErrLoginRequired().WithDescription("Nobody is signed in to Rollcall in this browser."))
 			return
 		}
-		http.Redirect(w, r, "/signin?next="+url.QueryEscape(loginPath+"?id="+url.QueryEscape(id)), http.StatusSeeOther)
+		to := "/signin?next=" + url.QueryEscape(loginPath+"?id="+url.QueryEscape(id))
+		if a.p.LoginHint != "" {
+			to += "&login_hint=" + url.QueryEscape(a.p.LoginHint)
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
 	if p.needsFreshSignIn(a, v) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
@@ -137,8 +138,11 @@ func TestRelyingParty(t *testing.T) {
 
 		// 1. The whole flow: authorize → passkey sign-in → consent → callback.
 		pkce := oauth2.GenerateVerifier()
-		visit(t, b, authorize("state-1", "nonce-1", pkce))
+		visit(t, b, conf.AuthCodeURL("state-1", gooidc.Nonce("nonce-1"), oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("login_hint", "ada")))
 		waitPath(t, b, "/signin")
+		if hint, err := chromedp.Run(b, chromedp.Evaluate[string](`document.querySelector("#username").value`)); err != nil || hint != "ada" {
+			t.Fatalf("login_hint did not prefill the username: %q %v", hint, err)
+		}
 		click(t, b, "#passkey-button", "/oauth2/login")
 		waitText(t, b, "main", "Sign in to Grafana")
 		waitText(t, b, "main", "Your email address")
