@@ -81,7 +81,9 @@ func serverError(err error) error {
 func (s *storage) client(ctx context.Context, id string) (*client, error) {
 	c, err := s.o.GetOIDCClient(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound{"client " + id}
+		// An *oidc.Error of the client's fault: the library turns any
+		// other error into a server_error (500) where it meets it.
+		return nil, oidc.ErrInvalidClient().WithDescription("No application is registered with this client_id.").WithParent(notFound{"client"})
 	}
 	if err != nil {
 		return nil, serverError(err)
