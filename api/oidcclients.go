@@ -63,6 +63,7 @@ type OIDCClientAttributes struct {
 	LogoURL                *string                `json:"logo-url"`
 	LaunchURL              *string                `json:"launch-url"`
 	BackchannelLogoutURI   *string                `json:"backchannel-logout-uri"`
+	AccessTokenFormat      string                 `json:"access-token-format"`
 	Secrets                []OIDCClientSecretInfo `json:"secrets"`
 	CreatedAt              time.Time              `json:"created-at"`
 	UpdatedAt              time.Time              `json:"updated-at"`
@@ -93,6 +94,7 @@ type OIDCClientWriteAttributes struct {
 	LogoURL                Opt[string]   `json:"logo-url,omitzero"`
 	LaunchURL              Opt[string]   `json:"launch-url,omitzero"`
 	BackchannelLogoutURI   Opt[string]   `json:"backchannel-logout-uri,omitzero"`
+	AccessTokenFormat      Opt[string]   `json:"access-token-format,omitzero"`
 
 	ClientSecret json.RawMessage `json:"client-secret,omitempty"`
 	Secrets      json.RawMessage `json:"secrets,omitempty"`
@@ -178,6 +180,9 @@ func (w *OIDCClientWriteAttributes) Validate(create bool) Errors {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			add(Invalid(CodeInvalidURL, AttrPointer(l.name), fmt.Sprintf("%s %q must be an absolute http:// or https:// URL", l.name, l.v.Value)))
 		}
+	}
+	if f := w.AccessTokenFormat; f.Set && f.Value != "opaque" && f.Value != "jwt" {
+		add(Invalid(CodeInvalidValue, AttrPointer("access-token-format"), fmt.Sprintf("access-token-format %q is not one: use opaque (looked up by Rollcall, revoked at once) or jwt (signed, for APIs that verify tokens themselves)", f.Value)))
 	}
 	if v := w.BackchannelLogoutURI.Value; v != "" {
 		if e := validateRedirectURI(AttrPointer("backchannel-logout-uri"), "backchannel-logout-uri", v); e != nil {

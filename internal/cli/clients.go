@@ -90,10 +90,10 @@ func showClient(ctx context.Context, cmd *cobra.Command, c *client.Client, cl *a
 		detail: true,
 		headers: []string{"Client ID", "Name", "Type", "Redirect URIs", "Post-logout redirect URIs", "Grant types", "Allowed groups",
 			"Skip consent", "Access token lifetime", "ID token lifetime", "Refresh token lifetime", "Logo URL", "Launch URL",
-			"Back-channel logout URI", "Secrets", "Created", "Updated"},
+			"Back-channel logout URI", "Access token format", "Secrets", "Created", "Updated"},
 		rows: [][]string{{cl.ID, a.Name, kind, strings.Join(a.RedirectURIs, " "), strings.Join(a.PostLogoutRedirectURIs, " "),
 			strings.Join(a.GrantTypes, " "), allowed, yesNo(a.SkipConsent), lifetimeCell(a.AccessTokenLifetime),
-			lifetimeCell(a.IDTokenLifetime), lifetimeCell(a.RefreshTokenLifetime), str(a.LogoURL), str(a.LaunchURL), str(a.BackchannelLogoutURI),
+			lifetimeCell(a.IDTokenLifetime), lifetimeCell(a.RefreshTokenLifetime), str(a.LogoURL), str(a.LaunchURL), str(a.BackchannelLogoutURI), a.AccessTokenFormat,
 			strings.Join(secrets, ", "), timeCell(&a.CreatedAt), timeCell(&a.UpdatedAt)}},
 	}
 	if err := v.write(cmd.OutOrStdout(), format); err != nil {
@@ -151,6 +151,7 @@ func newClientsGetCommand(o *connOptions) *cobra.Command {
 // clientFlags are the attribute flags of clients create and update.
 type clientFlags struct {
 	name, logoURL, launchURL, backchannelURI string
+	accessTokenFormat                        string
 	redirectURIs, postLogoutURIs, grantTypes []string
 	allowedGroups                            []string
 	public, skipConsent                      bool
@@ -174,12 +175,13 @@ func addClientFlags(cmd *cobra.Command, withName bool) *clientFlags {
 	f.DurationVar(&cf.refreshTTL, "refresh-token-lifetime", 0, "such as 720h; 0 is the default (30 days)")
 	f.StringVar(&cf.logoURL, "logo-url", "", "logo shown on the consent page")
 	f.StringVar(&cf.launchURL, "launch-url", "", "where people open the application")
+	f.StringVar(&cf.accessTokenFormat, "access-token-format", "", "opaque (the default; revoked at once) or jwt (signed, for APIs that verify tokens themselves)")
 	f.StringVar(&cf.backchannelURI, "backchannel-logout-uri", "", "where Rollcall POSTs a signed logout token when a session the application signed someone in from ends")
 	return cf
 }
 
 var clientFlagNames = []string{"name", "redirect-uri", "post-logout-redirect-uri", "grant-types", "allowed-groups", "public",
-	"skip-consent", "access-token-lifetime", "id-token-lifetime", "refresh-token-lifetime", "logo-url", "launch-url", "backchannel-logout-uri"}
+	"skip-consent", "access-token-lifetime", "id-token-lifetime", "refresh-token-lifetime", "logo-url", "launch-url", "backchannel-logout-uri", "access-token-format"}
 
 func (cf *clientFlags) attrs(ctx context.Context, cmd *cobra.Command, c *client.Client) (api.OIDCClientWriteAttributes, error) {
 	var w api.OIDCClientWriteAttributes
@@ -231,6 +233,9 @@ func (cf *clientFlags) attrs(ctx context.Context, cmd *cobra.Command, c *client.
 	}
 	if changed("launch-url") {
 		w.LaunchURL = api.Some(cf.launchURL)
+	}
+	if changed("access-token-format") {
+		w.AccessTokenFormat = api.Some(cf.accessTokenFormat)
 	}
 	if changed("backchannel-logout-uri") {
 		w.BackchannelLogoutURI = api.Some(cf.backchannelURI)

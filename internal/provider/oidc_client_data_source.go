@@ -35,6 +35,7 @@ type oidcClientDataModel struct {
 	LogoURL                types.String `tfsdk:"logo_url"`
 	LaunchURL              types.String `tfsdk:"launch_url"`
 	BackchannelLogoutURI   types.String `tfsdk:"backchannel_logout_uri"`
+	AccessTokenFormat      types.String `tfsdk:"access_token_format"`
 	CreatedAt              types.String `tfsdk:"created_at"`
 }
 
@@ -79,6 +80,7 @@ func (d *oidcClientDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 			"logo_url":                  str("Logo shown on the consent page; null when unset."),
 			"launch_url":                str("Where people open the application; null when unset."),
 			"backchannel_logout_uri":    str("Where logout tokens are posted; null when unset."),
+			"access_token_format":       str("`opaque` or `jwt`."),
 			"created_at":                str("When the client was registered (RFC 3339, UTC)."),
 		},
 	}
@@ -137,7 +139,7 @@ func (d *oidcClientDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		ID: m.ID, Name: m.Name, RedirectURIs: m.RedirectURIs, PostLogoutRedirectURIs: m.PostLogoutRedirectURIs, Public: m.Public,
 		GrantTypes: m.GrantTypes, AllowedGroups: m.AllowedGroups, SkipConsent: m.SkipConsent, AccessTokenLifetime: m.AccessTokenLifetime,
 		IDTokenLifetime: m.IDTokenLifetime, RefreshTokenLifetime: m.RefreshTokenLifetime, LogoURL: m.LogoURL, LaunchURL: m.LaunchURL,
-		BackchannelLogoutURI: m.BackchannelLogoutURI, CreatedAt: m.CreatedAt,
+		BackchannelLogoutURI: m.BackchannelLogoutURI, AccessTokenFormat: m.AccessTokenFormat, CreatedAt: m.CreatedAt,
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }

@@ -65,8 +65,8 @@ func (s *Server) oidcClientResource(c store.OIDCClient, secret string) api.OIDCC
 			Public: c.Public, GrantTypes: c.GrantTypes, AllowedGroups: c.AllowedGroupIDs, SkipConsent: c.SkipConsent,
 			AccessTokenLifetime: int64(c.AccessTokenTTL / time.Second), IDTokenLifetime: int64(c.IDTokenTTL / time.Second),
 			RefreshTokenLifetime: int64(c.RefreshTokenTTL / time.Second), LogoURL: optURL(c.LogoURL), LaunchURL: optURL(c.LaunchURL),
-			BackchannelLogoutURI: optURL(c.BackchannelLogoutURI),
-			Secrets:              secrets, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+			BackchannelLogoutURI: optURL(c.BackchannelLogoutURI), AccessTokenFormat: c.AccessTokenFormat,
+			Secrets: secrets, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 		},
 		Links: &api.Links{Self: s.link("/api/v1/oidc-clients/" + c.ID)},
 	}
@@ -136,6 +136,9 @@ func applyClient(c *store.OIDCClient, a *api.OIDCClientWriteAttributes) {
 	}
 	if a.BackchannelLogoutURI.Set {
 		c.BackchannelLogoutURI = a.BackchannelLogoutURI.Value
+	}
+	if a.AccessTokenFormat.Set {
+		c.AccessTokenFormat = a.AccessTokenFormat.Value
 	}
 }
 

@@ -39,6 +39,8 @@ type OIDCClient struct {
 	// BackchannelLogoutURI, when set, receives a logout token when a browser
 	// session the client signed someone in from ends.
 	BackchannelLogoutURI string
+	// AccessTokenFormat is "opaque" (the default; "" reads as it) or "jwt".
+	AccessTokenFormat string
 	// Secrets are the SHA-256 hashes of the client's secrets, at most two
 	// (so a rotation needs no downtime), newest first; never nil when read.
 	Secrets   []OIDCClientSecret

@@ -9,6 +9,10 @@
 
 ALTER TABLE oidc_clients ADD COLUMN backchannel_logout_uri ${text} NOT NULL DEFAULT '';
 
+-- "opaque" access tokens are looked up by hash; "jwt" ones are signed
+-- JWTs an API can verify itself (and still looked up at userinfo).
+ALTER TABLE oidc_clients ADD COLUMN access_token_format ${key} NOT NULL DEFAULT 'opaque';
+
 CREATE TABLE oidc_client_sessions (
     client_id       ${key} NOT NULL REFERENCES oidc_clients (id) ON DELETE CASCADE,
     session_id      ${key} NOT NULL,
