@@ -84,6 +84,7 @@ func TestRelyingParty(t *testing.T) {
 		ada, err := admin.Users.Create(ctx, api.UserWriteAttributes{
 			Username: api.Some("ada"), Email: api.Some("ada@example.com"),
 			FirstName: api.Some("Ada"), LastName: api.Some("Lovelace"), EmailVerified: api.Some(true),
+			Attributes: api.Some(map[string]string{"employee_id": "E42"}),
 		}, nil, "")
 		if err != nil {
 			t.Fatal(err)
@@ -112,7 +113,8 @@ func TestRelyingParty(t *testing.T) {
 		redirect := rp.srv.URL + "/callback"
 		created, err := admin.OIDCClients.Create(ctx, api.OIDCClientWriteAttributes{
 			Name: api.Some("Grafana"), RedirectURIs: api.Some([]string{redirect}),
-			AllowedGroups: api.Some([]string{staff.ID}),
+			AllowedGroups:   api.Some([]string{staff.ID}),
+			AttributeClaims: api.Some(map[string]string{"employee_number": "employee_id", "cost_center": "cost_center"}),
 		})
 		if err != nil {
 			t.Fatalf("register the application through the API: %v", err)
@@ -185,13 +187,16 @@ func TestRelyingParty(t *testing.T) {
 			PreferredUsername string   `json:"preferred_username"`
 			Name              string   `json:"name"`
 			Groups            []string `json:"groups"`
+			EmployeeNumber    string   `json:"employee_number"`
+			CostCenter        *string  `json:"cost_center"`
 		}
 		if err := idt.Claims(&claims); err != nil {
 			t.Fatal(err)
 		}
 		if idt.Subject != ada.ID || claims.Nonce != "nonce-1" || !slices.Equal(claims.AMR, []string{"hwk", "user"}) ||
 			claims.SID == "" || claims.Email != "ada@example.com" || !claims.EmailVerified || claims.PreferredUsername != "ada" ||
-			claims.Name != "Ada Lovelace" || !slices.Equal(claims.Groups, []string{"staff"}) {
+			claims.Name != "Ada Lovelace" || !slices.Equal(claims.Groups, []string{"staff"}) ||
+			claims.EmployeeNumber != "E42" || claims.CostCenter != nil {
 			t.Fatalf("ID token: sub %q, claims %+v", idt.Subject, claims)
 		}
 		if at := time.Unix(claims.AuthTime, 0); time.Since(at) > time.Minute || time.Until(at) > time.Second {
@@ -203,8 +208,11 @@ func TestRelyingParty(t *testing.T) {
 		if err != nil {
 			t.Fatalf("userinfo: %v", err)
 		}
-		if ui.Subject != ada.ID || ui.Email != "ada@example.com" {
-			t.Fatalf("userinfo: %+v", ui)
+		var uiClaims struct {
+			EmployeeNumber string `json:"employee_number"`
+		}
+		if err := ui.Claims(&uiClaims); err != nil || ui.Subject != ada.ID || ui.Email != "ada@example.com" || uiClaims.EmployeeNumber != "E42" {
+			t.Fatalf("userinfo: %+v %+v %v", ui, uiClaims, err)
 		}
 
 		// The code again: refused, and the tokens it gave are revoked.

@@ -36,6 +36,7 @@ type oidcClientDataModel struct {
 	LaunchURL              types.String `tfsdk:"launch_url"`
 	BackchannelLogoutURI   types.String `tfsdk:"backchannel_logout_uri"`
 	AccessTokenFormat      types.String `tfsdk:"access_token_format"`
+	AttributeClaims        types.Map    `tfsdk:"attribute_claims"`
 	CreatedAt              types.String `tfsdk:"created_at"`
 }
 
@@ -81,7 +82,9 @@ func (d *oidcClientDataSource) Schema(_ context.Context, _ datasource.SchemaRequ
 			"launch_url":                str("Where people open the application; null when unset."),
 			"backchannel_logout_uri":    str("Where logout tokens are posted; null when unset."),
 			"access_token_format":       str("`opaque` or `jwt`."),
-			"created_at":                str("When the client was registered (RFC 3339, UTC)."),
+			"attribute_claims": schema.MapAttribute{MarkdownDescription: "Claim name to the key of a person's attribute.",
+				ElementType: types.StringType, Computed: true},
+			"created_at": str("When the client was registered (RFC 3339, UTC)."),
 		},
 	}
 }
@@ -139,7 +142,7 @@ func (d *oidcClientDataSource) Read(ctx context.Context, req datasource.ReadRequ
 		ID: m.ID, Name: m.Name, RedirectURIs: m.RedirectURIs, PostLogoutRedirectURIs: m.PostLogoutRedirectURIs, Public: m.Public,
 		GrantTypes: m.GrantTypes, AllowedGroups: m.AllowedGroups, SkipConsent: m.SkipConsent, AccessTokenLifetime: m.AccessTokenLifetime,
 		IDTokenLifetime: m.IDTokenLifetime, RefreshTokenLifetime: m.RefreshTokenLifetime, LogoURL: m.LogoURL, LaunchURL: m.LaunchURL,
-		BackchannelLogoutURI: m.BackchannelLogoutURI, AccessTokenFormat: m.AccessTokenFormat, CreatedAt: m.CreatedAt,
+		BackchannelLogoutURI: m.BackchannelLogoutURI, AccessTokenFormat: m.AccessTokenFormat, AttributeClaims: m.AttributeClaims, CreatedAt: m.CreatedAt,
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }

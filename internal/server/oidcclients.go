@@ -66,7 +66,8 @@ func (s *Server) oidcClientResource(c store.OIDCClient, secret string) api.OIDCC
 			AccessTokenLifetime: int64(c.AccessTokenTTL / time.Second), IDTokenLifetime: int64(c.IDTokenTTL / time.Second),
 			RefreshTokenLifetime: int64(c.RefreshTokenTTL / time.Second), LogoURL: optURL(c.LogoURL), LaunchURL: optURL(c.LaunchURL),
 			BackchannelLogoutURI: optURL(c.BackchannelLogoutURI), AccessTokenFormat: c.AccessTokenFormat,
-			Secrets: secrets, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+			AttributeClaims: c.AttributeClaims,
+			Secrets:         secrets, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 		},
 		Links: &api.Links{Self: s.link("/api/v1/oidc-clients/" + c.ID)},
 	}
@@ -139,6 +140,9 @@ func applyClient(c *store.OIDCClient, a *api.OIDCClientWriteAttributes) {
 	}
 	if a.AccessTokenFormat.Set {
 		c.AccessTokenFormat = a.AccessTokenFormat.Value
+	}
+	if a.AttributeClaims.Set {
+		c.AttributeClaims = a.AttributeClaims.Value
 	}
 }
 

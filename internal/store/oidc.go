@@ -41,6 +41,10 @@ type OIDCClient struct {
 	BackchannelLogoutURI string
 	// AccessTokenFormat is "opaque" (the default; "" reads as it) or "jwt".
 	AccessTokenFormat string
+	// AttributeClaims maps claim names to keys of the person's attributes:
+	// the client's tokens and userinfo carry those attributes as claims.
+	// Never nil when read.
+	AttributeClaims map[string]string
 	// Secrets are the SHA-256 hashes of the client's secrets, at most two
 	// (so a rotation needs no downtime), newest first; never nil when read.
 	Secrets   []OIDCClientSecret

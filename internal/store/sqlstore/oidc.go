@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -39,7 +40,7 @@ var _ store.OIDCStore = (*Store)(nil)
 const authRequestRetention = time.Hour
 
 const clientCols = `id, name, redirect_uris, post_logout_uris, public, grant_types, allowed_groups, skip_consent,
- access_token_ttl, id_token_ttl, refresh_token_ttl, logo_url, launch_url, secrets, created_at, updated_at, version, backchannel_logout_uri, access_token_format`
+ access_token_ttl, id_token_ttl, refresh_token_ttl, logo_url, launch_url, secrets, created_at, updated_at, version, backchannel_logout_uri, access_token_format, attribute_claims`
 
 const authReqCols = `id, client_id, params, user_id, session_id, auth_time, amr, done, code_hash, code_used_at, created_at, expires_at`
 
@@ -47,13 +48,13 @@ const refreshCols = `id, hash, family_id, client_id, user_id, scopes, audience, 
  created_at, expires_at, rotated_at, revoked_at`
 
 var (
-	qInsertClient = stmt(`INSERT INTO oidc_clients (` + clientCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qInsertClient = stmt(`INSERT INTO oidc_clients (` + clientCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qClient       = stmt(`SELECT ` + clientCols + ` FROM oidc_clients WHERE id = ?`)
 	qClientLock   = lockStmt(`SELECT ` + clientCols + ` FROM oidc_clients WHERE id = ?`)
 	qClients      = stmt(`SELECT ` + clientCols + ` FROM oidc_clients ORDER BY name, id`)
 	qUpdateClient = stmt(`UPDATE oidc_clients SET name = ?, redirect_uris = ?, post_logout_uris = ?, public = ?, grant_types = ?,
  allowed_groups = ?, skip_consent = ?, access_token_ttl = ?, id_token_ttl = ?, refresh_token_ttl = ?, logo_url = ?,
- launch_url = ?, secrets = ?, updated_at = ?, version = ?, backchannel_logout_uri = ?, access_token_format = ? WHERE id = ?`)
+ launch_url = ?, secrets = ?, updated_at = ?, version = ?, backchannel_logout_uri = ?, access_token_format = ?, attribute_claims = ? WHERE id = ?`)
 	qDeleteClient = stmt(`DELETE FROM oidc_clients WHERE id = ?`)
 
 	qInsertAuthReq = stmt(`INSERT INTO oidc_auth_requests (` + authReqCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -177,7 +178,7 @@ func scanClient(row interface{ Scan(...any) error }) (store.OIDCClient, error) {
 	var at, it, rt int64
 	err := row.Scan(&c.ID, &c.Name, strList{&c.RedirectURIs}, strList{&c.PostLogoutRedirectURIs}, &c.Public,
 		strList{&c.GrantTypes}, strList{&c.AllowedGroupIDs}, &c.SkipConsent, &at, &it, &rt, &c.LogoURL, &c.LaunchURL,
-		secretsCol{&c.Secrets}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.Version, &c.BackchannelLogoutURI, &c.AccessTokenFormat)
+		secretsCol{&c.Secrets}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.Version, &c.BackchannelLogoutURI, &c.AccessTokenFormat, attrCol{&c.AttributeClaims})
 	c.AccessTokenTTL, c.IDTokenTTL, c.RefreshTokenTTL = time.Duration(at)*time.Second, time.Duration(it)*time.Second, time.Duration(rt)*time.Second
 	return c, err
 }
@@ -226,6 +227,10 @@ func normClient(cl *store.OIDCClient) {
 	if cl.AccessTokenFormat == "" {
 		cl.AccessTokenFormat = "opaque"
 	}
+	cl.AttributeClaims = maps.Clone(cl.AttributeClaims)
+	if cl.AttributeClaims == nil {
+		cl.AttributeClaims = map[string]string{}
+	}
 	cl.AccessTokenTTL = cl.AccessTokenTTL.Truncate(time.Second)
 	cl.IDTokenTTL = cl.IDTokenTTL.Truncate(time.Second)
 	cl.RefreshTokenTTL = cl.RefreshTokenTTL.Truncate(time.Second)
@@ -252,7 +257,7 @@ func clientFields(cl *store.OIDCClient) []field {
 		{"skip-consent", cl.SkipConsent}, {"access-token-lifetime", int64(cl.AccessTokenTTL / time.Second)},
 		{"id-token-lifetime", int64(cl.IDTokenTTL / time.Second)}, {"refresh-token-lifetime", int64(cl.RefreshTokenTTL / time.Second)},
 		{"logo-url", opt(cl.LogoURL)}, {"launch-url", opt(cl.LaunchURL)}, {"backchannel-logout-uri", opt(cl.BackchannelLogoutURI)},
-		{"access-token-format", cl.AccessTokenFormat}, {"secret-ids", secretIDs},
+		{"access-token-format", cl.AccessTokenFormat}, {"attribute-claims", cl.AttributeClaims}, {"secret-ids", secretIDs},
 	}
 }
 
@@ -265,13 +270,13 @@ func (c *conn) writeClient(ctx context.Context, q statement, cl *store.OIDCClien
 		_, err := c.exec(ctx, q, cl.ID, cl.Name, encodeList(cl.RedirectURIs), encodeList(cl.PostLogoutRedirectURIs), cl.Public,
 			encodeList(cl.GrantTypes), encodeList(cl.AllowedGroupIDs), cl.SkipConsent, secs(cl.AccessTokenTTL), secs(cl.IDTokenTTL),
 			secs(cl.RefreshTokenTTL), cl.LogoURL, cl.LaunchURL, encodeSecrets(cl.Secrets), c.t(cl.CreatedAt), c.t(cl.UpdatedAt), cl.Version,
-			cl.BackchannelLogoutURI, cl.AccessTokenFormat)
+			cl.BackchannelLogoutURI, cl.AccessTokenFormat, encodeAttrs(cl.AttributeClaims))
 		return err
 	}
 	_, err := c.exec(ctx, q, cl.Name, encodeList(cl.RedirectURIs), encodeList(cl.PostLogoutRedirectURIs), cl.Public,
 		encodeList(cl.GrantTypes), encodeList(cl.AllowedGroupIDs), cl.SkipConsent, secs(cl.AccessTokenTTL), secs(cl.IDTokenTTL),
 		secs(cl.RefreshTokenTTL), cl.LogoURL, cl.LaunchURL, encodeSecrets(cl.Secrets), c.t(cl.UpdatedAt), cl.Version,
-		cl.BackchannelLogoutURI, cl.AccessTokenFormat, cl.ID)
+		cl.BackchannelLogoutURI, cl.AccessTokenFormat, encodeAttrs(cl.AttributeClaims), cl.ID)
 	return err
 }
 

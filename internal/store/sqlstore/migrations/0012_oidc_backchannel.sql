@@ -13,6 +13,10 @@ ALTER TABLE oidc_clients ADD COLUMN backchannel_logout_uri ${text} NOT NULL DEFA
 -- JWTs an API can verify itself (and still looked up at userinfo).
 ALTER TABLE oidc_clients ADD COLUMN access_token_format ${key} NOT NULL DEFAULT 'opaque';
 
+-- Claims the client gets from the person's attributes: a JSON object of
+-- claim name to attribute key.
+ALTER TABLE oidc_clients ADD COLUMN attribute_claims ${text} NOT NULL DEFAULT '{}';
+
 CREATE TABLE oidc_client_sessions (
     client_id       ${key} NOT NULL REFERENCES oidc_clients (id) ON DELETE CASCADE,
     session_id      ${key} NOT NULL,
