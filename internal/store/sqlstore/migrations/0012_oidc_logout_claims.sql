@@ -1,3 +1,6 @@
+-- Clients: back-channel logout, the access token format and claims from
+-- attributes.
+--
 -- Back-channel logout (OpenID Connect Back-Channel Logout 1.0). A client
 -- that registers backchannel_logout_uri is told, with a signed logout
 -- token, when a browser session it signed someone in from ends: sign-out,
