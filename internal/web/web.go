@@ -215,6 +215,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	page("POST /admin/groups/{id}/members", h.admin(h.adminGroupMembers))
 
 	page("GET /admin/audit", h.admin(h.adminAudit))
+
+	page("GET /admin/clients", h.admin(h.adminClients))
+	page("POST /admin/clients", h.admin(h.adminCreateClient))
+	page("GET /admin/clients/{id}", h.admin(h.adminClient))
+	page("POST /admin/clients/{id}/rotate-secret", h.admin(h.adminRotateClientSecret))
+	page("POST /admin/clients/{id}/delete", h.admin(h.adminDeleteClient))
 }
 
 // ServeHTTP serves the pages on their own, for tests and for embedding
