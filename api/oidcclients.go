@@ -62,6 +62,9 @@ type OIDCClientAttributes struct {
 	RefreshTokenLifetime   int64                  `json:"refresh-token-lifetime"`
 	LogoURL                *string                `json:"logo-url"`
 	LaunchURL              *string                `json:"launch-url"`
+	BackchannelLogoutURI   *string                `json:"backchannel-logout-uri"`
+	AccessTokenFormat      string                 `json:"access-token-format"`
+	AttributeClaims        map[string]string      `json:"attribute-claims"`
 	Secrets                []OIDCClientSecretInfo `json:"secrets"`
 	CreatedAt              time.Time              `json:"created-at"`
 	UpdatedAt              time.Time              `json:"updated-at"`
@@ -79,18 +82,21 @@ type OIDCClient struct {
 // application; PATCH leaves out what it does not change. The read-only
 // members are accepted (and refused with read_only when sent).
 type OIDCClientWriteAttributes struct {
-	Name                   Opt[string]   `json:"name,omitzero"`
-	RedirectURIs           Opt[[]string] `json:"redirect-uris,omitzero"`
-	PostLogoutRedirectURIs Opt[[]string] `json:"post-logout-redirect-uris,omitzero"`
-	Public                 Opt[bool]     `json:"public,omitzero"`
-	GrantTypes             Opt[[]string] `json:"grant-types,omitzero"`
-	AllowedGroups          Opt[[]string] `json:"allowed-groups,omitzero"`
-	SkipConsent            Opt[bool]     `json:"skip-consent,omitzero"`
-	AccessTokenLifetime    Opt[int64]    `json:"access-token-lifetime,omitzero"`
-	IDTokenLifetime        Opt[int64]    `json:"id-token-lifetime,omitzero"`
-	RefreshTokenLifetime   Opt[int64]    `json:"refresh-token-lifetime,omitzero"`
-	LogoURL                Opt[string]   `json:"logo-url,omitzero"`
-	LaunchURL              Opt[string]   `json:"launch-url,omitzero"`
+	Name                   Opt[string]            `json:"name,omitzero"`
+	RedirectURIs           Opt[[]string]          `json:"redirect-uris,omitzero"`
+	PostLogoutRedirectURIs Opt[[]string]          `json:"post-logout-redirect-uris,omitzero"`
+	Public                 Opt[bool]              `json:"public,omitzero"`
+	GrantTypes             Opt[[]string]          `json:"grant-types,omitzero"`
+	AllowedGroups          Opt[[]string]          `json:"allowed-groups,omitzero"`
+	SkipConsent            Opt[bool]              `json:"skip-consent,omitzero"`
+	AccessTokenLifetime    Opt[int64]             `json:"access-token-lifetime,omitzero"`
+	IDTokenLifetime        Opt[int64]             `json:"id-token-lifetime,omitzero"`
+	RefreshTokenLifetime   Opt[int64]             `json:"refresh-token-lifetime,omitzero"`
+	LogoURL                Opt[string]            `json:"logo-url,omitzero"`
+	LaunchURL              Opt[string]            `json:"launch-url,omitzero"`
+	BackchannelLogoutURI   Opt[string]            `json:"backchannel-logout-uri,omitzero"`
+	AccessTokenFormat      Opt[string]            `json:"access-token-format,omitzero"`
+	AttributeClaims        Opt[map[string]string] `json:"attribute-claims,omitzero"`
 
 	ClientSecret json.RawMessage `json:"client-secret,omitempty"`
 	Secrets      json.RawMessage `json:"secrets,omitempty"`
@@ -175,6 +181,52 @@ func (w *OIDCClientWriteAttributes) Validate(create bool) Errors {
 		u, err := url.Parse(l.v.Value)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			add(Invalid(CodeInvalidURL, AttrPointer(l.name), fmt.Sprintf("%s %q must be an absolute http:// or https:// URL", l.name, l.v.Value)))
+		}
+	}
+	if f := w.AccessTokenFormat; f.Set && f.Value != "opaque" && f.Value != "jwt" {
+		add(Invalid(CodeInvalidValue, AttrPointer("access-token-format"), fmt.Sprintf("access-token-format %q is not one: use opaque (looked up by Rollcall, revoked at once) or jwt (signed, for APIs that verify tokens themselves)", f.Value)))
+	}
+	errs = append(errs, validateAttributeClaims(w.AttributeClaims.Value)...)
+	if v := w.BackchannelLogoutURI.Value; v != "" {
+		if e := validateRedirectURI(AttrPointer("backchannel-logout-uri"), "backchannel-logout-uri", v); e != nil {
+			add(e)
+		} else if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
+			add(Invalid(CodeInvalidURL, AttrPointer("backchannel-logout-uri"), fmt.Sprintf("backchannel-logout-uri %q must be an http:// or https:// URL that Rollcall can POST logout tokens to", v)))
+		}
+	}
+	return errs
+}
+
+// ReservedClaims are the claims Rollcall sets itself; attribute-claims
+// cannot name them, so an attribute never overrides who someone is, when
+// they signed in or what they may do. (Group custom claims, when they
+// come, will not override them either; of the two, a client's
+// attribute-claims win.)
+var ReservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "acr", "amr", "azp",
+	"sid", "at_hash", "c_hash", "client_id", "scope", "cnf", "act", "events", "name", "given_name", "family_name",
+	"middle_name", "nickname", "preferred_username", "profile", "picture", "website", "email", "email_verified",
+	"gender", "birthdate", "zoneinfo", "locale", "phone_number", "phone_number_verified", "address", "updated_at", "groups"}
+
+// MaxAttributeClaims bounds a client's attribute-claims.
+const MaxAttributeClaims = 32
+
+// validateAttributeClaims checks a client's map of claim name to the key
+// of a person's attribute.
+func validateAttributeClaims(m map[string]string) Errors {
+	var errs Errors
+	ptr := AttrPointer("attribute-claims")
+	if len(m) > MaxAttributeClaims {
+		errs = append(errs, Invalid(CodeTooManyAttributes, ptr, fmt.Sprintf("attribute-claims has %d entries; at most %d are allowed", len(m), MaxAttributeClaims)))
+	}
+	for claim, key := range m {
+		p := ptr + "/" + pointerEscape(claim)
+		switch {
+		case !attributeKeyRE.MatchString(claim):
+			errs = append(errs, Invalid(CodeInvalidAttributeKey, p, fmt.Sprintf("claim name %q must start with a lower-case letter and contain only a-z, 0-9 and _, at most 64 characters", claim)))
+		case contains(ReservedClaims, claim):
+			errs = append(errs, Invalid(CodeInvalidValue, p, fmt.Sprintf("claim %q is set by Rollcall itself and cannot come from an attribute; choose another name", claim)))
+		case !attributeKeyRE.MatchString(key):
+			errs = append(errs, Invalid(CodeInvalidAttributeKey, p, fmt.Sprintf("%q is not an attribute key: keys start with a lower-case letter and contain only a-z, 0-9 and _", key)))
 		}
 	}
 	return errs

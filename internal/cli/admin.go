@@ -8,12 +8,15 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/oidc"
 	"github.com/rollcall/rollcall/internal/server"
+	"github.com/rollcall/rollcall/internal/store"
 	"github.com/rollcall/rollcall/internal/store/sqlstore"
 	"github.com/spf13/cobra"
 )
@@ -27,7 +30,43 @@ bootstrapping a fresh installation and for getting back in when no admin can sig
 Point them at the same database as the server: a --database that does not exist is
 refused (it would be a new, empty database no server uses) unless --create is given.`,
 	}
-	cmd.AddCommand(newAdminCreateTokenCommand(), newAdminSetupLinkCommand())
+	cmd.AddCommand(newAdminCreateTokenCommand(), newAdminSetupLinkCommand(), newAdminRotateSigningKeyCommand())
+	return cmd
+}
+
+func newAdminRotateSigningKeyCommand() *cobra.Command {
+	var db adminDatabase
+	var algorithm string
+	cmd := &cobra.Command{
+		Use:   "rotate-signing-key",
+		Short: "Make a new key for signing ID tokens and retire the current one",
+		Long: `Make a new key for signing ID tokens (OpenID Connect) and retire the current one. Every
+server on the database publishes the new key in JWKS at once and signs with it within ten
+seconds; the retired key stays in JWKS for a day, the longest an ID token lives, so tokens it
+signed keep verifying. Prints the new key's id (the kid of the tokens it signs).`,
+		Example: `  rollcall admin rotate-signing-key --database ./rollcall.db --algorithm ES256`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !slices.Contains(oidc.SigningAlgorithms, algorithm) {
+				return usagef("--algorithm %q is not offered: use %s", algorithm, strings.Join(oidc.SigningAlgorithms, ", "))
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
+			defer cancel()
+			st, _, err := db.open(cmd, ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			k, err := oidc.RotateSigningKey(ctx, st, algorithm, store.Meta{ActorName: "rollcall admin rotate-signing-key"})
+			if err != nil {
+				return fmt.Errorf("rotate the signing key: %w", err)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), k.ID)
+			return nil
+		},
+	}
+	db.register(cmd)
+	cmd.Flags().StringVar(&algorithm, "algorithm", "RS256", "RS256 (every relying party supports it), ES256 or EdDSA")
 	return cmd
 }
 
@@ -55,7 +94,7 @@ func (d *adminDatabase) open(cmd *cobra.Command, ctx context.Context) (*sqlstore
 		}
 	}
 	name := redactDSN(d.dsn)
-	if !strings.HasPrefix(d.dsn, "postgres://") && !strings.HasPrefix(d.dsn, "postgresql://") {
+	if !sqlstore.IsPostgres(d.dsn) {
 		path, _, _ := strings.Cut(strings.TrimPrefix(d.dsn, "file:"), "?")
 		if abs, err := filepath.Abs(path); err == nil {
 			path = abs

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +56,14 @@ func resolveClient(ctx context.Context, c *client.Client, s string) (*api.OIDCCl
 		})
 }
 
+func claimsCell(m map[string]string) string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, k+"="+m[k])
+	}
+	return strings.Join(out, ", ")
+}
+
 func lifetimeCell(secs int64) string {
 	if secs == 0 {
 		return "default"
@@ -89,10 +99,11 @@ func showClient(ctx context.Context, cmd *cobra.Command, c *client.Client, cl *a
 		doc:    api.Document[api.OIDCClient]{Data: *cl},
 		detail: true,
 		headers: []string{"Client ID", "Name", "Type", "Redirect URIs", "Post-logout redirect URIs", "Grant types", "Allowed groups",
-			"Skip consent", "Access token lifetime", "ID token lifetime", "Refresh token lifetime", "Logo URL", "Launch URL", "Secrets", "Created", "Updated"},
+			"Skip consent", "Access token lifetime", "ID token lifetime", "Refresh token lifetime", "Logo URL", "Launch URL",
+			"Back-channel logout URI", "Access token format", "Attribute claims", "Secrets", "Created", "Updated"},
 		rows: [][]string{{cl.ID, a.Name, kind, strings.Join(a.RedirectURIs, " "), strings.Join(a.PostLogoutRedirectURIs, " "),
 			strings.Join(a.GrantTypes, " "), allowed, yesNo(a.SkipConsent), lifetimeCell(a.AccessTokenLifetime),
-			lifetimeCell(a.IDTokenLifetime), lifetimeCell(a.RefreshTokenLifetime), str(a.LogoURL), str(a.LaunchURL),
+			lifetimeCell(a.IDTokenLifetime), lifetimeCell(a.RefreshTokenLifetime), str(a.LogoURL), str(a.LaunchURL), str(a.BackchannelLogoutURI), a.AccessTokenFormat, claimsCell(a.AttributeClaims),
 			strings.Join(secrets, ", "), timeCell(&a.CreatedAt), timeCell(&a.UpdatedAt)}},
 	}
 	if a.ClientSecret != "" && format == "csv" {
@@ -154,9 +165,10 @@ func newClientsGetCommand(o *connOptions) *cobra.Command {
 
 // clientFlags are the attribute flags of clients create and update.
 type clientFlags struct {
-	name, logoURL, launchURL                 string
+	name, logoURL, launchURL, backchannelURI string
+	accessTokenFormat                        string
 	redirectURIs, postLogoutURIs, grantTypes []string
-	allowedGroups                            []string
+	allowedGroups, attributeClaims           []string
 	public, skipConsent                      bool
 	accessTTL, idTTL, refreshTTL             time.Duration
 }
@@ -178,11 +190,14 @@ func addClientFlags(cmd *cobra.Command, withName bool) *clientFlags {
 	f.DurationVar(&cf.refreshTTL, "refresh-token-lifetime", 0, "such as 720h; 0 is the default (30 days)")
 	f.StringVar(&cf.logoURL, "logo-url", "", "logo shown on the consent page")
 	f.StringVar(&cf.launchURL, "launch-url", "", "where people open the application")
+	f.StringArrayVar(&cf.attributeClaims, "attribute-claim", nil, "claim=attribute: tokens carry the person's attribute under that claim name (repeatable; the whole set is replaced)")
+	f.StringVar(&cf.accessTokenFormat, "access-token-format", "", "opaque (the default; revoked at once) or jwt (signed, for APIs that verify tokens themselves)")
+	f.StringVar(&cf.backchannelURI, "backchannel-logout-uri", "", "where Rollcall POSTs a signed logout token when a session the application signed someone in from ends")
 	return cf
 }
 
 var clientFlagNames = []string{"name", "redirect-uri", "post-logout-redirect-uri", "grant-types", "allowed-groups", "public",
-	"skip-consent", "access-token-lifetime", "id-token-lifetime", "refresh-token-lifetime", "logo-url", "launch-url"}
+	"skip-consent", "access-token-lifetime", "id-token-lifetime", "refresh-token-lifetime", "logo-url", "launch-url", "backchannel-logout-uri", "access-token-format", "attribute-claim"}
 
 func (cf *clientFlags) attrs(ctx context.Context, cmd *cobra.Command, c *client.Client) (api.OIDCClientWriteAttributes, error) {
 	var w api.OIDCClientWriteAttributes
@@ -234,6 +249,23 @@ func (cf *clientFlags) attrs(ctx context.Context, cmd *cobra.Command, c *client.
 	}
 	if changed("launch-url") {
 		w.LaunchURL = api.Some(cf.launchURL)
+	}
+	if changed("attribute-claim") {
+		m := map[string]string{}
+		for _, kv := range cf.attributeClaims {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" || v == "" {
+				return w, usagef("--attribute-claim %q must be claim=attribute, such as employee_number=employee_id", kv)
+			}
+			m[k] = v
+		}
+		w.AttributeClaims = api.Some(m)
+	}
+	if changed("access-token-format") {
+		w.AccessTokenFormat = api.Some(cf.accessTokenFormat)
+	}
+	if changed("backchannel-logout-uri") {
+		w.BackchannelLogoutURI = api.Some(cf.backchannelURI)
 	}
 	return w, nil
 }

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -69,4 +71,28 @@ func TestClientsCommands(t *testing.T) {
 
 	ok(t, srv, "clients", "delete", "Grafana prod")
 	fails(t, srv, 3, nil, "clients", "get", doc.Data.ID)
+}
+
+// TestAdminRotateSigningKey rotates the ID token signing key on the
+// server's database and finds the new key in the running server's JWKS.
+func TestAdminRotateSigningKey(t *testing.T) {
+	isolate(t)
+	srv := testserver.Start(t)
+	r := rc(t, "admin", "rotate-signing-key", "--database", srv.DSN, "--algorithm", "ES256")
+	if r.code != 0 {
+		t.Fatalf("rotate-signing-key: exit %d: %s", r.code, r.stderr)
+	}
+	kid := strings.TrimSpace(r.stdout)
+	res, err := http.Get(srv.URL + "/oauth2/keys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if kid == "" || !strings.Contains(string(body), kid) || !strings.Contains(string(body), "ES256") {
+		t.Fatalf("JWKS after rotating to %q: %s", kid, body)
+	}
+	if r := rc(t, "admin", "rotate-signing-key", "--database", srv.DSN, "--algorithm", "HS256"); r.code != 2 || !strings.Contains(r.stderr, "RS256, ES256, EdDSA") {
+		t.Fatalf("rotate-signing-key --algorithm HS256: exit %d: %s", r.code, r.stderr)
+	}
 }

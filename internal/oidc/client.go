@@ -76,7 +76,14 @@ func (c *client) GrantTypes() []oidc.GrantType {
 // own hand-off to the passkey sign-in (see Provider.login).
 func (c *client) LoginURL(id string) string { return loginPath + "?id=" + id }
 
-func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
+// AccessTokenType is opaque (looked up by hash, revoked at once) unless
+// the client asks for JWT access tokens, which an API verifies itself.
+func (c *client) AccessTokenType() op.AccessTokenType {
+	if c.c.AccessTokenFormat == "jwt" {
+		return op.AccessTokenTypeJWT
+	}
+	return op.AccessTokenTypeBearer
+}
 
 func (c *client) IDTokenLifetime() time.Duration {
 	if c.c.IDTokenTTL > 0 {

@@ -3,6 +3,9 @@ package oidc
 import (
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -28,6 +31,10 @@ const (
 // keysRefresh is how long an instance uses the keys it read before reading
 // them again, so a key another instance adds is served within it.
 const keysRefresh = 10 * time.Second
+
+// retiredKeyPublished is how long a retired signing key stays in JWKS: the
+// longest lifetime an ID token can have.
+const retiredKeyPublished = 24 * time.Hour
 
 // signingKey is a private key that signs ID tokens.
 type signingKey struct {
@@ -78,11 +85,7 @@ func ensureKeys(ctx context.Context, st store.OIDCStore) ([32]byte, error) {
 		hasEnc = hasEnc || k.Use == "enc"
 	}
 	if !hasSig {
-		pk, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			return enc, err
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(pk)
+		der, err := generateKey(string(jose.RS256))
 		if err != nil {
 			return enc, err
 		}
@@ -108,12 +111,63 @@ func ensureKeys(ctx context.Context, st store.OIDCStore) ([32]byte, error) {
 	return enc, nil
 }
 
+// SigningAlgorithms are the algorithms a signing key may have: RS256 (the
+// default, which every relying party supports), ES256 and EdDSA.
+var SigningAlgorithms = []string{string(jose.RS256), string(jose.ES256), string(jose.EdDSA)}
+
+// generateKey makes a private key for alg, as PKCS #8 DER.
+func generateKey(alg string) ([]byte, error) {
+	var priv any
+	var err error
+	switch alg {
+	case string(jose.RS256):
+		priv, err = rsa.GenerateKey(rand.Reader, 2048)
+	case string(jose.ES256):
+		priv, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case string(jose.EdDSA):
+		_, priv, err = ed25519.GenerateKey(rand.Reader)
+	default:
+		return nil, fmt.Errorf("signing algorithm %q is not offered: use RS256, ES256 or EdDSA", alg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return x509.MarshalPKCS8PrivateKey(priv)
+}
+
+// RotateSigningKey makes a new signing key with alg (RS256 when empty) and
+// retires the current one, which stays in JWKS for a day, the longest an
+// ID token can live, so that tokens it signed keep verifying. Every
+// instance publishes the new key at once (JWKS is read from the database
+// on every request) and signs with it within keysRefresh.
+func RotateSigningKey(ctx context.Context, st store.OIDCStore, alg string, m store.Meta) (store.OIDCKey, error) {
+	if alg == "" {
+		alg = string(jose.RS256)
+	}
+	der, err := generateKey(alg)
+	if err != nil {
+		return store.OIDCKey{}, err
+	}
+	return st.RotateOIDCSigningKey(ctx, store.OIDCKey{Algorithm: alg, PrivateKey: der}, m)
+}
+
 // load returns the current signing key and the published keys.
 func (kr *keyring) load(ctx context.Context) (*signingKey, []op.Key, error) {
+	return kr.loadAt(ctx, false)
+}
+
+// published returns the keys of JWKS, read from the database now, so that
+// a key rotated by another instance is published at once.
+func (kr *keyring) published(ctx context.Context) ([]op.Key, error) {
+	_, pub, err := kr.loadAt(ctx, true)
+	return pub, err
+}
+
+func (kr *keyring) loadAt(ctx context.Context, fresh bool) (*signingKey, []op.Key, error) {
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
 	now := kr.now()
-	if kr.signing != nil && now.Sub(kr.read) < keysRefresh {
+	if !fresh && kr.signing != nil && now.Sub(kr.read) < keysRefresh {
 		return kr.signing, kr.public, nil
 	}
 	keys, err := kr.st.OIDCKeys(ctx)
@@ -139,8 +193,8 @@ func (kr *keyring) load(ctx context.Context) (*signingKey, []op.Key, error) {
 			signing = &signingKey{id: k.ID, alg: alg, key: signer}
 		}
 		// A retired key stays published as long as an ID token it signed
-		// can be valid.
-		if k.RetiredAt == nil || now.Sub(*k.RetiredAt) < DefaultIDTokenTTL*24 {
+		// can be valid (api.MaxIDTokenLifetime, a day).
+		if k.RetiredAt == nil || now.Sub(*k.RetiredAt) < retiredKeyPublished {
 			public = append(public, &publicKey{id: k.ID, alg: alg, key: signer.Public()})
 		}
 	}

@@ -2,6 +2,7 @@ package oidc_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"testing"
@@ -65,6 +66,36 @@ func TestClientCredentials(t *testing.T) {
 		other := clientcredentials.Config{ClientID: api2.ID, ClientSecret: api2.Attributes.ClientSecret, TokenURL: cc.TokenURL}
 		if _, err := other.Token(ctx); !oauthError(err, "unauthorized_client") {
 			t.Fatalf("client credentials for a client without the grant: %v", err)
+		}
+
+		// access-token-format jwt: a JWT an API verifies with the JWKS; it
+		// is still introspected and revoked through the database.
+		if _, err := admin.OIDCClients.Update(ctx, machine.ID, api.OIDCClientWriteAttributes{AccessTokenFormat: api.Some("jwt")}, ""); err != nil {
+			t.Fatal(err)
+		}
+		jtok, err := cc.Token(ctx)
+		if err != nil {
+			t.Fatalf("client credentials with JWT access tokens: %v", err)
+		}
+		payload, err := gooidc.NewRemoteKeySet(ctx, issuer+"/oauth2/keys").VerifySignature(ctx, jtok.AccessToken)
+		if err != nil {
+			t.Fatalf("the JWT access token does not verify with the JWKS: %v", err)
+		}
+		var claims struct {
+			Iss      string `json:"iss"`
+			Sub      string `json:"sub"`
+			ClientID string `json:"client_id"`
+			Exp      int64  `json:"exp"`
+		}
+		if err := json.Unmarshal(payload, &claims); err != nil || claims.Iss != issuer || claims.Sub != machine.ID || claims.ClientID != machine.ID || claims.Exp == 0 {
+			t.Fatalf("JWT access token claims: %s", payload)
+		}
+		if got := introspect(t, issuer, api2.ID, api2.Attributes.ClientSecret, jtok.AccessToken); got["active"] != true {
+			t.Fatalf("introspection of a JWT access token: %v", got)
+		}
+		revoke(t, issuer, machine.ID, machine.Attributes.ClientSecret, jtok.AccessToken)
+		if got := introspect(t, issuer, api2.ID, api2.Attributes.ClientSecret, jtok.AccessToken); got["active"] != false {
+			t.Fatalf("introspection of a revoked JWT access token: %v", got)
 		}
 	})
 }

@@ -79,6 +79,8 @@ type Provider struct {
 	log       *slog.Logger
 	now       func() time.Time
 	lastPurge atomic.Int64
+	stop      context.CancelFunc // ends the back-channel logout deliveries
+	stopped   chan struct{}
 }
 
 // New builds the provider, creating its keys in the database on the first
@@ -114,14 +116,16 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	}
 	p.storage = &storage{st: o.Store, o: ost, keys: &keyring{st: ost, now: o.Now}, now: o.Now}
 	cfg := &op.Config{
-		CryptoKey:                enc,
-		CryptoKeyId:              encryptionKeyID,
-		CodeMethodS256:           true,
-		AuthMethodPost:           true,
-		GrantTypeRefreshToken:    true,
-		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, ScopeGroups, oidc.ScopeOfflineAccess},
-		SupportedClaims:          append(slices.Clone(op.DefaultSupportedClaims), "sid", "groups", "picture", "updated_at"),
-		DefaultLogoutRedirectURI: "/signin?signedout=1",
+		CryptoKey:                         enc,
+		CryptoKeyId:                       encryptionKeyID,
+		CodeMethodS256:                    true,
+		AuthMethodPost:                    true,
+		GrantTypeRefreshToken:             true,
+		SupportedScopes:                   []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopePhone, ScopeGroups, oidc.ScopeOfflineAccess},
+		SupportedClaims:                   append(slices.Clone(op.DefaultSupportedClaims), "sid", "groups", "picture", "updated_at"),
+		DefaultLogoutRedirectURI:          "/signin?signedout=1",
+		BackChannelLogoutSupported:        true,
+		BackChannelLogoutSessionSupported: true,
 		DeviceAuthorization: op.DeviceAuthorizationConfig{
 			Lifetime: deviceTTL, PollInterval: devicePoll, UserFormPath: devicePath, UserCode: op.UserCodeBase20,
 		},
@@ -145,6 +149,12 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
 	p.storage.seal = p.op.Crypto().Encrypt
+	bg, stop := context.WithCancel(context.Background())
+	p.stop, p.stopped = stop, make(chan struct{})
+	go func() {
+		defer close(p.stopped)
+		p.runBackchannel(bg)
+	}()
 	return p, nil
 }
 
@@ -166,6 +176,13 @@ func (p *Provider) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+logoutPath, p.pages.Page(p.logoutPage))
 	mux.Handle("POST "+logoutPath, p.pages.Page(p.logout))
 	mux.Handle("POST "+deviceDecidePath, p.pages.Page(p.deviceDecide))
+}
+
+// Close stops the back-channel logout deliveries and waits for them.
+func (p *Provider) Close() error {
+	p.stop()
+	<-p.stopped
+	return nil
 }
 
 // Handler is the library's handler, for tests that mount it alone.
@@ -278,14 +295,41 @@ func (p *Provider) errorURL(a *authRequest, e *oidc.Error) (string, error) {
 	return op.AuthResponseURL(a.p.RedirectURI, a.GetResponseType(), oidc.ResponseModeQuery, e, p.op.Encoder())
 }
 
-// redirectError sends the browser back to the relying party with an error.
+// redirectError sends the browser back to the relying party with an error,
+// as the request's response_mode asks.
 func (p *Provider) redirectError(w http.ResponseWriter, r *http.Request, a *authRequest, e *oidc.Error) {
+	if a.GetResponseMode() == oidc.ResponseModeFormPost {
+		params := []web.FormParam{{Name: "error", Value: string(e.ErrorType)}}
+		if e.Description != "" {
+			params = append(params, web.FormParam{Name: "error_description", Value: e.Description})
+		}
+		if a.p.State != "" {
+			params = append(params, web.FormParam{Name: "state", Value: a.p.State})
+		}
+		p.formPost(w, r, a, params)
+		return
+	}
 	u, err := p.errorURL(a, e)
 	if err != nil {
 		p.serverError(w, r, err)
 		return
 	}
 	http.Redirect(w, r, u, http.StatusSeeOther)
+}
+
+// formPost answers the relying party in response_mode=form_post with
+// Rollcall's own page: the library's uses an inline script, which the
+// pages' Content-Security-Policy refuses.
+func (p *Provider) formPost(w http.ResponseWriter, r *http.Request, a *authRequest, params []web.FormParam) {
+	name := "the application"
+	if cl, err := p.storage.client(r.Context(), a.rec.ClientID); err == nil {
+		name = cl.c.Name
+	}
+	target := ""
+	if u, err := url.Parse(a.p.RedirectURI); err == nil && u.Host != "" {
+		target = u.Scheme + "://" + u.Host
+	}
+	p.pages.RenderFormPost(w, r, web.FormPostPage{ClientName: name, Action: a.p.RedirectURI, Params: params}, target)
 }
 
 // login is where the authorize endpoint sends the browser (client.LoginURL):
@@ -309,7 +353,11 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 			p.redirectError(w, r, a, oidc.ErrLoginRequired().WithDescription("Nobody is signed in to Rollcall in this browser."))
 			return
 		}
-		http.Redirect(w, r, "/signin?next="+url.QueryEscape(loginPath+"?id="+url.QueryEscape(id)), http.StatusSeeOther)
+		to := "/signin?next=" + url.QueryEscape(loginPath+"?id="+url.QueryEscape(id))
+		if a.p.LoginHint != "" {
+			to += "&login_hint=" + url.QueryEscape(a.p.LoginHint)
+		}
+		http.Redirect(w, r, to, http.StatusSeeOther)
 		return
 	}
 	if p.needsFreshSignIn(a, v) {
@@ -444,6 +492,19 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, a *authRequest
 		return
 	}
 	ctx := op.ContextWithIssuer(p.withMetaCtx(r), p.issuer)
+	if a.GetResponseMode() == oidc.ResponseModeFormPost {
+		res, err := op.BuildAuthResponseCodeResponsePayload(ctx, done, p.op)
+		if err != nil {
+			p.serverError(w, r, err)
+			return
+		}
+		params := []web.FormParam{{Name: "code", Value: res.Code}}
+		if res.State != "" {
+			params = append(params, web.FormParam{Name: "state", Value: res.State})
+		}
+		p.formPost(w, r, a, params)
+		return
+	}
 	op.AuthResponse(done, p.op, w, r.WithContext(ctx))
 }
 

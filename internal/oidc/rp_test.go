@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
@@ -41,8 +42,10 @@ func newRelyingParty(t *testing.T) *relyingParty {
 			http.NotFound(w, r)
 			return
 		}
+		_ = r.ParseForm()
 		rp.mu.Lock()
-		rp.callback = r.URL.Query()
+		rp.callback = r.Form // the query, or the posted form of response_mode=form_post
+		rp.callback.Set("_method", r.Method)
 		rp.mu.Unlock()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		_, _ = w.Write([]byte("<!doctype html><title>RP</title><main>Callback received: " + html.EscapeString(r.URL.RawQuery) + "</main>"))
@@ -81,6 +84,7 @@ func TestRelyingParty(t *testing.T) {
 		ada, err := admin.Users.Create(ctx, api.UserWriteAttributes{
 			Username: api.Some("ada"), Email: api.Some("ada@example.com"),
 			FirstName: api.Some("Ada"), LastName: api.Some("Lovelace"), EmailVerified: api.Some(true),
+			Attributes: api.Some(map[string]string{"employee_id": "E42"}),
 		}, nil, "")
 		if err != nil {
 			t.Fatal(err)
@@ -109,7 +113,8 @@ func TestRelyingParty(t *testing.T) {
 		redirect := rp.srv.URL + "/callback"
 		created, err := admin.OIDCClients.Create(ctx, api.OIDCClientWriteAttributes{
 			Name: api.Some("Grafana"), RedirectURIs: api.Some([]string{redirect}),
-			AllowedGroups: api.Some([]string{staff.ID}),
+			AllowedGroups:   api.Some([]string{staff.ID}),
+			AttributeClaims: api.Some(map[string]string{"employee_number": "employee_id", "cost_center": "cost_center"}),
 		})
 		if err != nil {
 			t.Fatalf("register the application through the API: %v", err)
@@ -135,8 +140,11 @@ func TestRelyingParty(t *testing.T) {
 
 		// 1. The whole flow: authorize → passkey sign-in → consent → callback.
 		pkce := oauth2.GenerateVerifier()
-		visit(t, b, authorize("state-1", "nonce-1", pkce))
+		visit(t, b, conf.AuthCodeURL("state-1", gooidc.Nonce("nonce-1"), oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("login_hint", "ada")))
 		waitPath(t, b, "/signin")
+		if hint, err := chromedp.Run(b, chromedp.Evaluate[string](`document.querySelector("#username").value`)); err != nil || hint != "ada" {
+			t.Fatalf("login_hint did not prefill the username: %q %v", hint, err)
+		}
 		click(t, b, "#passkey-button", "/oauth2/login")
 		waitText(t, b, "main", "Sign in to Grafana")
 		waitText(t, b, "main", "Your email address")
@@ -179,13 +187,16 @@ func TestRelyingParty(t *testing.T) {
 			PreferredUsername string   `json:"preferred_username"`
 			Name              string   `json:"name"`
 			Groups            []string `json:"groups"`
+			EmployeeNumber    string   `json:"employee_number"`
+			CostCenter        *string  `json:"cost_center"`
 		}
 		if err := idt.Claims(&claims); err != nil {
 			t.Fatal(err)
 		}
 		if idt.Subject != ada.ID || claims.Nonce != "nonce-1" || !slices.Equal(claims.AMR, []string{"hwk", "user"}) ||
 			claims.SID == "" || claims.Email != "ada@example.com" || !claims.EmailVerified || claims.PreferredUsername != "ada" ||
-			claims.Name != "Ada Lovelace" || !slices.Equal(claims.Groups, []string{"staff"}) {
+			claims.Name != "Ada Lovelace" || !slices.Equal(claims.Groups, []string{"staff"}) ||
+			claims.EmployeeNumber != "E42" || claims.CostCenter != nil {
 			t.Fatalf("ID token: sub %q, claims %+v", idt.Subject, claims)
 		}
 		if at := time.Unix(claims.AuthTime, 0); time.Since(at) > time.Minute || time.Until(at) > time.Second {
@@ -197,8 +208,11 @@ func TestRelyingParty(t *testing.T) {
 		if err != nil {
 			t.Fatalf("userinfo: %v", err)
 		}
-		if ui.Subject != ada.ID || ui.Email != "ada@example.com" {
-			t.Fatalf("userinfo: %+v", ui)
+		var uiClaims struct {
+			EmployeeNumber string `json:"employee_number"`
+		}
+		if err := ui.Claims(&uiClaims); err != nil || ui.Subject != ada.ID || ui.Email != "ada@example.com" || uiClaims.EmployeeNumber != "E42" {
+			t.Fatalf("userinfo: %+v %+v %v", ui, uiClaims, err)
 		}
 
 		// The code again: refused, and the tokens it gave are revoked.
@@ -261,6 +275,19 @@ func TestRelyingParty(t *testing.T) {
 		}
 		if actions["oidc.signin"] != 2 || actions["oidc.consent"] != 1 || actions["oidc.refresh_reuse"] != 1 || actions["oidc.code_reuse"] != 1 {
 			t.Fatalf("audit events about ada: %v", actions)
+		}
+
+		// response_mode=form_post: the code is posted to the application
+		// (passkey.js submits the form; the CSP lets it go there).
+		pkce = oauth2.GenerateVerifier()
+		visit(t, b, conf.AuthCodeURL("state-post", oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("response_mode", "form_post")))
+		waitPath(t, b, "/callback")
+		cb = rp.last(t)
+		if cb.Get("_method") != "POST" || cb.Get("state") != "state-post" || cb.Get("code") == "" {
+			t.Fatalf("form_post callback: %v", cb)
+		}
+		if _, err := conf.Exchange(ctx, cb.Get("code"), oauth2.VerifierOption(pkce)); err != nil {
+			t.Fatalf("exchange of a form_post code: %v", err)
 		}
 
 		// 2b. prompt=none with a session and a consent: straight back with a
@@ -390,6 +417,21 @@ func TestRelyingParty(t *testing.T) {
 		click(t, b, "main a.button", "/callback")
 		if cb := rp.last(t); cb.Get("error") != "access_denied" || cb.Get("state") != "state-3" {
 			t.Fatalf("outside the allowed groups: callback %v", cb)
+		}
+
+		// The account page: the launcher lists what she may open, and
+		// "Apps you signed in to" lets her remove Grafana's access, which
+		// revokes its tokens.
+		if _, err := admin.OIDCClients.Update(ctx, cli.ID, api.OIDCClientWriteAttributes{LaunchURL: api.Some("https://cli.example.com/")}, ""); err != nil {
+			t.Fatal(err)
+		}
+		visit(t, b, issuer+"/account")
+		waitText(t, b, "#launch", "Rollcall CLI")
+		waitText(t, b, "#apps", "Grafana")
+		click(t, b, "#app-"+created.ID+" button", "/account")
+		waitText(t, b, "main", "The application has no access to your account any more")
+		if _, err := conf.TokenSource(ctx, &oauth2.Token{RefreshToken: tok4.RefreshToken}).Token(); !oauthError(err, "invalid_grant") {
+			t.Fatalf("refresh after the person removed the application's access: %v", err)
 		}
 
 		// 5. RP-initiated logout: end_session with the ID token as hint and

@@ -17,6 +17,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 
+	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/store"
 )
 
@@ -81,7 +82,9 @@ func serverError(err error) error {
 func (s *storage) client(ctx context.Context, id string) (*client, error) {
 	c, err := s.o.GetOIDCClient(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound{"client " + id}
+		// An *oidc.Error of the client's fault: the library turns any
+		// other error into a server_error (500) where it meets it.
+		return nil, oidc.ErrInvalidClient().WithDescription("No application is registered with this client_id.").WithParent(notFound{"client"})
 	}
 	if err != nil {
 		return nil, serverError(err)
@@ -355,7 +358,7 @@ func (s *storage) SigningKey(ctx context.Context) (op.SigningKey, error) {
 }
 
 func (s *storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgorithm, error) {
-	_, pub, err := s.keys.load(ctx)
+	pub, err := s.keys.published(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -369,8 +372,7 @@ func (s *storage) SignatureAlgorithms(ctx context.Context) ([]jose.SignatureAlgo
 }
 
 func (s *storage) KeySet(ctx context.Context) ([]op.Key, error) {
-	_, pub, err := s.keys.load(ctx)
-	return pub, err
+	return s.keys.published(ctx)
 }
 
 func (s *storage) GetClientByClientID(ctx context.Context, clientID string) (op.Client, error) {
@@ -410,6 +412,9 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 	if err := s.userinfo(ctx, info, request.GetSubject(), scopes); err != nil {
 		return err
 	}
+	if err := s.attributeClaims(ctx, info, request.GetSubject(), request.GetClientID()); err != nil {
+		return err
+	}
 	if sb, ok := request.(sessionBound); ok && sb.sessionID() != "" {
 		info.AppendClaims("sid", sb.sessionID())
 	}
@@ -430,7 +435,10 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if t.FamilyID == machineFamily {
 		return oidc.ErrAccessDenied().WithDescription("This access token belongs to a machine client (client credentials grant): there is no person to describe.")
 	}
-	return s.userinfo(ctx, info, t.UserID, t.Scopes)
+	if err := s.userinfo(ctx, info, t.UserID, t.Scopes); err != nil {
+		return err
+	}
+	return s.attributeClaims(ctx, info, t.UserID, t.ClientID)
 }
 
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
@@ -511,6 +519,30 @@ func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID stri
 			}
 			slices.Sort(names)
 			info.AppendClaims("groups", names)
+		}
+	}
+	return nil
+}
+
+// attributeClaims adds the claims the client maps from the person's
+// attributes (store.OIDCClient.AttributeClaims); an attribute the person
+// does not have adds nothing. The names cannot be claims Rollcall sets
+// itself (api.ReservedClaims), so nothing is overridden.
+func (s *storage) attributeClaims(ctx context.Context, info *oidc.UserInfo, userID, clientID string) error {
+	cl, err := s.client(ctx, clientID)
+	if err != nil {
+		return err
+	}
+	if len(cl.c.AttributeClaims) == 0 {
+		return nil
+	}
+	u, err := s.st.GetUser(ctx, userID)
+	if err != nil {
+		return serverError(err)
+	}
+	for claim, key := range cl.c.AttributeClaims {
+		if v, ok := u.Attributes[key]; ok && !slices.Contains(api.ReservedClaims, claim) {
+			info.AppendClaims(claim, v)
 		}
 	}
 	return nil

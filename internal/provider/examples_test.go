@@ -165,7 +165,7 @@ func TestExamplesApplyWithRealCLI(t *testing.T) {
 }
 
 // dataSourceFixtures creates what the data source examples look up: the
-// user jane in the group engineering.
+// user jane in the group engineering, and the application Grafana.
 func dataSourceFixtures(t *testing.T, srv *testserver.Server) {
 	t.Helper()
 	c, err := client.New(srv.URL, client.WithToken(srv.AdminToken))
@@ -181,6 +181,11 @@ func dataSourceFixtures(t *testing.T, srv *testserver.Server) {
 	if _, err := c.Users.Create(ctx, api.UserWriteAttributes{
 		Username: api.Some("jane"), Email: api.Some("jane@example.com"), FirstName: api.Some("Jane"),
 	}, &ids, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.OIDCClients.Create(ctx, api.OIDCClientWriteAttributes{
+		Name: api.Some("Grafana"), RedirectURIs: api.Some([]string{"https://grafana.example.com/login/generic_oauth"}),
+	}); err != nil {
 		t.Fatal(err)
 	}
 }

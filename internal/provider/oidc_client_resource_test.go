@@ -92,3 +92,33 @@ resource "rollcall_oidc_client" "grafana" {
 		},
 	})
 }
+
+func TestOIDCClientDataSource(t *testing.T) {
+	startAcc(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factories,
+		Steps: []resource.TestStep{
+			{
+				Config: `
+resource "rollcall_oidc_client" "app" {
+  name          = "App"
+  redirect_uris = ["https://app.example.com/cb"]
+}
+
+data "rollcall_oidc_client" "by_id" {
+  id = rollcall_oidc_client.app.id
+}
+`,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttrPair("data.rollcall_oidc_client.by_id", "name", "rollcall_oidc_client.app", "name"),
+					resource.TestCheckResourceAttr("data.rollcall_oidc_client.by_id", "redirect_uris.0", "https://app.example.com/cb"),
+					resource.TestCheckNoResourceAttr("data.rollcall_oidc_client.by_id", "client_secret"),
+				),
+			},
+			{
+				Config:      `data "rollcall_oidc_client" "x" { name = "Nope" }`,
+				ExpectError: wrapped(`No Rollcall application has name Nope`),
+			},
+		},
+	})
+}

@@ -190,6 +190,7 @@ func (p *rollcallProvider) DataSources(context.Context) []func() datasource.Data
 		newUserDataSource,
 		newUsersDataSource,
 		newGroupDataSource,
+		newOIDCClientDataSource,
 		newGroupsDataSource,
 	}
 }

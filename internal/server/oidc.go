@@ -29,5 +29,6 @@ func (s *Server) mountOIDC(mux *http.ServeMux, pages *web.Handler) error {
 		return err
 	}
 	p.Register(mux)
+	s.oidc = p
 	return nil
 }

@@ -65,7 +65,9 @@ func (s *Server) oidcClientResource(c store.OIDCClient, secret string) api.OIDCC
 			Public: c.Public, GrantTypes: c.GrantTypes, AllowedGroups: c.AllowedGroupIDs, SkipConsent: c.SkipConsent,
 			AccessTokenLifetime: int64(c.AccessTokenTTL / time.Second), IDTokenLifetime: int64(c.IDTokenTTL / time.Second),
 			RefreshTokenLifetime: int64(c.RefreshTokenTTL / time.Second), LogoURL: optURL(c.LogoURL), LaunchURL: optURL(c.LaunchURL),
-			Secrets: secrets, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
+			BackchannelLogoutURI: optURL(c.BackchannelLogoutURI), AccessTokenFormat: c.AccessTokenFormat,
+			AttributeClaims: c.AttributeClaims,
+			Secrets:         secrets, CreatedAt: c.CreatedAt.UTC(), UpdatedAt: c.UpdatedAt.UTC(),
 		},
 		Links: &api.Links{Self: s.link("/api/v1/oidc-clients/" + c.ID)},
 	}
@@ -132,6 +134,15 @@ func applyClient(c *store.OIDCClient, a *api.OIDCClientWriteAttributes) {
 	}
 	if a.LaunchURL.Set {
 		c.LaunchURL = a.LaunchURL.Value
+	}
+	if a.BackchannelLogoutURI.Set {
+		c.BackchannelLogoutURI = a.BackchannelLogoutURI.Value
+	}
+	if a.AccessTokenFormat.Set {
+		c.AccessTokenFormat = a.AccessTokenFormat.Value
+	}
+	if a.AttributeClaims.Set {
+		c.AttributeClaims = a.AttributeClaims.Value
 	}
 }
 

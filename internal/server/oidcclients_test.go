@@ -113,6 +113,8 @@ func TestOIDCClientsAPI(t *testing.T) {
 			{map[string]any{"name": "X", "redirect-uris": []string{"https://a.example/cb"}, "client-secret": "mine"}, 422, "read_only", "/data/attributes/client-secret"},
 			{map[string]any{"name": "X", "redirect-uris": []string{"https://a.example/cb"}, "launch-url": "ftp://x"}, 422, "invalid_url", "/data/attributes/launch-url"},
 			{map[string]any{"name": "X", "public": true, "grant-types": []string{"client_credentials"}}, 422, "invalid_value", "/data/attributes/grant-types"},
+			{map[string]any{"name": "X", "redirect-uris": []string{"https://a.example/cb"}, "attribute-claims": map[string]string{"email": "work_email"}}, 422, "invalid_value", "/data/attributes/attribute-claims/email"},
+			{map[string]any{"name": "X", "redirect-uris": []string{"https://a.example/cb"}, "access-token-format": "paseto"}, 422, "invalid_value", "/data/attributes/access-token-format"},
 		} {
 			r := call(t, srv, req{method: "POST", path: "/api/v1/oidc-clients", token: srv.AdminToken, body: clientBody(tc.attrs)})
 			wantError(t, r, tc.status, tc.code, tc.pointer)

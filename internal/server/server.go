@@ -31,6 +31,7 @@ type Server struct {
 	reads   *readAdmission // nil when the store reads elsewhere
 	mux     *http.ServeMux
 	handler http.Handler
+	oidc    interface{ Close() error } // the OpenID Connect provider's background work, if mounted
 }
 
 // New builds a server over st. When cfg.BootstrapToken is set it makes sure
@@ -92,7 +93,12 @@ func (s *Server) FlushTokenUse(ctx context.Context) error { return s.touch.flush
 
 // Close stops background work and writes pending token last-use times. It
 // does not close the store, which the caller opened.
-func (s *Server) Close() error { return s.touch.close() }
+func (s *Server) Close() error {
+	if s.oidc != nil {
+		_ = s.oidc.Close()
+	}
+	return s.touch.close()
+}
 
 // api wraps an API handler with the body checks and authentication every
 // /api/v1 route except the public ones needs.

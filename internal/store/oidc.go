@@ -36,6 +36,15 @@ type OIDCClient struct {
 	RefreshTokenTTL time.Duration
 	LogoURL         string
 	LaunchURL       string
+	// BackchannelLogoutURI, when set, receives a logout token when a browser
+	// session the client signed someone in from ends.
+	BackchannelLogoutURI string
+	// AccessTokenFormat is "opaque" (the default; "" reads as it) or "jwt".
+	AccessTokenFormat string
+	// AttributeClaims maps claim names to keys of the person's attributes:
+	// the client's tokens and userinfo carry those attributes as claims.
+	// Never nil when read.
+	AttributeClaims map[string]string
 	// Secrets are the SHA-256 hashes of the client's secrets, at most two
 	// (so a rotation needs no downtime), newest first; never nil when read.
 	Secrets   []OIDCClientSecret
@@ -179,6 +188,16 @@ type OIDCDeviceAuth struct {
 	ExpiresAt time.Time
 }
 
+// OIDCLogout is a back-channel logout due: the browser session SessionID,
+// from which ClientID signed UserID in, has ended.
+type OIDCLogout struct {
+	ClientID  string
+	SessionID string
+	UserID    string
+	URI       string // the client's backchannel_logout_uri
+	Attempts  int    // deliveries tried before this one
+}
+
 // OIDCStore keeps the OpenID Connect provider's state: clients, requests in
 // progress, tokens, keys and consents. Everything lives in the database, so
 // several server instances on one PostgreSQL behave as one provider.
@@ -200,7 +219,8 @@ type OIDCStore interface {
 	// GetOIDCAuthRequest returns an unexpired request.
 	GetOIDCAuthRequest(ctx context.Context, id string, now time.Time) (OIDCAuthRequest, error)
 	// CompleteOIDCAuthRequest records who signed in for the request and
-	// audits oidc.signin (who, which client, from where).
+	// audits oidc.signin (who, which client, from where). With a session id,
+	// it records that the client holds that session (see ClaimOIDCLogouts).
 	CompleteOIDCAuthRequest(ctx context.Context, id string, d OIDCAuthDone, m Meta) error
 	// SaveOIDCAuthCode stores the hash of the code issued for a completed
 	// request and shortens the request's life to expiresAt.
@@ -233,12 +253,20 @@ type OIDCStore interface {
 	// CreateOIDCKey stores k unless a key with its ID exists, and returns
 	// the stored key either way: instances starting at once agree on one.
 	CreateOIDCKey(ctx context.Context, k OIDCKey) (OIDCKey, error)
+	// RotateOIDCSigningKey stores k (a "sig" key) and retires every other
+	// signing key in the same transaction, auditing oidc.key_rotate.
+	RotateOIDCSigningKey(ctx context.Context, k OIDCKey, m Meta) (OIDCKey, error)
 
 	GetOIDCConsent(ctx context.Context, userID, clientID string) (OIDCConsent, error)
 	// SaveOIDCConsent records (or widens) a consent, auditing oidc.consent.
 	SaveOIDCConsent(ctx context.Context, c OIDCConsent, m Meta) error
 	// DeleteOIDCConsent withdraws a consent, auditing oidc.consent_revoke.
 	DeleteOIDCConsent(ctx context.Context, userID, clientID string, m Meta) error
+	// ListOIDCConsents returns a person's consents, most recent first.
+	ListOIDCConsents(ctx context.Context, userID string) ([]OIDCConsent, error)
+	// RevokeOIDCUserTokens revokes every access and refresh token of the
+	// person for the client, auditing oidc.revoke, and returns how many.
+	RevokeOIDCUserTokens(ctx context.Context, userID, clientID, reason string, m Meta) (int, error)
 
 	// CreateOIDCDeviceAuth stores a new device authorization; a user code
 	// in use is a *ConflictError on "user_code".
@@ -254,6 +282,15 @@ type OIDCStore interface {
 	// marked redeemed in the same statement and returned as approved, so
 	// exactly one poll gets tokens; later polls see redeemed.
 	PollOIDCDeviceAuth(ctx context.Context, deviceHash []byte) (OIDCDeviceAuth, error)
+
+	// ClaimOIDCLogouts returns up to limit logouts that are due at now (the
+	// session ended, or the person was disabled or deleted) and claims each
+	// until now+lease, so that of several instances one delivers it.
+	// Entries of clients without a back-channel URI are dropped.
+	ClaimOIDCLogouts(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OIDCLogout, error)
+	// FinishOIDCLogout records a delivery: delivered (or given up) deletes
+	// the entry; otherwise the next attempt is at retryAt.
+	FinishOIDCLogout(ctx context.Context, l OIDCLogout, done bool, retryAt time.Time, lastError string) error
 
 	// DeleteExpiredOIDC removes expired requests and tokens.
 	DeleteExpiredOIDC(ctx context.Context, now time.Time) error

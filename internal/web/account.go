@@ -23,14 +23,18 @@ type accountData struct {
 	// ConfirmDelete is the passkey whose deletion waits for the owner to
 	// confirm that it is their last one.
 	ConfirmDelete string
+	// Launch are the applications the person may open; Apps those they
+	// agreed to share their details with (see apps.go).
+	Launch, Apps []appRow
 }
 
 var accountNotices = map[string]string{
-	"welcome":   "Your passkey is set up. From now on, sign in with it.",
-	"added":     "Passkey added.",
-	"renamed":   "Passkey renamed.",
-	"deleted":   "Passkey deleted. If it was on a lost or stolen device, also use “Sign out of all other devices” below.",
-	"signedout": "That device is signed out.",
+	"welcome":      "Your passkey is set up. From now on, sign in with it.",
+	"added":        "Passkey added.",
+	"renamed":      "Passkey renamed.",
+	"deleted":      "Passkey deleted. If it was on a lost or stolen device, also use “Sign out of all other devices” below.",
+	"signedout":    "That device is signed out.",
+	"appforgotten": "The application has no access to your account any more; it will ask again the next time you sign in to it.",
 }
 
 func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -64,8 +68,13 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 		h.serverError(w, r, err)
 		return
 	}
+	launch, apps, err := h.accountApps(r, u)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
 	v.Title, v.Section = "Your account", "account"
-	v.Data = accountData{User: u, Groups: groups, Passkeys: pks, Sessions: sessions, ConfirmDelete: confirm}
+	v.Data = accountData{User: u, Groups: groups, Passkeys: pks, Sessions: sessions, ConfirmDelete: confirm, Launch: launch, Apps: apps}
 	h.render(w, r, status, "account", v)
 }
 

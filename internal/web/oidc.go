@@ -104,3 +104,24 @@ func (h *Handler) RenderLogout(w http.ResponseWriter, r *http.Request, p LogoutP
 	}
 	h.render(w, r, http.StatusOK, "logout", view{Title: "Sign out", Data: p})
 }
+
+// FormPostPage is an answer to an application in response_mode=form_post:
+// the parameters, posted to its redirect URI.
+type FormPostPage struct {
+	ClientName string
+	Action     string // the redirect URI
+	Params     []FormParam
+}
+
+// FormParam is one hidden field of a FormPostPage.
+type FormParam struct{ Name, Value string }
+
+// RenderFormPost shows a page whose form posts the parameters to the
+// application as soon as it loads (passkey.js submits it; a button does
+// without script). Its CSP allows the form to go to the application.
+func (h *Handler) RenderFormPost(w http.ResponseWriter, r *http.Request, p FormPostPage, target string) {
+	if target != "" && !strings.ContainsAny(target, " ;,'\"\r\n") {
+		w.Header().Set("Content-Security-Policy", ContentSecurityPolicy+" "+target)
+	}
+	h.render(w, r, http.StatusOK, "formpost", view{Title: "Back to " + p.ClientName, Data: p})
+}

@@ -14,7 +14,7 @@ import (
 // pageNames are the templates in templates/, each rendered inside
 // layout.html.
 var pageNames = []string{
-	"status", "signin", "setup", "account", "consent", "device", "logout",
+	"status", "signin", "setup", "account", "consent", "device", "logout", "formpost", "admin_clients", "admin_client",
 	"admin_users", "admin_user", "admin_user_new", "admin_groups", "admin_group", "admin_audit",
 }
 

@@ -47,6 +47,9 @@ func readCredential(r *http.Request) ([]byte, error) {
 
 type signInData struct {
 	Next string
+	// LoginHint prefills the username: an application's login_hint
+	// (internal/oidc passes it on).
+	LoginHint string
 }
 
 func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +60,11 @@ func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	v := view{Title: "Sign in", Data: signInData{Next: next}}
+	hint := r.URL.Query().Get("login_hint")
+	if len(hint) > 254 {
+		hint = ""
+	}
+	v := view{Title: "Sign in", Data: signInData{Next: next, LoginHint: hint}}
 	if r.URL.Query().Get("signedout") == "1" {
 		v.Notice = "You are signed out."
 	}

@@ -188,6 +188,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	page("POST /account/passkeys/{id}/delete", h.signedIn(h.deletePasskey))
 	page("POST /account/sessions/signout-others", h.signedIn(h.signOutOthers))
 	page("POST /account/sessions/{id}/signout", h.signedIn(h.signOutSession))
+	page("POST /account/apps/{id}/forget", h.signedIn(h.forgetApp))
 
 	page("GET /admin", h.admin(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/admin/users", http.StatusSeeOther)
@@ -215,6 +216,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	page("POST /admin/groups/{id}/members", h.admin(h.adminGroupMembers))
 
 	page("GET /admin/audit", h.admin(h.adminAudit))
+
+	page("GET /admin/clients", h.admin(h.adminClients))
+	page("POST /admin/clients", h.admin(h.adminCreateClient))
+	page("GET /admin/clients/{id}", h.admin(h.adminClient))
+	page("POST /admin/clients/{id}/rotate-secret", h.admin(h.adminRotateClientSecret))
+	page("POST /admin/clients/{id}/delete", h.admin(h.adminDeleteClient))
 }
 
 // ServeHTTP serves the pages on their own, for tests and for embedding

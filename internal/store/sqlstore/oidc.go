@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -39,7 +40,7 @@ var _ store.OIDCStore = (*Store)(nil)
 const authRequestRetention = time.Hour
 
 const clientCols = `id, name, redirect_uris, post_logout_uris, public, grant_types, allowed_groups, skip_consent,
- access_token_ttl, id_token_ttl, refresh_token_ttl, logo_url, launch_url, secrets, created_at, updated_at, version`
+ access_token_ttl, id_token_ttl, refresh_token_ttl, logo_url, launch_url, secrets, created_at, updated_at, version, backchannel_logout_uri, access_token_format, attribute_claims`
 
 const authReqCols = `id, client_id, params, user_id, session_id, auth_time, amr, done, code_hash, code_used_at, created_at, expires_at`
 
@@ -47,13 +48,13 @@ const refreshCols = `id, hash, family_id, client_id, user_id, scopes, audience, 
  created_at, expires_at, rotated_at, revoked_at`
 
 var (
-	qInsertClient = stmt(`INSERT INTO oidc_clients (` + clientCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qInsertClient = stmt(`INSERT INTO oidc_clients (` + clientCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qClient       = stmt(`SELECT ` + clientCols + ` FROM oidc_clients WHERE id = ?`)
 	qClientLock   = lockStmt(`SELECT ` + clientCols + ` FROM oidc_clients WHERE id = ?`)
 	qClients      = stmt(`SELECT ` + clientCols + ` FROM oidc_clients ORDER BY name, id`)
 	qUpdateClient = stmt(`UPDATE oidc_clients SET name = ?, redirect_uris = ?, post_logout_uris = ?, public = ?, grant_types = ?,
  allowed_groups = ?, skip_consent = ?, access_token_ttl = ?, id_token_ttl = ?, refresh_token_ttl = ?, logo_url = ?,
- launch_url = ?, secrets = ?, updated_at = ?, version = ? WHERE id = ?`)
+ launch_url = ?, secrets = ?, updated_at = ?, version = ?, backchannel_logout_uri = ?, access_token_format = ?, attribute_claims = ? WHERE id = ?`)
 	qDeleteClient = stmt(`DELETE FROM oidc_clients WHERE id = ?`)
 
 	qInsertAuthReq = stmt(`INSERT INTO oidc_auth_requests (` + authReqCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
@@ -177,7 +178,7 @@ func scanClient(row interface{ Scan(...any) error }) (store.OIDCClient, error) {
 	var at, it, rt int64
 	err := row.Scan(&c.ID, &c.Name, strList{&c.RedirectURIs}, strList{&c.PostLogoutRedirectURIs}, &c.Public,
 		strList{&c.GrantTypes}, strList{&c.AllowedGroupIDs}, &c.SkipConsent, &at, &it, &rt, &c.LogoURL, &c.LaunchURL,
-		secretsCol{&c.Secrets}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.Version)
+		secretsCol{&c.Secrets}, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt}, &c.Version, &c.BackchannelLogoutURI, &c.AccessTokenFormat, attrCol{&c.AttributeClaims})
 	c.AccessTokenTTL, c.IDTokenTTL, c.RefreshTokenTTL = time.Duration(at)*time.Second, time.Duration(it)*time.Second, time.Duration(rt)*time.Second
 	return c, err
 }
@@ -223,6 +224,13 @@ func normClient(cl *store.OIDCClient) {
 	cl.PostLogoutRedirectURIs = nn(cl.PostLogoutRedirectURIs)
 	cl.GrantTypes = nn(cl.GrantTypes)
 	cl.AllowedGroupIDs = normIDs(cl.AllowedGroupIDs)
+	if cl.AccessTokenFormat == "" {
+		cl.AccessTokenFormat = "opaque"
+	}
+	cl.AttributeClaims = maps.Clone(cl.AttributeClaims)
+	if cl.AttributeClaims == nil {
+		cl.AttributeClaims = map[string]string{}
+	}
 	cl.AccessTokenTTL = cl.AccessTokenTTL.Truncate(time.Second)
 	cl.IDTokenTTL = cl.IDTokenTTL.Truncate(time.Second)
 	cl.RefreshTokenTTL = cl.RefreshTokenTTL.Truncate(time.Second)
@@ -248,7 +256,8 @@ func clientFields(cl *store.OIDCClient) []field {
 		{"public", cl.Public}, {"grant-types", cl.GrantTypes}, {"allowed-groups", cl.AllowedGroupIDs},
 		{"skip-consent", cl.SkipConsent}, {"access-token-lifetime", int64(cl.AccessTokenTTL / time.Second)},
 		{"id-token-lifetime", int64(cl.IDTokenTTL / time.Second)}, {"refresh-token-lifetime", int64(cl.RefreshTokenTTL / time.Second)},
-		{"logo-url", opt(cl.LogoURL)}, {"launch-url", opt(cl.LaunchURL)}, {"secret-ids", secretIDs},
+		{"logo-url", opt(cl.LogoURL)}, {"launch-url", opt(cl.LaunchURL)}, {"backchannel-logout-uri", opt(cl.BackchannelLogoutURI)},
+		{"access-token-format", cl.AccessTokenFormat}, {"attribute-claims", cl.AttributeClaims}, {"secret-ids", secretIDs},
 	}
 }
 
@@ -260,12 +269,14 @@ func (c *conn) writeClient(ctx context.Context, q statement, cl *store.OIDCClien
 	if q == qInsertClient {
 		_, err := c.exec(ctx, q, cl.ID, cl.Name, encodeList(cl.RedirectURIs), encodeList(cl.PostLogoutRedirectURIs), cl.Public,
 			encodeList(cl.GrantTypes), encodeList(cl.AllowedGroupIDs), cl.SkipConsent, secs(cl.AccessTokenTTL), secs(cl.IDTokenTTL),
-			secs(cl.RefreshTokenTTL), cl.LogoURL, cl.LaunchURL, encodeSecrets(cl.Secrets), c.t(cl.CreatedAt), c.t(cl.UpdatedAt), cl.Version)
+			secs(cl.RefreshTokenTTL), cl.LogoURL, cl.LaunchURL, encodeSecrets(cl.Secrets), c.t(cl.CreatedAt), c.t(cl.UpdatedAt), cl.Version,
+			cl.BackchannelLogoutURI, cl.AccessTokenFormat, encodeAttrs(cl.AttributeClaims))
 		return err
 	}
 	_, err := c.exec(ctx, q, cl.Name, encodeList(cl.RedirectURIs), encodeList(cl.PostLogoutRedirectURIs), cl.Public,
 		encodeList(cl.GrantTypes), encodeList(cl.AllowedGroupIDs), cl.SkipConsent, secs(cl.AccessTokenTTL), secs(cl.IDTokenTTL),
-		secs(cl.RefreshTokenTTL), cl.LogoURL, cl.LaunchURL, encodeSecrets(cl.Secrets), c.t(cl.UpdatedAt), cl.Version, cl.ID)
+		secs(cl.RefreshTokenTTL), cl.LogoURL, cl.LaunchURL, encodeSecrets(cl.Secrets), c.t(cl.UpdatedAt), cl.Version,
+		cl.BackchannelLogoutURI, cl.AccessTokenFormat, encodeAttrs(cl.AttributeClaims), cl.ID)
 	return err
 }
 
@@ -432,6 +443,9 @@ func (s *Store) CompleteOIDCAuthRequest(ctx context.Context, id string, d store.
 			return err
 		} else if n != 1 {
 			return store.ErrNotFound
+		}
+		if err := c.holdSession(ctx, cl.ID, d, now); err != nil {
+			return err
 		}
 		return c.audit(ctx, m, now, event{action: "oidc.signin", targetType: "user", targetID: d.UserID, targetName: uname,
 			after: snapshot([]field{{"client-id", cl.ID}, {"client-name", cl.Name}, {"session-id", opt(d.SessionID)}})})
@@ -747,6 +761,34 @@ func (s *Store) CreateOIDCKey(ctx context.Context, k store.OIDCKey) (store.OIDCK
 	return out, err
 }
 
+var qRetireKeys = stmt(`UPDATE oidc_keys SET retired_at = ? WHERE key_use = ? AND retired_at IS NULL`)
+
+// RotateOIDCSigningKey stores a new signing key and retires the others.
+func (s *Store) RotateOIDCSigningKey(ctx context.Context, k store.OIDCKey, m store.Meta) (store.OIDCKey, error) {
+	now := s.now()
+	k.Use, k.CreatedAt, k.RetiredAt = "sig", now, nil
+	k.ID = newID(k.ID)
+	err := s.write(ctx, func(c *conn) error {
+		res, err := c.exec(ctx, qRetireKeys, c.t(now), "sig")
+		if err != nil {
+			return err
+		}
+		retired, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, qInsertKey, k.ID, k.Use, k.Algorithm, k.PrivateKey, c.t(now), nil); err != nil {
+			return err
+		}
+		return c.audit(ctx, m, now, event{action: "oidc.key_rotate", targetType: "oidc-key", targetID: k.ID, targetName: k.ID,
+			after: snapshot([]field{{"algorithm", k.Algorithm}, {"keys-retired", retired}})})
+	})
+	if err != nil {
+		return store.OIDCKey{}, err
+	}
+	return k, nil
+}
+
 // GetOIDCConsent returns a person's consent for a client.
 func (s *Store) GetOIDCConsent(ctx context.Context, userID, clientID string) (store.OIDCConsent, error) {
 	var co store.OIDCConsent
@@ -798,6 +840,62 @@ func (s *Store) DeleteOIDCConsent(ctx context.Context, userID, clientID string, 
 		return c.audit(ctx, m, now, event{action: "oidc.consent_revoke", targetType: "user", targetID: userID, targetName: uname,
 			after: snapshot([]field{{"client-id", clientID}})})
 	})
+}
+
+var (
+	qConsentsOf        = stmt(`SELECT user_id, client_id, scopes, created_at, updated_at FROM oidc_consents WHERE user_id = ? ORDER BY updated_at DESC, client_id`)
+	qDeleteUserAccess  = stmt(`DELETE FROM oidc_access_tokens WHERE user_id = ? AND client_id = ?`)
+	qRevokeUserRefresh = stmt(`UPDATE oidc_refresh_tokens SET revoked_at = ? WHERE user_id = ? AND client_id = ? AND revoked_at IS NULL`)
+)
+
+// ListOIDCConsents returns a person's consents, most recent first.
+func (s *Store) ListOIDCConsents(ctx context.Context, userID string) ([]store.OIDCConsent, error) {
+	rows, err := s.read().query(ctx, qConsentsOf, userID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []store.OIDCConsent{}
+	for rows.Next() {
+		var co store.OIDCConsent
+		if err := rows.Scan(&co.UserID, &co.ClientID, strList{&co.Scopes}, timeCol{&co.CreatedAt}, timeCol{&co.UpdatedAt}); err != nil {
+			return nil, err
+		}
+		out = append(out, co)
+	}
+	return out, rows.Err()
+}
+
+// RevokeOIDCUserTokens revokes a person's tokens for a client.
+func (s *Store) RevokeOIDCUserTokens(ctx context.Context, userID, clientID, reason string, m store.Meta) (int, error) {
+	now := s.now()
+	n := 0
+	err := s.write(ctx, func(c *conn) error {
+		uname, err := c.username(ctx, userID)
+		if err != nil {
+			return err
+		}
+		res, err := c.exec(ctx, qDeleteUserAccess, userID, clientID)
+		if err != nil {
+			return err
+		}
+		a, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		res, err = c.exec(ctx, qRevokeUserRefresh, c.t(now), userID, clientID)
+		if err != nil {
+			return err
+		}
+		r, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		n = int(a + r)
+		return c.audit(ctx, m, now, event{action: "oidc.revoke", targetType: "user", targetID: userID, targetName: uname,
+			after: snapshot([]field{{"client-id", clientID}, {"reason", reason}, {"tokens-revoked", n}})})
+	})
+	return n, err
 }
 
 // DeleteExpiredOIDC removes expired tokens, and requests expired for

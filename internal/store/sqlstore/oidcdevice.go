@@ -102,6 +102,11 @@ func (s *Store) DecideOIDCDeviceAuth(ctx context.Context, userCode string, appro
 		} else if n != 1 {
 			return store.ErrNotFound
 		}
+		if approve {
+			if err := c.holdSession(ctx, cl.ID, d, now); err != nil {
+				return err
+			}
+		}
 		return c.audit(ctx, m, now, event{action: action, targetType: "user", targetID: d.UserID, targetName: uname,
 			after: snapshot([]field{{"client-id", cl.ID}, {"client-name", cl.Name}, {"device", true}, {"session-id", opt(d.SessionID)}})})
 	})

@@ -332,6 +332,18 @@ func testOIDCKeys(t *testing.T, s store.Store) {
 	if err != nil || len(keys) != 2 || keys[0].ID != "enc-1" || keys[1].ID != "sig-1" {
 		t.Fatalf("OIDCKeys: %v %+v", err, keys)
 	}
+	time.Sleep(2 * time.Millisecond)
+	k3, err := o.RotateOIDCSigningKey(ctx, store.OIDCKey{ID: "sig-2", Algorithm: "ES256", PrivateKey: []byte("third")}, meta)
+	if err != nil || k3.Use != "sig" || k3.RetiredAt != nil {
+		t.Fatalf("RotateOIDCSigningKey: %v %+v", err, k3)
+	}
+	keys, err = o.OIDCKeys(ctx)
+	if err != nil || len(keys) != 3 || keys[0].ID != "sig-2" || keys[0].RetiredAt != nil || keys[2].ID != "sig-1" || keys[2].RetiredAt == nil || keys[1].RetiredAt != nil {
+		t.Fatalf("keys after a rotation (the enc key is not retired): %v %+v", err, keys)
+	}
+	if evs := allAudit(t, s, store.AuditFilter{Action: "oidc.key_rotate"}); len(evs) != 1 || evs[0].TargetID != "sig-2" {
+		t.Fatalf("key rotation audit: %+v", evs)
+	}
 }
 
 func testOIDCConsents(t *testing.T, s store.Store) {
@@ -357,6 +369,23 @@ func testOIDCConsents(t *testing.T, s store.Store) {
 	if evs := allAudit(t, s, store.AuditFilter{Action: "oidc.consent"}); len(evs) != 2 {
 		t.Fatalf("consent audit events: %d", len(evs))
 	}
+	if list, err := o.ListOIDCConsents(ctx, u.ID); err != nil || len(list) != 1 || list[0].ClientID != c.ID {
+		t.Fatalf("ListOIDCConsents: %v %+v", err, list)
+	}
+	// The person's tokens for the client can be revoked all at once.
+	r := authorize(t, o, c, u, "code-consents")
+	now := time.Now()
+	if err := o.CreateOIDCTokens(ctx, store.OIDCTokenGrant{RedeemCode: r.ID,
+		Access:  store.OIDCAccessToken{Hash: hashOf("at-c"), ClientID: c.ID, UserID: u.ID, FamilyID: r.ID, ExpiresAt: now.Add(time.Hour)},
+		Refresh: &store.OIDCRefreshToken{Hash: hashOf("rt-c"), FamilyID: r.ID, ClientID: c.ID, UserID: u.ID, AuthTime: now, ExpiresAt: now.Add(time.Hour)},
+	}, meta); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := o.RevokeOIDCUserTokens(ctx, u.ID, c.ID, "withdrawn by the person", meta); err != nil || n != 2 {
+		t.Fatalf("RevokeOIDCUserTokens: %d %v", n, err)
+	}
+	_, err = o.GetOIDCRefreshToken(ctx, hashOf("rt-c"), now, meta)
+	wantErr(t, "a refresh token after RevokeOIDCUserTokens", err, store.ErrNotFound)
 	if err := o.DeleteOIDCConsent(ctx, u.ID, c.ID, meta); err != nil {
 		t.Fatalf("DeleteOIDCConsent: %v", err)
 	}
@@ -440,4 +469,84 @@ func testOIDCDevice(t *testing.T, s store.Store) {
 	}
 	_, err = o.PollOIDCDeviceAuth(ctx, hashOf("device-4"))
 	wantErr(t, "a purged device authorization", err, store.ErrNotFound)
+}
+
+func testOIDCBackchannelLogout(t *testing.T, s store.Store) {
+	o := oidcOf(t, s)
+	a := authOf(t, s)
+	u := createUser(t, s, "ada")
+	withURI := createClient(t, o, "app")
+	withURI, err := o.UpdateOIDCClient(ctx, withURI.ID, 0, func(c *store.OIDCClient) error {
+		c.BackchannelLogoutURI = "https://app.example.com/backchannel"
+		return nil
+	}, meta)
+	if err != nil || withURI.BackchannelLogoutURI != "https://app.example.com/backchannel" {
+		t.Fatalf("set backchannel_logout_uri: %v %+v", err, withURI)
+	}
+	without := createClient(t, o, "other")
+	now := time.Now()
+	se := signIn(t, s, u, "cookie-1", now, time.Hour, "UA", "192.0.2.1")
+	for _, c := range []store.OIDCClient{withURI, without} {
+		r, err := o.CreateOIDCAuthRequest(ctx, store.OIDCAuthRequest{ClientID: c.ID, Params: []byte(`{}`), ExpiresAt: now.Add(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := o.CompleteOIDCAuthRequest(ctx, r.ID, store.OIDCAuthDone{UserID: u.ID, SessionID: se.ID, AuthTime: now}, meta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim := func(at time.Time) []store.OIDCLogout {
+		t.Helper()
+		ls, err := o.ClaimOIDCLogouts(ctx, at, time.Minute, 10)
+		if err != nil {
+			t.Fatalf("ClaimOIDCLogouts: %v", err)
+		}
+		return ls
+	}
+	if ls := claim(time.Now()); len(ls) != 0 {
+		t.Fatalf("logouts due while the session lives: %+v", ls)
+	}
+	if err := a.DeleteSession(ctx, se.Hash, meta); err != nil {
+		t.Fatal(err)
+	}
+	ls := claim(time.Now())
+	if len(ls) != 1 || ls[0].ClientID != withURI.ID || ls[0].SessionID != se.ID || ls[0].UserID != u.ID || ls[0].URI != "https://app.example.com/backchannel" || ls[0].Attempts != 0 {
+		t.Fatalf("logouts after sign-out: %+v", ls)
+	}
+	if again := claim(time.Now()); len(again) != 0 {
+		t.Fatalf("a claimed logout was handed out twice: %+v", again)
+	}
+	// A failed delivery comes back at its retry time; a delivered one is gone.
+	if err := o.FinishOIDCLogout(ctx, ls[0], false, time.Now().Add(time.Second), "503 Service Unavailable"); err != nil {
+		t.Fatal(err)
+	}
+	ls = claim(time.Now().Add(2 * time.Second))
+	if len(ls) != 1 || ls[0].Attempts != 1 {
+		t.Fatalf("logout after a failed delivery: %+v", ls)
+	}
+	if err := o.FinishOIDCLogout(ctx, ls[0], true, time.Time{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if ls := claim(now.Add(time.Hour)); len(ls) != 0 {
+		t.Fatalf("logouts after delivery: %+v", ls)
+	}
+
+	// Disabling the person makes the logouts of a live session due.
+	se2 := signIn(t, s, u, "cookie-2", now, time.Hour, "UA", "192.0.2.1")
+	r, err := o.CreateOIDCAuthRequest(ctx, store.OIDCAuthRequest{ClientID: withURI.ID, Params: []byte(`{}`), ExpiresAt: now.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := o.CompleteOIDCAuthRequest(ctx, r.ID, store.OIDCAuthDone{UserID: u.ID, SessionID: se2.ID, AuthTime: now}, meta); err != nil {
+		t.Fatal(err)
+	}
+	if ls := claim(time.Now()); len(ls) != 0 {
+		t.Fatalf("logouts due while the second session lives: %+v", ls)
+	}
+	if _, err := s.UpdateUser(ctx, u.ID, 0, func(x *store.User) error { x.Disabled = true; return nil }, meta); err != nil {
+		t.Fatal(err)
+	}
+	if ls := claim(time.Now()); len(ls) != 1 || ls[0].SessionID != se2.ID {
+		t.Fatalf("logouts after disabling: %+v", ls)
+	}
 }

@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OIDCConsents", testOIDCConsents},
 		{"SetupLinkRaces", testSetupLinkRaces},
 		{"OIDCDevice", testOIDCDevice},
+		{"OIDCBackchannelLogout", testOIDCBackchannelLogout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

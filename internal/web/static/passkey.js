@@ -164,6 +164,9 @@
   }
 
   document.addEventListener('DOMContentLoaded', function () {
+    // An OpenID Connect answer in response_mode=form_post goes on to the
+    // application at once; its button is there for browsers without script.
+    document.querySelectorAll('form[data-autosubmit]').forEach(function (f) { f.submit(); });
     document.querySelectorAll('[data-passkey]').forEach(setup);
     document.querySelectorAll('input[readonly].mono').forEach(function (el) {
       el.addEventListener('focus', function () { el.select(); });
