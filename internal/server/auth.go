@@ -47,13 +47,26 @@ func errUnauthorized(detail string) *api.Error {
 // authenticate resolves the bearer token to a user: the token is looked up
 // by its SHA-256, so the secret itself is never compared. Missing,
 // malformed, unknown, expired and revoked tokens, and tokens of disabled
-// users, are all 401. After authentication the token's rate limit applies.
+// users, are all 401. A token without the admin scope (a scim token) is 403:
+// the REST API is not what it was made for. After authentication the
+// token's rate limit applies.
 func (s *Server) authenticate(next http.Handler) http.Handler {
+	return s.authenticateAs(store.ScopeAdmin, s.writeError, next)
+}
+
+// authenticateAs is authenticate for the routes a token with scope
+// reaches, writing its refusals with writeErr (JSON:API or SCIM errors).
+func (s *Server) authenticateAs(scope string, writeErr func(http.ResponseWriter, *http.Request, error), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.principalFor(r)
 		if err != nil {
 			s.metrics.rejected.WithLabelValues("unauthorized").Inc()
-			s.writeError(w, r, err)
+			writeErr(w, r, err)
+			return
+		}
+		if !p.token.HasScope(scope) && !(scope == store.ScopeSCIM && p.token.HasScope(store.ScopeAdmin)) {
+			s.metrics.rejected.WithLabelValues("forbidden").Inc()
+			writeErr(w, r, errWrongScope(p.token, scope))
 			return
 		}
 		if wait, ok := s.limits.allow(p.token.ID); !ok {
@@ -63,7 +76,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				secs = 1
 			}
 			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			s.writeError(w, r, &api.Error{Status: "429", Code: api.CodeRateLimited, Title: "Too many requests",
+			writeErr(w, r, &api.Error{Status: "429", Code: api.CodeRateLimited, Title: "Too many requests",
 				Detail: "this token sent more requests than the server's rate limit allows; wait " + strconv.Itoa(secs) + " s (Retry-After) and retry"})
 			return
 		}
@@ -73,6 +86,16 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
 	})
+}
+
+// errWrongScope says why a token may not use this part of the server and
+// what token to use instead.
+func errWrongScope(t store.Token, scope string) *api.Error {
+	have := strings.Join(store.NormalizeScopes(t.Scopes), ", ")
+	if scope == store.ScopeAdmin {
+		return errForbidden("this token has scope " + have + ", which reaches only /scim/v2; the REST API at /api/v1 needs a token with scope admin (rollcall tokens create --scope admin)")
+	}
+	return errForbidden("this token has scope " + have + ", which does not reach /scim/v2; SCIM needs a token with scope scim or admin (rollcall tokens create --scope scim)")
 }
 
 func (s *Server) principalFor(r *http.Request) (*principal, error) {

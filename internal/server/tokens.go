@@ -23,6 +23,7 @@ func (s *Server) tokenResource(t store.Token, secret string) api.APIToken {
 			Name:       t.Name,
 			Token:      secret,
 			Prefix:     t.Prefix,
+			Scopes:     store.NormalizeScopes(t.Scopes),
 			ExpiresAt:  utcPtr(t.ExpiresAt),
 			LastUsedAt: utcPtr(t.LastUsedAt),
 			CreatedAt:  t.CreatedAt.UTC(),
@@ -34,7 +35,7 @@ func (s *Server) tokenResource(t store.Token, secret string) api.APIToken {
 
 // newToken makes a token for userID and stores its hash. It returns the
 // stored token and the secret, which exists nowhere else afterwards.
-func newToken(ctx context.Context, st store.Store, m store.Meta, userID, name string, expires *time.Time) (store.Token, string, error) {
+func newToken(ctx context.Context, st store.Store, m store.Meta, userID, name string, expires *time.Time, scopes ...string) (store.Token, string, error) {
 	secret := token.Generate()
 	t, err := st.CreateToken(ctx, store.Token{
 		ID:        uuid.NewString(),
@@ -43,6 +44,7 @@ func newToken(ctx context.Context, st store.Store, m store.Meta, userID, name st
 		Hash:      token.Hash(secret),
 		Prefix:    token.DisplayPrefix(secret),
 		ExpiresAt: expires,
+		Scopes:    scopes,
 	}, m)
 	return t, secret, err
 }
@@ -94,7 +96,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	t, secret, err := newToken(r.Context(), s.store, p.meta(r), owner, data.Attributes.Name, data.Attributes.ExpiresAt)
+	t, secret, err := newToken(r.Context(), s.store, p.meta(r), owner, data.Attributes.Name, data.Attributes.ExpiresAt, data.Attributes.Scopes...)
 	if err != nil {
 		var ref *store.ReferenceError
 		if errors.As(err, &ref) {
