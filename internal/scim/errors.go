@@ -21,7 +21,9 @@ type Error struct {
 	Detail   string
 }
 
-func (e *Error) Error() string { return "scim: " + strconv.Itoa(e.Status) + " " + e.ScimType + ": " + e.Detail }
+func (e *Error) Error() string {
+	return "scim: " + strconv.Itoa(e.Status) + " " + e.ScimType + ": " + e.Detail
+}
 
 func errf(status int, scimType, detail string) *Error {
 	return &Error{Status: status, ScimType: scimType, Detail: detail}
