@@ -248,11 +248,9 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, e)
 		return
 	}
-	for _, ro := range []string{"id", "meta"} {
-		if _, ok := get(body, ro); ok {
-			WriteError(w, errf(http.StatusBadRequest, "mutability", ro+" is set by the server; leave it out of a new group"))
-			return
-		}
+	if _, ok := get(body, "id"); ok {
+		WriteError(w, errf(http.StatusBadRequest, "mutability", "id is set by the server; leave it out of a new group"))
+		return
 	}
 	gw, e := parseGroup(body)
 	if e != nil {

@@ -71,6 +71,11 @@ func applyOp(res map[string]any, op patchOp, readOnly []string) *Error {
 			return errf(http.StatusBadRequest, "invalidValue", op.Op+" without a path needs an object value whose members are the attributes to set")
 		}
 		for k, v := range obj {
+			// Okta renames a group with {"id": <its id>, "displayName": …}:
+			// an id that is the resource's own changes nothing.
+			if strings.EqualFold(k, "id") && v == res["id"] {
+				continue
+			}
 			if err := applyOp(res, patchOp{Op: op.Op, Path: k, Value: v}, readOnly); err != nil {
 				return err
 			}

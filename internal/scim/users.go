@@ -473,11 +473,11 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, e)
 		return
 	}
-	for _, ro := range []string{"id", "meta"} {
-		if _, ok := get(body, ro); ok {
-			WriteError(w, errf(http.StatusBadRequest, "mutability", ro+" is set by the server; leave it out of a new user"))
-			return
-		}
+	// meta is read-only and ignored (Entra ID sends {"resourceType":
+	// "User"}); an id would be one the server did not assign.
+	if _, ok := get(body, "id"); ok {
+		WriteError(w, errf(http.StatusBadRequest, "mutability", "id is set by the server; leave it out of a new user"))
+		return
 	}
 	uw, e := parseUser(body)
 	if e != nil {
