@@ -42,11 +42,10 @@ func TestReplay(t *testing.T) {
 		t.Fatalf("no replay files: %v", err)
 	}
 	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
-		srv := testserver.Start(t, backend)
-		c := &client{t: t, srv: srv, token: scimToken(t, srv)}
 		for _, f := range files {
 			t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
-				c.t = t
+				srv := testserver.Start(t, backend)
+				c := &client{t: t, srv: srv, token: scimToken(t, srv)}
 				replay(t, c, f, nil)
 			})
 		}
