@@ -156,30 +156,48 @@ func queryLimit(q store.Query) (int, error) {
 // (username, email_lower, external_id, last_name_lower, updated_at), so
 // such a search reads only the matching rows.
 func (s *Store) SearchUsers(ctx context.Context, q store.Query) ([]store.User, int, error) {
-	limit, err := queryLimit(q)
+	b, countSQL, pageSQL, err := s.userSearch(q)
 	if err != nil {
 		return nil, 0, err
 	}
-	b := &builder{d: s.d}
+	c := s.read()
+	var total int
+	if err := c.queryRow(ctx, b.statement(countSQL), b.args, &total); err != nil {
+		return nil, 0, err
+	}
+	if q.Limit == 0 || total <= q.Offset {
+		return []store.User{}, total, nil
+	}
+	users, err := c.queryUsers(ctx, b.statement(pageSQL), b.args, q.Limit)
+	return users, total, err
+}
+
+// userSearch builds SearchUsers' two statements, which share arguments.
+// The page is ordered by "+username" on SQLite: with a plain column SQLite
+// may walk the whole username index to skip the sort, where the filter's
+// own index finds the few matching rows at once; the unary plus tells it
+// the order cannot come from an index. (PostgreSQL weighs both with its
+// statistics and needs no hint.)
+func (s *Store) userSearch(q store.Query) (b *builder, countSQL, pageSQL string, err error) {
+	if _, err := queryLimit(q); err != nil {
+		return nil, "", "", err
+	}
+	b = &builder{d: s.d}
+	order := "users.username"
 	if q.Where != nil {
 		w, err := b.cond(q.Where, userColumns, "group_id")
 		if err != nil {
-			return nil, 0, err
+			return nil, "", "", err
 		}
 		b.where(w)
+		if !s.d.numbered {
+			order = "+users.username"
+		}
 	}
-	c := s.read()
-	var total int
-	if err := c.queryRow(ctx, b.statement("SELECT COUNT(*) FROM users"+b.whereClause()), b.args, &total); err != nil {
-		return nil, 0, err
-	}
-	if limit == 0 || total <= q.Offset {
-		return []store.User{}, total, nil
-	}
-	sql := "SELECT " + s.d.userRow + " FROM users" + b.whereClause() + " ORDER BY users.username LIMIT " +
-		strconv.Itoa(limit) + " OFFSET " + strconv.Itoa(q.Offset)
-	users, err := c.queryUsers(ctx, b.statement(sql), b.args, limit)
-	return users, total, err
+	countSQL = "SELECT COUNT(*) FROM users" + b.whereClause()
+	pageSQL = "SELECT " + s.d.userRow + " FROM users" + b.whereClause() + " ORDER BY " + order + " LIMIT " +
+		strconv.Itoa(q.Limit) + " OFFSET " + strconv.Itoa(q.Offset)
+	return b, countSQL, pageSQL, nil
 }
 
 // SearchGroups returns the groups matching q.Where by name (without

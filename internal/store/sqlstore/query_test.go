@@ -1,0 +1,150 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rollcall/rollcall/internal/store"
+	"github.com/rollcall/rollcall/internal/testutil/pgtest"
+)
+
+// scimLookups are the filters SCIM clients send on every sync, as the
+// SCIM layer translates them, with the index each must use.
+func scimLookups() []struct {
+	name          string
+	cond          store.Cond
+	sqlite, pgIdx string
+} {
+	since := time.Now().Add(-1000*time.Hour + 19950*time.Minute) // the last 50 or so of seedUsers
+	return []struct {
+		name          string
+		cond          store.Cond
+		sqlite, pgIdx string
+	}{
+		{"userName eq", store.Cond{Op: "eq", Field: store.FieldUsername, Value: "alice.smith.5"}, "sqlite_autoindex_users_", "users_username_key"},
+		{"externalId eq", store.Cond{Op: "eq", Field: store.FieldExternalID, Value: "x-7"}, "users_external_id_idx", "users_external_id_idx"},
+		{"emails eq", store.Cond{Op: "eq", Field: store.FieldEmail, Value: "Alice.Smith.5@example.com"}, "sqlite_autoindex_users_", "users_email_lower_key"},
+		{`emails[type eq "work" and value eq]`, store.Cond{Op: "and", Sub: []store.Cond{{Op: "true"},
+			{Op: "eq", Field: store.FieldEmail, Value: "alice.smith.5@example.com"}}}, "sqlite_autoindex_users_", "users_email_lower_key"},
+		{"meta.lastModified gt", store.Cond{Op: "gt", Field: store.FieldUpdatedAt, Value: since}, "users_updated_idx", "users_updated_idx"},
+		{"name.familyName eq", store.Cond{Op: "eq", Field: store.FieldLastName, Value: "Smith5"}, "users_last_name_search_idx", "users_last_name_search_idx"},
+	}
+}
+
+// seedUsers writes n users straight into the table (through the store it
+// would be slower for nothing), with externalIds and a spread of times.
+func seedUsers(t *testing.T, s *Store, n int) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins := s.d.rebind(`INSERT INTO users (id, username, email, email_lower, last_name, last_name_lower, external_id, version, created_at, updated_at)
+ VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`)
+	base := time.Now().Add(-1000 * time.Hour)
+	last := []string{"Smith", "Jones", "Brown", "Taylor", "Wilson"}
+	for i := range n {
+		name := fmt.Sprintf("alice.%s.%d", strings.ToLower(last[i%5]), i)
+		at := s.d.encodeTime(base.Add(time.Duration(i) * time.Minute).UTC().Truncate(time.Microsecond))
+		if _, err := tx.ExecContext(ctx, ins, fmt.Sprintf("u%06d", i), name, name+"@example.com", name+"@example.com",
+			last[i%5]+fmt.Sprint(i%1000), strings.ToLower(last[i%5])+fmt.Sprint(i%1000), fmt.Sprintf("x-%d", i), at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, "ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSearchUsesIndexes checks with EXPLAIN, on SQLite and PostgreSQL,
+// that the filters SCIM clients send are index lookups, for the count and
+// for the page, never a scan of every user: at a million users a scan is
+// hundreds of milliseconds per request.
+func TestSearchUsesIndexes(t *testing.T) {
+	ctx := context.Background()
+	t.Run("sqlite", func(t *testing.T) {
+		s, err := Open(ctx, t.TempDir()+"/plan.db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		seedUsers(t, s, 20000)
+		for _, tc := range scimLookups() {
+			b, countSQL, pageSQL, err := s.userSearch(store.Query{Where: &tc.cond, Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{countSQL, pageSQL} {
+				rows, err := s.w.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, b.args...)
+				if err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+				var plan []string
+				for rows.Next() {
+					var id, parent, unused int
+					var detail string
+					if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+						t.Fatal(err)
+					}
+					plan = append(plan, detail)
+				}
+				rows.Close()
+				text := strings.Join(plan, "\n")
+				top := ""
+				for _, line := range plan {
+					if strings.Contains(line, " users") && !strings.Contains(line, "memberships") {
+						top = line
+						break
+					}
+				}
+				if !strings.HasPrefix(top, "SEARCH users USING") || !strings.Contains(top, tc.sqlite) {
+					t.Errorf("%s: %q is not a search of %s:\n%s", tc.name, q[:min(len(q), 60)], tc.sqlite, text)
+				}
+			}
+			// And the search finds what it should.
+			users, total, err := s.SearchUsers(ctx, store.Query{Where: &tc.cond, Limit: 10})
+			if err != nil || total == 0 || len(users) == 0 {
+				t.Errorf("%s: %d users of %d, %v", tc.name, len(users), total, err)
+			}
+		}
+	})
+	t.Run("postgres", func(t *testing.T) {
+		s, err := Open(ctx, pgtest.NewDatabase(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		seedUsers(t, s, 20000)
+		for _, tc := range scimLookups() {
+			b, countSQL, pageSQL, err := s.userSearch(store.Query{Where: &tc.cond, Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{countSQL, pageSQL} {
+				var raw string
+				if err := s.w.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+q, b.args...).Scan(&raw); err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+				var plans []struct{ Plan planNode }
+				if err := json.Unmarshal([]byte(raw), &plans); err != nil || len(plans) != 1 {
+					t.Fatalf("%s: EXPLAIN gave %s", tc.name, raw)
+				}
+				top := plans[0].Plan
+				if seq := top.find(func(n *planNode) bool { return n.NodeType == "Seq Scan" && n.Relation == "users" }); seq != nil {
+					t.Errorf("%s: a sequential scan of users:\n%s", tc.name, indent(raw))
+				}
+				if idx := top.find(func(n *planNode) bool { return n.Index == tc.pgIdx }); idx == nil {
+					t.Errorf("%s: %s is not used:\n%s", tc.name, tc.pgIdx, indent(raw))
+				}
+			}
+		}
+	})
+}
