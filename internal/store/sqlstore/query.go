@@ -111,8 +111,9 @@ func (b *builder) cond(c *store.Cond, cols map[string]column, related string) (s
 		case "sw":
 			return b.prefix(col.sql, v), nil
 		case "ew":
-			p := b.arg(v)
-			return "(LENGTH(" + col.sql + ") >= LENGTH(" + p + ") AND SUBSTR(" + col.sql + ", LENGTH(" + col.sql + ") - LENGTH(" + p + ") + 1) = " + p + ")", nil
+			// Each use is its own argument: SQLite's placeholders are positional.
+			return "(LENGTH(" + col.sql + ") >= LENGTH(" + b.arg(v) + ") AND SUBSTR(" + col.sql + ", LENGTH(" + col.sql + ") - LENGTH(" +
+				b.arg(v) + ") + 1) = " + b.arg(v) + ")", nil
 		}
 	case time.Time:
 		if col.kind != 't' {

@@ -68,6 +68,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OIDCConsents", testOIDCConsents},
 		{"SetupLinkRaces", testSetupLinkRaces},
 		{"OIDCDevice", testOIDCDevice},
+		{"Search", testSearch},
+		{"PatchGroupMembers", testPatchGroupMembers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
