@@ -26,7 +26,7 @@ func (h *Handler) serviceProviderConfig(w http.ResponseWriter, r *http.Request) 
 		"sort":             map[string]any{"supported": true},
 		"etag":             map[string]any{"supported": true},
 		"authenticationSchemes": []any{map[string]any{
-			"type": "oauthbearertoken", "name": "Bearer token", "primary": true,
+			"type": "oauthbearertoken", "name": "Bearer token",
 			"description": "A Rollcall API token with scope scim: rollcall tokens create --scope scim",
 		}},
 		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": h.base + "/ServiceProviderConfig"},

@@ -19,6 +19,9 @@ type client struct {
 	t     testing.TB
 	srv   *testserver.Server
 	token string
+	// record, when set, sees every exchange (the oracle test collects the
+	// responses to validate them).
+	record func(method, path string, r response)
 }
 
 type response struct {
@@ -81,7 +84,11 @@ func (c *client) do(method, path string, body any, header ...string) response {
 			c.t.Errorf("%s %s: Content-Type %q, want application/scim+json", method, path, ct)
 		}
 	}
-	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+	out := response{Status: res.StatusCode, Header: res.Header, Body: b}
+	if c.record != nil {
+		c.record(method, path, out)
+	}
+	return out
 }
 
 // scimToken makes a token with scope scim for the bootstrap admin through
