@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,10 +26,10 @@ func newTokensCommand() *cobra.Command {
 // it belongs to.
 func tokenRow(t *api.APIToken, owner string) []string {
 	a := t.Attributes
-	return []string{t.ID, a.Name, a.Prefix, owner, timeCell(a.ExpiresAt), timeCell(a.LastUsedAt), timeCell(&a.CreatedAt)}
+	return []string{t.ID, a.Name, a.Prefix, owner, strings.Join(a.Scopes, ","), timeCell(a.ExpiresAt), timeCell(a.LastUsedAt), timeCell(&a.CreatedAt)}
 }
 
-var tokenHeaders = []string{"ID", "NAME", "PREFIX", "USER", "EXPIRES", "LAST USED", "CREATED"}
+var tokenHeaders = []string{"ID", "NAME", "PREFIX", "USER", "SCOPES", "EXPIRES", "LAST USED", "CREATED"}
 
 func newTokensCreateCommand(o *connOptions) *cobra.Command {
 	var name, user, expiresAt string
