@@ -151,3 +151,52 @@ func TestBadInput(t *testing.T) {
 func esc(s string) string {
 	return strings.NewReplacer(" ", "%20", `"`, "%22", "[", "%5B", "]", "%5D").Replace(s)
 }
+
+// TestPagingAndIfMatch: startIndex/count pages in userName order with the
+// total of all matches; meta.version is the ETag and If-Match guards writes.
+func TestPagingAndIfMatch(t *testing.T) {
+	srv := testserver.Start(t)
+	c := &client{t: t, srv: srv, token: scimToken(t, srv)}
+	var ids []string
+	for _, n := range []string{"erin", "ada", "dan", "bob", "cy"} {
+		r := c.do("POST", "/scim/v2/Users", map[string]any{"userName": n, "emails": []any{map[string]any{"value": n + "@example.com"}}})
+		wantStatus(t, "create "+n, r, 201)
+		ids = append(ids, r.JSON(t)["id"].(string))
+	}
+	names := func(m map[string]any) []string {
+		var out []string
+		for _, r := range m["Resources"].([]any) {
+			out = append(out, r.(map[string]any)["userName"].(string))
+		}
+		return out
+	}
+	filter := "&filter=" + esc(`userName ne "bootstrap-admin"`)
+	m := c.do("GET", "/scim/v2/Users?startIndex=2&count=2&sortBy=userName"+filter, nil).JSON(t)
+	if got := strings.Join(names(m), ","); got != "bob,cy" || m["totalResults"] != float64(5) || m["itemsPerPage"] != float64(2) || m["startIndex"] != float64(2) {
+		t.Errorf("page 2 of 2: %v %v", got, m)
+	}
+	m = c.do("GET", "/scim/v2/Users?startIndex=5&count=10"+filter, nil).JSON(t)
+	if got := strings.Join(names(m), ","); got != "erin" {
+		t.Errorf("last page: %v", got)
+	}
+	m = c.do("GET", "/scim/v2/Users?count=0"+filter, nil).JSON(t)
+	if len(m["Resources"].([]any)) != 0 || m["totalResults"] != float64(5) {
+		t.Errorf("count=0: %v", m)
+	}
+	wantSCIMError(t, "descending", c.do("GET", "/scim/v2/Users?sortOrder=descending", nil), 400, "invalidValue")
+	wantSCIMError(t, "sort by title", c.do("GET", "/scim/v2/Users?sortBy=title", nil), 400, "invalidValue")
+	wantSCIMError(t, "count not a number", c.do("GET", "/scim/v2/Users?count=many", nil), 400, "invalidValue")
+
+	r := c.do("GET", "/scim/v2/Users/"+ids[0], nil)
+	etag := r.Header.Get("ETag")
+	if v := r.JSON(t)["meta"].(map[string]any)["version"]; v != etag || etag == "" {
+		t.Errorf("meta.version %v, ETag %q", v, etag)
+	}
+	op := map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []any{map[string]any{"op": "replace", "path": "title", "value": "CTO"}}}
+	r = c.do("PATCH", "/scim/v2/Users/"+ids[0], op, "If-Match", etag)
+	wantStatus(t, "PATCH with the current ETag", r, 200)
+	wantSCIMError(t, "PATCH with the old ETag", c.do("PATCH", "/scim/v2/Users/"+ids[0], op, "If-Match", etag), 412, "")
+	wantSCIMError(t, "DELETE with the old ETag", c.do("DELETE", "/scim/v2/Users/"+ids[0], nil, "If-Match", etag), 412, "")
+	wantStatus(t, "DELETE with the new ETag", c.do("DELETE", "/scim/v2/Users/"+ids[0], nil, "If-Match", r.Header.Get("ETag")), 204)
+}
