@@ -417,11 +417,21 @@ func (h *Handler) findUsers(w http.ResponseWriter, r *http.Request, p listParams
 		WriteError(w, e)
 		return
 	}
+	start := q.Offset
+	known := h.cursors.plan(users, p.filter, &q)
 	list, total, err := h.st.SearchUsers(r.Context(), q)
 	if err != nil {
 		h.fail(w, r, err, "users")
 		return
 	}
+	if known >= 0 {
+		total = known
+	}
+	last := ""
+	if len(list) > 0 {
+		last = list[len(list)-1].Username
+	}
+	h.cursors.note(users, p.filter, start+len(list), last, total)
 	names, err := h.groupNames(r, list...)
 	if err != nil {
 		h.fail(w, r, err, "users")

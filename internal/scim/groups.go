@@ -197,11 +197,21 @@ func (h *Handler) findGroups(w http.ResponseWriter, r *http.Request, p listParam
 		WriteError(w, e)
 		return
 	}
+	start := q.Offset
+	known := h.cursors.plan(groups, p.filter, &q)
 	list, total, err := h.st.SearchGroups(r.Context(), q)
 	if err != nil {
 		h.fail(w, r, err, "groups")
 		return
 	}
+	if known >= 0 {
+		total = known
+	}
+	last := ""
+	if len(list) > 0 {
+		last = list[len(list)-1].Name
+	}
+	h.cursors.note(groups, p.filter, start+len(list), last, total)
 	withMembers := true
 	for _, x := range p.excluded {
 		if strings.EqualFold(x, "members") {

@@ -2,6 +2,8 @@ package scim_test
 
 import (
 	"crypto/sha256"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -199,4 +201,41 @@ func TestPagingAndIfMatch(t *testing.T) {
 	wantSCIMError(t, "PATCH with the old ETag", c.do("PATCH", "/scim/v2/Users/"+ids[0], op, "If-Match", etag), 412, "")
 	wantSCIMError(t, "DELETE with the old ETag", c.do("DELETE", "/scim/v2/Users/"+ids[0], nil, "If-Match", etag), 412, "")
 	wantStatus(t, "DELETE with the new ETag", c.do("DELETE", "/scim/v2/Users/"+ids[0], nil, "If-Match", r.Header.Get("ETag")), 204)
+}
+
+// TestPagingWalk walks all users page by page, as an import does, and
+// gets each once in userName order: the pages after the first come from
+// the cursors the earlier pages left.
+func TestPagingWalk(t *testing.T) {
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		srv := testserver.Start(t, backend)
+		c := &client{t: t, srv: srv, token: scimToken(t, srv)}
+		for i := range 23 {
+			n := fmt.Sprintf("walker.%02d", (i*7)%23)
+			wantStatus(t, n, c.do("POST", "/scim/v2/Users", map[string]any{"userName": n, "emails": []any{map[string]any{"value": n + "@example.com"}}}), 201)
+		}
+		filter := "&filter=" + esc(`userName sw "walker."`)
+		var got []string
+		for start := 1; ; start += 5 {
+			m := c.do("GET", fmt.Sprintf("/scim/v2/Users?startIndex=%d&count=5%s", start, filter), nil).JSON(t)
+			if m["totalResults"] != float64(23) {
+				t.Fatalf("totalResults %v", m["totalResults"])
+			}
+			res := m["Resources"].([]any)
+			for _, r := range res {
+				got = append(got, r.(map[string]any)["userName"].(string))
+			}
+			if len(res) < 5 {
+				break
+			}
+		}
+		if len(got) != 23 || !slices.IsSorted(got) || slices.Compact(slices.Clone(got))[22] != got[22] {
+			t.Errorf("walk gave %d users: %v", len(got), got)
+		}
+		// A page asked for again, after the walk, is the same page.
+		m := c.do("GET", "/scim/v2/Users?startIndex=6&count=5"+filter, nil).JSON(t)
+		if first := m["Resources"].([]any)[0].(map[string]any)["userName"]; first != got[5] {
+			t.Errorf("startIndex=6 again starts with %v, want %s", first, got[5])
+		}
+	})
 }

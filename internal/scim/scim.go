@@ -65,6 +65,7 @@ type Handler struct {
 	bodyLimit int64
 	log       *slog.Logger
 	mux       *http.ServeMux
+	cursors   cursors
 }
 
 // New returns the SCIM handler. publicURL is the server's --url; bodies

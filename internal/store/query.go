@@ -46,6 +46,13 @@ type Query struct {
 	Where  *Cond
 	Offset int
 	Limit  int
+	// After, when set, starts the page after this username (group name),
+	// and Offset counts from there: a page deep into a million users is
+	// then an index range, where an OFFSET walks every row before it.
+	After string
+	// NoCount leaves the total out (returned as -1) for a caller that
+	// knows it already: counting every match is a scan of them all.
+	NoCount bool
 }
 
 // Searcher is implemented by stores that run Conds in the database; the

@@ -157,48 +157,59 @@ func queryLimit(q store.Query) (int, error) {
 // (username, email_lower, external_id, last_name_lower, updated_at), so
 // such a search reads only the matching rows.
 func (s *Store) SearchUsers(ctx context.Context, q store.Query) ([]store.User, int, error) {
-	b, countSQL, pageSQL, err := s.userSearch(q)
+	cb, countSQL, pb, pageSQL, err := s.userSearch(q)
 	if err != nil {
 		return nil, 0, err
 	}
 	c := s.read()
-	var total int
-	if err := c.queryRow(ctx, b.statement(countSQL), b.args, &total); err != nil {
-		return nil, 0, err
+	total := -1
+	if !q.NoCount {
+		if err := c.queryRow(ctx, cb.statement(countSQL), cb.args, &total); err != nil {
+			return nil, 0, err
+		}
+		if q.After == "" && total <= q.Offset {
+			return []store.User{}, total, nil
+		}
 	}
-	if q.Limit == 0 || total <= q.Offset {
+	if q.Limit == 0 {
 		return []store.User{}, total, nil
 	}
-	users, err := c.queryUsers(ctx, b.statement(pageSQL), b.args, q.Limit)
+	users, err := c.queryUsers(ctx, pb.statement(pageSQL), pb.args, q.Limit)
 	return users, total, err
 }
 
-// userSearch builds SearchUsers' two statements, which share arguments.
-// The page is ordered by "+username" on SQLite: with a plain column SQLite
-// may walk the whole username index to skip the sort, where the filter's
-// own index finds the few matching rows at once; the unary plus tells it
-// the order cannot come from an index. (PostgreSQL weighs both with its
-// statistics and needs no hint.)
-func (s *Store) userSearch(q store.Query) (b *builder, countSQL, pageSQL string, err error) {
+// userSearch builds SearchUsers' two statements: the count of all matches
+// and the page, which may start after a username (keyset paging).
+// The page is ordered by "+username" on SQLite when filtered: with a plain
+// column SQLite may walk the whole username index to skip the sort, where
+// the filter's own index finds the few matching rows at once; the unary
+// plus tells it the order cannot come from an index. (PostgreSQL weighs
+// both with its statistics and needs no hint.)
+func (s *Store) userSearch(q store.Query) (cb *builder, countSQL string, pb *builder, pageSQL string, err error) {
 	if _, err := queryLimit(q); err != nil {
-		return nil, "", "", err
+		return nil, "", nil, "", err
 	}
-	b = &builder{d: s.d}
+	cb, pb = &builder{d: s.d}, &builder{d: s.d}
 	order := "users.username"
 	if q.Where != nil {
-		w, err := b.cond(q.Where, userColumns, "group_id")
-		if err != nil {
-			return nil, "", "", err
+		for _, b := range []*builder{cb, pb} {
+			w, err := b.cond(q.Where, userColumns, "group_id")
+			if err != nil {
+				return nil, "", nil, "", err
+			}
+			b.where(w)
 		}
-		b.where(w)
 		if !s.d.numbered {
 			order = "+users.username"
 		}
 	}
-	countSQL = "SELECT COUNT(*) FROM users" + b.whereClause()
-	pageSQL = "SELECT " + s.d.userRow + " FROM users" + b.whereClause() + " ORDER BY " + order + " LIMIT " +
+	if q.After != "" {
+		pb.where("users.username > " + pb.arg(q.After))
+	}
+	countSQL = "SELECT COUNT(*) FROM users" + cb.whereClause()
+	pageSQL = "SELECT " + s.d.userRow + " FROM users" + pb.whereClause() + " ORDER BY " + order + " LIMIT " +
 		strconv.Itoa(q.Limit) + " OFFSET " + strconv.Itoa(q.Offset)
-	return b, countSQL, pageSQL, nil
+	return cb, countSQL, pb, pageSQL, nil
 }
 
 // SearchGroups returns the groups matching q.Where by name (without
@@ -216,12 +227,20 @@ func (s *Store) SearchGroups(ctx context.Context, q store.Query) ([]store.Group,
 		}
 		b.where(w)
 	}
-	var total int
-	if err := s.read().queryRow(ctx, b.statement("SELECT COUNT(*) FROM groups"+b.whereClause()), b.args, &total); err != nil {
-		return nil, 0, err
+	total := -1
+	if !q.NoCount {
+		if err := s.read().queryRow(ctx, b.statement("SELECT COUNT(*) FROM groups"+b.whereClause()), b.args, &total); err != nil {
+			return nil, 0, err
+		}
+		if q.After == "" && total <= q.Offset {
+			return []store.Group{}, total, nil
+		}
 	}
-	if limit == 0 || total <= q.Offset {
+	if limit == 0 {
 		return []store.Group{}, total, nil
+	}
+	if q.After != "" {
+		b.where("name > " + b.arg(q.After))
 	}
 	sql := "SELECT " + groupCols + " FROM groups" + b.whereClause() + " ORDER BY name LIMIT " +
 		strconv.Itoa(limit) + " OFFSET " + strconv.Itoa(q.Offset)

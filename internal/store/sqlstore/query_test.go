@@ -78,11 +78,12 @@ func TestSearchUsesIndexes(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		seedUsers(t, s, 20000)
 		for _, tc := range scimLookups() {
-			b, countSQL, pageSQL, err := s.userSearch(store.Query{Where: &tc.cond, Limit: 100})
+			cb, countSQL, pb, pageSQL, err := s.userSearch(store.Query{Where: &tc.cond, Limit: 100})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, q := range []string{countSQL, pageSQL} {
+			for i, q := range []string{countSQL, pageSQL} {
+				b := []*builder{cb, pb}[i]
 				rows, err := s.w.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, b.args...)
 				if err != nil {
 					t.Fatalf("%s: %v", tc.name, err)
@@ -124,11 +125,12 @@ func TestSearchUsesIndexes(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		seedUsers(t, s, 20000)
 		for _, tc := range scimLookups() {
-			b, countSQL, pageSQL, err := s.userSearch(store.Query{Where: &tc.cond, Limit: 100})
+			cb, countSQL, pb, pageSQL, err := s.userSearch(store.Query{Where: &tc.cond, Limit: 100})
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, q := range []string{countSQL, pageSQL} {
+			for i, q := range []string{countSQL, pageSQL} {
+				b := []*builder{cb, pb}[i]
 				var raw string
 				if err := s.w.QueryRowContext(ctx, "EXPLAIN (FORMAT JSON) "+q, b.args...).Scan(&raw); err != nil {
 					t.Fatalf("%s: %v", tc.name, err)

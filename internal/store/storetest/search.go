@@ -83,6 +83,19 @@ func testSearch(t *testing.T, s store.Store) {
 	if err != nil || total != 3 || len(users) != 1 || users[0].Username != "bob" {
 		t.Errorf("page 2 of 1: %v of %d, %v", users, total, err)
 	}
+	users, total, err = se.SearchUsers(ctx, store.Query{After: "ada", Limit: 1})
+	if err != nil || total != 3 || len(users) != 1 || users[0].Username != "bob" {
+		t.Errorf("the page after ada: %v of %d, %v", users, total, err)
+	}
+	users, total, err = se.SearchUsers(ctx, store.Query{After: "ada", Offset: 1, Limit: 5, NoCount: true,
+		Where: ptr(cmp("ne", store.FieldUsername, "zed"))})
+	if err != nil || total != -1 || len(users) != 1 || users[0].Username != "cy" {
+		t.Errorf("one past the page after ada, uncounted: %v of %d, %v", users, total, err)
+	}
+	groups, _, err := se.SearchGroups(ctx, store.Query{After: "eng", Limit: 5})
+	if err != nil || len(groups) != 1 || groups[0].Name != "ops" {
+		t.Errorf("groups after eng: %v, %v", groups, err)
+	}
 	users, total, err = se.SearchUsers(ctx, store.Query{Limit: 0})
 	if err != nil || total != 3 || len(users) != 0 {
 		t.Errorf("count only: %d users of %d, %v", len(users), total, err)
@@ -90,7 +103,7 @@ func testSearch(t *testing.T, s store.Store) {
 	if _, _, err := se.SearchUsers(ctx, store.Query{Where: ptr(cmp("eq", "shoe-size", "9")), Limit: 1}); err == nil {
 		t.Error("an unknown field searched without an error")
 	}
-	groups, total, err := se.SearchGroups(ctx, store.Query{Where: ptr(cmp("eq", store.FieldMember, cy.ID)), Limit: 10})
+	groups, total, err = se.SearchGroups(ctx, store.Query{Where: ptr(cmp("eq", store.FieldMember, cy.ID)), Limit: 10})
 	if err != nil || total != 1 || len(groups) != 1 || groups[0].Name != "eng" || groups[0].MemberCount != 2 {
 		t.Errorf("groups of cy: %+v, %d, %v", groups, total, err)
 	}
