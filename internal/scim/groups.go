@@ -155,6 +155,20 @@ func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, e)
 		return
 	}
+	if !p.wantMembers() {
+		// Entra ID reads groups with excludedAttributes=members: answer
+		// without reading what may be 50,000 member ids.
+		list, _, err := h.st.SearchGroups(r.Context(), store.Query{Where: &store.Cond{Op: "eq", Field: store.FieldID, Value: id}, Limit: 1, NoCount: true})
+		if err == nil && len(list) == 0 {
+			err = store.ErrNotFound
+		}
+		if err != nil {
+			h.fail(w, r, err, "group "+id)
+			return
+		}
+		writeResource(w, http.StatusOK, list[0].Version, "", project(h.groupResource(list[0], nil), p))
+		return
+	}
 	g, err := h.st.GetGroup(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err, "group "+id)
@@ -212,20 +226,7 @@ func (h *Handler) findGroups(w http.ResponseWriter, r *http.Request, p listParam
 		last = list[len(list)-1].Name
 	}
 	h.cursors.note(groups, p.filter, start+len(list), last, total)
-	withMembers := true
-	for _, x := range p.excluded {
-		if strings.EqualFold(x, "members") {
-			withMembers = false
-		}
-	}
-	if len(p.attributes) > 0 {
-		withMembers = false
-		for _, x := range p.attributes {
-			if strings.EqualFold(strings.Split(x, ".")[0], "members") {
-				withMembers = true
-			}
-		}
-	}
+	withMembers := p.wantMembers()
 	var members map[string][]string
 	if withMembers && len(list) > 0 {
 		ids := make([]string, len(list))
@@ -454,7 +455,10 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 	a := actor(r)
 	var g store.Group
 	err := h.st.Atomic(r.Context(), func(tx store.Store) error {
-		if version > 0 || len(other) > 0 || replacing {
+		memberVersion := version
+		if len(other) > 0 || replacing {
+			// These read the group with all its members; only member
+			// additions and removals do without.
 			var err error
 			g, err = tx.UpdateGroup(r.Context(), id, version, func(g *store.Group) error {
 				if len(other) > 0 {
@@ -478,6 +482,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				return err
 			}
+			memberVersion = 0 // checked, in this transaction
 		}
 		if len(add)+len(remove) > 0 || g.ID == "" {
 			ps, ok := tx.(store.Searcher)
@@ -485,7 +490,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 				return fmt.Errorf("scim: the store cannot patch members")
 			}
 			var err error
-			g, err = ps.PatchGroupMembers(r.Context(), id, add, remove, a.Meta)
+			g, err = ps.PatchGroupMembers(r.Context(), id, memberVersion, add, remove, a.Meta)
 			return err
 		}
 		return nil
@@ -503,6 +508,25 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 	// RFC 7644 §3.5.2 allows and Okta and Entra ID expect, with the new ETag.
 	w.Header().Set("ETag", etag(g.Version))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// wantMembers reports whether the answer includes members, given
+// attributes and excludedAttributes.
+func (p listParams) wantMembers() bool {
+	if len(p.attributes) > 0 {
+		for _, x := range p.attributes {
+			if strings.EqualFold(strings.Split(x, ".")[0], "members") {
+				return true
+			}
+		}
+		return false
+	}
+	for _, x := range p.excluded {
+		if strings.EqualFold(strings.Split(x, ".")[0], "members") {
+			return false
+		}
+	}
+	return true
 }
 
 // memberFilterIDs reads `value eq "id"` (or several joined with or).

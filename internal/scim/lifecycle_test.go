@@ -201,6 +201,23 @@ func TestPagingAndIfMatch(t *testing.T) {
 	wantSCIMError(t, "PATCH with the old ETag", c.do("PATCH", "/scim/v2/Users/"+ids[0], op, "If-Match", etag), 412, "")
 	wantSCIMError(t, "DELETE with the old ETag", c.do("DELETE", "/scim/v2/Users/"+ids[0], nil, "If-Match", etag), 412, "")
 	wantStatus(t, "DELETE with the new ETag", c.do("DELETE", "/scim/v2/Users/"+ids[0], nil, "If-Match", r.Header.Get("ETag")), 204)
+
+	// A member PATCH with If-Match is checked without reading the members.
+	r = c.do("POST", "/scim/v2/Groups", map[string]any{"displayName": "Staff"})
+	wantStatus(t, "create group", r, 201)
+	gid, getag := r.JSON(t)["id"].(string), r.Header.Get("ETag")
+	add := map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []any{map[string]any{"op": "add", "path": "members", "value": []any{map[string]any{"value": ids[1]}}}}}
+	wantSCIMError(t, "member PATCH with a stale ETag", c.do("PATCH", "/scim/v2/Groups/"+gid, add, "If-Match", `"99"`), 412, "")
+	r = c.do("PATCH", "/scim/v2/Groups/"+gid, add, "If-Match", getag)
+	wantStatus(t, "member PATCH with the current ETag", r, 204)
+	if r.Header.Get("ETag") == getag {
+		t.Errorf("the ETag did not change with the members: %s", getag)
+	}
+	m = c.do("GET", "/scim/v2/Groups/"+gid+"?excludedAttributes=members", nil).JSON(t)
+	if m["members"] != nil || m["meta"].(map[string]any)["version"] != r.Header.Get("ETag") {
+		t.Errorf("group without members: %v", m)
+	}
 }
 
 // TestPagingWalk walks all users page by page, as an import does, and

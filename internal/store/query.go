@@ -64,5 +64,7 @@ type Searcher interface {
 	// reading or rewriting the others (a SCIM PATCH of a large group). The
 	// Group returned has no MemberIDs. Unknown added ids fail the whole
 	// change with a *ReferenceError; removing a non-member is no change.
-	PatchGroupMembers(ctx context.Context, groupID string, add, remove []string, m Meta) (Group, error)
+	// ifVersion > 0 makes it fail with ErrPreconditionFailed unless the
+	// group is at that version.
+	PatchGroupMembers(ctx context.Context, groupID string, ifVersion int64, add, remove []string, m Meta) (Group, error)
 }

@@ -257,7 +257,7 @@ var (
 // people to a group of 50,000 neither reads nor rewrites the 50,000. The
 // audit event records the ids added and removed rather than whole lists.
 // Adding a missing user fails the whole change with a *ReferenceError.
-func (s *Store) PatchGroupMembers(ctx context.Context, groupID string, add, remove []string, m store.Meta) (store.Group, error) {
+func (s *Store) PatchGroupMembers(ctx context.Context, groupID string, ifVersion int64, add, remove []string, m store.Meta) (store.Group, error) {
 	add, remove = normIDs(add), normIDs(remove)
 	var result store.Group
 	err := s.write(ctx, func(c *conn) error {
@@ -279,6 +279,9 @@ func (s *Store) PatchGroupMembers(ctx context.Context, groupID string, add, remo
 		rows.Close()
 		if err != nil {
 			return err
+		}
+		if ifVersion > 0 && g.Version != ifVersion {
+			return store.ErrPreconditionFailed
 		}
 		var removed, added []string
 		if len(remove) > 0 {

@@ -185,7 +185,7 @@ func TestPatchLargeGroup(t *testing.T) {
 				remove = append(remove, fmt.Sprintf("u%06d", i*1000))
 			}
 			start := time.Now()
-			got, err := s.PatchGroupMembers(ctx, g.ID, add, remove, store.Meta{ActorName: "okta"})
+			got, err := s.PatchGroupMembers(ctx, g.ID, 0, add, remove, store.Meta{ActorName: "okta"})
 			took := time.Since(start)
 			if err != nil {
 				t.Fatal(err)

@@ -124,7 +124,7 @@ func testPatchGroupMembers(t *testing.T, s store.Store) {
 	ada, bob, cy := createUser(t, s, "ada"), createUser(t, s, "bob"), createUser(t, s, "cy")
 	g := createGroup(t, s, "eng", ada.ID, bob.ID)
 	bob, _ = s.GetUser(ctx, bob.ID) // joining eng moved its version
-	got, err := se.PatchGroupMembers(ctx, g.ID, []string{cy.ID, ada.ID}, []string{bob.ID, uid(77)}, meta)
+	got, err := se.PatchGroupMembers(ctx, g.ID, 0, []string{cy.ID, ada.ID}, []string{bob.ID, uid(77)}, meta)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,13 +149,18 @@ func testPatchGroupMembers(t *testing.T, s store.Store) {
 	jsonEqual(t, "delta before", ev[0].Before, obj{"members-removed": []string{bob.ID}})
 
 	// No change: no new version, no event.
-	same, err := se.PatchGroupMembers(ctx, g.ID, []string{ada.ID}, []string{bob.ID}, meta)
+	same, err := se.PatchGroupMembers(ctx, g.ID, 0, []string{ada.ID}, []string{bob.ID}, meta)
 	if err != nil || same.Version != got.Version {
 		t.Errorf("a patch that changes nothing: version %d, want %d, %v", same.Version, got.Version, err)
 	}
-	_, err = se.PatchGroupMembers(ctx, g.ID, []string{uid(404)}, nil, meta)
+	_, err = se.PatchGroupMembers(ctx, g.ID, got.Version-1, []string{bob.ID}, nil, meta)
+	wantErr(t, "a stale version", err, store.ErrPreconditionFailed)
+	if _, err := se.PatchGroupMembers(ctx, g.ID, got.Version, []string{bob.ID}, nil, meta); err != nil {
+		t.Errorf("the current version: %v", err)
+	}
+	_, err = se.PatchGroupMembers(ctx, g.ID, 0, []string{uid(404)}, nil, meta)
 	wantRefs(t, "adding an unknown user", err, "user", uid(404))
-	_, err = se.PatchGroupMembers(ctx, uid(405), nil, []string{ada.ID}, meta)
+	_, err = se.PatchGroupMembers(ctx, uid(405), 0, nil, []string{ada.ID}, meta)
 	wantErr(t, "unknown group", err, store.ErrNotFound)
 }
 
