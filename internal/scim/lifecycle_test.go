@@ -256,3 +256,37 @@ func TestPagingWalk(t *testing.T) {
 		}
 	})
 }
+
+// TestPatchDerivedAttributes: a PATCH sees what is stored, so a computed
+// displayName stays computed, preferredLanguage changes the locale, and an
+// added primary email or mobile number replaces the one kept.
+func TestPatchDerivedAttributes(t *testing.T) {
+	srv := testserver.Start(t)
+	c := &client{t: t, srv: srv, token: scimToken(t, srv)}
+	r := c.do("POST", "/scim/v2/Users", map[string]any{"userName": "ada", "name": map[string]any{"givenName": "Ada", "familyName": "Byron"},
+		"emails": []any{map[string]any{"value": "ada@example.com", "primary": true}}, "locale": "en-GB",
+		"phoneNumbers": []any{map[string]any{"value": "+44 20 7946 0000", "type": "mobile"}}})
+	wantStatus(t, "create", r, 201)
+	id := r.JSON(t)["id"].(string)
+	patch := func(ops ...any) map[string]any {
+		r := c.do("PATCH", "/scim/v2/Users/"+id, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": ops})
+		wantStatus(t, "patch", r, 200)
+		return r.JSON(t)
+	}
+	m := patch(map[string]any{"op": "replace", "path": "name.familyName", "value": "Lovelace"})
+	if m["displayName"] != "Ada Lovelace" {
+		t.Errorf("displayName after the family name changed: %v", m["displayName"])
+	}
+	m = patch(map[string]any{"op": "replace", "path": "preferredLanguage", "value": "de-DE"})
+	if m["locale"] != "de-DE" || m["preferredLanguage"] != "de-DE" {
+		t.Errorf("locale after preferredLanguage: %v / %v", m["locale"], m["preferredLanguage"])
+	}
+	m = patch(map[string]any{"op": "add", "path": "emails", "value": []any{map[string]any{"value": "countess@example.com", "type": "work", "primary": true}}},
+		map[string]any{"op": "add", "path": "phoneNumbers", "value": []any{map[string]any{"value": "+44 20 7946 0001", "type": "mobile"}}})
+	if e := m["emails"].([]any)[0].(map[string]any)["value"]; e != "countess@example.com" {
+		t.Errorf("email after adding a primary one: %v", e)
+	}
+	if p := m["phoneNumbers"].([]any)[0].(map[string]any)["value"]; p != "+442079460001" {
+		t.Errorf("mobile after adding one: %v", p)
+	}
+}

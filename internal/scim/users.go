@@ -330,7 +330,7 @@ func pickEmail(rd *reader, m map[string]any) string {
 				r = 3
 			}
 		}
-		if r > rank {
+		if r >= rank { // of equals the last wins: an add appends the new one
 			best, rank = val, r
 		}
 	}
@@ -356,15 +356,12 @@ func pickPhones(rd *reader, m map[string]any) (phone, mobile string) {
 			continue
 		}
 		val := rd.str(e, "value", fmt.Sprintf("phoneNumbers[%d].value", i))
+		// Of several of a type the last wins: an add appends the new one.
 		switch t := strings.ToLower(rd.str(e, "type", fmt.Sprintf("phoneNumbers[%d].type", i))); t {
 		case "mobile":
-			if mobile == "" {
-				mobile = val
-			}
+			mobile = val
 		case "work", "":
-			if phone == "" {
-				phone = val
-			}
+			phone = val
 		}
 	}
 	return phone, mobile
@@ -511,10 +508,19 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) {
 			return nil, e
 		}
 		delete(cur, "groups") // read-only; a PUT of the result must not see it
+		touched := map[string]bool{}
 		for _, op := range ops {
 			if e := applyOp(cur, op, []string{"id", "meta", "groups"}); e != nil {
 				return nil, e
 			}
+			for _, a := range opAttrs(op) {
+				touched[strings.ToLower(a)] = true
+			}
+		}
+		// locale and preferredLanguage are one field shown twice; the
+		// one the operations changed is the one that counts.
+		if touched["preferredlanguage"] && !touched["locale"] {
+			delete(cur, canonicalKey(cur, "locale"))
 		}
 		return cur, nil
 	})
@@ -551,7 +557,7 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, build func(
 		var err error
 		u, err = tx.UpdateUser(r.Context(), id, version, func(u *store.User) error {
 			wasDisabled = u.Disabled
-			res, e := build(body, h.userResource(*u, nil))
+			res, e := build(body, patchBase(h.userResource(*u, nil), *u))
 			if e != nil {
 				return e
 			}
@@ -577,6 +583,44 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, build func(
 		return
 	}
 	h.writeUser(w, r, http.StatusOK, u)
+}
+
+// patchBase is the user as PATCH operations see it: what is stored, not
+// what is derived for display (a displayName computed from the names, and
+// name.formatted), so that a PATCH of the names keeps the display name
+// computed instead of storing the old one.
+func patchBase(res map[string]any, u store.User) map[string]any {
+	if u.DisplayName == "" {
+		delete(res, "displayName")
+	}
+	if n, ok := res["name"].(map[string]any); ok {
+		delete(n, "formatted")
+	}
+	return res
+}
+
+// opAttrs names the top-level attributes an operation writes.
+func opAttrs(op patchOp) []string {
+	if op.Path == "" {
+		obj, _ := op.Value.(map[string]any)
+		var out []string
+		for k := range obj {
+			out = append(out, topAttr(k))
+		}
+		return out
+	}
+	return []string{topAttr(op.Path)}
+}
+
+// topAttr is the attribute a path starts with, after any schema URN.
+func topAttr(path string) string {
+	if i := strings.LastIndex(path, ":"); i >= 0 && strings.HasPrefix(strings.ToLower(path), "urn:") {
+		path = path[i+1:]
+	}
+	if f := strings.FieldsFunc(path, func(r rune) bool { return r == '.' || r == '[' }); len(f) > 0 {
+		return f[0]
+	}
+	return path
 }
 
 // DELETE /scim/v2/Users/{id}
