@@ -19,7 +19,8 @@ func (s *Server) mountSCIM(mux *http.ServeMux) {
 	if !ok {
 		return
 	}
-	h := scim.New(st, s.cfg.PublicURL, s.cfg.BodyLimit, s.log)
+	// GETs take their turn with the REST API's reads on SQLite (admit.go).
+	h := s.reads.admit(scim.New(st, s.cfg.PublicURL, s.cfg.BodyLimit, s.log))
 	mux.Handle("/scim/v2/", s.authenticateAs(store.ScopeSCIM, writeSCIMError, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := caller(r)
 		if !p.admin() {
