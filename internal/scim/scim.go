@@ -96,6 +96,13 @@ func New(st Store, publicURL string, bodyLimit int64, log *slog.Logger) *Handler
 	m.HandleFunc("DELETE /scim/v2/Groups/{id}", h.deleteGroup)
 
 	m.HandleFunc("POST /scim/v2/.search", h.searchRoot)
+	// Optional parts of RFC 7644 this server does not do; 501 says so
+	// (ServiceProviderConfig says bulk is not supported).
+	for _, p := range []string{"/scim/v2/Me", "/scim/v2/Bulk"} {
+		m.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			WriteError(w, errf(http.StatusNotImplemented, "", r.URL.Path+" is not implemented: use /scim/v2/Users and /Groups one request at a time"))
+		})
+	}
 	m.HandleFunc("/scim/v2/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, errf(http.StatusNotFound, "", "no SCIM endpoint "+r.Method+" "+r.URL.Path+"; this server serves /scim/v2/Users, /Groups, /ServiceProviderConfig, /ResourceTypes, /Schemas and /.search"))
 	})
