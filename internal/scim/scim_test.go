@@ -160,6 +160,14 @@ func TestAuth(t *testing.T) {
 	admin := &client{t: t, srv: srv, token: srv.AdminToken}
 	wantStatus(t, "admin token on /scim/v2", admin.do("GET", "/scim/v2/ServiceProviderConfig", nil), 200)
 	wantSCIMError(t, "/Me", sc.do("GET", "/scim/v2/Me", nil), 501, "")
+
+	// The token's own user cannot be disabled or deleted through it.
+	r := sc.do("GET", "/scim/v2/Users?filter="+esc(`userName eq "bootstrap-admin"`), nil)
+	self := r.JSON(t)["Resources"].([]any)[0].(map[string]any)["id"].(string)
+	wantSCIMError(t, "deleting the token's user", sc.do("DELETE", "/scim/v2/Users/"+self, nil), 403, "")
+	wantSCIMError(t, "disabling the token's user", sc.do("PATCH", "/scim/v2/Users/"+self, map[string]any{
+		"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"active": false}}}}), 403, "")
+	wantStatus(t, "the token still works", sc.do("GET", "/scim/v2/Users/"+self, nil), 200)
 	wantSCIMError(t, "/Bulk", sc.do("POST", "/scim/v2/Bulk", "{}"), 501, "")
 	wantSCIMError(t, "an unknown endpoint", sc.do("GET", "/scim/v2/Widgets", nil), 404, "")
 	wantSCIMError(t, "a method no endpoint takes", sc.do("PATCH", "/scim/v2/Users", "{}"), 404, "")

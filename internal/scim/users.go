@@ -566,6 +566,9 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, build func(
 				return e
 			}
 			uw.apply(u, a.Source)
+			if u.Disabled && !wasDisabled && u.ID == a.Meta.ActorID {
+				return errSelf
+			}
 			return nil
 		}, a.Meta)
 		if err != nil || !u.Disabled || wasDisabled {
@@ -584,6 +587,11 @@ func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, build func(
 	}
 	h.writeUser(w, r, http.StatusOK, u)
 }
+
+// errSelf refuses to disable or delete the user whose token makes the
+// request: the provisioning client would lock itself out, and with it
+// every later change from the HR system.
+var errSelf = errf(http.StatusForbidden, "", "this is the user of the token the request uses; SCIM cannot disable or delete it: the client would lock itself out (change it through the API or the console)")
 
 // patchBase is the user as PATCH operations see it: what is stored, not
 // what is derived for display (a displayName computed from the names, and
@@ -633,6 +641,10 @@ func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) {
 	version, e := ifMatch(r)
 	if e != nil {
 		WriteError(w, e)
+		return
+	}
+	if id == actor(r).Meta.ActorID {
+		WriteError(w, errSelf)
 		return
 	}
 	if err := h.st.DeleteUser(r.Context(), id, version, actor(r).Meta); err != nil {
