@@ -20,9 +20,11 @@ type ListTokensOptions struct {
 // Create creates an API token named name. expiresAt, when not nil, makes
 // it expire; userID, when not empty, creates it for that user (an admin
 // creating a token for a service account). The secret is in
-// Attributes.Token of the result and is shown only this once.
-func (s *TokensService) Create(ctx context.Context, name string, expiresAt *time.Time, userID string) (*api.APIToken, error) {
-	w := api.APITokenWrite{Type: api.TypeAPITokens, Attributes: api.APITokenWriteAttributes{Name: name, ExpiresAt: expiresAt}}
+// Attributes.Token of the result and is shown only this once. scopes, when
+// given (api.ScopeAdmin, api.ScopeSCIM), limit what the token reaches; none
+// means the server's default, admin.
+func (s *TokensService) Create(ctx context.Context, name string, expiresAt *time.Time, userID string, scopes ...string) (*api.APIToken, error) {
+	w := api.APITokenWrite{Type: api.TypeAPITokens, Attributes: api.APITokenWriteAttributes{Name: name, ExpiresAt: expiresAt, Scopes: scopes}}
 	if userID != "" {
 		w.Relationships = &api.APITokenWriteRelationships{User: &api.ToOne{Data: &api.ResourceIdentifier{Type: api.TypeUsers, ID: userID}}}
 	}

@@ -36,7 +36,8 @@ import (
 )
 
 // scenarios are the request shapes the tool knows.
-var scenarios = []string{"get", "list", "search", "create", "update", "ceiling"}
+var scenarios = []string{"get", "list", "search", "create", "update", "ceiling",
+	"scim-username", "scim-externalid", "scim-page", "scim-create"}
 
 type config struct {
 	base     string
@@ -55,7 +56,7 @@ func main() {
 	var c config
 	flag.StringVar(&c.base, "url", "", "base URL of the server, on 127.0.0.1, ::1 or localhost (required)")
 	flag.StringVar(&c.token, "token", os.Getenv("ROLLCALL_TOKEN"), "admin API token (env ROLLCALL_TOKEN); not needed for -scenario ceiling")
-	flag.StringVar(&c.scenario, "scenario", "get", "one of get, list, search, create, update, ceiling")
+	flag.StringVar(&c.scenario, "scenario", "get", "one of get, list, search, create, update, ceiling, scim-username, scim-externalid, scim-page, scim-create")
 	flag.IntVar(&c.users, "users", 1000, "how many seeded users exist (ids 0..users-1 of bench/internal/dataset)")
 	flag.IntVar(&c.conns, "c", 8, "connections, each sending one request at a time")
 	flag.DurationVar(&c.duration, "d", 5*time.Second, "how long to measure (ignored when -n is set)")
@@ -157,6 +158,7 @@ type worker struct {
 	next   string // list: the links.next of the previous page
 	pages  int
 	seq    int
+	start  int // scim-page: the startIndex of the walk's first page
 }
 
 func run(c config) (result, error) {
@@ -279,6 +281,30 @@ func (w *worker) do() error {
 		name := fmt.Sprintf("bench-%s-%d-%d", c.runID, w.n, w.seq)
 		body := fmt.Sprintf(`{"data":{"type":"users","attributes":{"username":%q,"email":"%s@example.com","first-name":"Bench","last-name":"User %d"}}}`, name, name, w.seq)
 		return w.send(http.MethodPost, c.base+"/api/v1/users", []byte(body), http.StatusCreated, nil)
+	case "scim-username", "scim-externalid":
+		// The lookups SCIM clients send before every change.
+		i := w.rng.IntN(c.users)
+		f := `userName eq "` + dataset.Username(i) + `"`
+		if c.scenario == "scim-externalid" {
+			f = `externalId eq "` + dataset.ExternalID(i) + `"`
+		}
+		return w.send(http.MethodGet, c.base+"/scim/v2/Users?filter="+url.QueryEscape(f), nil, http.StatusOK, nil)
+	case "scim-page":
+		// Ten pages of 100 in a row from a random place, as an import
+		// walks: the first is an OFFSET, the others follow the cursors.
+		if w.pages == 0 || w.pages >= 10 {
+			w.start, w.pages = 1+w.rng.IntN(max(1, c.users-1000)), 0
+		}
+		u := fmt.Sprintf("%s/scim/v2/Users?startIndex=%d&count=100", c.base, w.start+100*w.pages)
+		w.pages++
+		return w.send(http.MethodGet, u, nil, http.StatusOK, nil)
+	case "scim-create":
+		w.seq++
+		name := fmt.Sprintf("scim-%s-%d-%d", c.runID, w.n, w.seq)
+		body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":%q,"externalId":%q,`+
+			`"name":{"givenName":"Bench","familyName":"User"},"emails":[{"value":"%s@example.com","type":"work","primary":true}],"active":true}`,
+			name, name, name)
+		return w.send(http.MethodPost, c.base+"/scim/v2/Users", []byte(body), http.StatusCreated, nil)
 	case "update":
 		id := dataset.ID(w.rng.IntN(c.users))
 		body := fmt.Sprintf(`{"data":{"type":"users","id":%q,"attributes":{"title":"Engineer %d"}}}`, id, w.rng.IntN(1000000))
@@ -299,9 +325,13 @@ func (w *worker) send(method, u string, body []byte, want int, into any) error {
 	if w.c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+w.c.token)
 	}
-	req.Header.Set("Accept", "application/vnd.api+json")
+	mediaType := "application/vnd.api+json"
+	if strings.Contains(u, "/scim/v2/") {
+		mediaType = "application/scim+json"
+	}
+	req.Header.Set("Accept", mediaType)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/vnd.api+json")
+		req.Header.Set("Content-Type", mediaType)
 	}
 	resp, err := w.client.Do(req)
 	if err != nil {

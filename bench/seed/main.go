@@ -97,6 +97,7 @@ func createBatch(ctx context.Context, st store.Store, lo, hi int) error {
 				FirstName:  dataset.FirstName(i),
 				LastName:   dataset.LastName(i),
 				Department: "engineering",
+				ExternalID: dataset.ExternalID(i),
 				Attributes: map[string]string{},
 			}, meta)
 			if err != nil {

@@ -189,6 +189,19 @@ func TestTokensCommands(t *testing.T) {
 		t.Errorf("revoked token: exit %d, stderr %q", r.code, r.stderr)
 	}
 	fails(t, srv, ExitUsage, []string{"required at --name"}, "tokens", "create")
+
+	// A scim token reaches /scim/v2 only: the CLI's requests get 403 saying so.
+	r = as(t, srv, srv.AdminToken, "tokens", "create", "--name", "okta", "--user", "ci-bot", "--scope", "scim")
+	if r.code != 0 || !tokenRE.MatchString(r.stdout) {
+		t.Fatalf("tokens create --scope scim: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := as(t, srv, strings.TrimSpace(r.stdout), "whoami"); r.code == 0 || !strings.Contains(r.stderr, "scope scim") {
+		t.Errorf("a scim token on the REST API: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if out := ok(t, srv, "tokens", "list", "--user", "ci-bot"); !strings.Contains(out, " scim ") {
+		t.Errorf("tokens list does not show the scim scope:\n%s", out)
+	}
+	fails(t, srv, ExitUsage, []string{`scope "root"`}, "tokens", "create", "--name", "x", "--scope", "root")
 	fails(t, srv, ExitUsage, []string{"not both"}, "tokens", "create", "--name", "x", "--expires-in", "1h", "--expires-at", "2030-01-01T00:00:00Z")
 }
 

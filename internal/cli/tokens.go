@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,18 +26,19 @@ func newTokensCommand() *cobra.Command {
 // it belongs to.
 func tokenRow(t *api.APIToken, owner string) []string {
 	a := t.Attributes
-	return []string{t.ID, a.Name, a.Prefix, owner, timeCell(a.ExpiresAt), timeCell(a.LastUsedAt), timeCell(&a.CreatedAt)}
+	return []string{t.ID, a.Name, a.Prefix, owner, strings.Join(a.Scopes, ","), timeCell(a.ExpiresAt), timeCell(a.LastUsedAt), timeCell(&a.CreatedAt)}
 }
 
-var tokenHeaders = []string{"ID", "NAME", "PREFIX", "USER", "EXPIRES", "LAST USED", "CREATED"}
+var tokenHeaders = []string{"ID", "NAME", "PREFIX", "USER", "SCOPES", "EXPIRES", "LAST USED", "CREATED"}
 
 func newTokensCreateCommand(o *connOptions) *cobra.Command {
 	var name, user, expiresAt string
+	var scopes []string
 	var expiresIn time.Duration
 	cmd := &cobra.Command{
-		Use:     "create --name NAME [--expires-in 720h | --expires-at TIME] [--user USER]",
+		Use:     "create --name NAME [--expires-in 720h | --expires-at TIME] [--user USER] [--scope admin|scim]",
 		Short:   "Create an API token; the secret is printed once and never again",
-		Example: "  rollcall tokens create --name terraform --expires-in 2160h --user ci-bot",
+		Example: "  rollcall tokens create --name terraform --expires-in 2160h --user ci-bot\n  rollcall tokens create --name okta --scope scim --user okta-provisioning",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return o.run(cmd, func(ctx context.Context, c *client.Client, format string) error {
@@ -56,7 +58,7 @@ func newTokensCreateCommand(o *connOptions) *cobra.Command {
 					}
 					exp = &t
 				}
-				w := api.APITokenWriteAttributes{Name: name, ExpiresAt: exp}
+				w := api.APITokenWriteAttributes{Name: name, ExpiresAt: exp, Scopes: scopes}
 				if errs := w.Validate(time.Now()); len(errs) > 0 {
 					return validationError(errs)
 				}
@@ -68,7 +70,7 @@ func newTokensCreateCommand(o *connOptions) *cobra.Command {
 					}
 					userID, owner = u.ID, u.Attributes.Username
 				}
-				t, err := c.Tokens.Create(ctx, name, exp, userID)
+				t, err := c.Tokens.Create(ctx, name, exp, userID, scopes...)
 				if err != nil {
 					return err
 				}
@@ -93,6 +95,7 @@ func newTokensCreateCommand(o *connOptions) *cobra.Command {
 	f.DurationVar(&expiresIn, "expires-in", 0, "lifetime, such as 720h; default never expires")
 	f.StringVar(&expiresAt, "expires-at", "", "expiry time in RFC 3339, such as 2030-01-02T15:04:05Z")
 	f.StringVar(&user, "user", "", "create the token for this user (id or username; admins only), such as a service account")
+	f.StringSliceVar(&scopes, "scope", nil, "what the token reaches: admin (the whole REST API, the default) or scim (only /scim/v2, for Okta, Entra ID and other provisioning clients); repeat for both")
 	return cmd
 }
 

@@ -56,25 +56,37 @@ func errUnauthorized(detail string) *api.Error {
 // would also lock out the people behind the same NAT. After
 // authentication the rate limit applies to the token and to its user
 // (all the user's tokens together), so minting more tokens buys no more
-// requests.
+// requests. A token without the admin scope (a scim token) is 403 on
+// the REST API: it is not what it was made for.
 func (s *Server) authenticate(next http.Handler) http.Handler {
+	return s.authenticateAs(store.ScopeAdmin, s.writeError, next)
+}
+
+// authenticateAs is authenticate for the routes a token with scope
+// reaches, writing its refusals with writeErr (JSON:API or SCIM errors).
+func (s *Server) authenticateAs(scope string, writeErr func(http.ResponseWriter, *http.Request, error), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.principalFor(r)
 		if err != nil {
 			if _, unauthorized := err.(*api.Error); unauthorized {
 				if wait, ok := s.fails.allow("ip:" + clientIP(r)); !ok {
 					s.metrics.rejected.WithLabelValues("auth_failures").Inc()
-					s.writeTooMany(w, r, wait, "this address sent more requests with a missing, bad or unknown API token than the server allows (--auth-failure-limit a minute)")
+					s.writeTooMany(w, r, writeErr, wait, "this address sent more requests with a missing, bad or unknown API token than the server allows (--auth-failure-limit a minute)")
 					return
 				}
 			}
 			s.metrics.rejected.WithLabelValues("unauthorized").Inc()
-			s.writeError(w, r, err)
+			writeErr(w, r, err)
+			return
+		}
+		if !p.token.HasScope(scope) && !(scope == store.ScopeSCIM && p.token.HasScope(store.ScopeAdmin)) {
+			s.metrics.rejected.WithLabelValues("forbidden").Inc()
+			writeErr(w, r, errWrongScope(p.token, scope))
 			return
 		}
 		if wait, ok := s.limits.allow("token:"+p.token.ID, "user:"+p.user.ID); !ok {
 			s.metrics.rejected.WithLabelValues("rate_limited").Inc()
-			s.writeTooMany(w, r, wait, "this token, or its user's tokens together, sent more requests than the server's rate limit allows")
+			s.writeTooMany(w, r, writeErr, wait, "this token, or its user's tokens together, sent more requests than the server's rate limit allows")
 			return
 		}
 		s.touch.used(p.token, time.Now())
@@ -86,12 +98,22 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 // writeTooMany answers 429 rate_limited with Retry-After: wait rounded up
-// to whole seconds, at least one.
-func (s *Server) writeTooMany(w http.ResponseWriter, r *http.Request, wait time.Duration, why string) {
+// to whole seconds, at least one, written by writeErr (JSON:API or SCIM).
+func (s *Server) writeTooMany(w http.ResponseWriter, r *http.Request, writeErr func(http.ResponseWriter, *http.Request, error), wait time.Duration, why string) {
 	secs := max(1, int(math.Ceil(wait.Seconds())))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	s.writeError(w, r, &api.Error{Status: "429", Code: api.CodeRateLimited, Title: "Too many requests",
+	writeErr(w, r, &api.Error{Status: "429", Code: api.CodeRateLimited, Title: "Too many requests",
 		Detail: why + "; wait " + strconv.Itoa(secs) + " s (Retry-After) and retry"})
+}
+
+// errWrongScope says why a token may not use this part of the server and
+// what token to use instead.
+func errWrongScope(t store.Token, scope string) *api.Error {
+	have := strings.Join(store.NormalizeScopes(t.Scopes), ", ")
+	if scope == store.ScopeAdmin {
+		return errForbidden("this token has scope " + have + ", which reaches only /scim/v2; the REST API at /api/v1 needs a token with scope admin (rollcall tokens create --scope admin)")
+	}
+	return errForbidden("this token has scope " + have + ", which does not reach /scim/v2; SCIM needs a token with scope scim or admin (rollcall tokens create --scope scim)")
 }
 
 func (s *Server) principalFor(r *http.Request) (*principal, error) {

@@ -49,4 +49,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 	// called from New.
 
 	mux.Handle("POST /api/v1/operations", s.atomicAPI(s.postOperations))
+
+	s.mountSCIM(mux) // /scim/v2/: SCIM 2.0 for Okta, Entra ID and HR systems (scim.go)
 }

@@ -24,6 +24,7 @@ func (s *Server) tokenResource(t store.Token, secret string) api.APIToken {
 			Name:       t.Name,
 			Token:      secret,
 			Prefix:     t.Prefix,
+			Scopes:     store.NormalizeScopes(t.Scopes),
 			ExpiresAt:  utcPtr(t.ExpiresAt),
 			LastUsedAt: utcPtr(t.LastUsedAt),
 			CreatedAt:  t.CreatedAt.UTC(),
@@ -35,13 +36,13 @@ func (s *Server) tokenResource(t store.Token, secret string) api.APIToken {
 
 // newToken makes a token for userID and stores its hash. It returns the
 // stored token and the secret, which exists nowhere else afterwards.
-func newToken(ctx context.Context, st store.Store, m store.Meta, userID, name string, expires *time.Time) (store.Token, string, error) {
-	return newTokenWithin(ctx, st, m, userID, name, expires, 0)
+func newToken(ctx context.Context, st store.Store, m store.Meta, userID, name string, expires *time.Time, scopes ...string) (store.Token, string, error) {
+	return newTokenWithin(ctx, st, m, userID, name, expires, 0, scopes...)
 }
 
 // newTokenWithin is newToken unless the user holds maxLive live tokens
 // already (maxLive <= 0: no cap), which is store.ErrTooManyTokens.
-func newTokenWithin(ctx context.Context, st store.Store, m store.Meta, userID, name string, expires *time.Time, maxLive int) (store.Token, string, error) {
+func newTokenWithin(ctx context.Context, st store.Store, m store.Meta, userID, name string, expires *time.Time, maxLive int, scopes ...string) (store.Token, string, error) {
 	secret := token.Generate()
 	t, err := st.CreateTokenWithin(ctx, store.Token{
 		ID:        uuid.NewString(),
@@ -50,6 +51,7 @@ func newTokenWithin(ctx context.Context, st store.Store, m store.Meta, userID, n
 		Hash:      token.Hash(secret),
 		Prefix:    token.DisplayPrefix(secret),
 		ExpiresAt: expires,
+		Scopes:    scopes,
 	}, maxLive, m)
 	return t, secret, err
 }
@@ -123,7 +125,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 	if !ownerAdmin {
 		maxLive = s.cfg.MaxTokensPerUser
 	}
-	t, secret, err := newTokenWithin(r.Context(), s.store, p.meta(r), owner, data.Attributes.Name, data.Attributes.ExpiresAt, maxLive)
+	t, secret, err := newTokenWithin(r.Context(), s.store, p.meta(r), owner, data.Attributes.Name, data.Attributes.ExpiresAt, maxLive, data.Attributes.Scopes...)
 	if errors.Is(err, store.ErrTooManyTokens) {
 		err = errTooManyTokens(maxLive, owner == p.user.ID)
 	}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -119,12 +120,36 @@ type Token struct {
 	ID         string
 	UserID     string
 	Name       string
-	Hash       []byte // SHA-256 of the whole token string
-	Prefix     string // first characters of the token, for display
+	Hash       []byte   // SHA-256 of the whole token string
+	Prefix     string   // first characters of the token, for display
+	Scopes     []string // ScopeAdmin and/or ScopeSCIM; empty on create means ScopeAdmin
 	ExpiresAt  *time.Time
 	LastUsedAt *time.Time
 	CreatedAt  time.Time
 }
+
+// Token scopes: which part of the server a token reaches. ScopeAdmin is the
+// whole REST API with the rights of the token's owner (what every token
+// could do before scopes existed); ScopeSCIM is /scim/v2 only, for the
+// token an HR system or Okta/Entra ID holds.
+const (
+	ScopeAdmin = "admin"
+	ScopeSCIM  = "scim"
+)
+
+// NormalizeScopes returns scopes sorted without repeats, ScopeAdmin alone
+// when none are given, so that equal sets are stored alike.
+func NormalizeScopes(scopes []string) []string {
+	if len(scopes) == 0 {
+		return []string{ScopeAdmin}
+	}
+	out := slices.Clone(scopes)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// HasScope reports whether t carries scope.
+func (t *Token) HasScope(scope string) bool { return slices.Contains(NormalizeScopes(t.Scopes), scope) }
 
 // TokenOwner is what authenticating and authorizing a request needs of a
 // token's user; the rest of the user (groups, attributes) is loaded only by

@@ -42,6 +42,10 @@ func Username(i int) string { return fmt.Sprintf("%s.%s.%d", FirstName(i), LastN
 // Email returns the email address of user i.
 func Email(i int) string { return Username(i) + "@example.com" }
 
+// ExternalID returns the externalId of user i, the key an HR system or
+// Okta matches on (the SCIM benchmark's externalId eq lookups).
+func ExternalID(i int) string { return fmt.Sprintf("hr-%08d", i) }
+
 // SearchTerm returns the n-th filter[q] prefix the load tool sends: the
 // first three letters of a first or a last name, or a username down to
 // its last name, so that searches hit every indexed column.

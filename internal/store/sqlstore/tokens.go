@@ -10,16 +10,16 @@ import (
 	"github.com/rollcall/rollcall/internal/store"
 )
 
-const tokenCols = `id, user_id, name, hash, prefix, expires_at, last_used_at, created_at`
+const tokenCols = `id, user_id, name, hash, prefix, scopes, expires_at, last_used_at, created_at`
 
 var (
-	qInsertToken = stmt(`INSERT INTO api_tokens (` + tokenCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	qInsertToken = stmt(`INSERT INTO api_tokens (` + tokenCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qTokenByID   = stmt(`SELECT ` + tokenCols + ` FROM api_tokens WHERE id = ?`)
 	qTokenByHash = stmt(`SELECT ` + tokenCols + ` FROM api_tokens WHERE hash = ?`)
 	qDeleteToken = stmt(`DELETE FROM api_tokens WHERE id = ?`)
 	// The token with its owner for authentication. Tokens cascade with
 	// their user, so the inner join loses no token.
-	qTokenAndOwner = stmt(`SELECT t.id, t.user_id, t.name, t.prefix, t.expires_at, t.last_used_at, t.created_at,
+	qTokenAndOwner = stmt(`SELECT t.id, t.user_id, t.name, t.prefix, t.scopes, t.expires_at, t.last_used_at, t.created_at,
  u.username, u.is_admin, u.disabled FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.hash = ?`)
 	qLockTokenOwner  = lockStmt(`SELECT id FROM users WHERE id = ?`)
 	qCountLiveTokens = stmt(`SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND (expires_at IS NULL OR expires_at > ?)`)
@@ -28,8 +28,10 @@ var (
 
 func scanToken(row interface{ Scan(...any) error }) (store.Token, error) {
 	var t store.Token
-	err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, &t.Prefix, nullTimeCol{&t.ExpiresAt},
+	var scopes string
+	err := row.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, &t.Prefix, &scopes, nullTimeCol{&t.ExpiresAt},
 		nullTimeCol{&t.LastUsedAt}, timeCol{&t.CreatedAt})
+	t.Scopes = strings.Fields(scopes)
 	return t, err
 }
 
@@ -39,6 +41,7 @@ func tokenFields(t *store.Token) []field {
 		{"name", t.Name},
 		{"prefix", t.Prefix},
 		{"user-id", t.UserID},
+		{"scopes", t.Scopes},
 		{"expires-at", t.ExpiresAt},
 	}
 }
@@ -68,6 +71,7 @@ func (s *Store) CreateTokenWithin(ctx context.Context, t store.Token, maxLive in
 	t.LastUsedAt = truncTime(t.LastUsedAt)
 	t.CreatedAt = now
 	t.Hash = slices.Clone(t.Hash)
+	t.Scopes = store.NormalizeScopes(t.Scopes)
 	err := s.write(ctx, func(c *conn) error {
 		if err := c.checkRefs(ctx, "user", "users", []string{t.UserID}); err != nil {
 			return err
@@ -85,7 +89,7 @@ func (s *Store) CreateTokenWithin(ctx context.Context, t store.Token, maxLive in
 				return store.ErrTooManyTokens
 			}
 		}
-		if _, err := c.exec(ctx, qInsertToken, t.ID, t.UserID, t.Name, t.Hash, t.Prefix, c.nt(t.ExpiresAt),
+		if _, err := c.exec(ctx, qInsertToken, t.ID, t.UserID, t.Name, t.Hash, t.Prefix, strings.Join(t.Scopes, " "), c.nt(t.ExpiresAt),
 			c.nt(t.LastUsedAt), c.t(now)); err != nil {
 			return err
 		}
@@ -144,12 +148,14 @@ func (s *Store) GetTokenAndOwner(ctx context.Context, hash []byte) (store.Token,
 func (c *conn) tokenAndOwner(ctx context.Context, hash []byte) (store.Token, store.TokenOwner, error) {
 	var t store.Token
 	var o store.TokenOwner
-	err := c.queryRow(ctx, qTokenAndOwner, []any{hash}, &t.ID, &t.UserID, &t.Name, &t.Prefix,
+	var scopes string
+	err := c.queryRow(ctx, qTokenAndOwner, []any{hash}, &t.ID, &t.UserID, &t.Name, &t.Prefix, &scopes,
 		nullTimeCol{&t.ExpiresAt}, nullTimeCol{&t.LastUsedAt}, timeCol{&t.CreatedAt}, &o.Username, &o.IsAdmin, &o.Disabled)
 	if err != nil {
 		return store.Token{}, store.TokenOwner{}, err
 	}
 	t.Hash = slices.Clone(hash)
+	t.Scopes = strings.Fields(scopes)
 	o.ID = t.UserID
 	return t, o, nil
 }

@@ -73,6 +73,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SetupLinkRaces", testSetupLinkRaces},
 		{"OIDCDevice", testOIDCDevice},
 		{"OIDCBackchannelLogout", testOIDCBackchannelLogout},
+		{"Search", testSearch},
+		{"PatchGroupMembers", testPatchGroupMembers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })

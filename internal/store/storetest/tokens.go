@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -62,6 +63,21 @@ func testTokens(t *testing.T, s store.Store) {
 	if err != nil || next != "" || len(toks) != 1 || toks[0].ID != t2.ID {
 		t.Errorf("tokens of other: %+v, %q, %v", toks, next, err)
 	}
+	if !slices.Equal(tok.Scopes, []string{store.ScopeAdmin}) || !slices.Equal(toks[0].Scopes, []string{store.ScopeAdmin}) {
+		t.Errorf("a token made without scopes has %q and %q, want [admin]", tok.Scopes, toks[0].Scopes)
+	}
+	// Scopes come back normalised (sorted, once each) from every read.
+	t3, err := s.CreateToken(ctx, store.Token{UserID: other.ID, Name: "okta", Hash: hash("e"), Prefix: "rc_e",
+		Scopes: []string{store.ScopeSCIM, store.ScopeSCIM}}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetToken(ctx, t3.ID); err != nil || !slices.Equal(got.Scopes, []string{store.ScopeSCIM}) || !slices.Equal(t3.Scopes, got.Scopes) {
+		t.Errorf("scim token: created %q, read %q, %v", t3.Scopes, got.Scopes, err)
+	}
+	if got, _, err := s.GetTokenAndOwner(ctx, hash("e")); err != nil || !got.HasScope(store.ScopeSCIM) || got.HasScope(store.ScopeAdmin) {
+		t.Errorf("scim token by hash: %q, %v", got.Scopes, err)
+	}
 
 	if err := s.DeleteToken(ctx, tok.ID, meta); err != nil {
 		t.Fatal(err)
@@ -77,8 +93,8 @@ func testTokens(t *testing.T, s store.Store) {
 	if ev[1].TargetType != "token" || ev[1].TargetName != "terraform" {
 		t.Errorf("token event target %+v", ev[1])
 	}
-	jsonEqual(t, "token.create after", ev[1].After, obj{"name": "terraform", "prefix": "rc_AbC", "user-id": u.ID, "expires-at": wantExp})
-	jsonEqual(t, "token.delete before", ev[0].Before, obj{"name": "terraform", "prefix": "rc_AbC", "user-id": u.ID, "expires-at": wantExp})
+	jsonEqual(t, "token.create after", ev[1].After, obj{"name": "terraform", "prefix": "rc_AbC", "user-id": u.ID, "scopes": []string{"admin"}, "expires-at": wantExp})
+	jsonEqual(t, "token.delete before", ev[0].Before, obj{"name": "terraform", "prefix": "rc_AbC", "user-id": u.ID, "scopes": []string{"admin"}, "expires-at": wantExp})
 	for _, e := range allAudit(t, s, store.AuditFilter{}) {
 		for _, enc := range []string{hex.EncodeToString(hash("a")), base64.StdEncoding.EncodeToString(hash("a")),
 			base64.RawURLEncoding.EncodeToString(hash("a"))[:20]} {

@@ -1,0 +1,167 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+func cmp(op, field string, v any) store.Cond { return store.Cond{Op: op, Field: field, Value: v} }
+
+// testSearch checks what each Cond means on users and groups: case rules,
+// and/or/not, ranges on times, related ids, paging and totals.
+func testSearch(t *testing.T, s store.Store) {
+	se, ok := s.(store.Searcher)
+	if !ok {
+		t.Skip("the store does not implement store.Searcher")
+	}
+	ada := createUser(t, s, "ada")
+	createUser(t, s, "bob")
+	cy := createUser(t, s, "cy")
+	g := createGroup(t, s, "eng", ada.ID, cy.ID)
+	createGroup(t, s, "ops")
+	time.Sleep(5 * time.Millisecond)
+	mid := time.Now()
+	time.Sleep(5 * time.Millisecond)
+	if _, err := s.UpdateUser(ctx, cy.ID, 0, func(u *store.User) error {
+		u.ExternalID, u.LastName, u.DisplayName, u.Disabled = "EXT-9", "Lovelace", "Cy Q", true
+		return nil
+	}, meta); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		cond *store.Cond
+		want []string
+	}{
+		{"all", nil, []string{"ada", "bob", "cy"}},
+		{"username eq, any case", &store.Cond{Op: "eq", Field: store.FieldUsername, Value: "ADA"}, []string{"ada"}},
+		{"email eq, any case", ptr(cmp("eq", store.FieldEmail, "Bob@Example.COM")), []string{"bob"}},
+		{"externalId is exact", ptr(cmp("eq", store.FieldExternalID, "ext-9")), nil},
+		{"externalId eq", ptr(cmp("eq", store.FieldExternalID, "EXT-9")), []string{"cy"}},
+		{"externalId co is exact", ptr(cmp("co", store.FieldExternalID, "xt")), nil},
+		{"externalId co", ptr(cmp("co", store.FieldExternalID, "XT")), []string{"cy"}},
+		{"externalId pr", ptr(cmp("pr", store.FieldExternalID, nil)), []string{"cy"}},
+		{"username sw", ptr(cmp("sw", store.FieldUsername, "B")), []string{"bob"}},
+		{"username ew", ptr(cmp("ew", store.FieldUsername, "Y")), []string{"cy"}},
+		{"username ne", ptr(cmp("ne", store.FieldUsername, "ada")), []string{"bob", "cy"}},
+		{"last name eq, any case", ptr(cmp("eq", store.FieldLastName, "lovelace")), []string{"cy"}},
+		{"display name co, any case", ptr(cmp("co", store.FieldDisplayName, "y q")), []string{"cy"}},
+		{"updated after", ptr(cmp("gt", store.FieldUpdatedAt, mid)), []string{"cy"}},
+		{"updated up to", ptr(cmp("le", store.FieldUpdatedAt, mid)), []string{"ada", "bob"}},
+		{"disabled", ptr(cmp("eq", store.FieldDisabled, true)), []string{"cy"}},
+		{"in group", ptr(cmp("eq", store.FieldGroup, g.ID)), []string{"ada", "cy"}},
+		{"in a group", ptr(cmp("pr", store.FieldGroup, nil)), []string{"ada", "cy"}},
+		{"or", &store.Cond{Op: "or", Sub: []store.Cond{cmp("eq", store.FieldUsername, "ada"), cmp("eq", store.FieldUsername, "bob")}}, []string{"ada", "bob"}},
+		{"and not", &store.Cond{Op: "and", Sub: []store.Cond{cmp("eq", store.FieldGroup, g.ID),
+			{Op: "not", Sub: []store.Cond{cmp("eq", store.FieldUsername, "ada")}}}}, []string{"cy"}},
+		{"true and", &store.Cond{Op: "and", Sub: []store.Cond{{Op: "true"}, cmp("eq", store.FieldEmail, "ada@example.com")}}, []string{"ada"}},
+		{"false", &store.Cond{Op: "false"}, nil},
+		{"like characters are plain", ptr(cmp("co", store.FieldUsername, "%")), nil},
+	} {
+		users, total, err := se.SearchUsers(ctx, store.Query{Where: tc.cond, Limit: 100})
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		var got []string
+		for _, u := range users {
+			if u.Username != "ada" && u.Username != "bob" && u.Username != "cy" {
+				continue // a store may hold others (no, but be safe)
+			}
+			got = append(got, u.Username)
+		}
+		if !slices.Equal(got, tc.want) || total != len(users) {
+			t.Errorf("%s: %v (total %d), want %v", tc.name, got, total, tc.want)
+		}
+	}
+	// Paging: offset and limit with the total of all matches.
+	users, total, err := se.SearchUsers(ctx, store.Query{Offset: 1, Limit: 1})
+	if err != nil || total != 3 || len(users) != 1 || users[0].Username != "bob" {
+		t.Errorf("page 2 of 1: %v of %d, %v", users, total, err)
+	}
+	users, total, err = se.SearchUsers(ctx, store.Query{After: "ada", Limit: 1})
+	if err != nil || total != 3 || len(users) != 1 || users[0].Username != "bob" {
+		t.Errorf("the page after ada: %v of %d, %v", users, total, err)
+	}
+	users, total, err = se.SearchUsers(ctx, store.Query{After: "ada", Offset: 1, Limit: 5, NoCount: true,
+		Where: ptr(cmp("ne", store.FieldUsername, "zed"))})
+	if err != nil || total != -1 || len(users) != 1 || users[0].Username != "cy" {
+		t.Errorf("one past the page after ada, uncounted: %v of %d, %v", users, total, err)
+	}
+	groups, _, err := se.SearchGroups(ctx, store.Query{After: "eng", Limit: 5})
+	if err != nil || len(groups) != 1 || groups[0].Name != "ops" {
+		t.Errorf("groups after eng: %v, %v", groups, err)
+	}
+	users, total, err = se.SearchUsers(ctx, store.Query{Limit: 0})
+	if err != nil || total != 3 || len(users) != 0 {
+		t.Errorf("count only: %d users of %d, %v", len(users), total, err)
+	}
+	if _, _, err := se.SearchUsers(ctx, store.Query{Where: ptr(cmp("eq", "shoe-size", "9")), Limit: 1}); err == nil {
+		t.Error("an unknown field searched without an error")
+	}
+	groups, total, err = se.SearchGroups(ctx, store.Query{Where: ptr(cmp("eq", store.FieldMember, cy.ID)), Limit: 10})
+	if err != nil || total != 1 || len(groups) != 1 || groups[0].Name != "eng" || groups[0].MemberCount != 2 {
+		t.Errorf("groups of cy: %+v, %d, %v", groups, total, err)
+	}
+	groups, total, err = se.SearchGroups(ctx, store.Query{Where: ptr(cmp("eq", store.FieldName, "OPS")), Limit: 10})
+	if err != nil || total != 1 || len(groups) != 1 || groups[0].Name != "ops" {
+		t.Errorf("group ops: %+v, %d, %v", groups, total, err)
+	}
+}
+
+// testPatchGroupMembers checks the member delta: only the named rows
+// change, versions move for those users and the group, the audit event
+// lists the delta, unknown users fail it all.
+func testPatchGroupMembers(t *testing.T, s store.Store) {
+	se, ok := s.(store.Searcher)
+	if !ok {
+		t.Skip("the store does not implement store.Searcher")
+	}
+	ada, bob, cy := createUser(t, s, "ada"), createUser(t, s, "bob"), createUser(t, s, "cy")
+	g := createGroup(t, s, "eng", ada.ID, bob.ID)
+	bob, _ = s.GetUser(ctx, bob.ID) // joining eng moved its version
+	got, err := se.PatchGroupMembers(ctx, g.ID, 0, []string{cy.ID, ada.ID}, []string{bob.ID, uid(77)}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != g.Version+1 || got.MemberCount != 2 {
+		t.Errorf("after the patch: version %d (was %d), %d members", got.Version, g.Version, got.MemberCount)
+	}
+	full, err := s.GetGroup(ctx, g.ID)
+	if err != nil || !slices.Equal(full.MemberIDs, sortedIDs(ada.ID, cy.ID)) || full.Version != got.Version {
+		t.Errorf("members %v (version %d), want ada and cy at %d: %v", full.MemberIDs, full.Version, got.Version, err)
+	}
+	for _, u := range []store.User{bob, cy} {
+		after, _ := s.GetUser(ctx, u.ID)
+		if after.Version != u.Version+1 {
+			t.Errorf("%s's version %d, want %d", u.Username, after.Version, u.Version+1)
+		}
+	}
+	ev := allAudit(t, s, store.AuditFilter{TargetID: g.ID})
+	if len(ev) == 0 || ev[0].Action != "group.members.update" {
+		t.Fatalf("audit %+v", ev)
+	}
+	jsonEqual(t, "delta after", ev[0].After, obj{"members-added": []string{cy.ID}})
+	jsonEqual(t, "delta before", ev[0].Before, obj{"members-removed": []string{bob.ID}})
+
+	// No change: no new version, no event.
+	same, err := se.PatchGroupMembers(ctx, g.ID, 0, []string{ada.ID}, []string{bob.ID}, meta)
+	if err != nil || same.Version != got.Version {
+		t.Errorf("a patch that changes nothing: version %d, want %d, %v", same.Version, got.Version, err)
+	}
+	_, err = se.PatchGroupMembers(ctx, g.ID, got.Version-1, []string{bob.ID}, nil, meta)
+	wantErr(t, "a stale version", err, store.ErrPreconditionFailed)
+	if _, err := se.PatchGroupMembers(ctx, g.ID, got.Version, []string{bob.ID}, nil, meta); err != nil {
+		t.Errorf("the current version: %v", err)
+	}
+	_, err = se.PatchGroupMembers(ctx, g.ID, 0, []string{uid(404)}, nil, meta)
+	wantRefs(t, "adding an unknown user", err, "user", uid(404))
+	_, err = se.PatchGroupMembers(ctx, uid(405), 0, nil, []string{ada.ID}, meta)
+	wantErr(t, "unknown group", err, store.ErrNotFound)
+}
+
+func ptr[T any](v T) *T { return &v }
