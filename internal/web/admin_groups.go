@@ -40,7 +40,9 @@ type adminGroupsData struct {
 }
 
 func (h *Handler) adminGroups(w http.ResponseWriter, r *http.Request) {
-	h.renderGroups(w, r, http.StatusOK, view{Notice: adminNotices[r.URL.Query().Get("done")]}, groupForm{}, nil)
+	v := view{Notice: adminNotices[r.URL.Query().Get("done")]}
+	h.withFlash(w, r, &v)
+	h.renderGroups(w, r, http.StatusOK, v, groupForm{}, nil)
 }
 
 func (h *Handler) renderGroups(w http.ResponseWriter, r *http.Request, status int, v view, form groupForm, errs map[string]string) {
@@ -124,7 +126,9 @@ func (h *Handler) adminGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderGroup(w, r, http.StatusOK, g, view{Notice: adminNotices[r.URL.Query().Get("done")]}, nil, nil)
+	v := view{Notice: adminNotices[r.URL.Query().Get("done")]}
+	h.withFlash(w, r, &v)
+	h.renderGroup(w, r, http.StatusOK, g, v, nil, nil)
 }
 
 func (h *Handler) adminEditGroup(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +167,7 @@ func (h *Handler) adminDeleteGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("confirm") != g.Name {
-		h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: fmt.Sprintf("To delete this group, type its name %q into the confirmation field.", g.Name)}, nil, nil)
+		h.redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID), flash{Error: fmt.Sprintf("To delete this group, type its name %q into the confirmation field.", g.Name)})
 		return
 	}
 	if err := h.st.DeleteGroup(r.Context(), g.ID, 0, h.metaOf(r)); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -187,7 +191,7 @@ func (h *Handler) adminGroupMembers(w http.ResponseWriter, r *http.Request) {
 		name := api.NormalizeName(strings.TrimSpace(r.PostFormValue("username")))
 		u, err := h.st.GetUserByUsername(r.Context(), name)
 		if errors.Is(err, store.ErrNotFound) {
-			h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: fmt.Sprintf("No user has the username %q; check the spelling on the Users page.", name)}, nil, nil)
+			h.redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID), flash{Error: fmt.Sprintf("No user has the username %q; check the spelling on the Users page.", name)})
 			return
 		}
 		if err != nil {
@@ -198,7 +202,7 @@ func (h *Handler) adminGroupMembers(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := h.st.ChangeGroupMembers(r.Context(), g.ID, op, []string{uid}, h.metaOf(r))
 	if errors.Is(err, store.ErrInvalidReference) {
-		h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: "That user no longer exists."}, nil, nil)
+		h.redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID), flash{Error: "That user no longer exists."})
 		return
 	}
 	if err != nil {

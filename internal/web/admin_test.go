@@ -120,7 +120,8 @@ func TestAdminConsole(t *testing.T) {
 
 	// Disable and enable.
 	visit(t, b, userPage)
-	click(t, b, "form[action$='/disable'] button", "")
+	click(t, b, "#disable-user", "")
+	click(t, b, "#confirm-button", "")
 	waitText(t, b, "main", "User disabled")
 	if u, _ := admin.Users.Get(ctx, kj.ID); !u.Attributes.Disabled {
 		t.Fatal("user is not disabled")
@@ -180,7 +181,8 @@ func TestAdminConsole(t *testing.T) {
 
 	// Revoke margaret's own passkeys last: her session ends with them.
 	visit(t, b, srv.URL+"/admin/users/"+margaret.ID)
-	click(t, b, "form[action$='/revoke-passkeys'] button", "")
+	click(t, b, "#revoke-passkeys", "")
+	click(t, b, "#confirm-button", "")
 	waitPath(t, b, "/signin")
 	if n := countPasskeys(t, srv, margaret.ID); n != 0 {
 		t.Fatalf("%d passkeys left after revoking", n)

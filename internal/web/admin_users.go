@@ -131,6 +131,7 @@ func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request) {
 	query, after := strings.TrimSpace(q.Get("q")), q.Get("after")
 	users, next, err := h.st.ListUsers(r.Context(), store.UserFilter{Query: query}, store.Page{After: after, Limit: adminPageSize})
 	v := view{Title: "Users", Section: "users", Notice: adminNotices[q.Get("done")]}
+	h.withFlash(w, r, &v)
 	if errors.Is(err, store.ErrInvalidCursor) {
 		v.Error = "That page link is no longer valid; showing the first page."
 		users, next, err = h.st.ListUsers(r.Context(), store.UserFilter{Query: query}, store.Page{Limit: adminPageSize})
@@ -273,8 +274,18 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request) {
 	if n := countNotice(q); n != "" {
 		notice = n
 	}
-	h.renderUser(w, r, http.StatusOK, u, view{Notice: notice}, nil, nil, nil)
+	v := view{Notice: notice}
+	f := h.withFlash(w, r, &v)
+	var link *IssuedLink
+	if f.LinkURL != "" && f.LinkUser == u.ID {
+		link = &IssuedLink{URL: f.LinkURL, Emailed: f.LinkEmailed}
+		link.Link.ExpiresAt = f.LinkExpires
+	}
+	h.renderUser(w, r, http.StatusOK, u, v, nil, nil, link)
 }
+
+// userPath is the admin page of user id.
+func userPath(id string) string { return "/admin/users/" + url.PathEscape(id) }
 
 // lastAdmin reports whether u is the only enabled admin, whom no change may
 // demote, disable or delete: someone must be able to administer Rollcall.
@@ -314,6 +325,10 @@ func (h *Handler) adminEditUser(w http.ResponseWriter, r *http.Request) {
 		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "Nothing was saved: correct the fields marked below."}, &form, fieldErrors(errs), nil)
 		return
 	}
+	if self := u.ID == viewerOf(r).user.ID; self && u.IsAdmin && !form.IsAdmin && !confirmed(r) {
+		h.confirmSelfDemotion(w, r, u)
+		return
+	}
 	if !form.IsAdmin {
 		if last, err := h.lastAdmin(r, u); err != nil {
 			h.serverError(w, r, err)
@@ -336,6 +351,11 @@ func (h *Handler) adminEditUser(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	if u.ID == viewerOf(r).user.ID && u.IsAdmin && !form.IsAdmin {
+		// The console is closed to them now: show the account page.
+		h.redirect(w, r, "/account", flash{Notice: "Changes saved. You are no longer an administrator."})
+		return
+	}
 	http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.ID)+"?done=saved", http.StatusSeeOther)
 }
 
@@ -345,12 +365,16 @@ func (h *Handler) adminSetDisabled(disabled bool) http.HandlerFunc {
 		if !ok {
 			return
 		}
+		if disabled && !confirmed(r) {
+			http.Redirect(w, r, userPath(u.ID)+"/disable", http.StatusSeeOther)
+			return
+		}
 		if disabled {
 			if last, err := h.lastAdmin(r, u); err != nil {
 				h.serverError(w, r, err)
 				return
 			} else if last {
-				h.renderUser(w, r, http.StatusConflict, u, view{Error: lastAdminMessage}, nil, nil, nil)
+				h.redirect(w, r, userPath(u.ID), flash{Error: lastAdminMessage})
 				return
 			}
 		}
@@ -381,14 +405,14 @@ func (h *Handler) adminDeleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("confirm") != u.Username {
-		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: fmt.Sprintf("To delete this user, type the username %q into the confirmation field.", u.Username)}, nil, nil, nil)
+		h.redirect(w, r, userPath(u.ID)+"#del-h", flash{Error: fmt.Sprintf("To delete this user, type the username %q into the confirmation field.", u.Username)})
 		return
 	}
 	if last, err := h.lastAdmin(r, u); err != nil {
 		h.serverError(w, r, err)
 		return
 	} else if last {
-		h.renderUser(w, r, http.StatusConflict, u, view{Error: lastAdminMessage}, nil, nil, nil)
+		h.redirect(w, r, userPath(u.ID), flash{Error: lastAdminMessage})
 		return
 	}
 	if err := h.st.DeleteUser(r.Context(), u.ID, 0, h.metaOf(r)); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -410,25 +434,30 @@ func (h *Handler) adminSetupLink(w http.ResponseWriter, r *http.Request) {
 // (once: only its hash is kept).
 func (h *Handler) issueLinkAndShow(w http.ResponseWriter, r *http.Request, u store.User, email bool, notice string) {
 	link, err := h.links.Issue(r.Context(), u, email, h.metaOf(r))
-	v := view{Notice: strings.TrimSpace(notice + " Setup link created; it is shown only this once.")}
+	f := flash{Notice: strings.TrimSpace(notice + " Setup link created; it is shown only this once."),
+		LinkUser: u.ID, LinkURL: link.URL, LinkExpires: link.Link.ExpiresAt, LinkEmailed: link.Emailed}
 	switch {
 	case errors.Is(err, ErrNoMailer):
-		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "No setup link was created: " + err.Error()}, nil, nil, nil)
+		h.redirect(w, r, userPath(u.ID), flash{Notice: strings.TrimSpace(notice), Error: "No setup link was created: " + err.Error()})
 		return
 	case err != nil && link.URL != "":
-		v.Error = err.Error() + ". Copy the link below and send it another way."
+		f.Error = err.Error() + ". Copy the link below and send it another way."
 	case err != nil:
 		h.serverError(w, r, err)
 		return
 	case link.Emailed:
-		v.Notice = strings.TrimSpace(notice + " Setup link created and emailed to " + u.Email + ".")
+		f.Notice = strings.TrimSpace(notice + " Setup link created and emailed to " + u.Email + ".")
 	}
-	h.renderUser(w, r, http.StatusOK, u, v, nil, nil, &link)
+	h.redirect(w, r, userPath(u.ID), f)
 }
 
 func (h *Handler) adminRevokePasskeys(w http.ResponseWriter, r *http.Request) {
 	u, ok := h.loadUser(w, r)
 	if !ok {
+		return
+	}
+	if !confirmed(r) {
+		http.Redirect(w, r, userPath(u.ID)+"/revoke-passkeys", http.StatusSeeOther)
 		return
 	}
 	if _, err := h.auth.DeleteUserPasskeys(r.Context(), u.ID, h.metaOf(r)); err != nil {
@@ -449,12 +478,12 @@ func (h *Handler) adminUserGroups(w http.ResponseWriter, r *http.Request) {
 	}
 	gid := r.PostFormValue("group")
 	if gid == "" {
-		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "Choose a group first."}, nil, nil, nil)
+		h.redirect(w, r, userPath(u.ID), flash{Error: "Choose a group first."})
 		return
 	}
 	_, err := h.st.ChangeUserGroups(r.Context(), u.ID, op, []string{gid}, h.metaOf(r))
 	if errors.Is(err, store.ErrInvalidReference) {
-		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "That group no longer exists."}, nil, nil, nil)
+		h.redirect(w, r, userPath(u.ID), flash{Error: "That group no longer exists."})
 		return
 	}
 	if err != nil {

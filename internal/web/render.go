@@ -16,6 +16,7 @@ import (
 var pageNames = []string{
 	"status", "signin", "setup", "account", "consent", "device", "logout",
 	"admin_users", "admin_user", "admin_user_new", "admin_groups", "admin_group", "admin_audit",
+	"admin_confirm",
 }
 
 var funcs = template.FuncMap{

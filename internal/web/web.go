@@ -197,6 +197,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	page("POST /admin/users", h.admin(h.adminCreateUser))
 	page("GET /admin/users/{id}", h.admin(h.adminUser))
 	page("POST /admin/users/{id}", h.admin(h.adminEditUser))
+	page("GET /admin/users/{id}/disable", h.admin(h.adminConfirmDisable))
+	page("GET /admin/users/{id}/revoke-passkeys", h.admin(h.adminConfirmRevokePasskeys))
 	page("POST /admin/users/{id}/disable", h.admin(h.adminSetDisabled(true)))
 	page("POST /admin/users/{id}/enable", h.admin(h.adminSetDisabled(false)))
 	page("POST /admin/users/{id}/delete", h.admin(h.adminDeleteUser))

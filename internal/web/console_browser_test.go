@@ -1,0 +1,154 @@
+package web_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// location is the browser's current path and query.
+func location(t *testing.T, b context.Context) string {
+	t.Helper()
+	s, err := chromedp.Run(b, chromedp.Evaluate[string](`location.pathname + location.search`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// reload reloads the page as a person pressing F5 would, and waits for it.
+func reload(t *testing.T, b context.Context) {
+	t.Helper()
+	step(t, b, "reload", chromedp.Reload(), chromedp.WaitReady(chromedp.CSS("main")))
+}
+
+// TestConsolePostRedirectGet checks that a form's result is a page of its
+// own: after "Create user" the browser is on the new user's page (not on
+// the POST's /admin/users), the setup link is shown once, and a reload
+// neither creates the user again ("email already used") nor shows the link
+// again. The last-passkey confirmation of the account page is a GET page
+// too.
+func TestConsolePostRedirectGet(t *testing.T) {
+	srv := startServer(t)
+	admin := adminClient(t, srv)
+	b := newBrowser(t)
+	hideConditionalUI(t, b)
+	addAuthenticator(t, b)
+	margaret := signInAdmin(t, srv, admin, b, "margaret")
+
+	visit(t, b, srv.URL+"/admin/users/new")
+	fill(t, b, map[string]string{"f-username": "grace", "f-email": "grace@example.com", "f-first-name": "Grace"}, "main form button[type=submit]")
+	waitText(t, b, "main", "User created. Setup link created")
+	grace, err := admin.Users.GetByUsername(context.Background(), "grace")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := location(t, b), "/admin/users/"+grace.ID; got != want {
+		t.Fatalf("after Create user the browser is at %s, want the new user's page %s", got, want)
+	}
+	if v, _ := chromedp.Run(b, chromedp.Value(chromedp.CSS("#setup-url"))); !strings.HasPrefix(v, srv.URL+"/setup/") {
+		t.Fatalf("the setup link is not shown after creating the user: %q", v)
+	}
+	reload(t, b)
+	page := pageText(b)
+	if strings.Contains(page, "already used") || strings.Contains(page, "not created") || strings.Contains(page, "/setup/") ||
+		strings.Contains(page, "Setup link created") {
+		t.Fatalf("a reload after Create user repeats the form or the once-only link:\n%s", page)
+	}
+	if !strings.Contains(page, "Outstanding setup link") {
+		t.Fatalf("the user's page after a reload does not list the outstanding link:\n%s", page)
+	}
+
+	// A new setup link from the user page: shown once as well.
+	click(t, b, "form[action$='/setup-link'] button", "")
+	waitText(t, b, "#link-h", "Setup link")
+	if got := location(t, b); got != "/admin/users/"+grace.ID {
+		t.Fatalf("after Create setup link the browser is at %s", got)
+	}
+	reload(t, b)
+	if strings.Contains(pageText(b), "/setup/") {
+		t.Fatal("the setup link is shown again after a reload")
+	}
+
+	// The account page's last-passkey confirmation is a page to reload.
+	pks, err := srv.Store.(store.AuthStore).ListPasskeys(context.Background(), margaret.ID)
+	if err != nil || len(pks) != 1 {
+		t.Fatalf("margaret's passkeys: %v, %v", pks, err)
+	}
+	visit(t, b, srv.URL+"/account")
+	sel := "#passkey-" + pks[0].ID
+	click(t, b, sel+" summary", "")
+	click(t, b, sel+" form[action$='/delete'] button", "/account")
+	waitText(t, b, "main", "This is your only passkey")
+	reload(t, b)
+	waitText(t, b, "main", "This is your only passkey")
+	if n := countPasskeys(t, srv, margaret.ID); n != 1 {
+		t.Fatalf("%d passkeys after asking to delete the last one and reloading, want 1", n)
+	}
+	click(t, b, "#confirm-delete-last", "/account")
+	waitText(t, b, "main", "Passkey deleted.")
+}
+
+// TestConsoleConfirmations checks that the actions that lock a person out
+// ask first, on a page of their own (no script needed): disabling a user,
+// revoking all their passkeys and an admin removing their own
+// Administrator flag; each acts only after the confirmation.
+func TestConsoleConfirmations(t *testing.T) {
+	srv := startServer(t)
+	admin := adminClient(t, srv)
+	ctx := context.Background()
+	b := newBrowser(t)
+	hideConditionalUI(t, b)
+	addAuthenticator(t, b)
+	margaret := signInAdmin(t, srv, admin, b, "margaret")
+	alan := createUser(t, admin, "alan", "Alan", "Turing")
+	alanPage := srv.URL + "/admin/users/" + alan.ID
+
+	// Disable: a confirmation page; Cancel leaves the user enabled.
+	visit(t, b, alanPage)
+	click(t, b, "#disable-user", "/admin/users/"+alan.ID+"/disable")
+	waitText(t, b, "h1", "Disable alan?")
+	if u, _ := admin.Users.Get(ctx, alan.ID); u.Attributes.Disabled {
+		t.Fatal("the user was disabled by the first click")
+	}
+	click(t, b, "#confirm-cancel", "/admin/users/"+alan.ID)
+	click(t, b, "#disable-user", "/admin/users/"+alan.ID+"/disable")
+	click(t, b, "#confirm-button", "/admin/users/"+alan.ID)
+	waitText(t, b, "main", "User disabled")
+	if u, _ := admin.Users.Get(ctx, alan.ID); !u.Attributes.Disabled {
+		t.Fatal("the user is not disabled after confirming")
+	}
+
+	// Revoke all passkeys: margaret's own, confirmed on its page.
+	visit(t, b, srv.URL+"/admin/users/"+margaret.ID)
+	click(t, b, "#revoke-passkeys", "/admin/users/"+margaret.ID+"/revoke-passkeys")
+	waitText(t, b, "main", "They cannot sign in again until")
+	if n := countPasskeys(t, srv, margaret.ID); n != 1 {
+		t.Fatalf("%d passkeys after the first click, want 1", n)
+	}
+
+	// Demoting oneself: warned on the page, then asked.
+	visit(t, b, srv.URL+"/admin/users/"+margaret.ID)
+	waitText(t, b, "#self-admin-warning", "takes away your access to the admin console")
+	step(t, b, "untick Administrator", chromedp.Click(chromedp.CSS("#f-is-admin"), chromedp.NodeVisible))
+	click(t, b, "#edit-h ~ form button[type=submit]", "/admin/users/"+margaret.ID)
+	waitText(t, b, "h1", "Remove your own administrator rights?")
+	if u, _ := admin.Users.Get(ctx, margaret.ID); !u.Attributes.IsAdmin {
+		t.Fatal("margaret lost the Administrator flag before confirming")
+	}
+	click(t, b, "#confirm-cancel", "/admin/users/"+margaret.ID)
+	if u, _ := admin.Users.Get(ctx, margaret.ID); !u.Attributes.IsAdmin {
+		t.Fatal("margaret lost the Administrator flag after Cancel")
+	}
+	step(t, b, "untick Administrator", chromedp.Click(chromedp.CSS("#f-is-admin"), chromedp.NodeVisible))
+	click(t, b, "#edit-h ~ form button[type=submit]", "/admin/users/"+margaret.ID)
+	click(t, b, "#confirm-button", "/account")
+	waitText(t, b, "main", "You are no longer an administrator")
+	if u, _ := admin.Users.Get(ctx, margaret.ID); u.Attributes.IsAdmin || *u.Attributes.Title != "Platform lead" {
+		t.Fatalf("after confirming: is-admin %v, title %v; want false and the title kept", u.Attributes.IsAdmin, u.Attributes.Title)
+	}
+}
