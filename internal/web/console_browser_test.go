@@ -152,3 +152,32 @@ func TestConsoleConfirmations(t *testing.T) {
 		t.Fatalf("after confirming: is-admin %v, title %v; want false and the title kept", u.Attributes.IsAdmin, u.Attributes.Title)
 	}
 }
+
+// TestSignInWithUsername types a username on the sign-in page and presses
+// Enter: the browser is asked for that person's passkeys only
+// (allowCredentials), so on a device that holds passkeys of two accounts
+// the typed one signs in, whichever it is.
+func TestSignInWithUsername(t *testing.T) {
+	srv := startServer(t)
+	admin := adminClient(t, srv)
+	b := newBrowser(t)
+	hideConditionalUI(t, b)
+	addAuthenticator(t, b)
+	for _, u := range []struct{ name, first, last string }{{"ada", "Ada", "Lovelace"}, {"alan", "Alan", "Turing"}} {
+		user := createUser(t, admin, u.name, u.first, u.last)
+		link, err := admin.Users.CreateSetupLink(context.Background(), user.ID, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		visit(t, b, link.Attributes.URL)
+		click(t, b, "#passkey-button", "/account")
+		click(t, b, ".signout button", "/signin")
+	}
+	for _, u := range []struct{ name, full string }{{"ada", "Ada Lovelace"}, {"alan", "Alan Turing"}, {"ada", "Ada Lovelace"}} {
+		visit(t, b, srv.URL+"/signin")
+		step(t, b, "type "+u.name+" and press Enter", chromedp.SendKeys(chromedp.CSS("#username"), u.name+"\r"))
+		waitPath(t, b, "/account")
+		waitText(t, b, "h1", u.full)
+		click(t, b, ".signout button", "/signin")
+	}
+}

@@ -112,11 +112,13 @@
       say(result.error || 'The passkey was not accepted.', true);
     }
 
-    async function run(mediation) {
+    // run asks the browser for a passkey; username (sign-in only) limits
+    // the request to that person's passkeys.
+    async function run(mediation, username) {
       if (controller) controller.abort();
       controller = new AbortController();
       const signal = controller.signal;
-      const opts = await post(withQuery(root.dataset.begin, { mediation: mediation || '' }));
+      const opts = await post(withQuery(root.dataset.begin, { mediation: mediation || '' }), username ? { username: username } : {});
       if (opts.error) { say(opts.error, true); return; }
       let cred;
       if (kind === 'register') {
@@ -137,18 +139,29 @@
       return;
     }
 
-    if (button) {
-      button.addEventListener('click', async function () {
-        button.disabled = true;
-        say(kind === 'register' ? 'Follow your browser to create the passkey…' : 'Choose your passkey…');
-        try {
-          await run('');
-        } catch (err) {
-          if (!err || err.name !== 'AbortError') say(explain(err), true);
-        } finally {
-          button.disabled = false;
-        }
+    async function start() {
+      button.disabled = true;
+      say(kind === 'register' ? 'Follow your browser to create the passkey…' : 'Choose your passkey…');
+      const field = form ? form.querySelector('input[name="username"]') : null;
+      try {
+        await run('', field ? field.value.trim() : '');
+      } catch (err) {
+        if (!err || err.name !== 'AbortError') say(explain(err), true);
+      } finally {
+        button.disabled = false;
+      }
+    }
+
+    // On the sign-in page the button submits the form, so Enter in the
+    // Username field signs in as well; the form never reaches the server.
+    const form = kind === 'signin' ? root.querySelector('form') : null;
+    if (form && button) {
+      form.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        if (!button.disabled) start();
       });
+    } else if (button) {
+      button.addEventListener('click', start);
     }
 
     // Conditional UI: offer passkeys in the username field's autofill,
