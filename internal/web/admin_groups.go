@@ -89,7 +89,11 @@ type adminGroupData struct {
 	Form    groupForm
 	Errors  map[string]string
 	Members []store.User
-	More    bool
+	// Query searches the members like the user list; Next and First page
+	// through them (adminPageSize a page), keeping the query.
+	Query string
+	Next  string
+	First bool
 }
 
 func (h *Handler) loadGroup(w http.ResponseWriter, r *http.Request) (store.Group, bool) {
@@ -107,7 +111,17 @@ func (h *Handler) loadGroup(w http.ResponseWriter, r *http.Request) (store.Group
 }
 
 func (h *Handler) renderGroup(w http.ResponseWriter, r *http.Request, status int, g store.Group, v view, form *groupForm, errs map[string]string) {
-	members, next, err := h.st.ListUsers(r.Context(), store.UserFilter{GroupID: g.ID}, store.Page{Limit: 1000})
+	q := r.URL.Query()
+	query, after := strings.TrimSpace(q.Get("q")), q.Get("after")
+	if r.Method != http.MethodGet {
+		query, after = "", ""
+	}
+	filter := store.UserFilter{GroupID: g.ID, Query: query}
+	members, next, err := h.st.ListUsers(r.Context(), filter, store.Page{After: after, Limit: adminPageSize})
+	if errors.Is(err, store.ErrInvalidCursor) {
+		after = ""
+		members, next, err = h.st.ListUsers(r.Context(), filter, store.Page{Limit: adminPageSize})
+	}
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -117,7 +131,14 @@ func (h *Handler) renderGroup(w http.ResponseWriter, r *http.Request, status int
 		f = *form
 	}
 	v.Title, v.Section = g.Name, "groups"
-	v.Data = adminGroupData{Group: g, Form: f, Errors: errs, Members: members, More: next != ""}
+	if next != "" {
+		nq := url.Values{"after": {next}}
+		if query != "" {
+			nq.Set("q", query)
+		}
+		next = "/admin/groups/" + url.PathEscape(g.ID) + "?" + nq.Encode() + "#members-h"
+	}
+	v.Data = adminGroupData{Group: g, Form: f, Errors: errs, Members: members, Query: query, Next: next, First: after == ""}
 	h.render(w, r, status, "admin_group", v)
 }
 

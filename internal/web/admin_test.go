@@ -207,7 +207,8 @@ func TestNonAdminIsKeptOut(t *testing.T) {
 	if strings.Contains(pageText(b), "Users") {
 		t.Fatalf("a non-admin sees the admin navigation:\n%s", pageText(b))
 	}
-	for _, path := range []string{"/admin/users", "/admin/groups", "/admin/audit", "/admin/users/" + u.ID} {
+	for _, path := range []string{"/admin/users", "/admin/groups", "/admin/audit", "/admin/users/" + u.ID,
+		"/admin/users/suggest?q=a", "/admin/users/" + u.ID + "/disable", "/admin/users/" + u.ID + "/revoke-passkeys"} {
 		visit(t, b, srv.URL+path)
 		waitText(t, b, "main", "Administrators only")
 	}

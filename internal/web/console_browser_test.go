@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -180,4 +181,70 @@ func TestSignInWithUsername(t *testing.T) {
 		waitText(t, b, "h1", u.full)
 		click(t, b, ".signout button", "/signin")
 	}
+}
+
+// TestGroupMembersPagedAndSearched fills a group with 1,200 people and
+// reaches the last ones from the group page: the members come 50 a page
+// with Next and First page, a search finds member 1,150, and the Add
+// member field suggests matching people as the admin types.
+func TestGroupMembersPagedAndSearched(t *testing.T) {
+	srv := startServer(t)
+	admin := adminClient(t, srv)
+	ctx := context.Background()
+	g, err := srv.Store.CreateGroup(ctx, store.Group{Name: "everyone"}, store.Meta{ActorName: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []store.User
+	for i := range 1200 {
+		name := fmt.Sprintf("m%04d", i+1)
+		users = append(users, store.User{Username: name, Email: name + "@example.com", FirstName: "Member", LastName: name, GroupIDs: []string{g.ID}})
+	}
+	if _, err := srv.Store.CreateUsers(ctx, users, store.Meta{ActorName: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	createUser(t, admin, "zelda", "Zelda", "Fitzgerald") // not a member yet
+	b := newBrowser(t)
+	hideConditionalUI(t, b)
+	addAuthenticator(t, b)
+	signInAdmin(t, srv, admin, b, "margaret")
+
+	visit(t, b, srv.URL+"/admin/groups/"+g.ID)
+	waitText(t, b, "#members-h", "Members (1200)")
+	if n := countMembers(t, b); n != 50 {
+		t.Fatalf("the group page lists %d members, want 50 a page", n)
+	}
+	click(t, b, ".members ~ .pager a[rel=next]", "/admin/groups/"+g.ID)
+	waitText(t, b, ".members", "m0051")
+	if strings.Contains(pageText(b), "m0050") {
+		t.Fatal("the second page repeats the first")
+	}
+	step(t, b, "search members", chromedp.SetValue(chromedp.CSS("#member-q"), "m115"))
+	click(t, b, "#member-q ~ button", "")
+	waitText(t, b, ".members", "m1150")
+	if n := countMembers(t, b); n != 10 {
+		t.Fatalf("searching m115 lists %d members, want 10 (m1150–m1159):\n%s", n, pageText(b))
+	}
+	if loc := location(t, b); !strings.Contains(loc, "q=m115") {
+		t.Fatalf("the search is not in the URL: %s", loc)
+	}
+
+	// Typing a name offers matching people in the Add member field.
+	step(t, b, "type a name", chromedp.SendKeys(chromedp.CSS("#member-username"), "zel"))
+	if err := waitTrue(b, `[...document.querySelectorAll("#user-suggestions option")].some(o => o.value === "zelda" && o.label.includes("Zelda Fitzgerald"))`); err != nil {
+		t.Fatalf("no suggestion for zel: %v", err)
+	}
+	step(t, b, "finish the name", chromedp.SendKeys(chromedp.CSS("#member-username"), "da"))
+	click(t, b, "form[action$='/members'] button", "")
+	waitText(t, b, "main", "Members changed.")
+	waitText(t, b, "#members-h", "Members (1201)")
+}
+
+func countMembers(t *testing.T, b context.Context) int {
+	t.Helper()
+	n, err := chromedp.Run(b, chromedp.Evaluate[int](`document.querySelectorAll(".members li:not(.empty)").length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

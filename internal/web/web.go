@@ -194,6 +194,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}))
 	page("GET /admin/users", h.admin(h.adminUsers))
 	page("GET /admin/users/new", h.admin(h.adminNewUser))
+	page("GET /admin/users/suggest", h.admin(h.adminSuggestUsers))
 	page("POST /admin/users", h.admin(h.adminCreateUser))
 	page("GET /admin/users/{id}", h.admin(h.adminUser))
 	page("POST /admin/users/{id}", h.admin(h.adminEditUser))

@@ -176,7 +176,38 @@
     }
   }
 
+  // suggest fills the datalist of an input with data-suggest="URL" with
+  // the people whose name starts with what was typed (the group page's
+  // "Add member"); the URL answers JSON [{username, name, email}].
+  function suggest(input) {
+    const list = document.getElementById(input.getAttribute('list'));
+    if (!list) return;
+    let timer = null;
+    let asked = '';
+    input.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(async function () {
+        const q = input.value.trim();
+        if (!q || q === asked) return;
+        asked = q;
+        try {
+          const res = await fetch(input.dataset.suggest + '?q=' + encodeURIComponent(q),
+            { credentials: 'same-origin', headers: { 'Accept': 'application/json' } });
+          if (!res.ok || input.value.trim() !== q) return;
+          const people = await res.json();
+          list.replaceChildren.apply(list, people.map(function (p) {
+            const o = document.createElement('option');
+            o.value = p.username;
+            o.label = p.name + ' · ' + p.email;
+            return o;
+          }));
+        } catch (e) { /* suggestions are a convenience only */ }
+      }, 150);
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('input[data-suggest][list]').forEach(suggest);
     document.querySelectorAll('[data-passkey]').forEach(setup);
     document.querySelectorAll('input[readonly].mono').forEach(function (el) {
       el.addEventListener('focus', function () { el.select(); });
