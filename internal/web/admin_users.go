@@ -120,31 +120,125 @@ func conflictErrors(err error, form userForm, group string) map[string]string {
 }
 
 type adminUsersData struct {
-	Query string
-	Users []store.User
-	Next  string
-	First bool
+	Query, Status, Group, Sort string
+	Desc                       bool
+	Users                      []store.User
+	Total                      int
+	Page, Pages                int
+	Prev, Next, First          string // links; "" when there is none
+	Groups                     []store.Group
+	Statuses                   []statusOption
+	// SortLinks are the column headers' links: the column's order, or the
+	// other direction when the list is already in it.
+	SortLinks map[string]string
 }
 
+type statusOption struct{ Value, Label string }
+
+var userStatuses = []statusOption{
+	{store.UserStatusActive, "Active"}, {store.UserStatusPendingSetup, "Pending setup"},
+	{store.UserStatusDisabled, "Disabled"}, {store.UserStatusServiceAccount, "Service account"},
+}
+
+// adminUsers lists users with their total, sorted by name, last sign-in or
+// status, filtered by a search, a status and a group, a page of 50 at a
+// time with Previous, Next and the page's position; the whole query lives
+// in the URL, so a page can be reloaded, bookmarked and shared.
 func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	query, after := strings.TrimSpace(q.Get("q")), q.Get("after")
-	users, next, err := h.st.ListUsers(r.Context(), store.UserFilter{Query: query}, store.Page{After: after, Limit: adminPageSize})
+	d := adminUsersData{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Group: strings.TrimSpace(q.Get("group")),
+		Sort: q.Get("sort"), Desc: q.Get("dir") == "desc", Statuses: userStatuses}
 	v := view{Title: "Users", Section: "users", Notice: adminNotices[q.Get("done")]}
 	h.withFlash(w, r, &v)
-	if errors.Is(err, store.ErrInvalidCursor) {
-		v.Error = "That page link is no longer valid; showing the first page."
-		users, next, err = h.st.ListUsers(r.Context(), store.UserFilter{Query: query}, store.Page{Limit: adminPageSize})
-		after = ""
+	switch d.Sort {
+	case store.UserSortLastSignIn, store.UserSortStatus:
+	default:
+		d.Sort = store.UserSortName
 	}
+	if _, ok := map[string]bool{"": true, store.UserStatusActive: true, store.UserStatusPendingSetup: true,
+		store.UserStatusDisabled: true, store.UserStatusServiceAccount: true}[d.Status]; !ok {
+		v.Error = fmt.Sprintf("There is no status %q; showing users of every status.", d.Status)
+		d.Status = ""
+	}
+	lq := store.UserListQuery{Query: d.Query, Status: d.Status, Sort: d.Sort, Desc: d.Desc, Limit: adminPageSize}
+	if d.Group != "" {
+		g, err := h.st.GetGroupByName(r.Context(), api.NormalizeName(d.Group))
+		if errors.Is(err, store.ErrNotFound) {
+			g, err = h.st.GetGroup(r.Context(), d.Group)
+		}
+		switch {
+		case err == nil:
+			lq.GroupID, d.Group = g.ID, g.Name
+		case errors.Is(err, store.ErrNotFound):
+			v.Error = fmt.Sprintf("There is no group %q; showing users of every group.", d.Group)
+			d.Group = ""
+		default:
+			h.serverError(w, r, err)
+			return
+		}
+	}
+	d.Page = 1
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 && n <= 1_000_000 {
+		d.Page = n
+	}
+	lq.Offset = (d.Page - 1) * adminPageSize
+	users, total, err := h.st.ListUsersPage(r.Context(), lq)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	if next != "" {
-		next = "/admin/users?" + url.Values{"q": {query}, "after": {next}}.Encode()
+	d.Users, d.Total = users, total
+	d.Pages = max(1, (total+adminPageSize-1)/adminPageSize)
+	if d.Page > d.Pages {
+		// A page past the end (users were deleted meanwhile): the last.
+		d.Page = d.Pages
+		lq.Offset = (d.Page - 1) * adminPageSize
+		if d.Users, d.Total, err = h.st.ListUsersPage(r.Context(), lq); err != nil {
+			h.serverError(w, r, err)
+			return
+		}
 	}
-	v.Data = adminUsersData{Query: query, Users: users, Next: next, First: after == ""}
+	link := func(page int, sort string, desc bool) string {
+		u := url.Values{}
+		for k, val := range map[string]string{"q": d.Query, "status": d.Status, "group": d.Group} {
+			if val != "" {
+				u.Set(k, val)
+			}
+		}
+		if sort != store.UserSortName {
+			u.Set("sort", sort)
+		}
+		if desc {
+			u.Set("dir", "desc")
+		}
+		if page > 1 {
+			u.Set("page", strconv.Itoa(page))
+		}
+		if len(u) == 0 {
+			return "/admin/users"
+		}
+		return "/admin/users?" + u.Encode()
+	}
+	if d.Page > 1 {
+		d.Prev, d.First = link(d.Page-1, d.Sort, d.Desc), link(1, d.Sort, d.Desc)
+	}
+	if d.Page < d.Pages {
+		d.Next = link(d.Page+1, d.Sort, d.Desc)
+	}
+	d.SortLinks = map[string]string{}
+	for _, s := range []string{store.UserSortName, store.UserSortLastSignIn, store.UserSortStatus} {
+		// A new column starts in its natural direction: names A to Z,
+		// the latest sign-in first.
+		d.SortLinks[s] = link(1, s, s == store.UserSortLastSignIn)
+		if s == d.Sort {
+			d.SortLinks[s] = link(1, s, !d.Desc)
+		}
+	}
+	if d.Groups, _, err = h.st.ListGroups(r.Context(), store.GroupFilter{}, store.Page{Limit: 1000}); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	v.Data = d
 	h.render(w, r, http.StatusOK, "admin_users", v)
 }
 

@@ -248,3 +248,115 @@ func countMembers(t *testing.T, b context.Context) int {
 	}
 	return n
 }
+
+// TestUserListSortFilterPage works the user list as an admin of a real
+// company would: the total is shown, the columns sort (and sort back),
+// status and group filters narrow the list, and Previous, Next and the
+// page's position move through it with the whole query kept in the URL.
+func TestUserListSortFilterPage(t *testing.T) {
+	srv := startServer(t)
+	admin := adminClient(t, srv)
+	ctx := context.Background()
+	g, err := srv.Store.CreateGroup(ctx, store.Group{Name: "pilots"}, store.Meta{ActorName: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []store.User
+	for i := range 120 {
+		name := fmt.Sprintf("p%03d", i)
+		u := store.User{Username: name, Email: name + "@example.com", Disabled: i%10 == 3}
+		if i%2 == 0 {
+			u.GroupIDs = []string{g.ID}
+		}
+		users = append(users, u)
+	}
+	if _, err := srv.Store.CreateUsers(ctx, users, store.Meta{ActorName: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	hideConditionalUI(t, b)
+	addAuthenticator(t, b)
+	signInAdmin(t, srv, admin, b, "margaret") // 122 users with the bootstrap admin
+	click(t, b, ".signout button", "/signin") // a real sign-in, for her last sign-in time
+	click(t, b, "#passkey-button", "/account")
+
+	visit(t, b, srv.URL+"/admin/users")
+	waitText(t, b, "#user-total", "122 users")
+	waitText(t, b, "#page-position", "Page 1 of 3")
+	click(t, b, "a[rel=next]", "/admin/users")
+	waitText(t, b, "#page-position", "Page 2 of 3")
+	waitText(t, b, "table", "p048")
+	click(t, b, "a[rel=prev]", "/admin/users")
+	waitText(t, b, "#page-position", "Page 1 of 3")
+	waitText(t, b, "table", "p000")
+
+	// Sorting: the latest sign-in first puts margaret, the only one who
+	// signed in, on top; Status sorts active first, then back.
+	click(t, b, "#sort-last-sign-in", "")
+	waitSearch(t, b, "sort=last-sign-in")
+	if first := firstUser(t, b); first != "margaret" {
+		t.Fatalf("sorted by last sign-in, the first user is %q, want margaret", first)
+	}
+	if loc := location(t, b); !strings.Contains(loc, "sort=last-sign-in") || !strings.Contains(loc, "dir=desc") {
+		t.Fatalf("the sort is not in the URL: %s", loc)
+	}
+	click(t, b, "#sort-status", "")
+	waitSearch(t, b, "sort=status")
+	if first := firstUser(t, b); first != "margaret" {
+		t.Fatalf("sorted by status, the first user is %q, want the only active one, margaret", first)
+	}
+	click(t, b, "#sort-status", "")
+	waitSearch(t, b, "dir=desc")
+	if err := waitTrue(b, `!!document.querySelector("th[aria-sort=descending] #sort-status")`); err != nil {
+		t.Fatalf("the Status column is not marked descending: %v", err)
+	}
+	if first := firstUser(t, b); first == "margaret" {
+		t.Fatal("status descending still starts with the active user")
+	}
+
+	// Filters, kept while paging: disabled pilots.
+	visit(t, b, srv.URL+"/admin/users")
+	step(t, b, "filter", chromedp.SetValue(chromedp.CSS("#f-status"), "disabled"), chromedp.SetValue(chromedp.CSS("#f-group"), "pilots"))
+	click(t, b, "form.search button", "/admin/users")
+	waitText(t, b, "#user-total", "0 users")
+	step(t, b, "filter", chromedp.SetValue(chromedp.CSS("#f-group"), ""))
+	click(t, b, "form.search button", "/admin/users")
+	waitText(t, b, "#user-total", "12 users")
+	if n := countRows(t, b); n != 12 {
+		t.Fatalf("disabled users: %d rows, want 12", n)
+	}
+	visit(t, b, srv.URL+"/admin/users?group=pilots&q=p0")
+	waitText(t, b, "#user-total", "50 users")
+	visit(t, b, srv.URL+"/admin/users?group=pilots")
+	waitText(t, b, "#user-total", "60 users")
+	click(t, b, "a[rel=next]", "/admin/users")
+	waitText(t, b, "#page-position", "Page 2 of 2")
+	if loc := location(t, b); !strings.Contains(loc, "group=pilots") || !strings.Contains(loc, "page=2") {
+		t.Fatalf("the group filter is lost when paging: %s", loc)
+	}
+	if n := countRows(t, b); n != 10 {
+		t.Fatalf("page 2 of pilots: %d rows, want 10", n)
+	}
+
+	// Bad input is a page that says so, never a 500.
+	visit(t, b, srv.URL+"/admin/users?status=asleep&group=nobody&sort=shoe&page=-3")
+	waitText(t, b, "main", "There is no")
+	waitText(t, b, "#page-position", "Page 1 of 3")
+}
+
+func firstUser(t *testing.T, b context.Context) string {
+	t.Helper()
+	s, err := chromedp.Run(b, chromedp.Evaluate[string](`document.querySelector("table tbody tr strong")?.innerText || ""`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// waitSearch waits until the browser's query string holds want.
+func waitSearch(t *testing.T, b context.Context, want string) {
+	t.Helper()
+	if err := waitTrue(b, `location.search.includes(`+jsString(want)+`) && document.readyState === "complete"`); err != nil {
+		t.Fatalf("waiting for %q in the URL: %v; at %s", want, err, location(t, b))
+	}
+}

@@ -88,6 +88,7 @@ var sqliteDialect = &dialect{
 		"${time}", "INTEGER",
 		"${bytes}", "BLOB",
 		"${seq}", "INTEGER PRIMARY KEY AUTOINCREMENT",
+		"${nulls_first}", "",
 	),
 	encodeTime: func(t time.Time) any { return t.UnixMicro() },
 	uniqueKey: func(err error) (string, bool) {
@@ -154,6 +155,7 @@ var postgresDialect = &dialect{
 		"${time}", "TIMESTAMPTZ",
 		"${bytes}", "BYTEA",
 		"${seq}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+		"${nulls_first}", " NULLS FIRST",
 	),
 	encodeTime: func(t time.Time) any { return t },
 	uniqueKey: func(err error) (string, bool) {
