@@ -360,3 +360,50 @@ func waitSearch(t *testing.T, b context.Context, want string) {
 		t.Fatalf("waiting for %q in the URL: %v; at %s", want, err, location(t, b))
 	}
 }
+
+// TestPagesFitAPhone opens every admin and account page at 390 px (an
+// iPhone's width) and checks that nothing is wider than the screen: the
+// document does not scroll sideways, and no table cell, input or button
+// ends past the right edge (a table inside a scrolling card would hide
+// its columns there).
+func TestPagesFitAPhone(t *testing.T) {
+	srv := startServer(t)
+	admin := adminClient(t, srv)
+	ctx := context.Background()
+	b := newBrowser(t)
+	hideConditionalUI(t, b)
+	addAuthenticator(t, b)
+	margaret := signInAdmin(t, srv, admin, b, "margaret")
+	ada := createUser(t, admin, "ada.lovelace-longname", "Augusta Ada", "King-Noel, Countess of Lovelace")
+	g, err := srv.Store.CreateGroup(ctx, store.Group{Name: "analytical-engine-enthusiasts", FriendlyName: "Analytical engine enthusiasts"}, store.Meta{ActorName: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Store.ChangeGroupMembers(ctx, g.ID, store.MembershipAdd, []string{ada.ID, margaret.ID}, store.Meta{ActorName: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, b, "phone viewport", chromedp.EmulateViewport(390, 844))
+	for _, path := range []string{
+		"/account", "/account?confirm-delete=x",
+		"/admin/users", "/admin/users?status=active&group=" + g.Name, "/admin/users/new",
+		"/admin/users/" + ada.ID, "/admin/users/" + margaret.ID, "/admin/users/" + ada.ID + "/disable", "/admin/users/" + margaret.ID + "/revoke-passkeys",
+		"/admin/groups", "/admin/groups/" + g.ID, "/admin/audit", "/admin/audit?action=group.&since=2026-01-01",
+	} {
+		visit(t, b, srv.URL+path)
+		wide, err := chromedp.Run(b, chromedp.Evaluate[string](`(() => {
+			const w = document.documentElement.clientWidth;
+			if (document.documentElement.scrollWidth > w) return "the page is " + document.documentElement.scrollWidth + " px wide";
+			for (const el of document.querySelectorAll("main td, main th, main input, main select, main button, main .button, main summary")) {
+				const r = el.getBoundingClientRect();
+				if (r.width > 0 && r.right > w + 0.5) return (el.id || el.tagName) + " «" + el.innerText.slice(0, 40) + "» ends at " + Math.round(r.right) + " px";
+			}
+			return "";
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wide != "" {
+			t.Errorf("%s at 390 px: %s", path, wide)
+		}
+	}
+}
