@@ -46,6 +46,9 @@ type Failure struct {
 	UserID string
 	Reason string
 	Err    error
+	// Cloned says the passkey's signature counter went back: it may have
+	// been copied to another device. The page says so, not "deleted".
+	Cloned bool
 }
 
 func (f *Failure) Error() string { return "passkey sign-in failed: " + f.Reason }
@@ -310,7 +313,7 @@ func (s *Service) FinishSignIn(ctx context.Context, ceremony string, body []byte
 		return SignInResult{}, &Failure{UserID: found.UserID, Reason: describe(err).Error(), Err: err}
 	}
 	if cred.Authenticator.CloneWarning {
-		return SignInResult{}, &Failure{UserID: found.UserID,
+		return SignInResult{}, &Failure{UserID: found.UserID, Cloned: true,
 			Reason: fmt.Sprintf("signature counter went back (stored %d, presented %d): the passkey may have been cloned", found.SignCount, parsed.Response.AuthenticatorData.Counter)}
 	}
 	found.SignCount = cred.Authenticator.SignCount

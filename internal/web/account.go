@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -121,7 +122,7 @@ func (h *Handler) addPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 		h.ceremonyError(w, r, http.StatusBadRequest, passkeyRefusedMessage, err)
 		return
 	}
-	pk.Name = deviceName(r.UserAgent(), pk.Name)
+	pk.Name = uniqueName(deviceName(r.UserAgent(), pk.Name), existingNames(r, h, u.ID))
 	if _, err := h.auth.CreatePasskey(r.Context(), pk, h.metaOf(r)); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			h.ceremonyError(w, r, http.StatusConflict, "This passkey is already registered.", err)
@@ -187,6 +188,35 @@ func deviceName(userAgent, fallback string) string {
 }
 
 const lastPasskeyMessage = "This is your only passkey. Without it you cannot sign in until an administrator sends you a new setup link. Confirm below to delete it anyway."
+
+// existingNames are the names of the user's passkeys, for uniqueName; none
+// when they cannot be read (a repeated name is only a nuisance).
+func existingNames(r *http.Request, h *Handler, userID string) map[string]bool {
+	out := map[string]bool{}
+	pks, err := h.auth.ListPasskeys(r.Context(), userID)
+	if err != nil {
+		h.log.Warn("listing passkeys to name a new one", slog.Any("error", err))
+		return out
+	}
+	for _, p := range pks {
+		out[p.Name] = true
+	}
+	return out
+}
+
+// uniqueName is name, or name with the first free number after it ("Chrome
+// on Linux 2"), so two passkeys made in the same kind of browser can be
+// told apart.
+func uniqueName(name string, taken map[string]bool) string {
+	if !taken[name] {
+		return name
+	}
+	for i := 2; ; i++ {
+		if n := fmt.Sprintf("%s %d", name, i); !taken[n] {
+			return n
+		}
+	}
+}
 
 // deletePasskey removes one of the viewer's passkeys. Removing the last one
 // would leave no way to sign in, so it needs an explicit confirmation.

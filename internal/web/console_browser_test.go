@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/rollcall/rollcall/internal/store"
@@ -405,5 +406,71 @@ func TestPagesFitAPhone(t *testing.T) {
 		if wide != "" {
 			t.Errorf("%s at 390 px: %s", path, wide)
 		}
+	}
+}
+
+// TestMessagesAndNames checks the small things a person reads: a cloned
+// passkey (its counter went back) is called that on the page, as in the
+// audit log; a second passkey made in the same kind of browser gets a
+// number; /setup/ without its secret is a page that says what to do; and
+// the pages have a favicon.
+func TestMessagesAndNames(t *testing.T) {
+	srv := startServer(t)
+	admin := adminClient(t, srv)
+	ctx := context.Background()
+	b := newBrowser(t)
+	hideConditionalUI(t, b)
+
+	// /setup/ alone and the favicon.
+	visit(t, b, srv.URL+"/setup/")
+	waitText(t, b, "h1", "This setup link is incomplete")
+	icon, err := chromedp.Run(b, chromedp.Evaluate[string](`document.querySelector("link[rel=icon]")?.href || ""`))
+	if err != nil || icon == "" {
+		t.Fatalf("no favicon link: %q, %v", icon, err)
+	}
+	if err := waitTrue(b, `fetch(`+jsString(icon)+`).then(r => r.ok && r.headers.get("content-type").startsWith("image/svg+xml"))`, func(p *runtime.EvaluateParams) { yes := true; p.AwaitPromise = &yes }); err != nil {
+		t.Fatalf("the favicon %s does not load: %v", icon, err)
+	}
+	if err := waitTrue(b, `fetch("/favicon.ico").then(r => r.ok)`, func(p *runtime.EvaluateParams) { yes := true; p.AwaitPromise = &yes }); err != nil {
+		t.Fatalf("/favicon.ico does not load: %v", err)
+	}
+
+	// Ada registers on the laptop; a copy of its passkey is kept.
+	ada := createUser(t, admin, "ada", "Ada", "Lovelace")
+	link, err := admin.Users.CreateSetupLink(ctx, ada.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	laptop := addAuthenticator(t, b)
+	visit(t, b, link.Attributes.URL)
+	click(t, b, "#passkey-button", "/account")
+	copied := exportCredentials(t, b, laptop)
+	for range 2 { // two sign-ins move the stored counter past the copy's
+		click(t, b, ".signout button", "/signin")
+		click(t, b, "#passkey-button", "/account")
+	}
+
+	// A second passkey from another authenticator in the same browser.
+	removeAuthenticator(t, b, laptop)
+	phone := addAuthenticator(t, b)
+	click(t, b, "#passkey-button", "")
+	waitText(t, b, "main", "Passkey added.")
+	waitText(t, b, ".passkeys", "Chrome on Linux 2")
+	if n := strings.Count(pageText(b), "Chrome on Linux"); n < 2 {
+		t.Fatalf("passkey names: %d mentions of Chrome on Linux", n)
+	}
+
+	// The copy, with its older counter, is refused as a possible clone.
+	click(t, b, ".signout button", "/signin")
+	removeAuthenticator(t, b, phone)
+	importCredentials(t, b, addAuthenticator(t, b), copied)
+	click(t, b, "#passkey-button", "")
+	waitText(t, b, "#passkey-status", "may have been cloned")
+	if strings.Contains(pageText(b), "If it was deleted") {
+		t.Fatalf("the clone refusal talks about a deleted passkey:\n%s", pageText(b))
+	}
+	evs, _, err := srv.Store.ListAuditEvents(ctx, store.AuditFilter{TargetID: ada.ID, Action: "signin.failure"}, store.Page{Limit: 10})
+	if err != nil || len(evs) != 1 || !strings.Contains(string(evs[0].After), "cloned") {
+		t.Fatalf("signin.failure events: %+v, %v; want one saying cloned", evs, err)
 	}
 }

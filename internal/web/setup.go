@@ -172,6 +172,14 @@ func (h *Handler) setupLink(w http.ResponseWriter, r *http.Request, asJSON bool)
 	return link, u, true
 }
 
+// setupNoSecret answers /setup/ without a link's secret (a link cut short
+// when it was copied) with a page, not the API's JSON 404.
+func (h *Handler) setupNoSecret(w http.ResponseWriter, r *http.Request) {
+	h.renderStatus(w, r, http.StatusNotFound, "This setup link is incomplete",
+		"The address ends after /setup/: the rest of the link is missing. Copy the whole link from the email or message you received, "+
+			"or ask your administrator for a new setup link.")
+}
+
 func (h *Handler) setupPage(w http.ResponseWriter, r *http.Request) {
 	_, u, ok := h.setupLink(w, r, false)
 	if !ok {
@@ -229,7 +237,7 @@ func (h *Handler) setupFinish(w http.ResponseWriter, r *http.Request) {
 		h.ceremonyError(w, r, http.StatusBadRequest, passkeyRefusedMessage, err)
 		return
 	}
-	pk.Name = deviceName(r.UserAgent(), pk.Name)
+	pk.Name = uniqueName(deviceName(r.UserAgent(), pk.Name), existingNames(r, h, u.ID))
 	sess, secret := h.newSession(r, u.ID)
 	m := h.metaOf(r)
 	m.ActorID, m.ActorName = u.ID, u.Username

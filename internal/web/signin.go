@@ -136,8 +136,11 @@ func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) {
 		if aerr := h.auth.RecordSignInFailure(r.Context(), fail.UserID, fail.Reason, m); aerr != nil {
 			h.log.Error("auditing sign-in failure", slog.Any("error", aerr))
 		}
-		h.ceremonyError(w, r, http.StatusUnauthorized,
-			"That passkey was not accepted. If it was deleted from your account, sign in with another one or ask an administrator for a setup link.", err)
+		msg := "That passkey was not accepted. If it was deleted from your account, sign in with another one or ask an administrator for a setup link."
+		if fail.Cloned {
+			msg = clonedMessage
+		}
+		h.ceremonyError(w, r, http.StatusUnauthorized, msg, err)
 		return
 	case err != nil:
 		h.log.Error("finish sign-in", slog.Any("error", err))
@@ -165,6 +168,12 @@ func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) {
 	h.setSessionCookie(w, sess, secret)
 	writeJSON(w, http.StatusOK, ceremonyResult{Location: safeNext(r.URL.Query().Get("next"))})
 }
+
+// clonedMessage is shown when a passkey's signature counter went back: the
+// same words as the audit log's reason ("may have been cloned").
+const clonedMessage = "That passkey was refused because it may have been cloned: its signature counter went backwards, " +
+	"which happens when a copy of the passkey is used on another device. Sign in with another passkey, and tell your administrator, " +
+	"who can remove this one."
 
 // endPreviousSession ends the session the browser had before a new sign-in
 // replaced its cookie, so it does not linger until it expires.

@@ -177,7 +177,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	page("GET /signin/disabled", h.signInDisabled)
 	page("POST /signout", h.signOut)
 
+	page("GET /setup/{$}", h.setupNoSecret)
+	page("GET /setup", h.setupNoSecret)
 	page("GET /setup/{secret}", h.setupPage)
+	mux.Handle("GET /favicon.ico", h.wrap(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	}))
 	page("POST /setup/{secret}/begin", h.limited(h.setupBegin))
 	page("POST /setup/{secret}/finish", h.limited(h.setupFinish))
 

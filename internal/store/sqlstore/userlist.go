@@ -18,9 +18,11 @@ var statusRank = map[string]int{
 }
 
 // ListUsersPage returns a page of the console's user list; see
-// store.UserListQuery. The page's ids are found first, on the index of the
-// order (skipping Offset entries of it), and only those 50 or so users are
-// read whole, so a late page costs an index walk, not whole rows. A
+// store.UserListQuery. The page's usernames are found first, on the index
+// of the order (skipping Offset entries of it), and only those 50 or so
+// users are read whole, so a late page costs an index walk, not whole rows:
+// every order's index holds the username, so on PostgreSQL that walk is an
+// index-only scan. A
 // group's members are read from the memberships index, in username order.
 func (s *Store) ListUsersPage(ctx context.Context, q store.UserListQuery) ([]store.User, int, error) {
 	limit := pageLimit(store.Page{Limit: q.Limit})
@@ -66,9 +68,9 @@ func (s *Store) ListUsersPage(ctx context.Context, q store.UserListQuery) ([]sto
 	if q.GroupID != "" && (q.Sort == "" || q.Sort == store.UserSortName) {
 		order = strings.Replace(order, "users.username", "m.username", 1)
 	}
-	inner := "SELECT users.id AS page_id FROM " + from + b.whereClause() + " ORDER BY " + order +
+	inner := "SELECT users.username AS page_username FROM " + from + b.whereClause() + " ORDER BY " + order +
 		" LIMIT " + strconv.Itoa(limit) + " OFFSET " + strconv.Itoa(q.Offset)
-	sql := "SELECT " + s.d.userRow + " FROM (" + inner + ") page CROSS JOIN users WHERE users.id = page.page_id ORDER BY " + s.userOrder(q, "users.")
+	sql := "SELECT " + s.d.userRow + " FROM (" + inner + ") page CROSS JOIN users WHERE users.username = page.page_username ORDER BY " + s.userOrder(q, "users.")
 	users, err := c.queryUsers(ctx, b.statement(sql), b.args, limit)
 	if err != nil {
 		return nil, 0, err
