@@ -1,12 +1,16 @@
 package web
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/store"
@@ -296,6 +300,9 @@ type adminUserData struct {
 	SetupLinks []store.SetupLink
 	CanEmail   bool
 	Self       bool
+	// QR is the setup link as a QR code (a PNG data URL), for a person
+	// who sets up their phone from the admin's screen.
+	QR template.URL
 }
 
 func (h *Handler) loadUser(w http.ResponseWriter, r *http.Request) (store.User, bool) {
@@ -352,9 +359,17 @@ func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int,
 	if form != nil {
 		f = *form
 	}
+	var qr template.URL
+	if link != nil && link.URL != "" {
+		if png, err := qrcode.Encode(link.URL, qrcode.Medium, 384); err == nil {
+			qr = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+		} else {
+			h.log.Warn("making the setup link's QR code", "error", err)
+		}
+	}
 	v.Title, v.Section = u.Username, "users"
 	v.Data = adminUserData{User: u, Form: f, Errors: errs, Groups: groups, AllGroups: addable, Passkeys: pks, Sessions: sessions,
-		Link: link, SetupLinks: links, CanEmail: h.links.CanEmail(), Self: u.ID == viewerOf(r).user.ID}
+		Link: link, SetupLinks: links, CanEmail: h.links.CanEmail(), Self: u.ID == viewerOf(r).user.ID, QR: qr}
 	h.render(w, r, status, "admin_user", v)
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -472,5 +474,84 @@ func TestMessagesAndNames(t *testing.T) {
 	evs, _, err := srv.Store.ListAuditEvents(ctx, store.AuditFilter{TargetID: ada.ID, Action: "signin.failure"}, store.Page{Limit: 10})
 	if err != nil || len(evs) != 1 || !strings.Contains(string(evs[0].After), "cloned") {
 		t.Fatalf("signin.failure events: %+v, %v; want one saying cloned", evs, err)
+	}
+}
+
+// TestSetupLinkQRDarkModeAndPhoneLayout checks what people expect of a
+// current site: a setup link comes with a Copy button and a QR code (a
+// server-made PNG the CSP allows), the account page offers "Sign out of
+// all other devices" only when there are others, the pages follow the
+// system's dark mode, and on a phone a user's access actions come before
+// the profile fields and Sign out sits on the row of the name.
+func TestSetupLinkQRDarkModeAndPhoneLayout(t *testing.T) {
+	srv := startServer(t)
+	admin := adminClient(t, srv)
+	b := newBrowser(t)
+	hideConditionalUI(t, b)
+	addAuthenticator(t, b)
+	signInAdmin(t, srv, admin, b, "margaret")
+	ada := createUser(t, admin, "ada", "Ada", "Lovelace")
+
+	// One browser signed in: nothing else to sign out of.
+	visit(t, b, srv.URL+"/account")
+	waitText(t, b, "#sessions", "this device")
+	if ok, _ := chromedp.Run(b, chromedp.Evaluate[bool](`!!document.querySelector("#signout-others")`)); ok {
+		t.Fatal("the account page offers to sign out of other devices when there are none")
+	}
+
+	visit(t, b, srv.URL+"/admin/users/"+ada.ID)
+	click(t, b, "form[action$='/setup-link'] button", "")
+	waitText(t, b, "#link-h", "Setup link")
+	if err := waitTrue(b, `(() => { const i = document.querySelector("#setup-qr"); return !!i && i.complete && i.naturalWidth >= 100; })()`); err != nil {
+		t.Fatalf("no QR code image shown with the setup link: %v", err)
+	}
+	if _, err := chromedp.Call(b, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, perm := range []string{"clipboard-write", "clipboard-read"} { // as a person's click would be allowed
+		if _, err := chromedp.Call(b, browser.SetPermission, browser.SetPermissionParams{
+			Permission: &browser.PermissionDescriptor{Name: perm}, Setting: browser.PermissionSettingGranted, Origin: srv.URL}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	click(t, b, "#copy-link", "")
+	waitText(t, b, "#copy-status", "Copied.")
+	if err := waitTrue(b, `navigator.clipboard.readText().then(s => s === document.querySelector("#setup-url").value && s.includes("/setup/"))`,
+		func(p *runtime.EvaluateParams) { yes := true; p.AwaitPromise = &yes }); err != nil {
+		t.Fatalf("the clipboard does not hold the setup link: %v", err)
+	}
+
+	// Dark mode follows the system.
+	bg := func() string {
+		s, err := chromedp.Run(b, chromedp.Evaluate[string](`getComputedStyle(document.documentElement).backgroundColor + " " + getComputedStyle(document.querySelector(".card")).backgroundColor`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	light := bg()
+	if _, err := chromedp.Call(b, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+		t.Fatal(err)
+	}
+	visit(t, b, srv.URL+"/admin/users/"+ada.ID)
+	if dark := bg(); dark == light || !strings.Contains(dark, "rgb(15, 19, 26)") {
+		t.Fatalf("in dark mode the page and card are %s (light: %s)", dark, light)
+	}
+
+	// A phone: access before details, Sign out beside the name.
+	step(t, b, "phone viewport", chromedp.EmulateViewport(390, 844))
+	visit(t, b, srv.URL+"/admin/users/"+ada.ID)
+	pos, err := chromedp.Run(b, chromedp.Evaluate[[]float64](`(() => {
+		const top = s => document.querySelector(s).getBoundingClientRect().top;
+		return [top("#access-h"), top("#edit-h"), top(".signout button"), top(".brand"), document.querySelector(".whoami").getBoundingClientRect().width];
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pos[0] >= pos[1] {
+		t.Errorf("on a phone, Access (top %v) comes after Details (top %v)", pos[0], pos[1])
+	}
+	if d := pos[2] - pos[3]; d > 20 || d < -20 || pos[4] == 0 {
+		t.Errorf("on a phone, Sign out (top %v) is not on the row of the brand (top %v), or the name is hidden (width %v)", pos[2], pos[3], pos[4])
 	}
 }

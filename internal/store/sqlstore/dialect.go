@@ -89,6 +89,7 @@ var sqliteDialect = &dialect{
 		"${bytes}", "BLOB",
 		"${seq}", "INTEGER PRIMARY KEY AUTOINCREMENT",
 		"${nulls_first}", "",
+		"${generated}", "VIRTUAL",
 	),
 	encodeTime: func(t time.Time) any { return t.UnixMicro() },
 	uniqueKey: func(err error) (string, bool) {
@@ -156,6 +157,7 @@ var postgresDialect = &dialect{
 		"${bytes}", "BYTEA",
 		"${seq}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
 		"${nulls_first}", " NULLS FIRST",
+		"${generated}", "STORED",
 	),
 	encodeTime: func(t time.Time) any { return t },
 	uniqueKey: func(err error) (string, bool) {

@@ -8,11 +8,8 @@ import (
 	"github.com/rollcall/rollcall/internal/store"
 )
 
-// statusExpr ranks a user's status as the console shows it, in the
-// alphabetical order of the labels: active, disabled, pending setup,
-// service account. Migration 0030 indexes this very text.
-const statusExpr = "(CASE WHEN disabled THEN 1 WHEN service_account THEN 3 WHEN passkey_count = 0 THEN 2 ELSE 0 END)"
-
+// The status_rank column (migration 0030) ranks a user's status as the
+// console shows it, in the alphabetical order of the labels.
 var statusRank = map[string]int{
 	store.UserStatusActive: 0, store.UserStatusDisabled: 1, store.UserStatusPendingSetup: 2, store.UserStatusServiceAccount: 3,
 }
@@ -49,7 +46,7 @@ func (s *Store) ListUsersPage(ctx context.Context, q store.UserListQuery) ([]sto
 		if !ok {
 			return []store.User{}, 0, nil
 		}
-		b.where(usersStatusExpr + " = " + strconv.Itoa(rank))
+		b.where("users.status_rank = " + strconv.Itoa(rank))
 	}
 	c := s.read()
 	var total int
@@ -78,11 +75,6 @@ func (s *Store) ListUsersPage(ctx context.Context, q store.UserListQuery) ([]sto
 	return users, total, nil
 }
 
-// usersStatusExpr is statusExpr with its columns named with their table,
-// for queries that join memberships.
-var usersStatusExpr = strings.NewReplacer("disabled", "users.disabled", "service_account", "users.service_account",
-	"passkey_count", "users.passkey_count").Replace(statusExpr)
-
 // userOrder is the ORDER BY of q, its columns prefixed with table.
 func (s *Store) userOrder(q store.UserListQuery, table string) string {
 	dir, nulls := "", ""
@@ -101,7 +93,7 @@ func (s *Store) userOrder(q store.UserListQuery, table string) string {
 	case store.UserSortLastSignIn:
 		return table + "last_sign_in_at" + dir + nulls + ", " + name
 	case store.UserSortStatus:
-		return usersStatusExpr + dir + ", " + name
+		return table + "status_rank" + dir + ", " + name
 	}
 	return name
 }

@@ -206,7 +206,31 @@
     });
   }
 
+  // copy puts the value of the input named by a button's data-copy on the
+  // clipboard (the setup link), and says so.
+  function copy(button) {
+    button.addEventListener('click', async function () {
+      const input = document.getElementById(button.dataset.copy);
+      const status = document.getElementById('copy-status');
+      if (!input) return;
+      let ok = false;
+      try {
+        // A browser that neither allows nor refuses (an unfocused
+        // window) gets the select-and-copy fallback after a second.
+        await Promise.race([navigator.clipboard.writeText(input.value),
+          new Promise(function (_, reject) { setTimeout(function () { reject(new Error('timeout')); }, 1000); })]);
+        ok = true;
+      } catch (e) {
+        input.focus();
+        input.select();
+        try { ok = document.execCommand('copy'); } catch (e2) { ok = false; }
+      }
+      if (status) status.textContent = ok ? 'Copied.' : 'Select the link and copy it.';
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
+    document.querySelectorAll('button[data-copy]').forEach(copy);
     document.querySelectorAll('input[data-suggest][list]').forEach(suggest);
     document.querySelectorAll('[data-passkey]').forEach(setup);
     document.querySelectorAll('input[readonly].mono').forEach(function (el) {
