@@ -16,10 +16,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
@@ -100,6 +103,9 @@ type Message struct {
 	To      mail.Address
 	Subject string
 	Body    string // plain text; lines may use \n
+	// HTML, when set, is sent beside Body as the HTML alternative
+	// (multipart/alternative): mail programs show one of the two.
+	HTML string
 }
 
 // Send delivers m, or returns an error that says which step failed.
@@ -146,7 +152,8 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	return nil
 }
 
-// compose renders the RFC 5322 message: UTF-8 text, quoted-printable.
+// compose renders the RFC 5322 message: UTF-8 text, quoted-printable, and
+// with an HTML part the two as multipart/alternative.
 func (s *Sender) compose(m Message, now time.Time) []byte {
 	var b bytes.Buffer
 	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
@@ -156,12 +163,28 @@ func (s *Sender) compose(m Message, now time.Time) []byte {
 	header("Date", now.Format(time.RFC1123Z))
 	header("Message-ID", fmt.Sprintf("<%d.rollcall@%s>", now.UnixNano(), s.host))
 	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=utf-8")
-	header("Content-Transfer-Encoding", "quoted-printable")
+	qp := func(w io.Writer, s string) {
+		q := quotedprintable.NewWriter(w)
+		_, _ = q.Write([]byte(strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")))
+		_ = q.Close()
+	}
+	if m.HTML == "" {
+		header("Content-Type", "text/plain; charset=utf-8")
+		header("Content-Transfer-Encoding", "quoted-printable")
+		b.WriteString("\r\n")
+		qp(&b, m.Body)
+		return b.Bytes()
+	}
+	var parts bytes.Buffer
+	mw := multipart.NewWriter(&parts)
+	header("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
 	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	_, _ = qp.Write([]byte(strings.ReplaceAll(strings.ReplaceAll(m.Body, "\r\n", "\n"), "\n", "\r\n")))
-	_ = qp.Close()
+	for _, p := range []struct{ typ, body string }{{"text/plain; charset=utf-8", m.Body}, {"text/html; charset=utf-8", m.HTML}} {
+		w, _ := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {p.typ}, "Content-Transfer-Encoding": {"quoted-printable"}})
+		qp(w, p.body)
+	}
+	_ = mw.Close()
+	b.Write(parts.Bytes())
 	return b.Bytes()
 }
 

@@ -46,6 +46,9 @@ type Failure struct {
 	UserID string
 	Reason string
 	Err    error
+	// Cloned says the passkey's signature counter went back: it may have
+	// been copied to another device. The page says so, not "deleted".
+	Cloned bool
 }
 
 func (f *Failure) Error() string { return "passkey sign-in failed: " + f.Reason }
@@ -236,6 +239,24 @@ func (s *Service) BeginSignIn(ctx context.Context, conditional bool) (Options, e
 	return s.save(ctx, PurposeSignIn, "", session, assertion.Response, string(assertion.Mediation))
 }
 
+// BeginSignInFor starts a sign-in limited to the given passkeys of one
+// person (allowCredentials): the sign-in page's Username field, for a
+// browser or security key that does not offer discoverable passkeys by
+// itself, or a device that holds passkeys of several accounts.
+func (s *Service) BeginSignInFor(ctx context.Context, pks []store.Passkey) (Options, error) {
+	allow := make([]protocol.CredentialDescriptor, 0, len(pks))
+	for _, p := range pks {
+		c := credentialOf(p)
+		allow = append(allow, c.Descriptor())
+	}
+	assertion, session, err := s.wa.BeginDiscoverableMediatedLogin(protocol.MediationDefault,
+		webauthn.WithUserVerification(protocol.VerificationRequired), webauthn.WithAllowedCredentials(allow))
+	if err != nil {
+		return Options{}, fmt.Errorf("passkey: begin sign-in: %w", err)
+	}
+	return s.save(ctx, PurposeSignIn, "", session, assertion.Response, string(assertion.Mediation))
+}
+
 // SignInResult is a proven sign-in: the user, and the passkey used with its
 // new signature counter and backup state, ready for store.RecordSignIn.
 type SignInResult struct {
@@ -272,14 +293,27 @@ func (s *Service) FinishSignIn(ctx context.Context, ceremony string, body []byte
 			return nil, fmt.Errorf("owner of passkey: %w", err)
 		}
 		found, owner = p, u
-		return &user{u: u, creds: []webauthn.Credential{credentialOf(p)}}, nil
+		creds := []webauthn.Credential{credentialOf(p)}
+		if len(session.AllowedCredentialIDs) > 0 {
+			// The library checks that the user owns every allowed
+			// credential, so give it all of theirs.
+			all, err := s.auth.ListPasskeys(ctx, p.UserID)
+			if err != nil {
+				return nil, fmt.Errorf("passkeys of owner: %w", err)
+			}
+			creds = creds[:0]
+			for _, q := range all {
+				creds = append(creds, credentialOf(q))
+			}
+		}
+		return &user{u: u, creds: creds}, nil
 	}
 	_, cred, err := s.wa.ValidatePasskeyLogin(handler, session, parsed)
 	if err != nil {
 		return SignInResult{}, &Failure{UserID: found.UserID, Reason: describe(err).Error(), Err: err}
 	}
 	if cred.Authenticator.CloneWarning {
-		return SignInResult{}, &Failure{UserID: found.UserID,
+		return SignInResult{}, &Failure{UserID: found.UserID, Cloned: true,
 			Reason: fmt.Sprintf("signature counter went back (stored %d, presented %d): the passkey may have been cloned", found.SignCount, parsed.Response.AuthenticatorData.Counter)}
 	}
 	found.SignCount = cred.Authenticator.SignCount

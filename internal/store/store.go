@@ -194,6 +194,37 @@ type UserFilter struct {
 	Query      string // case-insensitive prefix of username, email, first or last name
 }
 
+// UserListQuery asks for one page of the admin console's user list:
+// filters, one sort order and a page by position. Empty fields do not
+// filter.
+type UserListQuery struct {
+	Query   string // case-insensitive prefix of username, email, first or last name
+	GroupID string // members of this group
+	Status  string // UserStatusActive, …; "" for all
+	Sort    string // UserSortName (default), UserSortLastSignIn or UserSortStatus
+	Desc    bool   // descending: newest sign-in first, Z to A
+	Offset  int    // users to skip
+	Limit   int    // page size, 1 to 1000
+}
+
+// The statuses a user list can be filtered by, as the console shows them.
+// A disabled service account is disabled; a service account is never
+// pending setup.
+const (
+	UserStatusActive         = "active"
+	UserStatusPendingSetup   = "pending-setup"
+	UserStatusDisabled       = "disabled"
+	UserStatusServiceAccount = "service-account"
+)
+
+// The orders of a user list. Ties are broken by username; users who never
+// signed in come before everyone else in ascending order.
+const (
+	UserSortName       = "name"
+	UserSortLastSignIn = "last-sign-in"
+	UserSortStatus     = "status"
+)
+
 // GroupFilter narrows ListGroups.
 type GroupFilter struct {
 	Name   string
@@ -255,6 +286,9 @@ type Store interface {
 	// every page is then one index range, fast at a million users.
 	ListUsers(ctx context.Context, f UserFilter, p Page) (users []User, next string, err error)
 	CountUsers(ctx context.Context) (int, error)
+	// ListUsersPage returns a page of the console's user list in the
+	// query's order, and how many users match the filters in all.
+	ListUsersPage(ctx context.Context, q UserListQuery) (users []User, total int, err error)
 	// CountAdmins counts enabled admin users.
 	CountAdmins(ctx context.Context) (int, error)
 

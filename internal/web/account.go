@@ -2,8 +2,10 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -48,7 +50,10 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request) {
 	if n := countNotice(q); n != "" {
 		v.Notice = n
 	}
-	h.renderAccount(w, r, http.StatusOK, v, "")
+	h.withFlash(w, r, &v)
+	// confirm-delete names the passkey whose deletion waits for its owner
+	// to confirm that it is their last one (the delete POST sends here).
+	h.renderAccount(w, r, http.StatusOK, v, q.Get("confirm-delete"))
 }
 
 func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status int, v view, confirm string) {
@@ -72,6 +77,15 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 	if err != nil {
 		h.serverError(w, r, err)
 		return
+	}
+	if confirm != "" {
+		if len(pks) == 1 && pks[0].ID == confirm {
+			if v.Error == "" {
+				v.Error = lastPasskeyMessage
+			}
+		} else {
+			confirm = ""
+		}
 	}
 	v.Title, v.Section = "Your account", "account"
 	v.Data = accountData{User: u, Groups: groups, Passkeys: pks, Sessions: sessions, ConfirmDelete: confirm, Launch: launch, Apps: apps}
@@ -117,7 +131,7 @@ func (h *Handler) addPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 		h.ceremonyError(w, r, http.StatusBadRequest, passkeyRefusedMessage, err)
 		return
 	}
-	pk.Name = deviceName(r.UserAgent(), pk.Name)
+	pk.Name = uniqueName(deviceName(r.UserAgent(), pk.Name), existingNames(r, h, u.ID))
 	if _, err := h.auth.CreatePasskey(r.Context(), pk, h.metaOf(r)); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			h.ceremonyError(w, r, http.StatusConflict, "This passkey is already registered.", err)
@@ -133,12 +147,12 @@ func (h *Handler) addPasskeyFinish(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) renamePasskey(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	if name == "" || utf8.RuneCountInString(name) > maxPasskeyName || !utf8.ValidString(name) {
-		h.renderAccount(w, r, http.StatusUnprocessableEntity, view{Error: "A passkey name must be 1 to 100 characters, such as “Work laptop”."}, "")
+		h.redirect(w, r, "/account", flash{Error: "A passkey name must be 1 to 100 characters, such as “Work laptop”."})
 		return
 	}
 	_, err := h.auth.RenamePasskey(r.Context(), viewerOf(r).user.ID, r.PathValue("id"), name, h.metaOf(r))
 	if errors.Is(err, store.ErrNotFound) {
-		h.renderAccount(w, r, http.StatusNotFound, view{Error: "That passkey does not exist any more."}, "")
+		h.redirect(w, r, "/account", flash{Error: "That passkey does not exist any more."})
 		return
 	}
 	if err != nil {
@@ -182,6 +196,37 @@ func deviceName(userAgent, fallback string) string {
 	return fallback
 }
 
+const lastPasskeyMessage = "This is your only passkey. Without it you cannot sign in until an administrator sends you a new setup link. Confirm below to delete it anyway."
+
+// existingNames are the names of the user's passkeys, for uniqueName; none
+// when they cannot be read (a repeated name is only a nuisance).
+func existingNames(r *http.Request, h *Handler, userID string) map[string]bool {
+	out := map[string]bool{}
+	pks, err := h.auth.ListPasskeys(r.Context(), userID)
+	if err != nil {
+		h.log.Warn("listing passkeys to name a new one", slog.Any("error", err))
+		return out
+	}
+	for _, p := range pks {
+		out[p.Name] = true
+	}
+	return out
+}
+
+// uniqueName is name, or name with the first free number after it ("Chrome
+// on Linux 2"), so two passkeys made in the same kind of browser can be
+// told apart.
+func uniqueName(name string, taken map[string]bool) string {
+	if !taken[name] {
+		return name
+	}
+	for i := 2; ; i++ {
+		if n := fmt.Sprintf("%s %d", name, i); !taken[n] {
+			return n
+		}
+	}
+}
+
 // deletePasskey removes one of the viewer's passkeys. Removing the last one
 // would leave no way to sign in, so it needs an explicit confirmation.
 func (h *Handler) deletePasskey(w http.ResponseWriter, r *http.Request) {
@@ -193,14 +238,12 @@ func (h *Handler) deletePasskey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(pks) == 1 && pks[0].ID == id && r.PostFormValue("confirm-last") != "yes" {
-		h.renderAccount(w, r, http.StatusConflict, view{
-			Error: "This is your only passkey. Without it you cannot sign in until an administrator sends you a new setup link. Confirm below to delete it anyway.",
-		}, id)
+		http.Redirect(w, r, "/account?confirm-delete="+url.QueryEscape(id)+"#passkey-"+url.PathEscape(id), http.StatusSeeOther)
 		return
 	}
 	err = h.auth.DeletePasskey(r.Context(), u.ID, id, h.metaOf(r))
 	if errors.Is(err, store.ErrNotFound) {
-		h.renderAccount(w, r, http.StatusNotFound, view{Error: "That passkey does not exist any more."}, "")
+		h.redirect(w, r, "/account", flash{Error: "That passkey does not exist any more."})
 		return
 	}
 	if err != nil {

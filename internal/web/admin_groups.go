@@ -40,7 +40,9 @@ type adminGroupsData struct {
 }
 
 func (h *Handler) adminGroups(w http.ResponseWriter, r *http.Request) {
-	h.renderGroups(w, r, http.StatusOK, view{Notice: adminNotices[r.URL.Query().Get("done")]}, groupForm{}, nil)
+	v := view{Notice: adminNotices[r.URL.Query().Get("done")]}
+	h.withFlash(w, r, &v)
+	h.renderGroups(w, r, http.StatusOK, v, groupForm{}, nil)
 }
 
 func (h *Handler) renderGroups(w http.ResponseWriter, r *http.Request, status int, v view, form groupForm, errs map[string]string) {
@@ -87,7 +89,11 @@ type adminGroupData struct {
 	Form    groupForm
 	Errors  map[string]string
 	Members []store.User
-	More    bool
+	// Query searches the members like the user list; Next and First page
+	// through them (adminPageSize a page), keeping the query.
+	Query string
+	Next  string
+	First bool
 }
 
 func (h *Handler) loadGroup(w http.ResponseWriter, r *http.Request) (store.Group, bool) {
@@ -105,7 +111,17 @@ func (h *Handler) loadGroup(w http.ResponseWriter, r *http.Request) (store.Group
 }
 
 func (h *Handler) renderGroup(w http.ResponseWriter, r *http.Request, status int, g store.Group, v view, form *groupForm, errs map[string]string) {
-	members, next, err := h.st.ListUsers(r.Context(), store.UserFilter{GroupID: g.ID}, store.Page{Limit: 1000})
+	q := r.URL.Query()
+	query, after := strings.TrimSpace(q.Get("q")), q.Get("after")
+	if r.Method != http.MethodGet {
+		query, after = "", ""
+	}
+	filter := store.UserFilter{GroupID: g.ID, Query: query}
+	members, next, err := h.st.ListUsers(r.Context(), filter, store.Page{After: after, Limit: adminPageSize})
+	if errors.Is(err, store.ErrInvalidCursor) {
+		after = ""
+		members, next, err = h.st.ListUsers(r.Context(), filter, store.Page{Limit: adminPageSize})
+	}
 	if err != nil {
 		h.serverError(w, r, err)
 		return
@@ -115,7 +131,14 @@ func (h *Handler) renderGroup(w http.ResponseWriter, r *http.Request, status int
 		f = *form
 	}
 	v.Title, v.Section = g.Name, "groups"
-	v.Data = adminGroupData{Group: g, Form: f, Errors: errs, Members: members, More: next != ""}
+	if next != "" {
+		nq := url.Values{"after": {next}}
+		if query != "" {
+			nq.Set("q", query)
+		}
+		next = "/admin/groups/" + url.PathEscape(g.ID) + "?" + nq.Encode() + "#members-h"
+	}
+	v.Data = adminGroupData{Group: g, Form: f, Errors: errs, Members: members, Query: query, Next: next, First: after == ""}
 	h.render(w, r, status, "admin_group", v)
 }
 
@@ -124,7 +147,9 @@ func (h *Handler) adminGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderGroup(w, r, http.StatusOK, g, view{Notice: adminNotices[r.URL.Query().Get("done")]}, nil, nil)
+	v := view{Notice: adminNotices[r.URL.Query().Get("done")]}
+	h.withFlash(w, r, &v)
+	h.renderGroup(w, r, http.StatusOK, g, v, nil, nil)
 }
 
 func (h *Handler) adminEditGroup(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +188,7 @@ func (h *Handler) adminDeleteGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("confirm") != g.Name {
-		h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: fmt.Sprintf("To delete this group, type its name %q into the confirmation field.", g.Name)}, nil, nil)
+		h.redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID), flash{Error: fmt.Sprintf("To delete this group, type its name %q into the confirmation field.", g.Name)})
 		return
 	}
 	if err := h.st.DeleteGroup(r.Context(), g.ID, 0, h.metaOf(r)); err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -187,7 +212,7 @@ func (h *Handler) adminGroupMembers(w http.ResponseWriter, r *http.Request) {
 		name := api.NormalizeName(strings.TrimSpace(r.PostFormValue("username")))
 		u, err := h.st.GetUserByUsername(r.Context(), name)
 		if errors.Is(err, store.ErrNotFound) {
-			h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: fmt.Sprintf("No user has the username %q; check the spelling on the Users page.", name)}, nil, nil)
+			h.redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID), flash{Error: fmt.Sprintf("No user has the username %q; check the spelling on the Users page.", name)})
 			return
 		}
 		if err != nil {
@@ -198,7 +223,7 @@ func (h *Handler) adminGroupMembers(w http.ResponseWriter, r *http.Request) {
 	}
 	_, err := h.st.ChangeGroupMembers(r.Context(), g.ID, 0, op, []string{uid}, h.metaOf(r))
 	if errors.Is(err, store.ErrInvalidReference) {
-		h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: "That user no longer exists."}, nil, nil)
+		h.redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID), flash{Error: "That user no longer exists."})
 		return
 	}
 	if err != nil {

@@ -18,7 +18,7 @@ func (h *Handler) adminRevokeSetupLink(w http.ResponseWriter, r *http.Request) {
 	}
 	err := h.auth.RevokeSetupLink(r.Context(), u.ID, r.PathValue("link"), h.metaOf(r))
 	if errors.Is(err, store.ErrNotFound) {
-		h.renderUser(w, r, http.StatusNotFound, u, view{Error: "That setup link no longer works: it was used, expired, replaced or revoked already."}, nil, nil, nil)
+		h.redirect(w, r, userPath(u.ID), flash{Error: "That setup link no longer works: it was used, expired, replaced or revoked already."})
 		return
 	}
 	if err != nil {

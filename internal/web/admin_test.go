@@ -120,7 +120,8 @@ func TestAdminConsole(t *testing.T) {
 
 	// Disable and enable.
 	visit(t, b, userPage)
-	click(t, b, "form[action$='/disable'] button", "")
+	click(t, b, "#disable-user", "")
+	click(t, b, "#confirm-button", "")
 	waitText(t, b, "main", "User disabled")
 	if u, _ := admin.Users.Get(ctx, kj.ID); !u.Attributes.Disabled {
 		t.Fatal("user is not disabled")
@@ -180,7 +181,8 @@ func TestAdminConsole(t *testing.T) {
 
 	// Revoke margaret's own passkeys last: her session ends with them.
 	visit(t, b, srv.URL+"/admin/users/"+margaret.ID)
-	click(t, b, "form[action$='/revoke-passkeys'] button", "")
+	click(t, b, "#revoke-passkeys", "")
+	click(t, b, "#confirm-button", "")
 	waitPath(t, b, "/signin")
 	if n := countPasskeys(t, srv, margaret.ID); n != 0 {
 		t.Fatalf("%d passkeys left after revoking", n)
@@ -205,7 +207,8 @@ func TestNonAdminIsKeptOut(t *testing.T) {
 	if strings.Contains(pageText(b), "Users") {
 		t.Fatalf("a non-admin sees the admin navigation:\n%s", pageText(b))
 	}
-	for _, path := range []string{"/admin/users", "/admin/groups", "/admin/audit", "/admin/users/" + u.ID} {
+	for _, path := range []string{"/admin/users", "/admin/groups", "/admin/audit", "/admin/users/" + u.ID,
+		"/admin/users/suggest?q=a", "/admin/users/" + u.ID + "/disable", "/admin/users/" + u.ID + "/revoke-passkeys"} {
 		visit(t, b, srv.URL+path)
 		waitText(t, b, "main", "Administrators only")
 	}

@@ -1,12 +1,16 @@
 package web
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+
+	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/store"
@@ -120,30 +124,125 @@ func conflictErrors(err error, form userForm, group string) map[string]string {
 }
 
 type adminUsersData struct {
-	Query string
-	Users []store.User
-	Next  string
-	First bool
+	Query, Status, Group, Sort string
+	Desc                       bool
+	Users                      []store.User
+	Total                      int
+	Page, Pages                int
+	Prev, Next, First          string // links; "" when there is none
+	Groups                     []store.Group
+	Statuses                   []statusOption
+	// SortLinks are the column headers' links: the column's order, or the
+	// other direction when the list is already in it.
+	SortLinks map[string]string
 }
 
+type statusOption struct{ Value, Label string }
+
+var userStatuses = []statusOption{
+	{store.UserStatusActive, "Active"}, {store.UserStatusPendingSetup, "Pending setup"},
+	{store.UserStatusDisabled, "Disabled"}, {store.UserStatusServiceAccount, "Service account"},
+}
+
+// adminUsers lists users with their total, sorted by name, last sign-in or
+// status, filtered by a search, a status and a group, a page of 50 at a
+// time with Previous, Next and the page's position; the whole query lives
+// in the URL, so a page can be reloaded, bookmarked and shared.
 func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	query, after := strings.TrimSpace(q.Get("q")), q.Get("after")
-	users, next, err := h.st.ListUsers(r.Context(), store.UserFilter{Query: query}, store.Page{After: after, Limit: adminPageSize})
+	d := adminUsersData{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Group: strings.TrimSpace(q.Get("group")),
+		Sort: q.Get("sort"), Desc: q.Get("dir") == "desc", Statuses: userStatuses}
 	v := view{Title: "Users", Section: "users", Notice: adminNotices[q.Get("done")]}
-	if errors.Is(err, store.ErrInvalidCursor) {
-		v.Error = "That page link is no longer valid; showing the first page."
-		users, next, err = h.st.ListUsers(r.Context(), store.UserFilter{Query: query}, store.Page{Limit: adminPageSize})
-		after = ""
+	h.withFlash(w, r, &v)
+	switch d.Sort {
+	case store.UserSortLastSignIn, store.UserSortStatus:
+	default:
+		d.Sort = store.UserSortName
 	}
+	if _, ok := map[string]bool{"": true, store.UserStatusActive: true, store.UserStatusPendingSetup: true,
+		store.UserStatusDisabled: true, store.UserStatusServiceAccount: true}[d.Status]; !ok {
+		v.Error = fmt.Sprintf("There is no status %q; showing users of every status.", d.Status)
+		d.Status = ""
+	}
+	lq := store.UserListQuery{Query: d.Query, Status: d.Status, Sort: d.Sort, Desc: d.Desc, Limit: adminPageSize}
+	if d.Group != "" {
+		g, err := h.st.GetGroupByName(r.Context(), api.NormalizeName(d.Group))
+		if errors.Is(err, store.ErrNotFound) {
+			g, err = h.st.GetGroup(r.Context(), d.Group)
+		}
+		switch {
+		case err == nil:
+			lq.GroupID, d.Group = g.ID, g.Name
+		case errors.Is(err, store.ErrNotFound):
+			v.Error = fmt.Sprintf("There is no group %q; showing users of every group.", d.Group)
+			d.Group = ""
+		default:
+			h.serverError(w, r, err)
+			return
+		}
+	}
+	d.Page = 1
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 && n <= 1_000_000 {
+		d.Page = n
+	}
+	lq.Offset = (d.Page - 1) * adminPageSize
+	users, total, err := h.st.ListUsersPage(r.Context(), lq)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	if next != "" {
-		next = "/admin/users?" + url.Values{"q": {query}, "after": {next}}.Encode()
+	d.Users, d.Total = users, total
+	d.Pages = max(1, (total+adminPageSize-1)/adminPageSize)
+	if d.Page > d.Pages {
+		// A page past the end (users were deleted meanwhile): the last.
+		d.Page = d.Pages
+		lq.Offset = (d.Page - 1) * adminPageSize
+		if d.Users, d.Total, err = h.st.ListUsersPage(r.Context(), lq); err != nil {
+			h.serverError(w, r, err)
+			return
+		}
 	}
-	v.Data = adminUsersData{Query: query, Users: users, Next: next, First: after == ""}
+	link := func(page int, sort string, desc bool) string {
+		u := url.Values{}
+		for k, val := range map[string]string{"q": d.Query, "status": d.Status, "group": d.Group} {
+			if val != "" {
+				u.Set(k, val)
+			}
+		}
+		if sort != store.UserSortName {
+			u.Set("sort", sort)
+		}
+		if desc {
+			u.Set("dir", "desc")
+		}
+		if page > 1 {
+			u.Set("page", strconv.Itoa(page))
+		}
+		if len(u) == 0 {
+			return "/admin/users"
+		}
+		return "/admin/users?" + u.Encode()
+	}
+	if d.Page > 1 {
+		d.Prev, d.First = link(d.Page-1, d.Sort, d.Desc), link(1, d.Sort, d.Desc)
+	}
+	if d.Page < d.Pages {
+		d.Next = link(d.Page+1, d.Sort, d.Desc)
+	}
+	d.SortLinks = map[string]string{}
+	for _, s := range []string{store.UserSortName, store.UserSortLastSignIn, store.UserSortStatus} {
+		// A new column starts in its natural direction: names A to Z,
+		// the latest sign-in first.
+		d.SortLinks[s] = link(1, s, s == store.UserSortLastSignIn)
+		if s == d.Sort {
+			d.SortLinks[s] = link(1, s, !d.Desc)
+		}
+	}
+	if d.Groups, _, err = h.st.ListGroups(r.Context(), store.GroupFilter{}, store.Page{Limit: 1000}); err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	v.Data = d
 	h.render(w, r, http.StatusOK, "admin_users", v)
 }
 
@@ -201,6 +300,9 @@ type adminUserData struct {
 	SetupLinks []store.SetupLink
 	CanEmail   bool
 	Self       bool
+	// QR is the setup link as a QR code (a PNG data URL), for a person
+	// who sets up their phone from the admin's screen.
+	QR template.URL
 }
 
 func (h *Handler) loadUser(w http.ResponseWriter, r *http.Request) (store.User, bool) {
@@ -257,9 +359,17 @@ func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int,
 	if form != nil {
 		f = *form
 	}
+	var qr template.URL
+	if link != nil && link.URL != "" {
+		if png, err := qrcode.Encode(link.URL, qrcode.Medium, 384); err == nil {
+			qr = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+		} else {
+			h.log.Warn("making the setup link's QR code", "error", err)
+		}
+	}
 	v.Title, v.Section = u.Username, "users"
 	v.Data = adminUserData{User: u, Form: f, Errors: errs, Groups: groups, AllGroups: addable, Passkeys: pks, Sessions: sessions,
-		Link: link, SetupLinks: links, CanEmail: h.links.CanEmail(), Self: u.ID == viewerOf(r).user.ID}
+		Link: link, SetupLinks: links, CanEmail: h.links.CanEmail(), Self: u.ID == viewerOf(r).user.ID, QR: qr}
 	h.render(w, r, status, "admin_user", v)
 }
 
@@ -273,8 +383,18 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request) {
 	if n := countNotice(q); n != "" {
 		notice = n
 	}
-	h.renderUser(w, r, http.StatusOK, u, view{Notice: notice}, nil, nil, nil)
+	v := view{Notice: notice}
+	f := h.withFlash(w, r, &v)
+	var link *IssuedLink
+	if f.LinkURL != "" && f.LinkUser == u.ID {
+		link = &IssuedLink{URL: f.LinkURL, Emailed: f.LinkEmailed}
+		link.Link.ExpiresAt = f.LinkExpires
+	}
+	h.renderUser(w, r, http.StatusOK, u, v, nil, nil, link)
 }
+
+// userPath is the admin page of user id.
+func userPath(id string) string { return "/admin/users/" + url.PathEscape(id) }
 
 // lastAdmin reports whether u is the only enabled admin, whom no change may
 // demote, disable or delete: someone must be able to administer Rollcall.
@@ -316,6 +436,10 @@ func (h *Handler) adminEditUser(w http.ResponseWriter, r *http.Request) {
 		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "Nothing was saved: correct the fields marked below."}, &form, fieldErrors(errs), nil)
 		return
 	}
+	if self := u.ID == viewerOf(r).user.ID; self && u.IsAdmin && !form.IsAdmin && !confirmed(r) {
+		h.confirmSelfDemotion(w, r, u)
+		return
+	}
 	if !form.IsAdmin {
 		if last, err := h.lastAdmin(r, u); err != nil {
 			h.serverError(w, r, err)
@@ -342,6 +466,11 @@ func (h *Handler) adminEditUser(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, err)
 		return
 	}
+	if u.ID == viewerOf(r).user.ID && u.IsAdmin && !form.IsAdmin {
+		// The console is closed to them now: show the account page.
+		h.redirect(w, r, "/account", flash{Notice: "Changes saved. You are no longer an administrator."})
+		return
+	}
 	http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.ID)+"?done=saved", http.StatusSeeOther)
 }
 
@@ -351,12 +480,16 @@ func (h *Handler) adminSetDisabled(disabled bool) http.HandlerFunc {
 		if !ok {
 			return
 		}
+		if disabled && !confirmed(r) {
+			http.Redirect(w, r, userPath(u.ID)+"/disable", http.StatusSeeOther)
+			return
+		}
 		if disabled {
 			if last, err := h.lastAdmin(r, u); err != nil {
 				h.serverError(w, r, err)
 				return
 			} else if last {
-				h.renderUser(w, r, http.StatusConflict, u, view{Error: lastAdminMessage}, nil, nil, nil)
+				h.redirect(w, r, userPath(u.ID), flash{Error: lastAdminMessage})
 				return
 			}
 		}
@@ -390,14 +523,14 @@ func (h *Handler) adminDeleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostFormValue("confirm") != u.Username {
-		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: fmt.Sprintf("To delete this user, type the username %q into the confirmation field.", u.Username)}, nil, nil, nil)
+		h.redirect(w, r, userPath(u.ID)+"#del-h", flash{Error: fmt.Sprintf("To delete this user, type the username %q into the confirmation field.", u.Username)})
 		return
 	}
 	if last, err := h.lastAdmin(r, u); err != nil {
 		h.serverError(w, r, err)
 		return
 	} else if last {
-		h.renderUser(w, r, http.StatusConflict, u, view{Error: lastAdminMessage}, nil, nil, nil)
+		h.redirect(w, r, userPath(u.ID), flash{Error: lastAdminMessage})
 		return
 	}
 	if err := h.st.DeleteUser(r.Context(), u.ID, 0, h.metaOf(r)); errors.Is(err, store.ErrLastAdmin) {
@@ -422,25 +555,30 @@ func (h *Handler) adminSetupLink(w http.ResponseWriter, r *http.Request) {
 // (once: only its hash is kept).
 func (h *Handler) issueLinkAndShow(w http.ResponseWriter, r *http.Request, u store.User, email bool, notice string) {
 	link, err := h.links.Issue(r.Context(), u, email, h.metaOf(r))
-	v := view{Notice: strings.TrimSpace(notice + " Setup link created; it is shown only this once.")}
+	f := flash{Notice: strings.TrimSpace(notice + " Setup link created; it is shown only this once."),
+		LinkUser: u.ID, LinkURL: link.URL, LinkExpires: link.Link.ExpiresAt, LinkEmailed: link.Emailed}
 	switch {
 	case errors.Is(err, ErrNoMailer):
-		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "No setup link was created: " + err.Error()}, nil, nil, nil)
+		h.redirect(w, r, userPath(u.ID), flash{Notice: strings.TrimSpace(notice), Error: "No setup link was created: " + err.Error()})
 		return
 	case err != nil && link.URL != "":
-		v.Error = err.Error() + ". Copy the link below and send it another way."
+		f.Error = err.Error() + ". Copy the link below and send it another way."
 	case err != nil:
 		h.serverError(w, r, err)
 		return
 	case link.Emailed:
-		v.Notice = strings.TrimSpace(notice + " Setup link created and emailed to " + u.Email + ".")
+		f.Notice = strings.TrimSpace(notice + " Setup link created and emailed to " + u.Email + ".")
 	}
-	h.renderUser(w, r, http.StatusOK, u, v, nil, nil, &link)
+	h.redirect(w, r, userPath(u.ID), f)
 }
 
 func (h *Handler) adminRevokePasskeys(w http.ResponseWriter, r *http.Request) {
 	u, ok := h.loadUser(w, r)
 	if !ok {
+		return
+	}
+	if !confirmed(r) {
+		http.Redirect(w, r, userPath(u.ID)+"/revoke-passkeys", http.StatusSeeOther)
 		return
 	}
 	if _, err := h.auth.DeleteUserPasskeys(r.Context(), u.ID, h.metaOf(r)); err != nil {
@@ -461,12 +599,12 @@ func (h *Handler) adminUserGroups(w http.ResponseWriter, r *http.Request) {
 	}
 	gid := r.PostFormValue("group")
 	if gid == "" {
-		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "Choose a group first."}, nil, nil, nil)
+		h.redirect(w, r, userPath(u.ID), flash{Error: "Choose a group first."})
 		return
 	}
 	_, err := h.st.ChangeUserGroups(r.Context(), u.ID, 0, op, []string{gid}, h.metaOf(r))
 	if errors.Is(err, store.ErrInvalidReference) {
-		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "That group no longer exists."}, nil, nil, nil)
+		h.redirect(w, r, userPath(u.ID), flash{Error: "That group no longer exists."})
 		return
 	}
 	if err != nil {

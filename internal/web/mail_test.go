@@ -5,9 +5,11 @@ import (
 	"context"
 	"io"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	netmail "net/mail"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/rollcall/rollcall/internal/config"
@@ -50,10 +52,21 @@ func TestSetupLinkByEmail(t *testing.T) {
 	if to, err := m.Header.AddressList("To"); err != nil || to[0].Address != "lin@example.com" || to[0].Name != "Lin Chen" {
 		t.Fatalf("To header %v, %v", to, err)
 	}
-	body, _ := io.ReadAll(quotedprintable.NewReader(m.Body))
+	parts := mailParts(t, m)
+	body := []byte(parts["text/plain"])
 	found := regexp.MustCompile(`http://localhost:\d+/setup/[A-Za-z0-9_-]{43}`).Find(body)
 	if string(found) != link.Attributes.URL {
 		t.Fatalf("the mail's link %q is not the link the API returned %q; body:\n%s", found, link.Attributes.URL, body)
+	}
+	// The HTML part says the same, with the link as a button.
+	html := parts["text/html"]
+	for _, want := range []string{"Hello Lin Chen,", `<strong>lin</strong>`, `href="` + link.Attributes.URL + `"`, "Set up your passkey", "The link works once and expires on"} {
+		if !strings.Contains(html, want) {
+			t.Fatalf("the HTML part lacks %q:\n%s", want, html)
+		}
+	}
+	if !strings.Contains(string(body), "Hello Lin Chen,") {
+		t.Fatalf("the text part:\n%s", body)
 	}
 
 	b := newBrowser(t)
@@ -85,4 +98,41 @@ func TestAdminConsoleEmailsSetupLink(t *testing.T) {
 	if !bytes.Contains(msgs[0].Data, []byte("Hello Hedy Lamarr")) {
 		t.Fatalf("mail:\n%s", msgs[0].Data)
 	}
+}
+
+// mailParts reads a delivered message into its parts by media type: the
+// text and HTML alternatives of a multipart/alternative message, each
+// decoded from quoted-printable.
+func mailParts(t *testing.T, m *netmail.Message) map[string]string {
+	t.Helper()
+	mt, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" {
+		t.Fatalf("the mail is %q (%v), want multipart/alternative with a text and an HTML part", m.Header.Get("Content-Type"), err)
+	}
+	out := map[string]string{}
+	r := multipart.NewReader(m.Body, params["boundary"])
+	for {
+		p, err := r.NextRawPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		typ, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		var body []byte
+		if p.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
+			body, err = io.ReadAll(quotedprintable.NewReader(p))
+		} else {
+			body, err = io.ReadAll(p)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[typ] = string(body)
+	}
+	if out["text/plain"] == "" || out["text/html"] == "" {
+		t.Fatalf("mail parts: %v", out)
+	}
+	return out
 }

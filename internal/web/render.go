@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 var pageNames = []string{
 	"status", "signin", "setup", "account", "consent", "device", "logout", "formpost", "admin_clients", "admin_client",
 	"admin_users", "admin_user", "admin_user_new", "admin_groups", "admin_group", "admin_audit",
+	"admin_confirm",
 }
 
 var funcs = template.FuncMap{
@@ -55,6 +57,7 @@ var funcs = template.FuncMap{
 	"field": func(name, label, value string, errs map[string]string, required bool, typ, auto string) formField {
 		return formField{Name: name, Label: label, Value: value, Err: errs[name], Required: required, Type: typ, Auto: auto}
 	},
+	"thousands": thousands,
 	"orDash": func(s string) string {
 		if s == "" {
 			return "—"
@@ -149,4 +152,16 @@ func (h *Handler) renderStatus(w http.ResponseWriter, r *http.Request, status in
 
 func (h *Handler) renderStatusAction(w http.ResponseWriter, r *http.Request, status int, d statusData) {
 	h.render(w, r, status, "status", view{Title: d.Heading, Data: d})
+}
+
+// thousands writes n with commas between groups of three digits: 100,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -108,7 +108,7 @@ func (h *Handler) signOutSession(w http.ResponseWriter, r *http.Request) {
 	}
 	err := h.auth.DeleteUserSession(r.Context(), v.user.ID, id, h.metaOf(r))
 	if errors.Is(err, store.ErrNotFound) {
-		h.renderAccount(w, r, http.StatusNotFound, view{Error: "That device is not signed in any more."}, "")
+		h.redirect(w, r, "/account", flash{Error: "That device is not signed in any more."})
 		return
 	}
 	if err != nil {
@@ -157,7 +157,7 @@ func (h *Handler) adminDeletePasskey(w http.ResponseWriter, r *http.Request) {
 	m := h.metaOf(r)
 	err := h.auth.DeletePasskey(r.Context(), u.ID, r.PathValue("passkey"), m)
 	if errors.Is(err, store.ErrNotFound) {
-		h.renderUser(w, r, http.StatusNotFound, u, view{Error: "That passkey was already removed."}, nil, nil, nil)
+		h.redirect(w, r, userPath(u.ID), flash{Error: "That passkey was already removed."})
 		return
 	}
 	if err != nil {

@@ -153,9 +153,9 @@ func TestAccountSessionsOverHTTP(t *testing.T) {
 		t.Fatal("after signing out the tablet, only the tablet should be signed out")
 	}
 	// Bob's session id is not Ada's to end.
-	status, _, page = do(t, srv, laptop, http.MethodPost, "/account/sessions/"+bobs.id+"/signout", url.Values{})
-	if status != http.StatusNotFound || !strings.Contains(page, "That device is not signed in any more.") {
-		t.Fatalf("ending bob's session as ada: %d\n%s", status, page)
+	loc, page = doFollow(t, srv, laptop, "/account/sessions/"+bobs.id+"/signout", url.Values{})
+	if loc != "/account" || !strings.Contains(page, "That device is not signed in any more.") {
+		t.Fatalf("ending bob's session as ada: to %q\n%s", loc, page)
 	}
 	if !signedIn(t, srv, bobs) {
 		t.Fatal("bob was signed out by ada")
@@ -248,7 +248,7 @@ func TestAdminEndsSessionsOverHTTP(t *testing.T) {
 
 	// Disabling ends the sessions at once, not only at their next request.
 	signInDevice(t, srv, ada.ID, "ada-laptop-2-secret-0123456789abcdefghijklm", uaLaptop, "192.0.2.10")
-	if status, loc, _ := do(t, srv, admin, http.MethodPost, userPage+"/disable", url.Values{}); status != http.StatusSeeOther || loc != userPage+"?done=disabled" {
+	if status, loc, _ := do(t, srv, admin, http.MethodPost, userPage+"/disable", url.Values{"confirm": {"yes"}}); status != http.StatusSeeOther || loc != userPage+"?done=disabled" {
 		t.Fatalf("disable: %d to %q", status, loc)
 	}
 	if ss, _ := srv.Store.(store.AuthStore).ListSessions(ctx, ada.ID, time.Now()); len(ss) != 0 {
@@ -274,8 +274,8 @@ func TestAdminEndsSessionsOverHTTP(t *testing.T) {
 	if signedIn(t, srv, again) || countPasskeys(t, srv, ada.ID) != 1 {
 		t.Fatal("removing a passkey from the console must end the user's sessions and remove only that passkey")
 	}
-	if status, _, page := do(t, srv, admin, http.MethodPost, userPage+"/passkeys/"+spare.ID+"/delete", url.Values{}); status != http.StatusNotFound || !strings.Contains(page, "That passkey was already removed.") {
-		t.Fatalf("removing it again: %d", status)
+	if loc, page := doFollow(t, srv, admin, userPage+"/passkeys/"+spare.ID+"/delete", url.Values{}); loc != userPage || !strings.Contains(page, "That passkey was already removed.") {
+		t.Fatalf("removing it again: to %q", loc)
 	}
 
 	// An admin ending their own sessions keeps this browser.

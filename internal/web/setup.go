@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/mail"
@@ -76,9 +78,33 @@ func (s *SetupLinks) Issue(ctx context.Context, u store.User, email bool, m stor
 	return out, nil
 }
 
+// setupMailHTML is the HTML part of the setup mail: the same words as the
+// text part, with the link as a button. Mail programs drop <style>, so the
+// few styles are inline; no images, nothing loaded from elsewhere.
+var setupMailHTML = template.Must(template.New("mail").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Set up your Rollcall passkey</title></head>
+<body style="margin:0;padding:24px;background:#f5f6f8;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#1c2230;line-height:1.5">
+<div style="max-width:480px;margin:0 auto;background:#ffffff;border:1px solid #dfe3ea;border-radius:10px;padding:24px">
+<p>Hello {{.Name}},</p>
+<p>an account with the username <strong>{{.Username}}</strong> has been created for you on Rollcall.
+Open this link to create the passkey you will sign in with:</p>
+<p><a href="{{.URL}}" style="display:inline-block;background:#4f46e5;color:#ffffff;padding:10px 18px;border-radius:8px;text-decoration:none;font-weight:600">Set up your passkey</a></p>
+<p style="font-size:14px;color:#5d6678;word-break:break-all">Or copy this address into your browser:<br>{{.URL}}</p>
+<p>The link works once and expires on {{.Expires}}.
+If it has expired, ask your administrator for a new one.</p>
+</div>
+</body></html>
+`))
+
 func setupMail(u store.User, l IssuedLink) rcmail.Message {
 	name := displayName(u)
+	expires := l.Link.ExpiresAt.UTC().Format("2 January 2006 at 15:04 UTC")
+	var html bytes.Buffer
+	if err := setupMailHTML.Execute(&html, struct{ Name, Username, URL, Expires string }{name, u.Username, l.URL, expires}); err != nil {
+		html.Reset() // the text part alone still carries the link
+	}
 	return rcmail.Message{
+		HTML:    html.String(),
 		To:      mail.Address{Name: name, Address: u.Email},
 		Subject: "Set up your Rollcall passkey",
 		Body: fmt.Sprintf(`Hello %s,
@@ -90,7 +116,7 @@ Open this link to create the passkey you will sign in with:
 
 The link works once and expires on %s.
 If it has expired, ask your administrator for a new one.
-`, name, u.Username, l.URL, l.Link.ExpiresAt.UTC().Format("2 January 2006 at 15:04 UTC")),
+`, name, u.Username, l.URL, expires),
 	}
 }
 
@@ -172,6 +198,14 @@ func (h *Handler) setupLink(w http.ResponseWriter, r *http.Request, asJSON bool)
 	return link, u, true
 }
 
+// setupNoSecret answers /setup/ without a link's secret (a link cut short
+// when it was copied) with a page, not the API's JSON 404.
+func (h *Handler) setupNoSecret(w http.ResponseWriter, r *http.Request) {
+	h.renderStatus(w, r, http.StatusNotFound, "This setup link is incomplete",
+		"The address ends after /setup/: the rest of the link is missing. Copy the whole link from the email or message you received, "+
+			"or ask your administrator for a new setup link.")
+}
+
 func (h *Handler) setupPage(w http.ResponseWriter, r *http.Request) {
 	_, u, ok := h.setupLink(w, r, false)
 	if !ok {
@@ -229,7 +263,7 @@ func (h *Handler) setupFinish(w http.ResponseWriter, r *http.Request) {
 		h.ceremonyError(w, r, http.StatusBadRequest, passkeyRefusedMessage, err)
 		return
 	}
-	pk.Name = deviceName(r.UserAgent(), pk.Name)
+	pk.Name = uniqueName(deviceName(r.UserAgent(), pk.Name), existingNames(r, h, u.ID))
 	sess, secret := h.newSession(r, u.ID)
 	m := h.metaOf(r)
 	m.ActorID, m.ActorName = u.ID, u.Username

@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
+
+	"github.com/rollcall/rollcall/api"
 
 	"github.com/rollcall/rollcall/internal/passkey"
 	"github.com/rollcall/rollcall/internal/store"
@@ -79,13 +82,45 @@ func (h *Handler) signInBegin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.purgeExpired()
-	opts, err := h.passkeys.BeginSignIn(r.Context(), r.URL.Query().Get("mediation") == "conditional")
+	conditional := r.URL.Query().Get("mediation") == "conditional"
+	var req struct {
+		Username string `json:"username"`
+	}
+	_ = json.NewDecoder(io.LimitReader(r.Body, 4<<10)).Decode(&req)
+	var opts passkey.Options
+	var err error
+	if pks := h.signInPasskeys(r, req.Username); !conditional && len(pks) > 0 {
+		opts, err = h.passkeys.BeginSignInFor(r.Context(), pks)
+	} else {
+		opts, err = h.passkeys.BeginSignIn(r.Context(), conditional)
+	}
 	if err != nil {
 		h.log.Error("begin sign-in", slog.Any("error", err))
 		h.ceremonyError(w, r, http.StatusInternalServerError, "The server could not start a sign-in. Try again in a moment.", nil)
 		return
 	}
 	writeJSON(w, http.StatusOK, opts)
+}
+
+// signInPasskeys are the passkeys of the person whose username was typed
+// on the sign-in page, so the browser is asked for one of theirs only; none
+// for an empty, unknown or disabled name, which signs in with any passkey
+// the browser offers, as without a name.
+func (h *Handler) signInPasskeys(r *http.Request, username string) []store.Passkey {
+	name, verr := api.ValidateUsername(strings.TrimSpace(username))
+	if username == "" || verr != nil {
+		return nil
+	}
+	u, err := h.st.GetUserByUsername(r.Context(), name)
+	if err != nil || u.Disabled {
+		return nil
+	}
+	pks, err := h.auth.ListPasskeys(r.Context(), u.ID)
+	if err != nil {
+		h.log.Warn("listing passkeys for sign-in", slog.Any("error", err))
+		return nil
+	}
+	return pks
 }
 
 func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) {
@@ -108,8 +143,11 @@ func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) {
 		if aerr := h.auth.RecordSignInFailure(r.Context(), fail.UserID, fail.Reason, m); aerr != nil {
 			h.log.Error("auditing sign-in failure", slog.Any("error", aerr))
 		}
-		h.ceremonyError(w, r, http.StatusUnauthorized,
-			"That passkey was not accepted. If it was deleted from your account, sign in with another one or ask an administrator for a setup link.", err)
+		msg := "That passkey was not accepted. If it was deleted from your account, sign in with another one or ask an administrator for a setup link."
+		if fail.Cloned {
+			msg = clonedMessage
+		}
+		h.ceremonyError(w, r, http.StatusUnauthorized, msg, err)
 		return
 	case err != nil:
 		h.log.Error("finish sign-in", slog.Any("error", err))
@@ -137,6 +175,12 @@ func (h *Handler) signInFinish(w http.ResponseWriter, r *http.Request) {
 	h.setSessionCookie(w, sess, secret)
 	writeJSON(w, http.StatusOK, ceremonyResult{Location: safeNext(r.URL.Query().Get("next"))})
 }
+
+// clonedMessage is shown when a passkey's signature counter went back: the
+// same words as the audit log's reason ("may have been cloned").
+const clonedMessage = "That passkey was refused because it may have been cloned: its signature counter went backwards, " +
+	"which happens when a copy of the passkey is used on another device. Sign in with another passkey, and tell your administrator, " +
+	"who can remove this one."
 
 // endPreviousSession ends the session the browser had before a new sign-in
 // replaced its cookie, so it does not linger until it expires.

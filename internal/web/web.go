@@ -177,7 +177,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	page("GET /signin/disabled", h.signInDisabled)
 	page("POST /signout", h.signOut)
 
+	page("GET /setup/{$}", h.setupNoSecret)
+	page("GET /setup", h.setupNoSecret)
 	page("GET /setup/{secret}", h.setupPage)
+	mux.Handle("GET /favicon.ico", h.wrap(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	}))
 	page("POST /setup/{secret}/begin", h.limited(h.setupBegin))
 	page("POST /setup/{secret}/finish", h.limited(h.setupFinish))
 
@@ -195,9 +200,12 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	}))
 	page("GET /admin/users", h.admin(h.adminUsers))
 	page("GET /admin/users/new", h.admin(h.adminNewUser))
+	page("GET /admin/users/suggest", h.admin(h.adminSuggestUsers))
 	page("POST /admin/users", h.admin(h.adminCreateUser))
 	page("GET /admin/users/{id}", h.admin(h.adminUser))
 	page("POST /admin/users/{id}", h.admin(h.adminEditUser))
+	page("GET /admin/users/{id}/disable", h.admin(h.adminConfirmDisable))
+	page("GET /admin/users/{id}/revoke-passkeys", h.admin(h.adminConfirmRevokePasskeys))
 	page("POST /admin/users/{id}/disable", h.admin(h.adminSetDisabled(true)))
 	page("POST /admin/users/{id}/enable", h.admin(h.adminSetDisabled(false)))
 	page("POST /admin/users/{id}/delete", h.admin(h.adminDeleteUser))

@@ -88,6 +88,8 @@ var sqliteDialect = &dialect{
 		"${time}", "INTEGER",
 		"${bytes}", "BLOB",
 		"${seq}", "INTEGER PRIMARY KEY AUTOINCREMENT",
+		"${nulls_first}", "",
+		"${generated}", "VIRTUAL",
 	),
 	encodeTime: func(t time.Time) any { return t.UnixMicro() },
 	uniqueKey: func(err error) (string, bool) {
@@ -154,6 +156,8 @@ var postgresDialect = &dialect{
 		"${time}", "TIMESTAMPTZ",
 		"${bytes}", "BYTEA",
 		"${seq}", "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+		"${nulls_first}", " NULLS FIRST",
+		"${generated}", "STORED",
 	),
 	encodeTime: func(t time.Time) any { return t },
 	uniqueKey: func(err error) (string, bool) {

@@ -26,6 +26,10 @@ import (
 //	         PostgreSQL); read and write it only through the dialect
 //	${bytes} binary (BLOB, BYTEA)
 //	${seq}   an auto-incrementing BIGINT primary key
+//	${nulls_first} after an index column: NULLs sort first (SQLite's
+//	         order; PostgreSQL's default puts them last)
+//	${generated} how a generated column is kept: VIRTUAL on SQLite (the
+//	         only kind ALTER TABLE can add), STORED on PostgreSQL
 //
 // End every statement with a semicolon at the end of a line. Reference
 // users(id) with ON DELETE CASCADE so that deleting a user removes what

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListUsersDefaultLimit", testListUsersDefaultLimit},
 		{"ListUsersFilters", testListUsersFilters},
 		{"ListGroupMembers", testListGroupMembers},
+		{"ListUsersPage", testListUsersPage},
 		{"Counts", testCounts},
 		{"GroupCRUD", testGroupCRUD},
 		{"GroupDelete", testGroupDelete},

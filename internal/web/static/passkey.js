@@ -112,11 +112,13 @@
       say(result.error || 'The passkey was not accepted.', true);
     }
 
-    async function run(mediation) {
+    // run asks the browser for a passkey; username (sign-in only) limits
+    // the request to that person's passkeys.
+    async function run(mediation, username) {
       if (controller) controller.abort();
       controller = new AbortController();
       const signal = controller.signal;
-      const opts = await post(withQuery(root.dataset.begin, { mediation: mediation || '' }));
+      const opts = await post(withQuery(root.dataset.begin, { mediation: mediation || '' }), username ? { username: username } : {});
       if (opts.error) { say(opts.error, true); return; }
       let cred;
       if (kind === 'register') {
@@ -137,18 +139,29 @@
       return;
     }
 
-    if (button) {
-      button.addEventListener('click', async function () {
-        button.disabled = true;
-        say(kind === 'register' ? 'Follow your browser to create the passkey…' : 'Choose your passkey…');
-        try {
-          await run('');
-        } catch (err) {
-          if (!err || err.name !== 'AbortError') say(explain(err), true);
-        } finally {
-          button.disabled = false;
-        }
+    async function start() {
+      button.disabled = true;
+      say(kind === 'register' ? 'Follow your browser to create the passkey…' : 'Choose your passkey…');
+      const field = form ? form.querySelector('input[name="username"]') : null;
+      try {
+        await run('', field ? field.value.trim() : '');
+      } catch (err) {
+        if (!err || err.name !== 'AbortError') say(explain(err), true);
+      } finally {
+        button.disabled = false;
+      }
+    }
+
+    // On the sign-in page the button submits the form, so Enter in the
+    // Username field signs in as well; the form never reaches the server.
+    const form = kind === 'signin' ? root.querySelector('form') : null;
+    if (form && button) {
+      form.addEventListener('submit', function (ev) {
+        ev.preventDefault();
+        if (!button.disabled) start();
       });
+    } else if (button) {
+      button.addEventListener('click', start);
     }
 
     // Conditional UI: offer passkeys in the username field's autofill,
@@ -163,10 +176,65 @@
     }
   }
 
+  // suggest fills the datalist of an input with data-suggest="URL" with
+  // the people whose name starts with what was typed (the group page's
+  // "Add member"); the URL answers JSON [{username, name, email}].
+  function suggest(input) {
+    const list = document.getElementById(input.getAttribute('list'));
+    if (!list) return;
+    let timer = null;
+    let asked = '';
+    input.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(async function () {
+        const q = input.value.trim();
+        if (!q || q === asked) return;
+        asked = q;
+        try {
+          const res = await fetch(input.dataset.suggest + '?q=' + encodeURIComponent(q),
+            { credentials: 'same-origin', headers: { 'Accept': 'application/json' } });
+          if (!res.ok || input.value.trim() !== q) return;
+          const people = await res.json();
+          list.replaceChildren.apply(list, people.map(function (p) {
+            const o = document.createElement('option');
+            o.value = p.username;
+            o.label = p.name + ' · ' + p.email;
+            return o;
+          }));
+        } catch (e) { /* suggestions are a convenience only */ }
+      }, 150);
+    });
+  }
+
+  // copy puts the value of the input named by a button's data-copy on the
+  // clipboard (the setup link), and says so.
+  function copy(button) {
+    button.addEventListener('click', async function () {
+      const input = document.getElementById(button.dataset.copy);
+      const status = document.getElementById('copy-status');
+      if (!input) return;
+      let ok = false;
+      try {
+        // A browser that neither allows nor refuses (an unfocused
+        // window) gets the select-and-copy fallback after a second.
+        await Promise.race([navigator.clipboard.writeText(input.value),
+          new Promise(function (_, reject) { setTimeout(function () { reject(new Error('timeout')); }, 1000); })]);
+        ok = true;
+      } catch (e) {
+        input.focus();
+        input.select();
+        try { ok = document.execCommand('copy'); } catch (e2) { ok = false; }
+      }
+      if (status) status.textContent = ok ? 'Copied.' : 'Select the link and copy it.';
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     // An OpenID Connect answer in response_mode=form_post goes on to the
     // application at once; its button is there for browsers without script.
     document.querySelectorAll('form[data-autosubmit]').forEach(function (f) { f.submit(); });
+    document.querySelectorAll('button[data-copy]').forEach(copy);
+    document.querySelectorAll('input[data-suggest][list]').forEach(suggest);
     document.querySelectorAll('[data-passkey]').forEach(setup);
     document.querySelectorAll('input[readonly].mono').forEach(function (el) {
       el.addEventListener('focus', function () { el.select(); });

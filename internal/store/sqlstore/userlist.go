@@ -1,0 +1,99 @@
+package sqlstore
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/rollcall/rollcall/internal/store"
+)
+
+// The status_rank column (migration 0030) ranks a user's status as the
+// console shows it, in the alphabetical order of the labels.
+var statusRank = map[string]int{
+	store.UserStatusActive: 0, store.UserStatusDisabled: 1, store.UserStatusPendingSetup: 2, store.UserStatusServiceAccount: 3,
+}
+
+// ListUsersPage returns a page of the console's user list; see
+// store.UserListQuery. The page's usernames are found first, on the index
+// of the order (skipping Offset entries of it), and only those 50 or so
+// users are read whole, so a late page costs an index walk, not whole rows:
+// every order's index holds the username, so on PostgreSQL that walk is an
+// index-only scan. A
+// group's members are read from the memberships index, in username order.
+func (s *Store) ListUsersPage(ctx context.Context, q store.UserListQuery) ([]store.User, int, error) {
+	limit := pageLimit(store.Page{Limit: q.Limit})
+	if q.Offset < 0 {
+		q.Offset = 0
+	}
+	b := &builder{d: s.d}
+	from := "users"
+	if q.GroupID != "" {
+		// CROSS JOIN fixes the join order on SQLite; PostgreSQL plans it.
+		from = "memberships m CROSS JOIN users"
+		b.where("m.group_id = " + b.arg(q.GroupID) + " AND users.id = m.user_id")
+	}
+	if q.Query != "" {
+		p := strings.ToLower(q.Query)
+		var ors []string
+		for _, col := range searchFields {
+			ors = append(ors, b.prefix("users."+col, p))
+		}
+		b.where("(" + strings.Join(ors, " OR ") + ")")
+	}
+	if q.Status != "" {
+		rank, ok := statusRank[q.Status]
+		if !ok {
+			return []store.User{}, 0, nil
+		}
+		b.where("users.status_rank = " + strconv.Itoa(rank))
+	}
+	c := s.read()
+	var total int
+	count := "SELECT COUNT(*) FROM " + from + b.whereClause()
+	if q.GroupID != "" && q.Query == "" && q.Status == "" {
+		// Every membership is of an existing user: count the index range.
+		count = "SELECT COUNT(*) FROM memberships WHERE group_id = " + b.d.placeholder(1)
+	}
+	if err := c.queryRow(ctx, b.statement(count), b.args, &total); err != nil {
+		return nil, 0, err
+	}
+	if total <= q.Offset {
+		return []store.User{}, total, nil
+	}
+	order := s.userOrder(q, "users.")
+	if q.GroupID != "" && (q.Sort == "" || q.Sort == store.UserSortName) {
+		order = strings.Replace(order, "users.username", "m.username", 1)
+	}
+	inner := "SELECT users.username AS page_username FROM " + from + b.whereClause() + " ORDER BY " + order +
+		" LIMIT " + strconv.Itoa(limit) + " OFFSET " + strconv.Itoa(q.Offset)
+	sql := "SELECT " + s.d.userRow + " FROM (" + inner + ") page CROSS JOIN users WHERE users.username = page.page_username ORDER BY " + s.userOrder(q, "users.")
+	users, err := c.queryUsers(ctx, b.statement(sql), b.args, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	return users, total, nil
+}
+
+// userOrder is the ORDER BY of q, its columns prefixed with table.
+func (s *Store) userOrder(q store.UserListQuery, table string) string {
+	dir, nulls := "", ""
+	if q.Desc {
+		dir = " DESC"
+	}
+	if s.d.name == "postgres" {
+		// NULL (never signed in) sorts first, as on SQLite.
+		nulls = " NULLS FIRST"
+		if q.Desc {
+			nulls = " NULLS LAST"
+		}
+	}
+	name := table + "username" + dir
+	switch q.Sort {
+	case store.UserSortLastSignIn:
+		return table + "last_sign_in_at" + dir + nulls + ", " + name
+	case store.UserSortStatus:
+		return table + "status_rank" + dir + ", " + name
+	}
+	return name
+}
