@@ -35,7 +35,8 @@ type AuditEvent struct {
 // filter[action] accepts it.
 var AuditActions = []string{
 	"group.create", "group.delete", "group.members.update", "group.update",
-	"oidc.consent", "oidc.consent_revoke", "oidc.revoke", "oidc.signin",
+	"oidc.code_reuse", "oidc.consent", "oidc.consent_revoke", "oidc.device_deny", "oidc.key_rotate",
+	"oidc.refresh_reuse", "oidc.revoke", "oidc.signin",
 	"oidc_client.create", "oidc_client.delete", "oidc_client.update",
 	"passkey.add", "passkey.remove", "passkey.rename",
 	"session.revoke", "session.signout",

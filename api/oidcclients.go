@@ -188,11 +188,7 @@ func (w *OIDCClientWriteAttributes) Validate(create bool) Errors {
 	}
 	errs = append(errs, validateAttributeClaims(w.AttributeClaims.Value)...)
 	if v := w.BackchannelLogoutURI.Value; v != "" {
-		if e := validateRedirectURI(AttrPointer("backchannel-logout-uri"), "backchannel-logout-uri", v); e != nil {
-			add(e)
-		} else if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
-			add(Invalid(CodeInvalidURL, AttrPointer("backchannel-logout-uri"), fmt.Sprintf("backchannel-logout-uri %q must be an http:// or https:// URL that Rollcall can POST logout tokens to", v)))
-		}
+		add(validateRedirectURI(AttrPointer("backchannel-logout-uri"), "backchannel-logout-uri", v))
 	}
 	return errs
 }
@@ -232,8 +228,9 @@ func validateAttributeClaims(m map[string]string) Errors {
 	return errs
 }
 
-// validateRedirectURI checks one redirect URI: absolute, no fragment
-// (OpenID Connect forbids it), at most MaxRedirectURILen characters.
+// validateRedirectURI checks one redirect URI: absolute http or https, no
+// fragment (OpenID Connect forbids it), at most MaxRedirectURILen
+// characters.
 // Matching is exact, so wildcards mean nothing and are refused.
 func validateRedirectURI(ptr, attr, s string) *Error {
 	if len(s) > MaxRedirectURILen {
@@ -241,8 +238,11 @@ func validateRedirectURI(ptr, attr, s string) *Error {
 	}
 	u, err := url.Parse(s)
 	switch {
-	case err != nil || u.Scheme == "" || (u.Host == "" && (u.Scheme == "http" || u.Scheme == "https")):
-		return Invalid(CodeInvalidURL, ptr, fmt.Sprintf("%s entry %q must be an absolute URL such as https://app.example.com/callback", attr, s))
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		// Custom schemes (native apps) are refused by the authorize
+		// endpoint for the client types Rollcall has, so they are refused
+		// here, where the person registering can act on it.
+		return Invalid(CodeInvalidURL, ptr, fmt.Sprintf("%s entry %q must be an absolute http:// or https:// URL such as https://app.example.com/callback", attr, s))
 	case u.Fragment != "" || strings.Contains(s, "#"):
 		return Invalid(CodeInvalidURL, ptr, fmt.Sprintf("%s entry %q must not have a #fragment", attr, s))
 	case strings.Contains(s, "*"):

@@ -43,7 +43,8 @@ func logoutRetry(n int) time.Duration {
 	return min(d, time.Hour)
 }
 
-// runBackchannel delivers due logout tokens until ctx ends.
+// runBackchannel delivers due logout tokens until ctx ends, and purges
+// expired state now and then.
 func (p *Provider) runBackchannel(ctx context.Context) {
 	t := time.NewTicker(logoutPoll)
 	defer t.Stop()
@@ -54,6 +55,9 @@ func (p *Provider) runBackchannel(ctx context.Context) {
 		case <-t.C:
 		}
 		p.deliverLogouts(ctx)
+		// Expired requests and tokens go too, at most every purgeEvery,
+		// also when nobody signs in.
+		p.purgeExpired()
 	}
 }
 

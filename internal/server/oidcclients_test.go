@@ -103,6 +103,7 @@ func TestOIDCClientsAPI(t *testing.T) {
 			{map[string]any{"name": "Grafana", "redirect-uris": []string{"https://a.example/cb"}}, 409, "client_name_taken", "/data/attributes/name"},
 			{map[string]any{"name": "X", "redirect-uris": []string{"https://a.example/*"}}, 422, "invalid_url", "/data/attributes/redirect-uris/0"},
 			{map[string]any{"name": "X", "redirect-uris": []string{"/relative"}}, 422, "invalid_url", "/data/attributes/redirect-uris/0"},
+			{map[string]any{"name": "X", "redirect-uris": []string{"com.example.app:/callback"}}, 422, "invalid_url", "/data/attributes/redirect-uris/0"},
 			{map[string]any{"name": "X", "redirect-uris": []string{"https://a.example/cb#x"}}, 422, "invalid_url", "/data/attributes/redirect-uris/0"},
 			{map[string]any{"name": "X", "public": true, "redirect-uris": []string{"http://a.example/cb"}}, 422, "invalid_url", "/data/attributes/redirect-uris/0"},
 			{map[string]any{"name": "X"}, 422, "required", "/data/attributes/redirect-uris"},
