@@ -185,6 +185,14 @@ func TestPagingAndIfMatch(t *testing.T) {
 	if len(m["Resources"].([]any)) != 0 || m["totalResults"] != float64(5) {
 		t.Errorf("count=0: %v", m)
 	}
+	m = c.do("GET", "/scim/v2/Users?attributes=userName,name.familyName&count=1"+filter, nil).JSON(t)
+	if res := m["Resources"].([]any)[0].(map[string]any); len(res) != 3 || res["userName"] == nil || res["id"] == nil || res["schemas"] == nil {
+		t.Errorf("attributes=userName,name.familyName (none has a name): %v", res)
+	}
+	m = c.do("GET", "/scim/v2/Users?excludedAttributes=emails,meta&count=1"+filter, nil).JSON(t)
+	if res := m["Resources"].([]any)[0].(map[string]any); res["emails"] != nil || res["meta"] != nil || res["userName"] == nil {
+		t.Errorf("excludedAttributes=emails,meta: %v", res)
+	}
 	wantSCIMError(t, "descending", c.do("GET", "/scim/v2/Users?sortOrder=descending", nil), 400, "invalidValue")
 	wantSCIMError(t, "sort by title", c.do("GET", "/scim/v2/Users?sortBy=title", nil), 400, "invalidValue")
 	wantSCIMError(t, "count not a number", c.do("GET", "/scim/v2/Users?count=many", nil), 400, "invalidValue")
