@@ -212,7 +212,7 @@ func (h *Handler) findGroups(w http.ResponseWriter, r *http.Request, p listParam
 		return
 	}
 	start := q.Offset
-	known := h.cursors.plan(groups, p.filter, &q)
+	known := h.cursors.plan(groups, p.cursorFilter(), &q)
 	list, total, err := h.st.SearchGroups(r.Context(), q)
 	if err != nil {
 		h.fail(w, r, err, "groups")
@@ -225,7 +225,7 @@ func (h *Handler) findGroups(w http.ResponseWriter, r *http.Request, p listParam
 	if len(list) > 0 {
 		last = list[len(list)-1].Name
 	}
-	h.cursors.note(groups, p.filter, start+len(list), last, total)
+	h.cursors.note(groups, p.cursorFilter(), start+len(list), last, total)
 	withMembers := p.wantMembers()
 	var members map[string][]string
 	if withMembers && len(list) > 0 {

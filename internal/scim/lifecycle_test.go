@@ -193,7 +193,15 @@ func TestPagingAndIfMatch(t *testing.T) {
 	if res := m["Resources"].([]any)[0].(map[string]any); res["emails"] != nil || res["meta"] != nil || res["userName"] == nil {
 		t.Errorf("excludedAttributes=emails,meta: %v", res)
 	}
-	wantSCIMError(t, "descending", c.do("GET", "/scim/v2/Users?sortOrder=descending", nil), 400, "invalidValue")
+	m = c.do("GET", "/scim/v2/Users?sortBy=userName&sortOrder=descending&startIndex=2&count=2"+filter, nil).JSON(t)
+	if got := strings.Join(names(m), ","); got != "dan,cy" {
+		t.Errorf("descending, page 2 of 2: %v", got)
+	}
+	m = c.do("GET", "/scim/v2/Users?sortOrder=descending&startIndex=4&count=2"+filter, nil).JSON(t)
+	if got := strings.Join(names(m), ","); got != "bob,ada" {
+		t.Errorf("descending, from the 4th (after the cursor of the page before): %v", got)
+	}
+	wantSCIMError(t, "sortOrder sideways", c.do("GET", "/scim/v2/Users?sortOrder=sideways", nil), 400, "invalidValue")
 	wantSCIMError(t, "sort by title", c.do("GET", "/scim/v2/Users?sortBy=title", nil), 400, "invalidValue")
 	wantSCIMError(t, "count not a number", c.do("GET", "/scim/v2/Users?count=many", nil), 400, "invalidValue")
 

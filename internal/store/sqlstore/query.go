@@ -203,8 +203,13 @@ func (s *Store) userSearch(q store.Query) (cb *builder, countSQL string, pb *bui
 			order = "+users.username"
 		}
 	}
+	cmp := " > "
+	if q.Desc {
+		order += " DESC"
+		cmp = " < "
+	}
 	if q.After != "" {
-		pb.where("users.username > " + pb.arg(q.After))
+		pb.where("users.username" + cmp + pb.arg(q.After))
 	}
 	countSQL = "SELECT COUNT(*) FROM users" + cb.whereClause()
 	pageSQL = "SELECT " + s.d.userRow + " FROM users" + pb.whereClause() + " ORDER BY " + order + " LIMIT " +
@@ -239,10 +244,14 @@ func (s *Store) SearchGroups(ctx context.Context, q store.Query) ([]store.Group,
 	if limit == 0 {
 		return []store.Group{}, total, nil
 	}
-	if q.After != "" {
-		b.where("name > " + b.arg(q.After))
+	order, cmp := "name", " > "
+	if q.Desc {
+		order, cmp = "name DESC", " < "
 	}
-	sql := "SELECT " + groupCols + " FROM groups" + b.whereClause() + " ORDER BY name LIMIT " +
+	if q.After != "" {
+		b.where("name" + cmp + b.arg(q.After))
+	}
+	sql := "SELECT " + groupCols + " FROM groups" + b.whereClause() + " ORDER BY " + order + " LIMIT " +
 		strconv.Itoa(limit) + " OFFSET " + strconv.Itoa(q.Offset)
 	groups, err := s.queryGroups(ctx, b.statement(sql), b.args)
 	return groups, total, err
