@@ -37,8 +37,8 @@ const (
 	// 512 bytes of filter each. Longer filters are not remembered.
 	maxFilterKey = 512
 	maxCursors   = 4096
-	bigTotal   = 10000
-	totalTTL   = 10 * time.Second
+	bigTotal     = 10000
+	totalTTL     = 10 * time.Second
 )
 
 func cursorKey(k kind, filter string, pos int) string {
