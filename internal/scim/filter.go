@@ -102,7 +102,7 @@ func translateValuePath(v *filter.ValuePath, k kind) (store.Cond, *Error) {
 // filterable lists, per resource, what a filter may name, for messages.
 var filterable = map[kind]string{
 	users:  "userName, emails.value (or emails[type eq \"work\"].value), externalId, displayName, name.givenName, name.familyName, active, id, groups.value, meta.created and meta.lastModified",
-	groups: "displayName, members.value, id, meta.created and meta.lastModified",
+	groups: "displayName, externalId, members.value, id, meta.created and meta.lastModified",
 }
 
 // translateCompare maps one comparison. parent is the multi-valued
@@ -210,6 +210,8 @@ func translateCompare(e *filter.AttributeExpression, k kind, parent string) (sto
 			return store.Cond{Op: "or", Sub: []store.Cond{a, b}}, nil
 		case name == "id" && sub == "":
 			return cmp(store.FieldID)
+		case name == "externalid" && sub == "":
+			return cmp(store.FieldExternalID)
 		case name == "members" && (sub == "" || sub == "value"):
 			return cmp(store.FieldMember)
 		case name == "meta" && sub == "lastmodified":

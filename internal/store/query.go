@@ -26,7 +26,7 @@ type Cond struct {
 const (
 	FieldUsername    = "username"
 	FieldEmail       = "email"
-	FieldExternalID  = "external-id"
+	FieldExternalID  = "external-id"  // users: external-id; groups: attributes.external_id
 	FieldDisplayName = "display-name" // users: display name; groups: friendly name
 	FieldFirstName   = "first-name"
 	FieldLastName    = "last-name"

@@ -43,6 +43,22 @@ var groupColumns = map[string]column{
 	store.FieldMember:      {"SELECT 1 FROM memberships m WHERE m.group_id = groups.id", false, 'r'},
 }
 
+// groupColumnsOf adds to groupColumns the group's external id, which is
+// kept among its attributes (JSON text): groups are few, so a filter on it
+// reads them all, in the dialect's JSON syntax.
+func (d *dialect) groupColumnsOf() map[string]column {
+	cols := make(map[string]column, len(groupColumns)+1)
+	for k, v := range groupColumns {
+		cols[k] = v
+	}
+	ext := "COALESCE(json_extract(groups.attributes, '$.external_id'), '')"
+	if d.numbered {
+		ext = "COALESCE(groups.attributes::jsonb ->> 'external_id', '')"
+	}
+	cols[store.FieldExternalID] = column{ext, false, 's'}
+	return cols
+}
+
 // cond renders c as SQL over cols, its values as b's arguments.
 func (b *builder) cond(c *store.Cond, cols map[string]column, related string) (string, error) {
 	switch c.Op {
@@ -226,7 +242,7 @@ func (s *Store) SearchGroups(ctx context.Context, q store.Query) ([]store.Group,
 	}
 	b := &builder{d: s.d}
 	if q.Where != nil {
-		w, err := b.cond(q.Where, groupColumns, "user_id")
+		w, err := b.cond(q.Where, s.d.groupColumnsOf(), "user_id")
 		if err != nil {
 			return nil, 0, err
 		}
