@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -497,7 +498,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		var ref *store.ReferenceError
-		if asRef(err, &ref) {
+		if errors.As(err, &ref) {
 			WriteError(w, errf(http.StatusBadRequest, "invalidValue", "members: no user has id "+strings.Join(quoteAll(ref.IDs), ", ")))
 			return
 		}
