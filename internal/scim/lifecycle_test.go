@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -304,5 +305,28 @@ func TestPatchDerivedAttributes(t *testing.T) {
 	}
 	if p := m["phoneNumbers"].([]any)[0].(map[string]any)["value"]; p != "+442079460001" {
 		t.Errorf("mobile after adding one: %v", p)
+	}
+}
+
+// TestSeenByTheAPI: a user SCIM creates is an ordinary user of the REST
+// API, with external-source scim, and a JSON:API change shows in SCIM.
+func TestSeenByTheAPI(t *testing.T) {
+	srv := testserver.Start(t)
+	c := &client{t: t, srv: srv, token: scimToken(t, srv)}
+	r := c.do("POST", "/scim/v2/Users", map[string]any{"userName": "ada", "externalId": "00u1", "emails": []any{map[string]any{"value": "ada@example.com"}}})
+	wantStatus(t, "create", r, 201)
+	id := r.JSON(t)["id"].(string)
+	api := &client{t: t, srv: srv, token: srv.AdminToken}
+	doc := api.do("GET", "/api/v1/users/"+id, nil)
+	var m struct {
+		Data struct {
+			Attributes map[string]any `json:"attributes"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(doc.Body, &m); err != nil || doc.Status != 200 {
+		t.Fatalf("JSON:API read: %d %s", doc.Status, doc.Body)
+	}
+	if a := m.Data.Attributes; a["username"] != "ada" || a["external-id"] != "00u1" || a["external-source"] != "scim" {
+		t.Errorf("the SCIM user through the JSON:API: %v", a)
 	}
 }
