@@ -33,9 +33,12 @@ type cachedTotal struct {
 }
 
 const (
-	maxCursors = 4096
-	bigTotal   = 10000
-	totalTTL   = 10 * time.Second
+	// maxCursors and maxFilterKey bound the memory: 4,096 keys of at most
+	// 512 bytes of filter each. Longer filters are not remembered.
+	maxFilterKey = 512
+	maxCursors   = 4096
+	bigTotal     = 10000
+	totalTTL     = 10 * time.Second
 )
 
 func cursorKey(k kind, filter string, pos int) string {
@@ -45,6 +48,9 @@ func cursorKey(k kind, filter string, pos int) string {
 // plan rewrites q to start after a noted cursor and to skip the count when
 // a recent big total is known; it returns that total, or -1.
 func (c *cursors) plan(k kind, filter string, q *store.Query) int {
+	if len(filter) > maxFilterKey {
+		return -1
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if after, ok := c.next[cursorKey(k, filter, q.Offset)]; ok && q.Offset > 0 {
@@ -60,6 +66,9 @@ func (c *cursors) plan(k kind, filter string, q *store.Query) int {
 // note records where the page that ended at position end (0-based, just
 // past its last row) leaves off, and a big total.
 func (c *cursors) note(k kind, filter string, end int, lastKey string, total int) {
+	if len(filter) > maxFilterKey {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.next == nil || len(c.next) >= maxCursors {

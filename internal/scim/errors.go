@@ -153,5 +153,3 @@ func quoteAll(ss []string) []string {
 	}
 	return out
 }
-
-func asRef(err error, ref **store.ReferenceError) bool { return errors.As(err, ref) }

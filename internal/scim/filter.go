@@ -102,7 +102,7 @@ func translateValuePath(v *filter.ValuePath, k kind) (store.Cond, *Error) {
 // filterable lists, per resource, what a filter may name, for messages.
 var filterable = map[kind]string{
 	users:  "userName, emails.value (or emails[type eq \"work\"].value), externalId, displayName, name.givenName, name.familyName, active, id, groups.value, meta.created and meta.lastModified",
-	groups: "displayName, members.value, id, meta.created and meta.lastModified",
+	groups: "displayName, externalId, members.value, id, meta.created and meta.lastModified",
 }
 
 // translateCompare maps one comparison. parent is the multi-valued
@@ -210,6 +210,8 @@ func translateCompare(e *filter.AttributeExpression, k kind, parent string) (sto
 			return store.Cond{Op: "or", Sub: []store.Cond{a, b}}, nil
 		case name == "id" && sub == "":
 			return cmp(store.FieldID)
+		case name == "externalid" && sub == "":
+			return cmp(store.FieldExternalID)
 		case name == "members" && (sub == "" || sub == "value"):
 			return cmp(store.FieldMember)
 		case name == "meta" && sub == "lastmodified":
@@ -346,14 +348,23 @@ func (p listParams) query(k kind) (store.Query, *Error) {
 	if p.sortBy != "" && !strings.EqualFold(p.sortBy, sortable) && !strings.EqualFold(p.sortBy, "id") {
 		return store.Query{}, errf(http.StatusBadRequest, "invalidValue", "sortBy "+strconv.Quote(p.sortBy)+" is not supported: results are sorted by "+sortable)
 	}
-	if p.sortOrder != "" && !strings.EqualFold(p.sortOrder, "ascending") {
-		return store.Query{}, errf(http.StatusBadRequest, "invalidValue", "sortOrder "+strconv.Quote(p.sortOrder)+" is not supported: results come in ascending order")
+	desc := strings.EqualFold(p.sortOrder, "descending")
+	if p.sortOrder != "" && !desc && !strings.EqualFold(p.sortOrder, "ascending") {
+		return store.Query{}, errf(http.StatusBadRequest, "invalidValue", "sortOrder "+strconv.Quote(p.sortOrder)+" must be ascending or descending")
 	}
 	start, count := max(p.startIndex, 1), max(p.count, 0)
 	if count > maxCount {
 		count = maxCount
 	}
-	return store.Query{Where: where, Offset: start - 1, Limit: count}, nil
+	return store.Query{Where: where, Offset: start - 1, Limit: count, Desc: desc}, nil
+}
+
+// cursorFilter keys the cursors of a list: its filter and its order.
+func (p listParams) cursorFilter() string {
+	if strings.EqualFold(p.sortOrder, "descending") {
+		return "desc\x00" + p.filter
+	}
+	return p.filter
 }
 
 // project applies attributes and excludedAttributes to a rendered
@@ -418,7 +429,7 @@ func (h *Handler) findUsers(w http.ResponseWriter, r *http.Request, p listParams
 		return
 	}
 	start := q.Offset
-	known := h.cursors.plan(users, p.filter, &q)
+	known := h.cursors.plan(users, p.cursorFilter(), &q)
 	list, total, err := h.st.SearchUsers(r.Context(), q)
 	if err != nil {
 		h.fail(w, r, err, "users")
@@ -431,7 +442,7 @@ func (h *Handler) findUsers(w http.ResponseWriter, r *http.Request, p listParams
 	if len(list) > 0 {
 		last = list[len(list)-1].Username
 	}
-	h.cursors.note(users, p.filter, start+len(list), last, total)
+	h.cursors.note(users, p.cursorFilter(), start+len(list), last, total)
 	names, err := h.groupNames(r, list...)
 	if err != nil {
 		h.fail(w, r, err, "users")

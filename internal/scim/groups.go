@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -212,7 +213,7 @@ func (h *Handler) findGroups(w http.ResponseWriter, r *http.Request, p listParam
 		return
 	}
 	start := q.Offset
-	known := h.cursors.plan(groups, p.filter, &q)
+	known := h.cursors.plan(groups, p.cursorFilter(), &q)
 	list, total, err := h.st.SearchGroups(r.Context(), q)
 	if err != nil {
 		h.fail(w, r, err, "groups")
@@ -225,7 +226,7 @@ func (h *Handler) findGroups(w http.ResponseWriter, r *http.Request, p listParam
 	if len(list) > 0 {
 		last = list[len(list)-1].Name
 	}
-	h.cursors.note(groups, p.filter, start+len(list), last, total)
+	h.cursors.note(groups, p.cursorFilter(), start+len(list), last, total)
 	withMembers := p.wantMembers()
 	var members map[string][]string
 	if withMembers && len(list) > 0 {
@@ -497,7 +498,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		var ref *store.ReferenceError
-		if asRef(err, &ref) {
+		if errors.As(err, &ref) {
 			WriteError(w, errf(http.StatusBadRequest, "invalidValue", "members: no user has id "+strings.Join(quoteAll(ref.IDs), ", ")))
 			return
 		}

@@ -2,6 +2,7 @@ package scim_test
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -185,7 +186,23 @@ func TestPagingAndIfMatch(t *testing.T) {
 	if len(m["Resources"].([]any)) != 0 || m["totalResults"] != float64(5) {
 		t.Errorf("count=0: %v", m)
 	}
-	wantSCIMError(t, "descending", c.do("GET", "/scim/v2/Users?sortOrder=descending", nil), 400, "invalidValue")
+	m = c.do("GET", "/scim/v2/Users?attributes=userName,name.familyName&count=1"+filter, nil).JSON(t)
+	if res := m["Resources"].([]any)[0].(map[string]any); len(res) != 3 || res["userName"] == nil || res["id"] == nil || res["schemas"] == nil {
+		t.Errorf("attributes=userName,name.familyName (none has a name): %v", res)
+	}
+	m = c.do("GET", "/scim/v2/Users?excludedAttributes=emails,meta&count=1"+filter, nil).JSON(t)
+	if res := m["Resources"].([]any)[0].(map[string]any); res["emails"] != nil || res["meta"] != nil || res["userName"] == nil {
+		t.Errorf("excludedAttributes=emails,meta: %v", res)
+	}
+	m = c.do("GET", "/scim/v2/Users?sortBy=userName&sortOrder=descending&startIndex=2&count=2"+filter, nil).JSON(t)
+	if got := strings.Join(names(m), ","); got != "dan,cy" {
+		t.Errorf("descending, page 2 of 2: %v", got)
+	}
+	m = c.do("GET", "/scim/v2/Users?sortOrder=descending&startIndex=4&count=2"+filter, nil).JSON(t)
+	if got := strings.Join(names(m), ","); got != "bob,ada" {
+		t.Errorf("descending, from the 4th (after the cursor of the page before): %v", got)
+	}
+	wantSCIMError(t, "sortOrder sideways", c.do("GET", "/scim/v2/Users?sortOrder=sideways", nil), 400, "invalidValue")
 	wantSCIMError(t, "sort by title", c.do("GET", "/scim/v2/Users?sortBy=title", nil), 400, "invalidValue")
 	wantSCIMError(t, "count not a number", c.do("GET", "/scim/v2/Users?count=many", nil), 400, "invalidValue")
 
@@ -288,5 +305,28 @@ func TestPatchDerivedAttributes(t *testing.T) {
 	}
 	if p := m["phoneNumbers"].([]any)[0].(map[string]any)["value"]; p != "+442079460001" {
 		t.Errorf("mobile after adding one: %v", p)
+	}
+}
+
+// TestSeenByTheAPI: a user SCIM creates is an ordinary user of the REST
+// API, with external-source scim, and a JSON:API change shows in SCIM.
+func TestSeenByTheAPI(t *testing.T) {
+	srv := testserver.Start(t)
+	c := &client{t: t, srv: srv, token: scimToken(t, srv)}
+	r := c.do("POST", "/scim/v2/Users", map[string]any{"userName": "ada", "externalId": "00u1", "emails": []any{map[string]any{"value": "ada@example.com"}}})
+	wantStatus(t, "create", r, 201)
+	id := r.JSON(t)["id"].(string)
+	api := &client{t: t, srv: srv, token: srv.AdminToken}
+	doc := api.do("GET", "/api/v1/users/"+id, nil)
+	var m struct {
+		Data struct {
+			Attributes map[string]any `json:"attributes"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(doc.Body, &m); err != nil || doc.Status != 200 {
+		t.Fatalf("JSON:API read: %d %s", doc.Status, doc.Body)
+	}
+	if a := m.Data.Attributes; a["username"] != "ada" || a["external-id"] != "00u1" || a["external-source"] != "scim" {
+		t.Errorf("the SCIM user through the JSON:API: %v", a)
 	}
 }

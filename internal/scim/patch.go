@@ -89,7 +89,7 @@ func applyOp(res map[string]any, op patchOp, readOnly []string) *Error {
 	container := res
 	if uri := p.AttributePath.URI(); uri != "" {
 		if !strings.EqualFold(uri, userSchema) && !strings.EqualFold(uri, groupSchema) {
-			ext, ok := lookup(res, uri)
+			ext, ok := get(res, uri)
 			m, _ := ext.(map[string]any)
 			if !ok || m == nil {
 				m = map[string]any{}
@@ -234,7 +234,7 @@ func matches(m map[string]any, expr filter.Expression) bool {
 	case *filter.NotExpression:
 		return !matches(m, e.Expression)
 	case *filter.AttributeExpression:
-		v, ok := lookup(m, e.AttributePath.AttributeName)
+		v, ok := get(m, e.AttributePath.AttributeName)
 		if e.Operator == filter.PR {
 			return ok && v != nil && v != ""
 		}
@@ -266,9 +266,6 @@ func matches(m map[string]any, expr filter.Expression) bool {
 	}
 	return false
 }
-
-// lookup finds name in m without regard to case.
-func lookup(m map[string]any, name string) (any, bool) { return get(m, name) }
 
 // canonicalKey is the key m already uses for name (any case), or name.
 func canonicalKey(m map[string]any, name string) string {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 
@@ -21,7 +22,7 @@ func (s *Server) mountSCIM(mux *http.ServeMux) {
 	}
 	// GETs take their turn with the REST API's reads on SQLite (admit.go).
 	h := s.reads.admit(scim.New(st, s.cfg.PublicURL, s.cfg.BodyLimit, s.log))
-	mux.Handle("/scim/v2/", s.authenticateAs(store.ScopeSCIM, writeSCIMError, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/scim/v2/", s.authenticateAs(store.ScopeSCIM, s.writeSCIMError, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := caller(r)
 		if !p.admin() {
 			scim.WriteError(w, &scim.Error{Status: http.StatusForbidden,
@@ -33,12 +34,16 @@ func (s *Server) mountSCIM(mux *http.ServeMux) {
 	})))
 }
 
-// writeSCIMError writes the errors authentication gives (401, 403, 429)
-// as SCIM error documents.
-func writeSCIMError(w http.ResponseWriter, r *http.Request, err error) {
+// writeSCIMError writes the errors authentication gives (401, 403, 429,
+// and a failing database) as SCIM error documents.
+func (s *Server) writeSCIMError(w http.ResponseWriter, r *http.Request, err error) {
 	var e *api.Error
 	if !errors.As(err, &e) {
-		_, objs, _ := errorObjects(err)
+		_, objs, internal := errorObjects(err)
+		if internal {
+			s.log.LogAttrs(r.Context(), slog.LevelError, "request failed", slog.String("request_id", requestID(r.Context())),
+				slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("error", err))
+		}
 		e = &objs[0]
 	}
 	if e.Status == "401" {

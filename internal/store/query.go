@@ -26,7 +26,7 @@ type Cond struct {
 const (
 	FieldUsername    = "username"
 	FieldEmail       = "email"
-	FieldExternalID  = "external-id"
+	FieldExternalID  = "external-id"  // users: external-id; groups: attributes.external_id
 	FieldDisplayName = "display-name" // users: display name; groups: friendly name
 	FieldFirstName   = "first-name"
 	FieldLastName    = "last-name"
@@ -50,6 +50,9 @@ type Query struct {
 	// and Offset counts from there: a page deep into a million users is
 	// then an index range, where an OFFSET walks every row before it.
 	After string
+	// Desc orders the page by username (name) descending; After then
+	// starts before that username.
+	Desc bool
 	// NoCount leaves the total out (returned as -1) for a caller that
 	// knows it already: counting every match is a scan of them all.
 	NoCount bool

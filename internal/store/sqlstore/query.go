@@ -43,6 +43,22 @@ var groupColumns = map[string]column{
 	store.FieldMember:      {"SELECT 1 FROM memberships m WHERE m.group_id = groups.id", false, 'r'},
 }
 
+// groupColumnsOf adds to groupColumns the group's external id, which is
+// kept among its attributes (JSON text): groups are few, so a filter on it
+// reads them all, in the dialect's JSON syntax.
+func (d *dialect) groupColumnsOf() map[string]column {
+	cols := make(map[string]column, len(groupColumns)+1)
+	for k, v := range groupColumns {
+		cols[k] = v
+	}
+	ext := "COALESCE(json_extract(groups.attributes, '$.external_id'), '')"
+	if d.numbered {
+		ext = "COALESCE(groups.attributes::jsonb ->> 'external_id', '')"
+	}
+	cols[store.FieldExternalID] = column{ext, false, 's'}
+	return cols
+}
+
 // cond renders c as SQL over cols, its values as b's arguments.
 func (b *builder) cond(c *store.Cond, cols map[string]column, related string) (string, error) {
 	switch c.Op {
@@ -203,8 +219,13 @@ func (s *Store) userSearch(q store.Query) (cb *builder, countSQL string, pb *bui
 			order = "+users.username"
 		}
 	}
+	cmp := " > "
+	if q.Desc {
+		order += " DESC"
+		cmp = " < "
+	}
 	if q.After != "" {
-		pb.where("users.username > " + pb.arg(q.After))
+		pb.where("users.username" + cmp + pb.arg(q.After))
 	}
 	countSQL = "SELECT COUNT(*) FROM users" + cb.whereClause()
 	pageSQL = "SELECT " + s.d.userRow + " FROM users" + pb.whereClause() + " ORDER BY " + order + " LIMIT " +
@@ -221,7 +242,7 @@ func (s *Store) SearchGroups(ctx context.Context, q store.Query) ([]store.Group,
 	}
 	b := &builder{d: s.d}
 	if q.Where != nil {
-		w, err := b.cond(q.Where, groupColumns, "user_id")
+		w, err := b.cond(q.Where, s.d.groupColumnsOf(), "user_id")
 		if err != nil {
 			return nil, 0, err
 		}
@@ -239,10 +260,14 @@ func (s *Store) SearchGroups(ctx context.Context, q store.Query) ([]store.Group,
 	if limit == 0 {
 		return []store.Group{}, total, nil
 	}
-	if q.After != "" {
-		b.where("name > " + b.arg(q.After))
+	order, cmp := "name", " > "
+	if q.Desc {
+		order, cmp = "name DESC", " < "
 	}
-	sql := "SELECT " + groupCols + " FROM groups" + b.whereClause() + " ORDER BY name LIMIT " +
+	if q.After != "" {
+		b.where("name" + cmp + b.arg(q.After))
+	}
+	sql := "SELECT " + groupCols + " FROM groups" + b.whereClause() + " ORDER BY " + order + " LIMIT " +
 		strconv.Itoa(limit) + " OFFSET " + strconv.Itoa(q.Offset)
 	groups, err := s.queryGroups(ctx, b.statement(sql), b.args)
 	return groups, total, err

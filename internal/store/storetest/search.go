@@ -92,7 +92,29 @@ func testSearch(t *testing.T, s store.Store) {
 	if err != nil || total != -1 || len(users) != 1 || users[0].Username != "cy" {
 		t.Errorf("one past the page after ada, uncounted: %v of %d, %v", users, total, err)
 	}
-	groups, _, err := se.SearchGroups(ctx, store.Query{After: "eng", Limit: 5})
+	users, _, err = se.SearchUsers(ctx, store.Query{Desc: true, Limit: 2})
+	if err != nil || len(users) != 2 || users[0].Username != "cy" || users[1].Username != "bob" {
+		t.Errorf("descending: %v, %v", users, err)
+	}
+	users, _, err = se.SearchUsers(ctx, store.Query{Desc: true, After: "bob", Limit: 2, Where: ptr(cmp("pr", store.FieldUsername, nil))})
+	if err != nil || len(users) != 1 || users[0].Username != "ada" {
+		t.Errorf("descending after bob: %v, %v", users, err)
+	}
+	if _, err := s.UpdateGroup(ctx, g.ID, 0, func(g *store.Group) error {
+		g.Attributes = map[string]string{"external_id": "AAD-7"}
+		return nil
+	}, meta); err != nil {
+		t.Fatal(err)
+	}
+	groups, _, err := se.SearchGroups(ctx, store.Query{Where: ptr(cmp("eq", store.FieldExternalID, "AAD-7")), Limit: 5})
+	if err != nil || len(groups) != 1 || groups[0].Name != "eng" {
+		t.Errorf("group by external id: %v, %v", groups, err)
+	}
+	groups, _, err = se.SearchGroups(ctx, store.Query{Where: ptr(cmp("pr", store.FieldExternalID, nil)), Limit: 5})
+	if err != nil || len(groups) != 1 {
+		t.Errorf("groups with an external id: %v, %v", groups, err)
+	}
+	groups, _, err = se.SearchGroups(ctx, store.Query{After: "eng", Limit: 5})
 	if err != nil || len(groups) != 1 || groups[0].Name != "ops" {
 		t.Errorf("groups after eng: %v, %v", groups, err)
 	}
