@@ -140,6 +140,10 @@ func fromStore(err error, what string) (*Error, bool) {
 		return errf(400, "invalidValue", "no "+ref.Kind+" has id "+strings.Join(quoteAll(ref.IDs), ", ")), true
 	case errors.Is(err, store.ErrNotFound):
 		return errf(404, "", what+" not found"), true
+	case errors.Is(err, store.ErrLastAdmin):
+		// Only a race reaches this: the token's own user, an admin, is
+		// never disabled or deleted through SCIM (errSelf).
+		return errf(409, "mutability", "this change would leave no enabled admin; make another user an admin first"), true
 	case errors.Is(err, store.ErrPreconditionFailed):
 		return errf(412, "", "the resource changed since the version named in If-Match; read it again and retry with its new ETag (meta.version)"), true
 	}
