@@ -54,7 +54,7 @@ func (h *Handler) adminGroups(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) renderGroups(w http.ResponseWriter, r *http.Request, status int, v view, form groupForm, errs map[string]string) {
 	q := r.URL.Query()
-	query, after := strings.TrimSpace(q.Get("q")), q.Get("after")
+	query, after := param(q, "q"), q.Get("after")
 	groups, next, err := h.st.ListGroups(r.Context(), store.GroupFilter{Query: query}, store.Page{After: after, Limit: adminPageSize})
 	if errors.Is(err, store.ErrInvalidCursor) {
 		after = ""
@@ -123,7 +123,7 @@ func (h *Handler) loadGroup(w http.ResponseWriter, r *http.Request) (store.Group
 
 func (h *Handler) renderGroup(w http.ResponseWriter, r *http.Request, status int, g store.Group, v view, form *groupForm, errs map[string]string) {
 	q := r.URL.Query()
-	query, after := strings.TrimSpace(q.Get("q")), q.Get("after")
+	query, after := param(q, "q"), q.Get("after")
 	if r.Method != http.MethodGet {
 		query, after = "", ""
 	}
@@ -270,8 +270,8 @@ type adminAuditData struct {
 func (h *Handler) adminAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d := adminAuditData{
-		Action: strings.TrimSpace(q.Get("action")), Actor: strings.TrimSpace(q.Get("actor")),
-		Target: strings.TrimSpace(q.Get("target")), Since: q.Get("since"), Until: q.Get("until"),
+		Action: param(q, "action"), Actor: param(q, "actor"),
+		Target: param(q, "target"), Since: param(q, "since"), Until: param(q, "until"),
 	}
 	v := view{Title: "Audit log", Section: "audit"}
 	f := store.AuditFilter{Action: d.Action, TargetID: d.Target}

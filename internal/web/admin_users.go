@@ -154,7 +154,7 @@ var userStatuses = []statusOption{
 // in the URL, so a page can be reloaded, bookmarked and shared.
 func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	d := adminUsersData{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Group: strings.TrimSpace(q.Get("group")),
+	d := adminUsersData{Query: param(q, "q"), Status: param(q, "status"), Group: param(q, "group"),
 		Sort: q.Get("sort"), Desc: q.Get("dir") == "desc", Statuses: userStatuses}
 	v := view{Title: "Users", Section: "users", Notice: adminNotices[q.Get("done")]}
 	h.withFlash(w, r, &v)

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -95,6 +96,13 @@ func (h *Handler) refuseForm(w http.ResponseWriter, r *http.Request, path, msg s
 	if !h.redirect(w, r, path, flash{Error: msg, Form: vals, Errors: errs}) {
 		render()
 	}
+}
+
+// param is a query parameter as the console's lists use it: trimmed, and
+// without NUL bytes or invalid UTF-8, which a link can carry but a
+// PostgreSQL text value cannot (the query would fail, not match nothing).
+func param(q url.Values, k string) string {
+	return strings.TrimSpace(strings.ToValidUTF8(strings.ReplaceAll(q.Get(k), "\x00", ""), ""))
 }
 
 // formValue reads a refused form's value from a flash, as PostFormValue
