@@ -69,6 +69,10 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 		h.serverError(w, r, err)
 		return
 	}
+	if v.Notice == accountNotices["deleted"] && len(sessions) <= 1 {
+		// No other device is signed in: no button to point to.
+		v.Notice = "Passkey deleted."
+	}
 	if confirm != "" {
 		if len(pks) == 1 && pks[0].ID == confirm {
 			if v.Error == "" {
