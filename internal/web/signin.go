@@ -50,9 +50,6 @@ func readCredential(r *http.Request) ([]byte, error) {
 
 type signInData struct {
 	Next string
-	// Username is kept in the field when the form was sent without
-	// script (GET /signin?username=…), which can only ask for it again.
-	Username string
 }
 
 func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request) {
@@ -63,7 +60,7 @@ func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
 	}
-	v := view{Title: "Sign in", Data: signInData{Next: next, Username: param(r.URL.Query(), "username")}}
+	v := view{Title: "Sign in", Data: signInData{Next: next}}
 	if r.URL.Query().Get("signedout") == "1" {
 		v.Notice = "You are signed out."
 	}
