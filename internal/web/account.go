@@ -69,10 +69,6 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 		h.serverError(w, r, err)
 		return
 	}
-	if v.Notice == accountNotices["deleted"] && len(sessions) <= 1 {
-		// No other device is signed in: no button to point to.
-		v.Notice = "Passkey deleted."
-	}
 	if confirm != "" {
 		if len(pks) == 1 && pks[0].ID == confirm {
 			if v.Error == "" {
@@ -81,6 +77,10 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 		} else {
 			confirm = ""
 		}
+	}
+	if v.Notice == accountNotices["deleted"] && len(sessions) <= 1 {
+		// No other device is signed in: no button to point to.
+		v.Notice = "Passkey deleted."
 	}
 	v.Title, v.Section = "Your account", "account"
 	v.Data = accountData{User: u, Groups: groups, Passkeys: pks, Sessions: sessions, ConfirmDelete: confirm}
