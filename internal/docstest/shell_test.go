@@ -55,6 +55,8 @@ var shellNotRun = map[string]string{
 		"run by internal/provider's TestDevOverridesAsDocumented",
 	"docs/web.md#First start/1": "stands for the reader's database and URL; " +
 		"internal/cli's TestAdminSetupLink runs admin setup-link against a real database",
+	"docs/web.md#The admin console/1": "runs the user-list benchmarks at 100,000 users; internal/store/sqlstore's " +
+		"TestSQLite and TestPostgres (ListUsersPage) run the same queries",
 	"docs/web.md#Tests and screenshots/1": "installs Chromium and runs internal/web's own tests",
 	"docs/web.md#Tests and screenshots/2": "rewrites the screenshots in docs/screenshots",
 	"docs/index.md#Authentication/1": "stands for the reader's server, token and Terraform configuration; " +

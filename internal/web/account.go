@@ -87,6 +87,10 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 			confirm = ""
 		}
 	}
+	if v.Notice == accountNotices["deleted"] && len(sessions) <= 1 {
+		// No other device is signed in: no button to point to.
+		v.Notice = "Passkey deleted."
+	}
 	v.Title, v.Section = "Your account", "account"
 	v.Data = accountData{User: u, Groups: groups, Passkeys: pks, Sessions: sessions, ConfirmDelete: confirm, Launch: launch, Apps: apps}
 	h.render(w, r, status, "account", v)

@@ -18,11 +18,14 @@ type groupForm struct {
 	Name, FriendlyName, Description string
 }
 
-func readGroupForm(r *http.Request) groupForm {
+func readGroupForm(r *http.Request) groupForm { return groupFormFrom(r.PostFormValue) }
+
+// groupFormFrom reads the group form's fields with get (see userFormFrom).
+func groupFormFrom(get func(string) string) groupForm {
 	return groupForm{
-		Name:         strings.TrimSpace(r.PostFormValue("name")),
-		FriendlyName: strings.TrimSpace(r.PostFormValue("friendly-name")),
-		Description:  strings.TrimSpace(r.PostFormValue("description")),
+		Name:         strings.TrimSpace(get("name")),
+		FriendlyName: strings.TrimSpace(get("friendly-name")),
+		Description:  strings.TrimSpace(get("description")),
 	}
 }
 
@@ -41,13 +44,17 @@ type adminGroupsData struct {
 
 func (h *Handler) adminGroups(w http.ResponseWriter, r *http.Request) {
 	v := view{Notice: adminNotices[r.URL.Query().Get("done")]}
-	h.withFlash(w, r, &v)
-	h.renderGroups(w, r, http.StatusOK, v, groupForm{}, nil)
+	f := h.withFlash(w, r, &v)
+	form := groupForm{}
+	if f.Form != nil {
+		form = groupFormFrom(f.formValue)
+	}
+	h.renderGroups(w, r, http.StatusOK, v, form, f.Errors)
 }
 
 func (h *Handler) renderGroups(w http.ResponseWriter, r *http.Request, status int, v view, form groupForm, errs map[string]string) {
 	q := r.URL.Query()
-	query, after := strings.TrimSpace(q.Get("q")), q.Get("after")
+	query, after := param(q, "q"), q.Get("after")
 	groups, next, err := h.st.ListGroups(r.Context(), store.GroupFilter{Query: query}, store.Page{After: after, Limit: adminPageSize})
 	if errors.Is(err, store.ErrInvalidCursor) {
 		after = ""
@@ -69,12 +76,16 @@ func (h *Handler) adminCreateGroup(w http.ResponseWriter, r *http.Request) {
 	form := readGroupForm(r)
 	wa := form.write()
 	if errs := wa.Normalize(true); len(errs) > 0 {
-		h.renderGroups(w, r, http.StatusUnprocessableEntity, view{Error: "The group was not created: correct the fields marked below."}, form, fieldErrors(errs))
+		h.refuseForm(w, r, "/admin/groups", "The group was not created: correct the fields marked below.", fieldErrors(errs), func() {
+			h.renderGroups(w, r, http.StatusUnprocessableEntity, view{Error: "The group was not created: correct the fields marked below."}, form, fieldErrors(errs))
+		})
 		return
 	}
 	g, err := h.st.CreateGroup(r.Context(), store.Group{Name: wa.Name.Value, FriendlyName: wa.FriendlyName.Value, Description: wa.Description.Value}, h.metaOf(r))
 	if ce := conflictErrors(err, userForm{}, wa.Name.Value); ce != nil {
-		h.renderGroups(w, r, http.StatusConflict, view{Error: "The group was not created: correct the fields marked below."}, form, ce)
+		h.refuseForm(w, r, "/admin/groups", "The group was not created: correct the fields marked below.", ce, func() {
+			h.renderGroups(w, r, http.StatusConflict, view{Error: "The group was not created: correct the fields marked below."}, form, ce)
+		})
 		return
 	}
 	if err != nil {
@@ -112,7 +123,7 @@ func (h *Handler) loadGroup(w http.ResponseWriter, r *http.Request) (store.Group
 
 func (h *Handler) renderGroup(w http.ResponseWriter, r *http.Request, status int, g store.Group, v view, form *groupForm, errs map[string]string) {
 	q := r.URL.Query()
-	query, after := strings.TrimSpace(q.Get("q")), q.Get("after")
+	query, after := param(q, "q"), q.Get("after")
 	if r.Method != http.MethodGet {
 		query, after = "", ""
 	}
@@ -148,8 +159,13 @@ func (h *Handler) adminGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := view{Notice: adminNotices[r.URL.Query().Get("done")]}
-	h.withFlash(w, r, &v)
-	h.renderGroup(w, r, http.StatusOK, g, v, nil, nil)
+	f := h.withFlash(w, r, &v)
+	var form *groupForm
+	if f.Form != nil {
+		gf := groupFormFrom(f.formValue)
+		form = &gf
+	}
+	h.renderGroup(w, r, http.StatusOK, g, v, form, f.Errors)
 }
 
 func (h *Handler) adminEditGroup(w http.ResponseWriter, r *http.Request) {
@@ -160,7 +176,7 @@ func (h *Handler) adminEditGroup(w http.ResponseWriter, r *http.Request) {
 	form := readGroupForm(r)
 	wa := form.write()
 	if errs := wa.Normalize(false); len(errs) > 0 {
-		h.renderGroup(w, r, http.StatusUnprocessableEntity, g, view{Error: "Nothing was saved: correct the fields marked below."}, &form, fieldErrors(errs))
+		h.refuseGroupEdit(w, r, g, http.StatusUnprocessableEntity, "Nothing was saved: correct the fields marked below.", &form, fieldErrors(errs))
 		return
 	}
 	_, err := h.st.UpdateGroup(r.Context(), g.ID, formVersion(r), func(x *store.Group) error {
@@ -168,11 +184,11 @@ func (h *Handler) adminEditGroup(w http.ResponseWriter, r *http.Request) {
 		return nil
 	}, h.metaOf(r))
 	if errors.Is(err, store.ErrPreconditionFailed) {
-		h.renderGroup(w, r, http.StatusConflict, g, view{Error: staleMessage}, &form, nil)
+		h.refuseGroupEdit(w, r, g, http.StatusConflict, staleMessage, &form, nil)
 		return
 	}
 	if ce := conflictErrors(err, userForm{}, wa.Name.Value); ce != nil {
-		h.renderGroup(w, r, http.StatusConflict, g, view{Error: "Nothing was saved: correct the fields marked below."}, &form, ce)
+		h.refuseGroupEdit(w, r, g, http.StatusConflict, "Nothing was saved: correct the fields marked below.", &form, ce)
 		return
 	}
 	if err != nil {
@@ -180,6 +196,14 @@ func (h *Handler) adminEditGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/admin/groups/"+url.PathEscape(g.ID)+"?done=saved", http.StatusSeeOther)
+}
+
+// refuseGroupEdit sends a refused edit of g back to the group's page with
+// what was typed (see refuseForm).
+func (h *Handler) refuseGroupEdit(w http.ResponseWriter, r *http.Request, g store.Group, status int, msg string, form *groupForm, errs map[string]string) {
+	h.refuseForm(w, r, "/admin/groups/"+url.PathEscape(g.ID), msg, errs, func() {
+		h.renderGroup(w, r, status, g, view{Error: msg}, form, errs)
+	})
 }
 
 func (h *Handler) adminDeleteGroup(w http.ResponseWriter, r *http.Request) {
@@ -246,8 +270,8 @@ type adminAuditData struct {
 func (h *Handler) adminAudit(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	d := adminAuditData{
-		Action: strings.TrimSpace(q.Get("action")), Actor: strings.TrimSpace(q.Get("actor")),
-		Target: strings.TrimSpace(q.Get("target")), Since: q.Get("since"), Until: q.Get("until"),
+		Action: param(q, "action"), Actor: param(q, "actor"),
+		Target: param(q, "target"), Since: param(q, "since"), Until: param(q, "until"),
 	}
 	v := view{Title: "Audit log", Section: "audit"}
 	f := store.AuditFilter{Action: d.Action, TargetID: d.Target}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/rollcall/rollcall/internal/store"
 )
@@ -23,7 +22,7 @@ type userSuggestion struct {
 // same-origin (the console's script fetches it with the session cookie)
 // and admins only, like every /admin route.
 func (h *Handler) adminSuggestUsers(w http.ResponseWriter, r *http.Request) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	q := param(r.URL.Query(), "q")
 	out := []userSuggestion{}
 	if q == "" || len(q) > 100 {
 		writeJSON(w, http.StatusOK, out)

@@ -54,14 +54,18 @@ func formOfUser(u store.User) userForm {
 	}
 }
 
-func readUserForm(r *http.Request) userForm {
-	v := func(k string) string { return strings.TrimSpace(r.PostFormValue(k)) }
+func readUserForm(r *http.Request) userForm { return userFormFrom(r.PostFormValue) }
+
+// userFormFrom reads the user form's fields with get: a request's
+// PostFormValue, or a refused form's values carried by a flash.
+func userFormFrom(get func(string) string) userForm {
+	v := func(k string) string { return strings.TrimSpace(get(k)) }
 	return userForm{
 		Username: v("username"), Email: v("email"), FirstName: v("first-name"), LastName: v("last-name"),
 		DisplayName: v("display-name"), Locale: v("locale"), Title: v("title"), Department: v("department"),
 		Phone: v("phone"), Mobile: v("mobile"), AvatarURL: v("avatar-url"),
 		ExternalID: v("external-id"), ExternalSource: v("external-source"),
-		IsAdmin: r.PostFormValue("is-admin") == "on", EmailVerified: r.PostFormValue("email-verified") == "on",
+		IsAdmin: get("is-admin") == "on", EmailVerified: get("email-verified") == "on",
 	}
 }
 
@@ -150,7 +154,7 @@ var userStatuses = []statusOption{
 // in the URL, so a page can be reloaded, bookmarked and shared.
 func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	d := adminUsersData{Query: strings.TrimSpace(q.Get("q")), Status: q.Get("status"), Group: strings.TrimSpace(q.Get("group")),
+	d := adminUsersData{Query: param(q, "q"), Status: param(q, "status"), Group: param(q, "group"),
 		Sort: q.Get("sort"), Desc: q.Get("dir") == "desc", Statuses: userStatuses}
 	v := view{Title: "Users", Section: "users", Notice: adminNotices[q.Get("done")]}
 	h.withFlash(w, r, &v)
@@ -253,17 +257,25 @@ type adminNewUserData struct {
 }
 
 func (h *Handler) adminNewUser(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "admin_user_new", view{Title: "New user", Section: "users",
-		Data: adminNewUserData{Form: userForm{}, CanEmail: h.links.CanEmail()}})
+	v := view{Title: "New user", Section: "users"}
+	f := h.withFlash(w, r, &v)
+	d := adminNewUserData{Form: userForm{}, CanEmail: h.links.CanEmail()}
+	if f.Form != nil {
+		d.Form, d.Errors = userFormFrom(f.formValue), f.Errors
+	}
+	v.Data = d
+	h.render(w, r, http.StatusOK, "admin_user_new", v)
 }
 
 func (h *Handler) adminCreateUser(w http.ResponseWriter, r *http.Request) {
 	form := readUserForm(r)
 	wa := form.write()
 	refuse := func(status int, errs map[string]string) {
-		h.render(w, r, status, "admin_user_new", view{Title: "New user", Section: "users",
-			Error: "The user was not created: correct the fields marked below.",
-			Data:  adminNewUserData{Form: form, Errors: errs, CanEmail: h.links.CanEmail()}})
+		const msg = "The user was not created: correct the fields marked below."
+		h.refuseForm(w, r, "/admin/users/new", msg, errs, func() {
+			h.render(w, r, status, "admin_user_new", view{Title: "New user", Section: "users", Error: msg,
+				Data: adminNewUserData{Form: form, Errors: errs, CanEmail: h.links.CanEmail()}})
+		})
 	}
 	if errs := wa.Normalize(true); len(errs) > 0 {
 		refuse(http.StatusUnprocessableEntity, fieldErrors(errs))
@@ -390,7 +402,12 @@ func (h *Handler) adminUser(w http.ResponseWriter, r *http.Request) {
 		link = &IssuedLink{URL: f.LinkURL, Emailed: f.LinkEmailed}
 		link.Link.ExpiresAt = f.LinkExpires
 	}
-	h.renderUser(w, r, http.StatusOK, u, v, nil, nil, link)
+	var form *userForm
+	if f.Form != nil {
+		uf := userFormFrom(f.formValue)
+		form = &uf
+	}
+	h.renderUser(w, r, http.StatusOK, u, v, form, f.Errors, link)
 }
 
 // userPath is the admin page of user id.
@@ -433,7 +450,7 @@ func (h *Handler) adminEditUser(w http.ResponseWriter, r *http.Request) {
 	form := readUserForm(r)
 	wa := form.write()
 	if errs := wa.Normalize(false); len(errs) > 0 {
-		h.renderUser(w, r, http.StatusUnprocessableEntity, u, view{Error: "Nothing was saved: correct the fields marked below."}, &form, fieldErrors(errs), nil)
+		h.refuseEdit(w, r, u, http.StatusUnprocessableEntity, "Nothing was saved: correct the fields marked below.", &form, fieldErrors(errs))
 		return
 	}
 	if self := u.ID == viewerOf(r).user.ID; self && u.IsAdmin && !form.IsAdmin && !confirmed(r) {
@@ -445,7 +462,7 @@ func (h *Handler) adminEditUser(w http.ResponseWriter, r *http.Request) {
 			h.serverError(w, r, err)
 			return
 		} else if last {
-			h.renderUser(w, r, http.StatusConflict, u, view{Error: lastAdminMessage}, &form, map[string]string{"is-admin": lastAdminMessage}, nil)
+			h.refuseEdit(w, r, u, http.StatusConflict, lastAdminMessage, &form, map[string]string{"is-admin": lastAdminMessage})
 			return
 		}
 	}
@@ -455,11 +472,11 @@ func (h *Handler) adminEditUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if errors.Is(err, store.ErrPreconditionFailed) {
-		h.renderUser(w, r, http.StatusConflict, u, view{Error: staleMessage}, &form, nil, nil)
+		h.refuseEdit(w, r, u, http.StatusConflict, staleMessage, &form, nil)
 		return
 	}
 	if ce := conflictErrors(err, form, ""); ce != nil {
-		h.renderUser(w, r, http.StatusConflict, u, view{Error: "Nothing was saved: correct the fields marked below."}, &form, ce, nil)
+		h.refuseEdit(w, r, u, http.StatusConflict, "Nothing was saved: correct the fields marked below.", &form, ce)
 		return
 	}
 	if err != nil {
@@ -472,6 +489,14 @@ func (h *Handler) adminEditUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/admin/users/"+url.PathEscape(u.ID)+"?done=saved", http.StatusSeeOther)
+}
+
+// refuseEdit sends a refused edit of u back to the user's page with what
+// was typed (see refuseForm).
+func (h *Handler) refuseEdit(w http.ResponseWriter, r *http.Request, u store.User, status int, msg string, form *userForm, errs map[string]string) {
+	h.refuseForm(w, r, userPath(u.ID), msg, errs, func() {
+		h.renderUser(w, r, status, u, view{Error: msg}, form, errs, nil)
+	})
 }
 
 func (h *Handler) adminSetDisabled(disabled bool) http.HandlerFunc {

@@ -44,8 +44,18 @@ func TestConsolePostRedirectGet(t *testing.T) {
 	addAuthenticator(t, b)
 	margaret := signInAdmin(t, srv, admin, b, "margaret")
 
+	// A refused form comes back as a page too, with what was typed.
 	visit(t, b, srv.URL+"/admin/users/new")
-	fill(t, b, map[string]string{"f-username": "grace", "f-email": "grace@example.com", "f-first-name": "Grace"}, "main form button[type=submit]")
+	fill(t, b, map[string]string{"f-username": "grace", "f-email": "grace at example", "f-first-name": "Grace"}, "main form button[type=submit]")
+	waitText(t, b, "main", "The user was not created")
+	waitText(t, b, "#e-email", "is not a valid address")
+	if got := location(t, b); got != "/admin/users/new" {
+		t.Fatalf("after a refused Create user the browser is at %s, want /admin/users/new", got)
+	}
+	if v, _ := chromedp.Run(b, chromedp.Value(chromedp.CSS("#f-first-name"))); v != "Grace" {
+		t.Fatalf("the refused form lost what was typed: first name %q", v)
+	}
+	fill(t, b, map[string]string{"f-email": "grace@example.com"}, "main form button[type=submit]")
 	waitText(t, b, "main", "User created. Setup link created")
 	grace, err := admin.Users.GetByUsername(context.Background(), "grace")
 	if err != nil {

@@ -87,6 +87,8 @@ func TestScreenshots(t *testing.T) {
 	}
 	shoot("account.png", srv.URL+"/account", 1280, 1080)
 	shoot("admin-users.png", srv.URL+"/admin/users", 1280, 820)
+	shoot("admin-users-phone.png", srv.URL+"/admin/users?sort=last-sign-in&dir=desc", 390, 844)
+	shoot("admin-audit-phone.png", srv.URL+"/admin/audit", 390, 844)
 	click(t, b, ".signout button", "/signin")
 	shoot("signin.png", srv.URL+"/signin", 1280, 720)
 	shoot("signin-phone.png", srv.URL+"/signin", 390, 740)
