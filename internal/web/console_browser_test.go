@@ -395,8 +395,15 @@ func TestPagesFitAPhone(t *testing.T) {
 	if _, err := srv.Store.ChangeGroupMembers(ctx, g.ID, 0, store.MembershipAdd, []string{ada.ID, margaret.ID}, store.Meta{ActorName: "test"}); err != nil {
 		t.Fatal(err)
 	}
+	app, err := srv.Store.(store.OIDCStore).CreateOIDCClient(ctx, store.OIDCClient{Name: "Grafana for the analytical engine enthusiasts",
+		RedirectURIs: []string{"https://grafana.analytical-engine.example.com/login/generic_oauth"},
+		GrantTypes:   []string{"authorization_code", "refresh_token"}}, store.Meta{ActorName: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	step(t, b, "phone viewport", chromedp.EmulateViewport(390, 844))
 	for _, path := range []string{
+		"/admin/clients", "/admin/clients/" + app.ID,
 		"/account", "/account?confirm-delete=x",
 		"/admin/users", "/admin/users?status=active&group=" + g.Name, "/admin/users/new",
 		"/admin/users/" + ada.ID, "/admin/users/" + margaret.ID, "/admin/users/" + ada.ID + "/disable", "/admin/users/" + margaret.ID + "/revoke-passkeys",
