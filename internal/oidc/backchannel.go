@@ -21,12 +21,14 @@ import (
 // browser session ends (sign-out, "sign out everywhere", the person
 // disabled or deleted, expiry), every client with a backchannel_logout_uri
 // that signed the person in from it is sent a signed logout token. The
-// queue is the database (store.OIDCStore.ClaimOIDCLogouts), so a restart
-// or a second instance loses none, and a claim makes one instance deliver
-// each.
+// queue is the database (store.OIDCStore.ClaimOIDCLogouts), filled in the
+// transaction that ends the session (and, for expiry, by a sweep over the
+// expired sessions), so a restart or a second instance loses none, and a
+// claim makes one instance deliver each.
 const (
 	logoutPoll    = 2 * time.Second
-	logoutLease   = time.Minute // longer than a delivery's timeout
+	logoutSweep   = 10 * time.Second // how often expired sessions are looked for
+	logoutLease   = time.Minute      // longer than a delivery's timeout
 	logoutTimeout = 10 * time.Second
 	logoutBatch   = 20
 	// logoutEvent is the events claim's member that makes a JWT a logout token.
@@ -48,11 +50,20 @@ func logoutRetry(n int) time.Duration {
 func (p *Provider) runBackchannel(ctx context.Context) {
 	t := time.NewTicker(logoutPoll)
 	defer t.Stop()
+	var lastSweep time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		// Expiry is the one end of a session without an event: sweep
+		// the expired sessions now and then.
+		if now := p.now(); now.Sub(lastSweep) >= logoutSweep {
+			lastSweep = now
+			if err := p.o.QueueExpiredOIDCLogouts(ctx, now); err != nil && ctx.Err() == nil {
+				p.log.Warn("queueing back-channel logouts of expired sessions", slog.Any("error", err))
+			}
 		}
 		p.deliverLogouts(ctx)
 		// Expired requests and tokens go too, at most every purgeEvery,
