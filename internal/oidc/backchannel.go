@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 
 	"github.com/rollcall/rollcall/internal/store"
@@ -104,11 +103,6 @@ func (p *Provider) logoutToken(ctx context.Context, l store.OIDCLogout) (string,
 	if err != nil {
 		return "", err
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jose.JSONWebKey{Key: k.key, KeyID: k.id}},
-		(&jose.SignerOptions{}).WithType("logout+jwt"))
-	if err != nil {
-		return "", err
-	}
 	now := p.now()
 	claims, err := json.Marshal(map[string]any{
 		"iss": p.issuer, "sub": l.UserID, "aud": l.ClientID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
@@ -117,11 +111,7 @@ func (p *Provider) logoutToken(ctx context.Context, l store.OIDCLogout) (string,
 	if err != nil {
 		return "", err
 	}
-	sig, err := signer.Sign(claims)
-	if err != nil {
-		return "", err
-	}
-	return sig.CompactSerialize()
+	return p.sign(k, "logout+jwt", claims)
 }
 
 // logoutHTTP posts logout tokens; it follows no redirects (the spec has
