@@ -37,6 +37,7 @@ const (
 var (
 	qHoldSession = stmt(`INSERT INTO oidc_client_sessions (client_id, session_id, user_id, attempts, next_attempt_at, last_error, created_at)
  VALUES (?, ?, ?, 0, ?, '', ?) ON CONFLICT (client_id, session_id) DO NOTHING`)
+	qSessionLive = stmt(`SELECT COUNT(*) FROM sessions WHERE id = ? AND expires_at > ?`)
 	// qQueueLogouts and qDropClientSessions move the client sessions of
 	// ended browser sessions to the queue, for clients with a URI.
 	qQueueLogouts       = map[logoutScope]statement{}
@@ -85,8 +86,19 @@ func (c *conn) holdSession(ctx context.Context, clientID string, d store.OIDCAut
 	if d.SessionID == "" {
 		return nil
 	}
-	_, err := c.exec(ctx, qHoldSession, clientID, d.SessionID, d.UserID, c.t(now), c.t(now))
-	return err
+	if _, err := c.exec(ctx, qHoldSession, clientID, d.SessionID, d.UserID, c.t(now), c.t(now)); err != nil {
+		return err
+	}
+	// A session that ended while the person was signing in to the client
+	// has had its logouts queued already: queue this one now.
+	var live int
+	if err := c.queryRow(ctx, qSessionLive, []any{d.SessionID, c.t(now)}, &live); err != nil {
+		return err
+	}
+	if live == 0 {
+		return c.queueLogouts(ctx, now, bySession, d.SessionID)
+	}
+	return nil
 }
 
 // ClaimOIDCLogouts finds and claims due logouts; see store.OIDCStore.

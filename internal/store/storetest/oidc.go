@@ -674,4 +674,16 @@ func testOIDCLogoutTriggers(t *testing.T, s store.Store) {
 			}
 		})
 	}
+
+	// A session that ends while its person signs in to a client: the
+	// client is told at once.
+	u := createUser(t, s, "latecomer")
+	se := signIn(t, s, u, "cookie-late", time.Now(), time.Hour, "UA", "192.0.2.1")
+	if err := a.DeleteSession(ctx, se.Hash, meta); err != nil {
+		t.Fatal(err)
+	}
+	hold(u, se)
+	if ls := drain(time.Now()); len(ls) != 1 || ls[0].ClientID != app.ID || ls[0].SessionID != se.ID {
+		t.Fatalf("logouts of a client that signed in from an ended session: %+v", ls)
+	}
 }
