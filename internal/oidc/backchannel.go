@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	jose "github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
 
 	"github.com/rollcall/rollcall/internal/store"
@@ -21,12 +20,14 @@ import (
 // browser session ends (sign-out, "sign out everywhere", the person
 // disabled or deleted, expiry), every client with a backchannel_logout_uri
 // that signed the person in from it is sent a signed logout token. The
-// queue is the database (store.OIDCStore.ClaimOIDCLogouts), so a restart
-// or a second instance loses none, and a claim makes one instance deliver
-// each.
+// queue is the database (store.OIDCStore.ClaimOIDCLogouts), filled in the
+// transaction that ends the session (and, for expiry, by a sweep over the
+// expired sessions), so a restart or a second instance loses none, and a
+// claim makes one instance deliver each.
 const (
 	logoutPoll    = 2 * time.Second
-	logoutLease   = time.Minute // longer than a delivery's timeout
+	logoutSweep   = 10 * time.Second // how often expired sessions are looked for
+	logoutLease   = time.Minute      // longer than a delivery's timeout
 	logoutTimeout = 10 * time.Second
 	logoutBatch   = 20
 	// logoutEvent is the events claim's member that makes a JWT a logout token.
@@ -48,11 +49,20 @@ func logoutRetry(n int) time.Duration {
 func (p *Provider) runBackchannel(ctx context.Context) {
 	t := time.NewTicker(logoutPoll)
 	defer t.Stop()
+	var lastSweep time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		// Expiry is the one end of a session without an event: sweep
+		// the expired sessions now and then.
+		if now := p.now(); now.Sub(lastSweep) >= logoutSweep {
+			lastSweep = now
+			if err := p.o.QueueExpiredOIDCLogouts(ctx, now); err != nil && ctx.Err() == nil {
+				p.log.Warn("queueing back-channel logouts of expired sessions", slog.Any("error", err))
+			}
 		}
 		p.deliverLogouts(ctx)
 		// Expired requests and tokens go too, at most every purgeEvery,
@@ -93,11 +103,6 @@ func (p *Provider) logoutToken(ctx context.Context, l store.OIDCLogout) (string,
 	if err != nil {
 		return "", err
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: k.alg, Key: jose.JSONWebKey{Key: k.key, KeyID: k.id}},
-		(&jose.SignerOptions{}).WithType("logout+jwt"))
-	if err != nil {
-		return "", err
-	}
 	now := p.now()
 	claims, err := json.Marshal(map[string]any{
 		"iss": p.issuer, "sub": l.UserID, "aud": l.ClientID, "iat": now.Unix(), "exp": now.Add(2 * time.Minute).Unix(),
@@ -106,11 +111,7 @@ func (p *Provider) logoutToken(ctx context.Context, l store.OIDCLogout) (string,
 	if err != nil {
 		return "", err
 	}
-	sig, err := signer.Sign(claims)
-	if err != nil {
-		return "", err
-	}
-	return sig.CompactSerialize()
+	return p.sign(k, "logout+jwt", claims)
 }
 
 // logoutHTTP posts logout tokens; it follows no redirects (the spec has

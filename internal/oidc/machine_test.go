@@ -2,9 +2,11 @@ package oidc_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
@@ -81,13 +83,29 @@ func TestClientCredentials(t *testing.T) {
 		if err != nil {
 			t.Fatalf("the JWT access token does not verify with the JWKS: %v", err)
 		}
-		var claims struct {
-			Iss      string `json:"iss"`
-			Sub      string `json:"sub"`
-			ClientID string `json:"client_id"`
-			Exp      int64  `json:"exp"`
+		// RFC 9068: the header says at+jwt; iss, exp, aud, sub, client_id,
+		// iat, jti and the granted scope are claims.
+		var header struct {
+			Typ string `json:"typ"`
+			Kid string `json:"kid"`
 		}
-		if err := json.Unmarshal(payload, &claims); err != nil || claims.Iss != issuer || claims.Sub != machine.ID || claims.ClientID != machine.ID || claims.Exp == 0 {
+		if raw, err := base64.RawURLEncoding.DecodeString(strings.Split(jtok.AccessToken, ".")[0]); err != nil || json.Unmarshal(raw, &header) != nil ||
+			header.Typ != "at+jwt" || header.Kid == "" {
+			t.Fatalf("JWT access token header: %+v %v", header, err)
+		}
+		var claims struct {
+			Iss      string          `json:"iss"`
+			Sub      string          `json:"sub"`
+			ClientID string          `json:"client_id"`
+			Exp      int64           `json:"exp"`
+			Iat      int64           `json:"iat"`
+			Jti      string          `json:"jti"`
+			Aud      json.RawMessage `json:"aud"`
+			Scope    string          `json:"scope"`
+		}
+		if err := json.Unmarshal(payload, &claims); err != nil || claims.Iss != issuer || claims.Sub != machine.ID || claims.ClientID != machine.ID ||
+			claims.Exp == 0 || claims.Iat == 0 || claims.Jti == "" || !strings.Contains(string(claims.Aud), machine.ID) ||
+			!strings.Contains(" "+claims.Scope+" ", " inventory.read ") {
 			t.Fatalf("JWT access token claims: %s", payload)
 		}
 		if got := introspect(t, issuer, api2.ID, api2.Attributes.ClientSecret, jtok.AccessToken); got["active"] != true {

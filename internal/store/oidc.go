@@ -220,7 +220,8 @@ type OIDCStore interface {
 	GetOIDCAuthRequest(ctx context.Context, id string, now time.Time) (OIDCAuthRequest, error)
 	// CompleteOIDCAuthRequest records who signed in for the request and
 	// audits oidc.signin (who, which client, from where). With a session id,
-	// it records that the client holds that session (see ClaimOIDCLogouts).
+	// it records that the client holds that session, until the session
+	// ends and its logout is queued (see ClaimOIDCLogouts).
 	CompleteOIDCAuthRequest(ctx context.Context, id string, d OIDCAuthDone, m Meta) error
 	// SaveOIDCAuthCode stores the hash of the code issued for a completed
 	// request and shortens the request's life to expiresAt.
@@ -283,11 +284,18 @@ type OIDCStore interface {
 	// exactly one poll gets tokens; later polls see redeemed.
 	PollOIDCDeviceAuth(ctx context.Context, deviceHash []byte) (OIDCDeviceAuth, error)
 
-	// ClaimOIDCLogouts returns up to limit logouts that are due at now (the
-	// session ended, or the person was disabled or deleted) and claims each
-	// until now+lease, so that of several instances one delivers it.
-	// Entries of clients without a back-channel URI are dropped.
+	// ClaimOIDCLogouts returns up to limit queued logouts that are due at
+	// now and claims each until now+lease, so that of several instances one
+	// delivers it. Logouts are queued in the transaction that ends the
+	// browser session (DeleteSession, DeleteUserSessions, DeleteUserSession,
+	// DeleteUserPasskeys, UpdateUser disabling, DeleteUser), for clients
+	// with a back-channel URI, and by QueueExpiredOIDCLogouts and
+	// DeleteExpired for sessions that expired.
 	ClaimOIDCLogouts(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OIDCLogout, error)
+	// QueueExpiredOIDCLogouts queues the logouts of the browser sessions
+	// that expired by now. It reads expired sessions only (by expiry), so
+	// it is cheap to run often.
+	QueueExpiredOIDCLogouts(ctx context.Context, now time.Time) error
 	// FinishOIDCLogout records a delivery: delivered (or given up) deletes
 	// the entry; otherwise the next attempt is at retryAt.
 	FinishOIDCLogout(ctx context.Context, l OIDCLogout, done bool, retryAt time.Time, lastError string) error

@@ -60,9 +60,10 @@ var (
 	qEndOtherSessions = stmt(`DELETE FROM sessions WHERE user_id = ? AND expires_at > ? AND hash <> ?`)
 	qEndSession       = stmt(`DELETE FROM sessions WHERE user_id = ? AND id = ?`)
 	qTouchSession     = stmt(`UPDATE sessions SET last_seen_at = ? WHERE hash = ?`)
-	qDeleteSession    = stmt(`DELETE FROM sessions WHERE hash = ? RETURNING user_id`)
+	qDeleteSession    = stmt(`DELETE FROM sessions WHERE hash = ? RETURNING user_id, id`)
 	qExpireChallenges = stmt(`DELETE FROM webauthn_challenges WHERE expires_at <= ?`)
 	qExpireSessions   = stmt(`DELETE FROM sessions WHERE expires_at <= ?`)
+	qEndAllSessions   = stmt(`DELETE FROM sessions WHERE user_id = ?`)
 	qExpireLinks      = stmt(`DELETE FROM setup_links WHERE expires_at <= ?`)
 )
 
@@ -400,8 +401,11 @@ func (s *Store) TouchSession(ctx context.Context, hash []byte, now time.Time) er
 func (s *Store) DeleteSession(ctx context.Context, hash []byte, m store.Meta) error {
 	now := s.now()
 	return s.write(ctx, func(c *conn) error {
-		var userID string
-		if err := c.queryRow(ctx, qDeleteSession, []any{hash}, &userID); err != nil {
+		var userID, id string
+		if err := c.queryRow(ctx, qDeleteSession, []any{hash}, &userID, &id); err != nil {
+			return err
+		}
+		if err := c.queueLogouts(ctx, now, bySession, id); err != nil {
 			return err
 		}
 		uname, err := c.username(ctx, userID)
@@ -455,6 +459,11 @@ func (c *conn) endSessions(ctx context.Context, userID string, exceptHash []byte
 	q, args := qEndSessions, []any{userID, c.t(now)}
 	if exceptHash != nil {
 		q, args = qEndOtherSessions, append(args, exceptHash)
+		if err := c.queueLogouts(ctx, now, byUserExcept, userID, exceptHash); err != nil {
+			return 0, err
+		}
+	} else if err := c.queueLogouts(ctx, now, byUser, userID); err != nil {
+		return 0, err
 	}
 	res, err := c.exec(ctx, q, args...)
 	if err != nil {
@@ -487,6 +496,9 @@ func (s *Store) DeleteUserSession(ctx context.Context, userID, id string, m stor
 		} else if n == 0 {
 			return store.ErrNotFound
 		}
+		if err := c.queueLogouts(ctx, now, bySession, id); err != nil {
+			return err
+		}
 		return c.audit(ctx, m, now, event{action: "session.revoke", targetType: "user", targetID: userID, targetName: uname,
 			after: snapshot([]field{{"session-id", id}, {"sessions-ended", 1}})})
 	})
@@ -497,6 +509,9 @@ func (s *Store) DeleteUserSession(ctx context.Context, userID, id string, m stor
 func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 	return s.write(ctx, func(c *conn) error {
 		if _, err := c.exec(ctx, qExpireChallenges, c.t(now)); err != nil {
+			return err
+		}
+		if err := c.queueLogouts(ctx, now, byExpiry, c.t(now)); err != nil {
 			return err
 		}
 		if _, err := c.exec(ctx, qExpireSessions, c.t(now)); err != nil {

@@ -295,6 +295,16 @@ func (s *Store) UpdateUser(ctx context.Context, id string, ifVersion int64, muta
 			return err
 		}
 		c.markBumped("users", u.ID)
+		if u.Disabled && !old.Disabled {
+			// A disabled person cannot sign in: their browser sessions
+			// end, and the applications they signed in to are told.
+			if err := c.queueLogouts(ctx, now, byUser, u.ID); err != nil {
+				return err
+			}
+			if _, err := c.exec(ctx, qEndAllSessions, u.ID); err != nil {
+				return err
+			}
+		}
 		if removesAdmin {
 			if err := c.requireAdmin(ctx); err != nil {
 				return err
@@ -326,6 +336,11 @@ func (s *Store) DeleteUser(ctx context.Context, id string, ifVersion int64, m st
 		}
 		now := s.now()
 		if err := c.bump(ctx, "groups", old.GroupIDs, now); err != nil {
+			return err
+		}
+		// The queue keeps what the logout tokens need after the person
+		// and their sessions are gone.
+		if err := c.queueLogouts(ctx, now, byUser, id); err != nil {
 			return err
 		}
 		if _, err := c.exec(ctx, qDeleteUser, id); err != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -548,5 +549,141 @@ func testOIDCBackchannelLogout(t *testing.T, s store.Store) {
 	}
 	if ls := claim(time.Now()); len(ls) != 1 || ls[0].SessionID != se2.ID {
 		t.Fatalf("logouts after disabling: %+v", ls)
+	}
+}
+
+// testOIDCLogoutTriggers: every event that ends a browser session queues,
+// in its own transaction, exactly one logout for the client that holds the
+// session (and none for a client without a back-channel URI), with what the
+// logout token needs even after the person is deleted; expiry is found by
+// the sweep. Sessions that live on queue nothing.
+func testOIDCLogoutTriggers(t *testing.T, s store.Store) {
+	o := oidcOf(t, s)
+	a := authOf(t, s)
+	app := createClient(t, o, "app")
+	app, err := o.UpdateOIDCClient(ctx, app.ID, 0, func(c *store.OIDCClient) error {
+		c.BackchannelLogoutURI = "https://app.example.com/backchannel"
+		return nil
+	}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := createClient(t, o, "other")
+	hold := func(u store.User, se store.Session) {
+		t.Helper()
+		now := time.Now()
+		for _, c := range []store.OIDCClient{app, other} {
+			r, err := o.CreateOIDCAuthRequest(ctx, store.OIDCAuthRequest{ClientID: c.ID, Params: []byte(`{}`), ExpiresAt: now.Add(time.Minute)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := o.CompleteOIDCAuthRequest(ctx, r.ID, store.OIDCAuthDone{UserID: u.ID, SessionID: se.ID, AuthTime: now}, meta); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// drain claims and delivers what is due at, checking there is at most one.
+	drain := func(at time.Time) []store.OIDCLogout {
+		t.Helper()
+		ls, err := o.ClaimOIDCLogouts(ctx, at, time.Minute, 10)
+		if err != nil {
+			t.Fatalf("ClaimOIDCLogouts: %v", err)
+		}
+		for _, l := range ls {
+			if err := o.FinishOIDCLogout(ctx, l, true, time.Time{}, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return ls
+	}
+	disable := func(u store.User) error {
+		_, err := s.UpdateUser(ctx, u.ID, 0, func(x *store.User) error { x.Disabled = true; return nil }, meta)
+		return err
+	}
+	for i, tc := range []struct {
+		name string
+		ttl  time.Duration
+		end  func(u store.User, se, keep store.Session) error
+		at   time.Duration // when to claim, after now
+	}{
+		{"signout", time.Hour, func(_ store.User, se, _ store.Session) error { return a.DeleteSession(ctx, se.Hash, meta) }, 0},
+		{"sign-out-everywhere", time.Hour, func(u store.User, _, _ store.Session) error {
+			_, err := a.DeleteUserSessions(ctx, u.ID, nil, meta)
+			return err
+		}, 0},
+		{"sign-out-others", time.Hour, func(u store.User, _, keep store.Session) error {
+			_, err := a.DeleteUserSessions(ctx, u.ID, keep.Hash, meta)
+			return err
+		}, 0},
+		{"end-one-session", time.Hour, func(u store.User, se, _ store.Session) error { return a.DeleteUserSession(ctx, u.ID, se.ID, meta) }, 0},
+		{"revoke-passkeys", time.Hour, func(u store.User, _, _ store.Session) error {
+			_, err := a.DeleteUserPasskeys(ctx, u.ID, meta)
+			return err
+		}, 0},
+		{"disable", time.Hour, func(u store.User, _, _ store.Session) error { return disable(u) }, 0},
+		{"disable-atomic", time.Hour, func(u store.User, _, _ store.Session) error {
+			return s.Atomic(ctx, func(tx store.Store) error {
+				_, err := tx.UpdateUser(ctx, u.ID, 0, func(x *store.User) error { x.Disabled = true; return nil }, meta)
+				return err
+			})
+		}, 0},
+		{"delete", time.Hour, func(u store.User, _, _ store.Session) error { return s.DeleteUser(ctx, u.ID, 0, meta) }, 0},
+		{"expiry-sweep", time.Second, func(store.User, store.Session, store.Session) error {
+			return o.QueueExpiredOIDCLogouts(ctx, time.Now().Add(time.Minute))
+		}, time.Minute},
+		{"expiry-purge", time.Second, func(store.User, store.Session, store.Session) error {
+			return a.DeleteExpired(ctx, time.Now().Add(time.Minute))
+		}, time.Minute},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := createUser(t, s, fmt.Sprintf("logout%d", i))
+			now := time.Now()
+			se := signIn(t, s, u, fmt.Sprintf("cookie-%d-a", i), now, tc.ttl, "UA", "192.0.2.1")
+			hold(u, se)
+			var keep store.Session
+			if tc.name == "sign-out-others" {
+				keep = signIn(t, s, u, fmt.Sprintf("cookie-%d-b", i), now, time.Hour, "UA", "192.0.2.1")
+				hold(u, keep)
+			}
+			if ls := drain(now.Add(tc.at)); tc.at == 0 && len(ls) != 0 {
+				t.Fatalf("logouts queued while the session lives: %+v", ls)
+			}
+			if tc.at > 0 { // nothing is queued by expiry alone
+				if ls := drain(now.Add(tc.at)); len(ls) != 0 {
+					t.Fatalf("logouts queued before the sweep: %+v", ls)
+				}
+			}
+			if err := tc.end(u, se, keep); err != nil {
+				t.Fatal(err)
+			}
+			ls := drain(time.Now().Add(tc.at))
+			if len(ls) != 1 || ls[0].ClientID != app.ID || ls[0].SessionID != se.ID || ls[0].UserID != u.ID ||
+				ls[0].URI != "https://app.example.com/backchannel" || ls[0].Attempts != 0 {
+				t.Fatalf("logouts after %s: %+v", tc.name, ls)
+			}
+			// The ended session's clients are forgotten: later events queue
+			// nothing more for it; a session that lives on queues nothing.
+			if tc.name != "delete" {
+				_, _ = a.DeleteUserSessions(ctx, u.ID, keep.Hash, meta)
+				if tc.name != "sign-out-others" {
+					_ = s.DeleteUser(ctx, u.ID, 0, meta)
+				}
+			}
+			if ls := drain(time.Now().Add(time.Hour)); len(ls) != 0 {
+				t.Fatalf("logouts after the session had ended: %+v", ls)
+			}
+		})
+	}
+
+	// A session that ends while its person signs in to a client: the
+	// client is told at once.
+	u := createUser(t, s, "latecomer")
+	se := signIn(t, s, u, "cookie-late", time.Now(), time.Hour, "UA", "192.0.2.1")
+	if err := a.DeleteSession(ctx, se.Hash, meta); err != nil {
+		t.Fatal(err)
+	}
+	hold(u, se)
+	if ls := drain(time.Now()); len(ls) != 1 || ls[0].ClientID != app.ID || ls[0].SessionID != se.ID {
+		t.Fatalf("logouts of a client that signed in from an ended session: %+v", ls)
 	}
 }

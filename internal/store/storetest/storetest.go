@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SetupLinkRaces", testSetupLinkRaces},
 		{"OIDCDevice", testOIDCDevice},
 		{"OIDCBackchannelLogout", testOIDCBackchannelLogout},
+		{"OIDCLogoutTriggers", testOIDCLogoutTriggers},
 		{"Search", testSearch},
 		{"PatchGroupMembers", testPatchGroupMembers},
 	}
