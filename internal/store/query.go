@@ -70,4 +70,16 @@ type Searcher interface {
 	// ifVersion > 0 makes it fail with ErrPreconditionFailed unless the
 	// group is at that version.
 	PatchGroupMembers(ctx context.Context, groupID string, ifVersion int64, add, remove []string, m Meta) (Group, error)
+	// GroupMembers returns the members of each of these groups with the
+	// name a SCIM response shows for them, in one query however many
+	// groups there are; like GroupMemberIDs, sorted by id, never nil.
+	GroupMembers(ctx context.Context, groupIDs []string) (map[string][]Member, error)
+}
+
+// Member is a member of a group as a SCIM client sees it: the user's id
+// and display name (the user's display name, else "first last", else the
+// username).
+type Member struct {
+	ID      string
+	Display string
 }
