@@ -231,7 +231,7 @@ func (h *Handler) findGroups(w http.ResponseWriter, r *http.Request, p listParam
 		total = known
 	}
 	last := ""
-	if len(list) > 0 {
+	if len(list) > 0 && q.SortBy == "" {
 		last = list[len(list)-1].Name
 	}
 	h.cursors.note(groups, p.cursorFilter(), start+len(list), last, total)

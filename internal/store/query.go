@@ -53,6 +53,13 @@ type Query struct {
 	// Desc orders the page by username (name) descending; After then
 	// starts before that username.
 	Desc bool
+	// SortBy orders the page by this field instead, then by username
+	// (name): on users FieldID, FieldLastName, FieldDisplayName (the
+	// display name, else "first last"), FieldUpdatedAt or FieldExternalID;
+	// on groups FieldID or FieldDisplayName (the friendly name, else the
+	// name). Each has an index in that order. "" (or FieldUsername,
+	// FieldName) is the username (name). After takes only "".
+	SortBy string
 	// NoCount leaves the total out (returned as -1) for a caller that
 	// knows it already: counting every match is a scan of them all.
 	NoCount bool
