@@ -39,7 +39,11 @@ func scimDo(t *testing.T, srv *testserver.Server, token, method, path, body stri
 // who provisioned it; after `terraform import rollcall_user.jane jane` the
 // apply changes that same user, and the SCIM client sees the change.
 func TestUserSCIMCreatedIsImported(t *testing.T) {
-	srv, c := startParallel(t)
+	testserver.Backends(t, testUserSCIMCreatedIsImported)
+}
+
+func testUserSCIMCreatedIsImported(t *testing.T, backend testserver.Option) {
+	srv, c := startParallel(t, backend)
 	tok, err := c.Tokens.Create(context.Background(), "okta", nil, "", "scim")
 	if err != nil {
 		t.Fatal(err)
