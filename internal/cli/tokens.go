@@ -95,7 +95,7 @@ func newTokensCreateCommand(o *connOptions) *cobra.Command {
 	f.DurationVar(&expiresIn, "expires-in", 0, "lifetime, such as 720h; default never expires")
 	f.StringVar(&expiresAt, "expires-at", "", "expiry time in RFC 3339, such as 2030-01-02T15:04:05Z")
 	f.StringVar(&user, "user", "", "create the token for this user (id or username; admins only), such as a service account")
-	f.StringSliceVar(&scopes, "scope", nil, "what the token reaches: admin (the whole REST API, the default) or scim (only /scim/v2, for Okta, Entra ID and other provisioning clients); repeat for both")
+	f.StringSliceVar(&scopes, "scope", nil, "what the token reaches: admin (the whole REST API, the default) or scim (only /scim/v2, for Okta, Entra ID and other provisioning clients; the token's --name becomes the external-source of the users it provisions); repeat for both")
 	return cmd
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rollcall/rollcall/internal/testutil/pgtest"
 )
 
 // TestMain sets what terraform-plugin-testing and terraform need, for the
@@ -42,6 +44,7 @@ func TestMain(m *testing.M) {
 	os.Unsetenv("ROLLCALL_TOKEN")
 
 	code := m.Run()
+	pgtest.Cleanup() // the PostgreSQL server of tests that run on both databases
 	os.Remove(rc.Name())
 	if installed.dir != "" {
 		os.RemoveAll(installed.dir)

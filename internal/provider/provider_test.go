@@ -91,11 +91,11 @@ var parallelAcc sync.Map // *testing.T -> *accSettings
 // its own server, and a provider that takes that server's URL and token
 // instead of ROLLCALL_URL and ROLLCALL_TOKEN (factoriesFor; setAccEnv
 // changes them). The terraform settings come from TestMain.
-func startParallel(t *testing.T) (*testserver.Server, *client.Client) {
+func startParallel(t *testing.T, opts ...testserver.Option) (*testserver.Server, *client.Client) {
 	t.Helper()
 	terraformPath(t)
 	t.Parallel()
-	srv := testserver.Start(t, testserver.WithLogLevel(slog.LevelWarn))
+	srv := testserver.Start(t, append([]testserver.Option{testserver.WithLogLevel(slog.LevelWarn)}, opts...)...)
 	parallelAcc.Store(t, &accSettings{
 		env:     map[string]string{"ROLLCALL_URL": srv.URL, "ROLLCALL_TOKEN": srv.AdminToken},
 		version: "test",

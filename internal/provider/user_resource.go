@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"strings"
 	"time"
@@ -149,11 +150,44 @@ func (r *userResource) Create(ctx context.Context, req resource.CreateRequest, r
 	}
 	u, err := r.c.Users.Create(ctx, attrs, groups, "")
 	if err != nil {
+		if r.usernameTaken(ctx, plan.Username.ValueString(), err, &resp.Diagnostics) {
+			return
+		}
 		addAPIError(&resp.Diagnostics, r.c, "create user "+plan.Username.ValueString(), err)
 		return
 	}
 	plan.fromAPI(u, plan, !plan.Groups.IsNull())
 	setUserModel(ctx, &resp.State, plan, &resp.Diagnostics)
+}
+
+// usernameTaken explains a create refused because a user with this
+// username exists (the server may name the email first: the same person
+// has the same address): a user that SCIM (or anyone) created and the
+// configuration also declares is one user, matched by username, which
+// Terraform takes over by import. The existing user's external-source
+// says who made it, when it is set. It reports whether it explained err.
+func (r *userResource) usernameTaken(ctx context.Context, username string, err error, diags *diag.Diagnostics) bool {
+	apiErr, ok := client.AsAPIError(err)
+	if !ok || (apiErr.Code() != api.CodeUsernameTaken && apiErr.Code() != api.CodeEmailTaken) {
+		return false
+	}
+	name := api.NormalizeName(username)
+	u, gerr := r.c.Users.GetByUsername(ctx, name)
+	if gerr != nil {
+		return false
+	}
+	who := ""
+	if s := u.Attributes.ExternalSource; s != nil && *s != "" {
+		who = fmt.Sprintf(" It was provisioned by %q (its external-source; SCIM sets it to the provisioning token's name).", *s)
+	}
+	diags.AddAttributeError(path.Root("username"), "Rollcall refused the request",
+		fmt.Sprintf("Could not create user %s: username_taken: a user with this username already exists (id %s).%s To manage the existing user with Terraform, import it by its username instead of creating it, "+
+			"where NAME is this resource's name:\n\n  terraform import rollcall_user.NAME %s\n\nor, with Terraform 1.5 or later, an import block:\n\n"+
+			"  import {\n    to = rollcall_user.NAME\n    id = %q\n  }\n\nThe import reads the user as it is; the next apply changes it to match the configuration, "+
+			"clearing the optional attributes it leaves out: to keep what a provisioning client set (its external_id, by which it finds the user), "+
+			"declare those attributes or add lifecycle { ignore_changes = [external_id, external_source] }.",
+			name, u.ID, who, name, name))
+	return true
 }
 
 // Read refreshes the user; a user deleted outside Terraform is removed

@@ -53,7 +53,9 @@ func (c *cursors) plan(k kind, filter string, q *store.Query) int {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if after, ok := c.next[cursorKey(k, filter, q.Offset)]; ok && q.Offset > 0 {
+	// Cursors follow the default order only; another sortBy pages by
+	// OFFSET.
+	if after, ok := c.next[cursorKey(k, filter, q.Offset)]; ok && q.Offset > 0 && q.SortBy == "" {
 		q.After, q.Offset = after, 0
 	}
 	if t, ok := c.totals[cursorKey(k, filter, -1)]; ok && time.Since(t.at) < totalTTL {

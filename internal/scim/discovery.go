@@ -130,7 +130,7 @@ func (h *Handler) schemaList() []map[string]any {
 				attr("displayName", "string", set("required", true)),
 				attr("members", "complex", multi,
 					subs(attr("value", "string", set("mutability", "immutable")), attr("$ref", "reference", set("mutability", "immutable"), set("referenceTypes", []string{"User"})),
-						attr("type", "string", set("mutability", "immutable")))),
+						attr("display", "string", set("mutability", "readOnly")), attr("type", "string", set("mutability", "immutable")))),
 			},
 			"meta": meta(groupSchema),
 		},

@@ -344,9 +344,13 @@ func (p listParams) query(k kind) (store.Query, *Error) {
 	if e != nil {
 		return store.Query{}, e
 	}
-	sortable := map[kind]string{users: "userName", groups: "displayName"}[k]
-	if p.sortBy != "" && !strings.EqualFold(p.sortBy, sortable) && !strings.EqualFold(p.sortBy, "id") {
-		return store.Query{}, errf(http.StatusBadRequest, "invalidValue", "sortBy "+strconv.Quote(p.sortBy)+" is not supported: results are sorted by "+sortable)
+	sortBy := ""
+	if p.sortBy != "" {
+		var ok bool
+		if sortBy, ok = sortFields[k][strings.ToLower(p.sortBy)]; !ok {
+			return store.Query{}, errf(http.StatusBadRequest, "invalidValue", "sortBy "+strconv.Quote(p.sortBy)+" is not supported: "+
+				map[kind]string{users: "Users", groups: "Groups"}[k]+" sort by "+sortNames[k]+" (each has an index in that order)")
+		}
 	}
 	desc := strings.EqualFold(p.sortOrder, "descending")
 	if p.sortOrder != "" && !desc && !strings.EqualFold(p.sortOrder, "ascending") {
@@ -356,8 +360,23 @@ func (p listParams) query(k kind) (store.Query, *Error) {
 	if count > maxCount {
 		count = maxCount
 	}
-	return store.Query{Where: where, Offset: start - 1, Limit: count, Desc: desc}, nil
+	return store.Query{Where: where, Offset: start - 1, Limit: count, Desc: desc, SortBy: sortBy}, nil
 }
+
+// sortFields are the attributes sortBy takes (lower-cased) and the store
+// field each sorts by; "" is the default order, userName (groups: the
+// name), which the cursors follow. sortNames lists them for errors.
+var (
+	sortFields = map[kind]map[string]string{
+		users: {"username": "", "id": store.FieldID, "name.familyname": store.FieldLastName, "displayname": store.FieldDisplayName,
+			"meta.lastmodified": store.FieldUpdatedAt, "externalid": store.FieldExternalID},
+		groups: {"displayname": store.FieldDisplayName, "id": store.FieldID},
+	}
+	sortNames = map[kind]string{
+		users:  "userName, id, name.familyName, displayName, meta.lastModified or externalId",
+		groups: "displayName or id",
+	}
+)
 
 // cursorFilter keys the cursors of a list: its filter and its order.
 func (p listParams) cursorFilter() string {
@@ -439,7 +458,7 @@ func (h *Handler) findUsers(w http.ResponseWriter, r *http.Request, p listParams
 		total = known
 	}
 	last := ""
-	if len(list) > 0 {
+	if len(list) > 0 && q.SortBy == "" {
 		last = list[len(list)-1].Username
 	}
 	h.cursors.note(users, p.cursorFilter(), start+len(list), last, total)

@@ -30,7 +30,9 @@ func groupDisplay(g store.Group) string {
 
 // groupResource renders g. members nil leaves members out (lists, and
 // excludedAttributes=members, which Entra ID asks for on large groups).
-func (h *Handler) groupResource(g store.Group, members []string) map[string]any {
+// Each member has its value (the user id), display (the user's display
+// name, else username), $ref and type.
+func (h *Handler) groupResource(g store.Group, members []store.Member) map[string]any {
 	res := map[string]any{
 		"schemas":     []string{groupSchema},
 		"id":          g.ID,
@@ -48,8 +50,8 @@ func (h *Handler) groupResource(g store.Group, members []string) map[string]any 
 	}
 	if members != nil {
 		ms := make([]any, len(members))
-		for i, id := range members {
-			ms[i] = map[string]any{"value": id, "$ref": h.base + "/Users/" + id, "type": "User"}
+		for i, m := range members {
+			ms[i] = map[string]any{"value": m.ID, "display": m.Display, "$ref": h.base + "/Users/" + m.ID, "type": "User"}
 		}
 		res["members"] = ms
 	}
@@ -140,8 +142,13 @@ func memberIDs(v any) ([]string, *Error) {
 	return ids, nil
 }
 
-func (h *Handler) writeGroup(w http.ResponseWriter, status int, g store.Group, members []string) {
-	writeResource(w, status, g.Version, h.base+"/Groups/"+g.ID, h.groupResource(g, members))
+func (h *Handler) writeGroup(w http.ResponseWriter, r *http.Request, status int, g store.Group) {
+	members, err := h.st.GroupMembers(r.Context(), []string{g.ID})
+	if err != nil {
+		h.fail(w, r, err, "group "+g.ID)
+		return
+	}
+	writeResource(w, status, g.Version, h.base+"/Groups/"+g.ID, h.groupResource(g, members[g.ID]))
 }
 
 // GET /scim/v2/Groups/{id}
@@ -156,27 +163,28 @@ func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, e)
 		return
 	}
-	if !p.wantMembers() {
-		// Entra ID reads groups with excludedAttributes=members: answer
-		// without reading what may be 50,000 member ids.
-		list, _, err := h.st.SearchGroups(r.Context(), store.Query{Where: &store.Cond{Op: "eq", Field: store.FieldID, Value: id}, Limit: 1, NoCount: true})
-		if err == nil && len(list) == 0 {
-			err = store.ErrNotFound
-		}
-		if err != nil {
-			h.fail(w, r, err, "group "+id)
-			return
-		}
-		writeResource(w, http.StatusOK, list[0].Version, "", project(h.groupResource(list[0], nil), p))
-		return
+	// The group without its members, then, unless excludedAttributes
+	// names them (Entra ID reads groups so), the members with their
+	// display names: with members excluded, what may be 50,000 members
+	// is not read.
+	list, _, err := h.st.SearchGroups(r.Context(), store.Query{Where: &store.Cond{Op: "eq", Field: store.FieldID, Value: id}, Limit: 1, NoCount: true})
+	if err == nil && len(list) == 0 {
+		err = store.ErrNotFound
 	}
-	g, err := h.st.GetGroup(r.Context(), id)
 	if err != nil {
 		h.fail(w, r, err, "group "+id)
 		return
 	}
-	res := project(h.groupResource(g, g.MemberIDs), p)
-	writeResource(w, http.StatusOK, g.Version, "", res)
+	var members []store.Member
+	if p.wantMembers() {
+		ms, err := h.st.GroupMembers(r.Context(), []string{id})
+		if err != nil {
+			h.fail(w, r, err, "group "+id)
+			return
+		}
+		members = ms[id]
+	}
+	writeResource(w, http.StatusOK, list[0].Version, "", project(h.groupResource(list[0], members), p))
 }
 
 // GET /scim/v2/Groups
@@ -223,29 +231,29 @@ func (h *Handler) findGroups(w http.ResponseWriter, r *http.Request, p listParam
 		total = known
 	}
 	last := ""
-	if len(list) > 0 {
+	if len(list) > 0 && q.SortBy == "" {
 		last = list[len(list)-1].Name
 	}
 	h.cursors.note(groups, p.cursorFilter(), start+len(list), last, total)
 	withMembers := p.wantMembers()
-	var members map[string][]string
+	var members map[string][]store.Member
 	if withMembers && len(list) > 0 {
 		ids := make([]string, len(list))
 		for i, g := range list {
 			ids[i] = g.ID
 		}
-		if members, err = h.st.GroupMemberIDs(r.Context(), ids); err != nil {
+		if members, err = h.st.GroupMembers(r.Context(), ids); err != nil {
 			h.fail(w, r, err, "groups")
 			return
 		}
 	}
 	res := make([]any, len(list))
 	for i, g := range list {
-		var ms []string
+		var ms []store.Member
 		if withMembers {
 			ms = members[g.ID]
 			if ms == nil {
-				ms = []string{}
+				ms = []store.Member{}
 			}
 		}
 		res[i] = project(h.groupResource(g, ms), p)
@@ -283,7 +291,7 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "group")
 		return
 	}
-	h.writeGroup(w, http.StatusCreated, g, g.MemberIDs)
+	h.writeGroup(w, r, http.StatusCreated, g)
 }
 
 // PUT /scim/v2/Groups/{id} replaces displayName, externalId and, when
@@ -324,7 +332,7 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, "group "+id)
 		return
 	}
-	h.writeGroup(w, http.StatusOK, g, g.MemberIDs)
+	h.writeGroup(w, r, http.StatusOK, g)
 }
 
 func (gw *groupWrite) applyTo(g *store.Group) {

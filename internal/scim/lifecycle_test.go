@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -309,24 +310,38 @@ func TestPatchDerivedAttributes(t *testing.T) {
 }
 
 // TestSeenByTheAPI: a user SCIM creates is an ordinary user of the REST
-// API, with external-source scim, and a JSON:API change shows in SCIM.
+// API, with external-source the name of the scim token that made it
+// ("okta"), or "scim" through an admin-scope token.
 func TestSeenByTheAPI(t *testing.T) {
-	srv := testserver.Start(t)
-	c := &client{t: t, srv: srv, token: scimToken(t, srv)}
-	r := c.do("POST", "/scim/v2/Users", map[string]any{"userName": "ada", "externalId": "00u1", "emails": []any{map[string]any{"value": "ada@example.com"}}})
-	wantStatus(t, "create", r, 201)
-	id := r.JSON(t)["id"].(string)
-	api := &client{t: t, srv: srv, token: srv.AdminToken}
-	doc := api.do("GET", "/api/v1/users/"+id, nil)
-	var m struct {
-		Data struct {
-			Attributes map[string]any `json:"attributes"`
-		} `json:"data"`
-	}
-	if err := json.Unmarshal(doc.Body, &m); err != nil || doc.Status != 200 {
-		t.Fatalf("JSON:API read: %d %s", doc.Status, doc.Body)
-	}
-	if a := m.Data.Attributes; a["username"] != "ada" || a["external-id"] != "00u1" || a["external-source"] != "scim" {
-		t.Errorf("the SCIM user through the JSON:API: %v", a)
-	}
+	testserver.Backends(t, func(t *testing.T, backend testserver.Option) {
+		srv := testserver.Start(t, backend)
+		c := &client{t: t, srv: srv, token: scimToken(t, srv)}
+		r := c.do("POST", "/scim/v2/Users", map[string]any{"userName": "ada", "externalId": "00u1", "emails": []any{map[string]any{"value": "ada@example.com"}}})
+		wantStatus(t, "create", r, 201)
+		id := r.JSON(t)["id"].(string)
+		api := &client{t: t, srv: srv, token: srv.AdminToken}
+		doc := api.do("GET", "/api/v1/users/"+id, nil)
+		var m struct {
+			Data struct {
+				Attributes map[string]any `json:"attributes"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(doc.Body, &m); err != nil || doc.Status != 200 {
+			t.Fatalf("JSON:API read: %d %s", doc.Status, doc.Body)
+		}
+		if a := m.Data.Attributes; a["username"] != "ada" || a["external-id"] != "00u1" || a["external-source"] != "okta" {
+			t.Errorf("the SCIM user through the JSON:API: %v", a)
+		}
+		// The same client's externalId filter finds it; an admin token's SCIM
+		// user has external-source scim.
+		if r := c.do("GET", "/scim/v2/Users?filter="+url.QueryEscape(`externalId eq "00u1"`), nil); r.Status != 200 || r.JSON(t)["totalResults"] != float64(1) {
+			t.Errorf("externalId eq: %d %s", r.Status, r.Body)
+		}
+		r = api.do("POST", "/scim/v2/Users", map[string]any{"userName": "grace", "externalId": "e-2", "emails": []any{map[string]any{"value": "grace@example.com"}}})
+		wantStatus(t, "create with an admin token", r, 201)
+		doc = api.do("GET", "/api/v1/users/"+r.JSON(t)["id"].(string), nil)
+		if err := json.Unmarshal(doc.Body, &m); err != nil || m.Data.Attributes["external-source"] != "scim" {
+			t.Errorf("external-source of a user an admin token provisioned: %s", doc.Body)
+		}
+	})
 }

@@ -29,9 +29,21 @@ func (s *Server) mountSCIM(mux *http.ServeMux) {
 				Detail: "SCIM creates and changes every user, so it needs the token of an admin; this token's user " + strconv.Quote(p.user.Username) + " is not one (make the token for an admin service account: rollcall tokens create --scope scim --user NAME)"})
 			return
 		}
-		ctx := scim.WithActor(r.Context(), scim.Actor{Meta: p.meta(r), Source: "scim"})
+		ctx := scim.WithActor(r.Context(), scim.Actor{Meta: p.meta(r), Source: provisioningSource(p.token)})
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})))
+}
+
+// provisioningSource is the external-source of the users a token's SCIM
+// client creates or updates: the name of a token with scope scim (the
+// client it was made for, such as "okta"), so users from two clients can be
+// told apart; "scim" for an admin-scope token, whose name says nothing
+// about a provisioning client.
+func provisioningSource(t store.Token) string {
+	if t.Name != "" && t.HasScope(store.ScopeSCIM) {
+		return t.Name
+	}
+	return "scim"
 }
 
 // writeSCIMError writes the errors authentication gives (401, 403, 429,

@@ -53,6 +53,13 @@ type Query struct {
 	// Desc orders the page by username (name) descending; After then
 	// starts before that username.
 	Desc bool
+	// SortBy orders the page by this field instead, then by username
+	// (name): on users FieldID, FieldLastName, FieldDisplayName (the
+	// display name, else "first last"), FieldUpdatedAt or FieldExternalID;
+	// on groups FieldID or FieldDisplayName (the friendly name, else the
+	// name). Each has an index in that order. "" (or FieldUsername,
+	// FieldName) is the username (name). After takes only "".
+	SortBy string
 	// NoCount leaves the total out (returned as -1) for a caller that
 	// knows it already: counting every match is a scan of them all.
 	NoCount bool
@@ -70,4 +77,16 @@ type Searcher interface {
 	// ifVersion > 0 makes it fail with ErrPreconditionFailed unless the
 	// group is at that version.
 	PatchGroupMembers(ctx context.Context, groupID string, ifVersion int64, add, remove []string, m Meta) (Group, error)
+	// GroupMembers returns the members of each of these groups with the
+	// name a SCIM response shows for them, in one query however many
+	// groups there are; like GroupMemberIDs, sorted by id, never nil.
+	GroupMembers(ctx context.Context, groupIDs []string) (map[string][]Member, error)
+}
+
+// Member is a member of a group as a SCIM client sees it: the user's id
+// and display name (the user's display name, else "first last", else the
+// username).
+type Member struct {
+	ID      string
+	Display string
 }

@@ -25,6 +25,8 @@ var (
 	qDeleteGroup    = stmt(`DELETE FROM groups WHERE id = ?`)
 	qGroupsByIDs    = idsStmt(`SELECT ` + groupCols + ` FROM groups WHERE id IN (?...)`)
 	qMembersOf      = scanning(idsStmt(`SELECT group_id, user_id FROM memberships WHERE group_id IN (?...)`))
+	qMembersNamed   = scanning(idsStmt(`SELECT m.group_id, m.user_id, u.username, u.display_name, u.first_name, u.last_name
+		FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.group_id IN (?...)`))
 )
 
 func scanGroup(row interface{ Scan(...any) error }) (store.Group, error) {
@@ -272,6 +274,47 @@ func (s *Store) GetGroups(ctx context.Context, ids []string) ([]store.Group, err
 		if g, ok := byID[id]; ok {
 			out = append(out, g)
 		}
+	}
+	return out, nil
+}
+
+// GroupMembers returns the members of each group with their display
+// names, reading each membership row and its user by primary key; see
+// store.Searcher.
+func (s *Store) GroupMembers(ctx context.Context, groupIDs []string) (map[string][]store.Member, error) {
+	out := make(map[string][]store.Member, len(groupIDs))
+	if len(groupIDs) == 0 {
+		return out, nil
+	}
+	for _, id := range groupIDs {
+		out[id] = []store.Member{}
+	}
+	c := s.read()
+	rows, err := c.query(ctx, qMembersNamed, c.d.idsArg(normIDs(groupIDs)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var gid, uid, username, display, first, last string
+		if err := rows.Scan(&gid, &uid, &username, &display, &first, &last); err != nil {
+			return nil, err
+		}
+		if display == "" {
+			display = strings.TrimSpace(first + " " + last)
+		}
+		if display == "" {
+			display = username
+		}
+		if ms, ok := out[gid]; ok {
+			out[gid] = append(ms, store.Member{ID: uid, Display: display})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, ms := range out {
+		slices.SortFunc(ms, func(a, b store.Member) int { return strings.Compare(a.ID, b.ID) })
 	}
 	return out, nil
 }

@@ -194,6 +194,44 @@ func (s *Store) SearchUsers(ctx context.Context, q store.Query) ([]store.User, i
 	return users, total, err
 }
 
+// userSorts and groupSorts are the columns store.Query.SortBy may name,
+// each the first column of an index whose next one is the tie-break.
+var (
+	userSorts = map[string]string{
+		"": "users.username", store.FieldUsername: "users.username", store.FieldID: "users.id",
+		store.FieldLastName: "users.last_name_lower", store.FieldDisplayName: "users.display_sort",
+		store.FieldUpdatedAt: "users.updated_at", store.FieldExternalID: "users.external_id",
+	}
+	groupSorts = map[string]string{
+		"": "name", store.FieldName: "name", store.FieldID: "id", store.FieldDisplayName: "display_sort",
+	}
+)
+
+// orderBy is the ORDER BY list of a search sorted by sortBy (a key of
+// sorts), then by tie (unique). plus marks the first column as not to be
+// read from an index (SQLite, see userSearch).
+func orderBy(sorts map[string]string, q store.Query, tie string, plus bool) (string, error) {
+	col, ok := sorts[q.SortBy]
+	if !ok {
+		return "", fmt.Errorf("sqlstore: cannot sort by %q", q.SortBy)
+	}
+	if q.After != "" && col != tie {
+		return "", fmt.Errorf("sqlstore: After with SortBy %q", q.SortBy)
+	}
+	dir := ""
+	if q.Desc {
+		dir = " DESC"
+	}
+	order := col + dir
+	if plus {
+		order = "+" + order
+	}
+	if col != tie && !strings.HasSuffix(col, ".id") && col != "id" {
+		order += ", " + tie + dir
+	}
+	return order, nil
+}
+
 // userSearch builds SearchUsers' two statements: the count of all matches
 // and the page, which may start after a username (keyset paging).
 // The page is ordered by "+username" on SQLite when filtered: with a plain
@@ -206,7 +244,7 @@ func (s *Store) userSearch(q store.Query) (cb *builder, countSQL string, pb *bui
 		return nil, "", nil, "", err
 	}
 	cb, pb = &builder{d: s.d}, &builder{d: s.d}
-	order := "users.username"
+	plus := false
 	if q.Where != nil {
 		for _, b := range []*builder{cb, pb} {
 			w, err := b.cond(q.Where, userColumns, "group_id")
@@ -215,13 +253,14 @@ func (s *Store) userSearch(q store.Query) (cb *builder, countSQL string, pb *bui
 			}
 			b.where(w)
 		}
-		if !s.d.numbered {
-			order = "+users.username"
-		}
+		plus = !s.d.numbered
+	}
+	order, err := orderBy(userSorts, q, "users.username", plus)
+	if err != nil {
+		return nil, "", nil, "", err
 	}
 	cmp := " > "
 	if q.Desc {
-		order += " DESC"
 		cmp = " < "
 	}
 	if q.After != "" {
@@ -260,9 +299,13 @@ func (s *Store) SearchGroups(ctx context.Context, q store.Query) ([]store.Group,
 	if limit == 0 {
 		return []store.Group{}, total, nil
 	}
-	order, cmp := "name", " > "
+	order, err := orderBy(groupSorts, q, "name", false)
+	if err != nil {
+		return nil, 0, err
+	}
+	cmp := " > "
 	if q.Desc {
-		order, cmp = "name DESC", " < "
+		cmp = " < "
 	}
 	if q.After != "" {
 		b.where("name" + cmp + b.arg(q.After))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/rollcall/rollcall/internal/store"
@@ -257,4 +258,38 @@ func testGroupMemberIDs(t *testing.T, s store.Store) {
 func sortedIDs(ids ...string) []string {
 	slices.Sort(ids)
 	return ids
+}
+
+// testGroupMembers: the members a SCIM group response lists, with the name
+// it shows for each: the display name, else "first last", else the
+// username; the same ids as GroupMemberIDs, in one query for many groups.
+func testGroupMembers(t *testing.T, s store.Store) {
+	se, ok := s.(store.Searcher)
+	if !ok {
+		t.Skip("the store does not implement store.Searcher")
+	}
+	a, b := createGroup(t, s, "na"), createGroup(t, s, "nb")
+	named, err := s.CreateUser(ctx, store.User{Username: "n-one", Email: "n-one@example.com", DisplayName: "Ada L.", FirstName: "Ada", LastName: "Lovelace", GroupIDs: []string{a.ID, b.ID}}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := s.CreateUser(ctx, store.User{Username: "n-two", Email: "n-two@example.com", FirstName: "Grace", LastName: "Hopper", GroupIDs: []string{b.ID}}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := createUser(t, s, "n-three", b.ID)
+	missing := uid(404)
+	got, err := se.GroupMembers(ctx, []string{b.ID, a.ID, missing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantB := []store.Member{{ID: named.ID, Display: "Ada L."}, {ID: first.ID, Display: "Grace Hopper"}, {ID: bare.ID, Display: "n-three"}}
+	slices.SortFunc(wantB, func(x, y store.Member) int { return strings.Compare(x.ID, y.ID) })
+	want := map[string][]store.Member{a.ID: {{ID: named.ID, Display: "Ada L."}}, b.ID: wantB, missing: {}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("GroupMembers = %v, want %v", got, want)
+	}
+	if got, err := se.GroupMembers(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("GroupMembers(nil) = %v, %v", got, err)
+	}
 }

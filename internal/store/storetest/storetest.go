@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListGroups", testListGroups},
 		{"GetGroups", testGetGroups},
 		{"GroupMemberIDs", testGroupMemberIDs},
+		{"GroupMembers", testGroupMembers},
 		{"ChangeUserGroups", testChangeUserGroups},
 		{"ChangeGroupMembers", testChangeGroupMembers},
 		{"MembershipReferences", testMembershipReferences},
