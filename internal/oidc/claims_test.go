@@ -82,6 +82,14 @@ func TestCustomClaimsPrecedence(t *testing.T) {
 			}
 			checkClaims(t, "ID token", &info, want)
 
+			// Group claims come whatever the scopes.
+			info = oidc.UserInfo{}
+			if err := s.SetUserinfoFromRequest(ctx, &info, idTokenRequest{u.ID, cl.ID}, []string{"openid"}); err != nil {
+				t.Fatal(err)
+			}
+			checkClaims(t, "ID token of scope openid", &info, map[string]any{"sub": u.ID, "sid": "session-1",
+				"employee_number": "E42", "role": "a", "level": 2.0, "team": "zeta", "tags": []any{"x", "y"}})
+
 			// userinfo: the same claims from the access token (no sid).
 			tokenID := "access-token-1"
 			now := time.Now()

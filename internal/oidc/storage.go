@@ -410,11 +410,11 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 // SetUserinfoFromRequest fills the ID token's claims, with sid from the
 // browser session the sign-in started.
 func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, request op.IDTokenRequest, scopes []string) error {
-	u, err := s.userinfo(ctx, info, request.GetSubject(), scopes)
+	u, gs, err := s.userinfo(ctx, info, request.GetSubject(), scopes)
 	if err != nil {
 		return err
 	}
-	if err := s.customClaims(ctx, info, u, request.GetClientID()); err != nil {
+	if err := s.customClaims(ctx, info, u, gs, request.GetClientID()); err != nil {
 		return err
 	}
 	if sb, ok := request.(sessionBound); ok && sb.sessionID() != "" {
@@ -437,11 +437,11 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if t.FamilyID == machineFamily {
 		return oidc.ErrAccessDenied().WithDescription("This access token belongs to a machine client (client credentials grant): there is no person to describe.")
 	}
-	u, err := s.userinfo(ctx, info, t.UserID, t.Scopes)
+	u, gs, err := s.userinfo(ctx, info, t.UserID, t.Scopes)
 	if err != nil {
 		return err
 	}
-	return s.customClaims(ctx, info, u, t.ClientID)
+	return s.customClaims(ctx, info, u, gs, t.ClientID)
 }
 
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
@@ -459,7 +459,7 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	}
 	if t.FamilyID != machineFamily {
 		var info oidc.UserInfo
-		if _, err := s.userinfo(ctx, &info, t.UserID, t.Scopes); err != nil {
+		if _, _, err := s.userinfo(ctx, &info, t.UserID, t.Scopes); err != nil {
 			return err
 		}
 		resp.SetUserInfo(&info)
@@ -475,18 +475,20 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	return nil
 }
 
-// userinfo fills the claims of the scopes and returns the person. sub is
-// always the user's id, never the username: a rename keeps the subject.
-func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) (store.User, error) {
-	u, err := s.st.GetUser(ctx, userID)
+// userinfo fills the claims of the scopes and returns the person, with
+// their groups when the groups scope made it read them (nil otherwise).
+// sub is always the user's id, never the username: a rename keeps the
+// subject.
+func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) (u store.User, groups []store.Group, err error) {
+	u, err = s.st.GetUser(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
-		return u, oidc.ErrAccessDenied().WithDescription("This person no longer exists.")
+		return u, nil, oidc.ErrAccessDenied().WithDescription("This person no longer exists.")
 	}
 	if err != nil {
-		return u, serverError(err)
+		return u, nil, serverError(err)
 	}
 	if u.Disabled {
-		return u, oidc.ErrAccessDenied().WithDescription("This person is disabled.")
+		return u, nil, oidc.ErrAccessDenied().WithDescription("This person is disabled.")
 	}
 	info.Subject = u.ID
 	for _, sc := range scopes {
@@ -514,8 +516,9 @@ func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID stri
 		case ScopeGroups:
 			gs, err := s.st.GetGroups(ctx, u.GroupIDs)
 			if err != nil {
-				return u, serverError(err)
+				return u, nil, serverError(err)
 			}
+			groups = gs
 			names := make([]string, 0, len(gs))
 			for _, g := range gs {
 				names = append(names, g.Name)
@@ -524,7 +527,7 @@ func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID stri
 			info.AppendClaims("groups", names)
 		}
 	}
-	return u, nil
+	return u, groups, nil
 }
 
 // customClaims adds the claims that do not come from scopes, in this
@@ -533,8 +536,9 @@ func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID stri
 // neither source below may use them), then the client's attribute-claims
 // (store.OIDCClient.AttributeClaims; an attribute the person does not have
 // adds nothing), then the custom claims of the person's groups, which only
-// fill names still free (mergeGroupClaims).
-func (s *storage) customClaims(ctx context.Context, info *oidc.UserInfo, u store.User, clientID string) error {
+// fill names still free (mergeGroupClaims). gs are the person's groups if
+// already read, or nil.
+func (s *storage) customClaims(ctx context.Context, info *oidc.UserInfo, u store.User, gs []store.Group, clientID string) error {
 	cl, err := s.client(ctx, clientID)
 	if err != nil {
 		return err
@@ -547,9 +551,10 @@ func (s *storage) customClaims(ctx context.Context, info *oidc.UserInfo, u store
 	if len(u.GroupIDs) == 0 {
 		return nil
 	}
-	gs, err := s.st.GetGroups(ctx, u.GroupIDs)
-	if err != nil {
-		return serverError(err)
+	if gs == nil {
+		if gs, err = s.st.GetGroups(ctx, u.GroupIDs); err != nil {
+			return serverError(err)
+		}
 	}
 	mergeGroupClaims(info, gs)
 	return nil
