@@ -1,8 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // GroupAttributes are a group's attributes as the server returns them.
@@ -11,9 +17,12 @@ type GroupAttributes struct {
 	FriendlyName *string           `json:"friendly-name"`
 	Description  *string           `json:"description"`
 	Attributes   map[string]string `json:"attributes"`
-	MemberCount  int               `json:"member-count"`
-	CreatedAt    time.Time         `json:"created-at"`
-	UpdatedAt    time.Time         `json:"updated-at"`
+	// CustomClaims are merged into the ID tokens and userinfo of the
+	// group's members; see ValidateCustomClaims.
+	CustomClaims map[string]json.RawMessage `json:"custom-claims"`
+	MemberCount  int                        `json:"member-count"`
+	CreatedAt    time.Time                  `json:"created-at"`
+	UpdatedAt    time.Time                  `json:"updated-at"`
 }
 
 // GroupRelationships are a group's relationships.
@@ -39,6 +48,9 @@ type GroupWriteAttributes struct {
 	FriendlyName Opt[string]            `json:"friendly-name,omitzero"`
 	Description  Opt[string]            `json:"description,omitzero"`
 	Attributes   Opt[map[string]string] `json:"attributes,omitzero"`
+	// CustomClaims is a JSON object; Normalize checks it and leaves it
+	// compact with sorted keys (ParseCustomClaims reads it).
+	CustomClaims Opt[json.RawMessage] `json:"custom-claims,omitzero"`
 
 	MemberCount json.RawMessage `json:"member-count,omitempty"`
 	CreatedAt   json.RawMessage `json:"created-at,omitempty"`
@@ -90,5 +102,65 @@ func (w *GroupWriteAttributes) Normalize(creating bool) Errors {
 	if w.Attributes.Set && !w.Attributes.Null {
 		errs = append(errs, ValidateAttributes(w.Attributes.Value)...)
 	}
+	if w.CustomClaims.Set && !w.CustomClaims.Null {
+		m, es := ValidateCustomClaims(w.CustomClaims.Value)
+		errs = append(errs, es...)
+		if len(es) == 0 {
+			b, _ := json.Marshal(m) // compact values, sorted keys
+			w.CustomClaims = Some(json.RawMessage(b))
+		}
+	}
 	return errs
+}
+
+// MaxCustomClaimsSize bounds a group's custom-claims, compact JSON: they
+// ride in every ID token of every member, and ID tokens often travel in
+// URLs and cookies.
+const MaxCustomClaimsSize = 4096
+
+// MaxCustomClaimNameLen bounds one custom claim's name.
+const MaxCustomClaimNameLen = 128
+
+// ValidateCustomClaims checks a group's custom-claims: a JSON object of at
+// most MaxCustomClaimsSize bytes (compact) whose names are not claims
+// Rollcall sets itself (ReservedClaims) and whose values are not null. It
+// returns the claims with compact values.
+func ValidateCustomClaims(raw json.RawMessage) (map[string]json.RawMessage, Errors) {
+	ptr := AttrPointer("custom-claims")
+	var m map[string]json.RawMessage
+	if t := bytes.TrimSpace(raw); len(t) == 0 || t[0] != '{' || json.Unmarshal(t, &m) != nil {
+		return nil, Errors{Invalid(CodeInvalidValue, ptr, `custom-claims must be a JSON object of claim names to values, such as {"role":"admin"}`)}
+	}
+	var errs Errors
+	size := 2
+	for _, name := range slices.Sorted(maps.Keys(m)) {
+		p := ptr + "/" + pointerEscape(name)
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, m[name]); err != nil {
+			errs = append(errs, Invalid(CodeInvalidValue, p, fmt.Sprintf("custom claim %q is not valid JSON", name)))
+			continue
+		}
+		m[name] = buf.Bytes()
+		size += len(name) + 4 + buf.Len()
+		switch {
+		case name == "" || len(name) > MaxCustomClaimNameLen || strings.IndexFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
+			errs = append(errs, Invalid(CodeInvalidAttributeKey, p, fmt.Sprintf("custom claim name %q must be 1 to %d characters without spaces or control characters", name, MaxCustomClaimNameLen)))
+		case contains(ReservedClaims, name):
+			errs = append(errs, Invalid(CodeInvalidValue, p, fmt.Sprintf("claim %q is set by Rollcall itself and cannot come from a group's custom-claims; choose another name", name)))
+		case buf.String() == "null":
+			errs = append(errs, Invalid(CodeInvalidValue, p, fmt.Sprintf("custom claim %q is null: give it a value or leave it out", name)))
+		}
+	}
+	if size > MaxCustomClaimsSize {
+		errs = append(errs, Invalid(CodeTooLong, ptr, fmt.Sprintf("custom-claims is %d bytes as compact JSON; at most %d are allowed, since they go into every member's ID token", size, MaxCustomClaimsSize)))
+	}
+	return m, errs
+}
+
+// ParseCustomClaims reads custom-claims that Normalize accepted; an empty
+// or null value is no claims.
+func ParseCustomClaims(raw json.RawMessage) map[string]json.RawMessage {
+	m := map[string]json.RawMessage{}
+	_ = json.Unmarshal(raw, &m)
+	return m
 }

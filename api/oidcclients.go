@@ -193,11 +193,10 @@ func (w *OIDCClientWriteAttributes) Validate(create bool) Errors {
 	return errs
 }
 
-// ReservedClaims are the claims Rollcall sets itself; attribute-claims
-// cannot name them, so an attribute never overrides who someone is, when
-// they signed in or what they may do. (Group custom claims, when they
-// come, will not override them either; of the two, a client's
-// attribute-claims win.)
+// ReservedClaims are the claims Rollcall sets itself; neither a client's
+// attribute-claims nor a group's custom-claims can name them, so neither
+// overrides who someone is, when they signed in or what they may do. Of
+// the two, a client's attribute-claims win.
 var ReservedClaims = []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "acr", "amr", "azp",
 	"sid", "at_hash", "c_hash", "client_id", "scope", "cnf", "act", "events", "name", "given_name", "family_name",
 	"middle_name", "nickname", "preferred_username", "profile", "picture", "website", "email", "email_verified",

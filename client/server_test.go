@@ -232,3 +232,32 @@ func TestAgainstRealServer(t *testing.T) {
 		t.Errorf("Audit.List for jane = %d events, %v", len(evs), err)
 	}
 }
+
+// TestGroupCustomClaims sets a group's custom claims through the client,
+// reads them back, sees a reserved claim refused as an *APIError with its
+// pointer, and clears them with null.
+func TestGroupCustomClaims(t *testing.T) {
+	srv := testserver.Start(t)
+	ctx := context.Background()
+	c, err := client.New(srv.URL, client.WithToken(srv.AdminToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := c.Groups.Create(ctx, api.GroupWriteAttributes{Name: api.Some("ops"),
+		CustomClaims: api.Some(json.RawMessage(`{"role": "ops"}`))}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Groups.Get(ctx, g.ID); err != nil || string(got.Attributes.CustomClaims["role"]) != `"ops"` {
+		t.Fatalf("read back %+v, %v", got, err)
+	}
+	_, err = c.Groups.Update(ctx, g.ID, api.GroupWriteAttributes{CustomClaims: api.Some(json.RawMessage(`{"aud":"x"}`))}, nil, "")
+	var ae *client.APIError
+	if !errors.As(err, &ae) || ae.StatusCode != 422 || len(ae.Errors) != 1 || ae.Errors[0].Source == nil || ae.Errors[0].Source.Pointer != "/data/attributes/custom-claims/aud" {
+		t.Fatalf("reserved claim: %v", err)
+	}
+	up, err := c.Groups.Update(ctx, g.ID, api.GroupWriteAttributes{CustomClaims: api.Null[json.RawMessage]()}, nil, "")
+	if err != nil || len(up.Attributes.CustomClaims) != 0 {
+		t.Fatalf("cleared: %+v, %v", up, err)
+	}
+}

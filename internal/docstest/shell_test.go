@@ -40,6 +40,7 @@ var shellRuns = map[string]func(t *testing.T, b shellBlock){
 	"README.md#Walkthrough with curl/1":                      runWalkthrough,
 	"docs/web.md#Setup links/1":                              runSetupLinkCommands,
 	"README.md#Sign in to an application (OpenID Connect)/1": runRegisterApplication,
+	"README.md#Sign in to an application (OpenID Connect)/2": runGroupCustomClaims,
 }
 
 // shellNotRun gives, for each shell block this test does not run, why not
@@ -328,5 +329,22 @@ func runRegisterApplication(t *testing.T, b shellBlock) {
 	var got struct{ ID, Secret string }
 	if err := json.Unmarshal([]byte(out), &got); err != nil || got.ID == "" || len(got.Secret) < 20 {
 		t.Fatalf("registering an application printed no id and secret (%v):\n%s\nstderr:\n%s", err, out, errOut)
+	}
+}
+
+// runGroupCustomClaims creates the README's group with custom claims and
+// checks that the server answers them back, compact with sorted keys.
+func runGroupCustomClaims(t *testing.T, b shellBlock) {
+	if _, err := exec.LookPath("jq"); err != nil {
+		t.Fatalf("the README's block needs jq: %v (apt-get install -y jq)", err)
+	}
+	srv := testserver.Start(t)
+	env := cleanEnv(t,
+		"T=Authorization: Bearer "+srv.AdminToken,
+		"J=Content-Type: application/vnd.api+json",
+		"API="+srv.URL+"/api/v1")
+	out, errOut := runBash(t, t.TempDir(), b.text, env)
+	if strings.TrimSpace(out) != `{"on_call":true,"role":"sre"}` {
+		t.Fatalf("creating the group printed %q, want its custom claims\nstderr:\n%s", out, errOut)
 	}
 }

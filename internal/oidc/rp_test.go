@@ -93,6 +93,16 @@ func TestRelyingParty(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Custom claims: staff's role loses to engineering's (name order),
+		// its employee_number to the client's attribute-claims.
+		if _, err := admin.Groups.Update(ctx, staff.ID, api.GroupWriteAttributes{CustomClaims: api.Some(json.RawMessage(
+			`{"role":"staff","employee_number":"G1","level":2}`))}, nil, ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.Groups.Create(ctx, api.GroupWriteAttributes{Name: api.Some("engineering"), CustomClaims: api.Some(json.RawMessage(
+			`{"role":"engineer"}`))}, &[]string{ada.ID}, ""); err != nil {
+			t.Fatal(err)
+		}
 		otherGroup, err := srv.Store.CreateGroup(ctx, store.Group{Name: "finance"}, store.Meta{ActorName: "test"})
 		if err != nil {
 			t.Fatal(err)
@@ -189,14 +199,16 @@ func TestRelyingParty(t *testing.T) {
 			Groups            []string `json:"groups"`
 			EmployeeNumber    string   `json:"employee_number"`
 			CostCenter        *string  `json:"cost_center"`
+			Role              string   `json:"role"`
+			Level             int      `json:"level"`
 		}
 		if err := idt.Claims(&claims); err != nil {
 			t.Fatal(err)
 		}
 		if idt.Subject != ada.ID || claims.Nonce != "nonce-1" || !slices.Equal(claims.AMR, []string{"hwk", "user"}) ||
 			claims.SID == "" || claims.Email != "ada@example.com" || !claims.EmailVerified || claims.PreferredUsername != "ada" ||
-			claims.Name != "Ada Lovelace" || !slices.Equal(claims.Groups, []string{"staff"}) ||
-			claims.EmployeeNumber != "E42" || claims.CostCenter != nil {
+			claims.Name != "Ada Lovelace" || !slices.Equal(claims.Groups, []string{"engineering", "staff"}) ||
+			claims.EmployeeNumber != "E42" || claims.CostCenter != nil || claims.Role != "engineer" || claims.Level != 2 {
 			t.Fatalf("ID token: sub %q, claims %+v", idt.Subject, claims)
 		}
 		if at := time.Unix(claims.AuthTime, 0); time.Since(at) > time.Minute || time.Until(at) > time.Second {
@@ -210,8 +222,11 @@ func TestRelyingParty(t *testing.T) {
 		}
 		var uiClaims struct {
 			EmployeeNumber string `json:"employee_number"`
+			Role           string `json:"role"`
+			Level          int    `json:"level"`
 		}
-		if err := ui.Claims(&uiClaims); err != nil || ui.Subject != ada.ID || ui.Email != "ada@example.com" || uiClaims.EmployeeNumber != "E42" {
+		if err := ui.Claims(&uiClaims); err != nil || ui.Subject != ada.ID || ui.Email != "ada@example.com" || uiClaims.EmployeeNumber != "E42" ||
+			uiClaims.Role != "engineer" || uiClaims.Level != 2 {
 			t.Fatalf("userinfo: %+v %+v %v", ui, uiClaims, err)
 		}
 

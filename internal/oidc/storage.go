@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -409,10 +410,11 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 // SetUserinfoFromRequest fills the ID token's claims, with sid from the
 // browser session the sign-in started.
 func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, request op.IDTokenRequest, scopes []string) error {
-	if err := s.userinfo(ctx, info, request.GetSubject(), scopes); err != nil {
+	u, gs, err := s.userinfo(ctx, info, request.GetSubject(), scopes)
+	if err != nil {
 		return err
 	}
-	if err := s.attributeClaims(ctx, info, request.GetSubject(), request.GetClientID()); err != nil {
+	if err := s.customClaims(ctx, info, u, gs, request.GetClientID()); err != nil {
 		return err
 	}
 	if sb, ok := request.(sessionBound); ok && sb.sessionID() != "" {
@@ -435,10 +437,11 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if t.FamilyID == machineFamily {
 		return oidc.ErrAccessDenied().WithDescription("This access token belongs to a machine client (client credentials grant): there is no person to describe.")
 	}
-	if err := s.userinfo(ctx, info, t.UserID, t.Scopes); err != nil {
+	u, gs, err := s.userinfo(ctx, info, t.UserID, t.Scopes)
+	if err != nil {
 		return err
 	}
-	return s.attributeClaims(ctx, info, t.UserID, t.ClientID)
+	return s.customClaims(ctx, info, u, gs, t.ClientID)
 }
 
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
@@ -456,7 +459,7 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	}
 	if t.FamilyID != machineFamily {
 		var info oidc.UserInfo
-		if err := s.userinfo(ctx, &info, t.UserID, t.Scopes); err != nil {
+		if _, _, err := s.userinfo(ctx, &info, t.UserID, t.Scopes); err != nil {
 			return err
 		}
 		resp.SetUserInfo(&info)
@@ -472,18 +475,20 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	return nil
 }
 
-// userinfo fills the claims of the scopes. sub is always the user's id,
-// never the username: a rename keeps the subject.
-func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) error {
-	u, err := s.st.GetUser(ctx, userID)
+// userinfo fills the claims of the scopes and returns the person, with
+// their groups when the groups scope made it read them (nil otherwise).
+// sub is always the user's id, never the username: a rename keeps the
+// subject.
+func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) (u store.User, groups []store.Group, err error) {
+	u, err = s.st.GetUser(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
-		return oidc.ErrAccessDenied().WithDescription("This person no longer exists.")
+		return u, nil, oidc.ErrAccessDenied().WithDescription("This person no longer exists.")
 	}
 	if err != nil {
-		return serverError(err)
+		return u, nil, serverError(err)
 	}
 	if u.Disabled {
-		return oidc.ErrAccessDenied().WithDescription("This person is disabled.")
+		return u, nil, oidc.ErrAccessDenied().WithDescription("This person is disabled.")
 	}
 	info.Subject = u.ID
 	for _, sc := range scopes {
@@ -511,8 +516,9 @@ func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID stri
 		case ScopeGroups:
 			gs, err := s.st.GetGroups(ctx, u.GroupIDs)
 			if err != nil {
-				return serverError(err)
+				return u, nil, serverError(err)
 			}
+			groups = gs
 			names := make([]string, 0, len(gs))
 			for _, g := range gs {
 				names = append(names, g.Name)
@@ -521,31 +527,55 @@ func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID stri
 			info.AppendClaims("groups", names)
 		}
 	}
-	return nil
+	return u, groups, nil
 }
 
-// attributeClaims adds the claims the client maps from the person's
-// attributes (store.OIDCClient.AttributeClaims); an attribute the person
-// does not have adds nothing. The names cannot be claims Rollcall sets
-// itself (api.ReservedClaims), so nothing is overridden.
-func (s *storage) attributeClaims(ctx context.Context, info *oidc.UserInfo, userID, clientID string) error {
+// customClaims adds the claims that do not come from scopes, in this
+// order of precedence (README, "Sign in to an application"): Rollcall's
+// own claims (already in info; their names are api.ReservedClaims and
+// neither source below may use them), then the client's attribute-claims
+// (store.OIDCClient.AttributeClaims; an attribute the person does not have
+// adds nothing), then the custom claims of the person's groups, which only
+// fill names still free (mergeGroupClaims). gs are the person's groups if
+// already read, or nil.
+func (s *storage) customClaims(ctx context.Context, info *oidc.UserInfo, u store.User, gs []store.Group, clientID string) error {
 	cl, err := s.client(ctx, clientID)
 	if err != nil {
 		return err
-	}
-	if len(cl.c.AttributeClaims) == 0 {
-		return nil
-	}
-	u, err := s.st.GetUser(ctx, userID)
-	if err != nil {
-		return serverError(err)
 	}
 	for claim, key := range cl.c.AttributeClaims {
 		if v, ok := u.Attributes[key]; ok && !slices.Contains(api.ReservedClaims, claim) {
 			info.AppendClaims(claim, v)
 		}
 	}
+	if len(u.GroupIDs) == 0 {
+		return nil
+	}
+	if gs == nil {
+		if gs, err = s.st.GetGroups(ctx, u.GroupIDs); err != nil {
+			return serverError(err)
+		}
+	}
+	mergeGroupClaims(info, gs)
 	return nil
+}
+
+// mergeGroupClaims adds the groups' custom claims to info where the name
+// is neither reserved nor already set. Groups are taken in name order, so
+// when two of a person's groups set the same claim the group whose name
+// sorts first wins, whatever order memberships were made in; values are
+// not merged (two arrays are not joined).
+func mergeGroupClaims(info *oidc.UserInfo, gs []store.Group) {
+	gs = slices.Clone(gs)
+	slices.SortFunc(gs, func(a, b store.Group) int { return strings.Compare(a.Name, b.Name) })
+	for _, g := range gs {
+		for _, name := range slices.Sorted(maps.Keys(g.CustomClaims)) {
+			if _, taken := info.Claims[name]; taken || slices.Contains(api.ReservedClaims, name) {
+				continue
+			}
+			info.AppendClaims(name, g.CustomClaims[name])
+		}
+	}
 }
 
 func displayName(u store.User) string {

@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -181,6 +182,7 @@ func TestGroupDataSources(t *testing.T) {
 	_, c := startParallel(t)
 	g, err := c.Groups.Create(context.Background(), api.GroupWriteAttributes{
 		Name: api.Some("sre"), FriendlyName: api.Some("Site Reliability"), Attributes: api.Some(map[string]string{"pager": "yes"}),
+		CustomClaims: api.Some(json.RawMessage(`{"role": "sre", "level": 2}`)),
 	}, nil, "")
 	if err != nil {
 		t.Fatal(err)
@@ -205,6 +207,8 @@ data "rollcall_groups" "s" { q = "se" }
 					resource.TestCheckResourceAttr("data.rollcall_group.by_name", "friendly_name", "Site Reliability"),
 					resource.TestCheckResourceAttr("data.rollcall_group.by_name", "attributes.pager", "yes"),
 					resource.TestCheckResourceAttr("data.rollcall_group.by_name", "member_count", "1"),
+					resource.TestCheckResourceAttr("data.rollcall_group.by_name", "custom_claims", `{"level":2,"role":"sre"}`),
+					resource.TestCheckResourceAttr("data.rollcall_groups.s", "groups.0.custom_claims", `{}`),
 					resource.TestCheckResourceAttr("data.rollcall_group.by_name", "member_ids.0", u.ID),
 					resource.TestCheckNoResourceAttr("data.rollcall_group.by_name", "description"),
 					resource.TestCheckResourceAttr("data.rollcall_group.by_id", "name", "sre"),

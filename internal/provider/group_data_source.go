@@ -27,6 +27,7 @@ type groupData struct {
 	FriendlyName types.String `tfsdk:"friendly_name"`
 	Description  types.String `tfsdk:"description"`
 	Attributes   types.Map    `tfsdk:"attributes"`
+	CustomClaims types.String `tfsdk:"custom_claims"`
 	MemberCount  types.Int64  `tfsdk:"member_count"`
 	CreatedAt    types.String `tfsdk:"created_at"`
 	UpdatedAt    types.String `tfsdk:"updated_at"`
@@ -45,6 +46,7 @@ func groupDataFromAPI(g *api.Group) groupData {
 		FriendlyName: types.StringPointerValue(a.FriendlyName),
 		Description:  types.StringPointerValue(a.Description),
 		Attributes:   mapValue(a.Attributes),
+		CustomClaims: claimsValue(a.CustomClaims, normValue(kindJSON, "{}")).StringValue,
 		MemberCount:  types.Int64Value(int64(a.MemberCount)),
 		CreatedAt:    types.StringValue(a.CreatedAt.UTC().Format(time.RFC3339)),
 		UpdatedAt:    types.StringValue(a.UpdatedAt.UTC().Format(time.RFC3339)),
@@ -71,9 +73,10 @@ func groupDataAttributes(lookup bool) map[string]schema.Attribute {
 		"description":   str("What the group is for; null when unset."),
 		"attributes": schema.MapAttribute{MarkdownDescription: "Free-form string attributes.",
 			ElementType: types.StringType, Computed: true},
-		"member_count": schema.Int64Attribute{MarkdownDescription: "Number of members.", Computed: true},
-		"created_at":   str("When the group was created (RFC 3339, UTC)."),
-		"updated_at":   str("When the group was last changed (RFC 3339, UTC)."),
+		"custom_claims": str("Claims merged into the ID tokens of the group's members, as compact JSON with sorted keys; `{}` when none."),
+		"member_count":  schema.Int64Attribute{MarkdownDescription: "Number of members.", Computed: true},
+		"created_at":    str("When the group was created (RFC 3339, UTC)."),
+		"updated_at":    str("When the group was last changed (RFC 3339, UTC)."),
 	}
 }
 

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ type groupModel struct {
 	FriendlyName types.String     `tfsdk:"friendly_name"`
 	Description  types.String     `tfsdk:"description"`
 	Attributes   types.Map        `tfsdk:"attributes"`
+	CustomClaims normalizedString `tfsdk:"custom_claims"`
 	CreatedAt    types.String     `tfsdk:"created_at"`
 	UpdatedAt    types.String     `tfsdk:"updated_at"`
 	Timeouts     timeouts.Value   `tfsdk:"timeouts"`
@@ -89,6 +91,17 @@ func (r *groupResource) Schema(ctx context.Context, _ resource.SchemaRequest, re
 				Default:             mapdefault.StaticValue(types.MapValueMust(types.StringType, map[string]attr.Value{})),
 				Validators:          []validator.Map{attributesRule{}},
 			},
+			"custom_claims": schema.StringAttribute{
+				MarkdownDescription: "Claims merged into the ID tokens and userinfo of the group's members: a JSON object, usually written with " +
+					"`jsonencode({ role = \"admin\" })`, of at most 4096 bytes as compact JSON. Key order and white space do not matter. " +
+					"Names cannot be claims Rollcall sets itself (`sub`, `iss`, `aud`, `exp`, `iat`, `auth_time`, `nonce`, `amr`, `sid`, `azp`, " +
+					"`at_hash`, `email`, `name`, `groups`, …) and values cannot be null. A client's `attribute_claims` win over these; when two " +
+					"of a person's groups set the same claim, the group whose name sorts first wins. Leaving it out removes the claims.",
+				Optional:      true,
+				CustomType:    jsonType,
+				Validators:    []validator.String{validCustomClaims()},
+				PlanModifiers: []planmodifier.String{sameValue{kindJSON}},
+			},
 			"created_at": schema.StringAttribute{
 				MarkdownDescription: "When the group was created (RFC 3339, UTC).",
 				Computed:            true,
@@ -135,6 +148,7 @@ func (r *groupResource) Create(ctx context.Context, req resource.CreateRequest, 
 		FriendlyName: writeCreate(plan.FriendlyName),
 		Description:  writeCreate(plan.Description),
 		Attributes:   api.Some(stringMap(ctx, plan.Attributes, &resp.Diagnostics)),
+		CustomClaims: writeClaims(plan.CustomClaims, false),
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -197,6 +211,7 @@ func (r *groupResource) Update(ctx context.Context, req resource.UpdateRequest, 
 		FriendlyName: writeUpdate(plan.FriendlyName),
 		Description:  writeUpdate(plan.Description),
 		Attributes:   api.Some(stringMap(ctx, plan.Attributes, &resp.Diagnostics)),
+		CustomClaims: writeClaims(plan.CustomClaims, true),
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -271,6 +286,33 @@ func (m *groupModel) fromAPI(g *api.Group, prior groupModel) {
 	m.FriendlyName = optString(a.FriendlyName, prior.FriendlyName)
 	m.Description = optString(a.Description, prior.Description)
 	m.Attributes = mapValue(a.Attributes)
+	m.CustomClaims = claimsValue(a.CustomClaims, prior.CustomClaims)
 	m.CreatedAt = types.StringValue(a.CreatedAt.UTC().Format(time.RFC3339))
 	m.UpdatedAt = types.StringValue(a.UpdatedAt.UTC().Format(time.RFC3339))
+}
+
+// writeClaims is the request form of custom_claims: a configured object,
+// or on update null to clear (left out on create).
+func writeClaims(v normalizedString, update bool) api.Opt[json.RawMessage] {
+	if v.IsNull() || v.IsUnknown() || strings.TrimSpace(v.ValueString()) == "" {
+		if update {
+			return api.Null[json.RawMessage]()
+		}
+		return api.Opt[json.RawMessage]{}
+	}
+	return api.Some(json.RawMessage(v.ValueString()))
+}
+
+// claimsValue is the state value of the server's custom claims: none stay
+// null unless the configuration said "{}"; otherwise compact JSON with
+// sorted keys, which semantic equality matches to the configured spelling.
+func claimsValue(m map[string]json.RawMessage, prior normalizedString) normalizedString {
+	if len(m) == 0 && (prior.IsNull() || prior.IsUnknown() || kindJSON.normalize(prior.ValueString()) != "{}") {
+		return normalizedString{StringValue: types.StringNull(), kind: kindJSON}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		b = []byte("{}")
+	}
+	return normValue(kindJSON, string(b))
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"testing"
@@ -143,6 +144,103 @@ func TestGroupValidationAtPlan(t *testing.T) {
 				ImportState:   true,
 				ImportStateId: "missing",
 				ExpectError:   regexp.MustCompile(`No group is named missing`),
+			},
+		},
+	})
+}
+
+// TestGroupCustomClaims sets custom_claims, shows that the same object
+// written with other key order and white space plans nothing, changes and
+// removes them, and refuses a claim Rollcall sets itself at plan time.
+func TestGroupCustomClaims(t *testing.T) {
+	_, c := startParallel(t)
+	var id string
+	server := func(want string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			g, err := c.Groups.Get(context.Background(), id)
+			if err != nil {
+				return err
+			}
+			b, _ := json.Marshal(g.Attributes.CustomClaims)
+			if string(b) != want {
+				return fmt.Errorf("server has custom-claims %s, want %s", b, want)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: factoriesFor(t),
+		Steps: []resource.TestStep{
+			// Refused at plan time, in the server's words.
+			{
+				Config: `
+resource "rollcall_group" "g" {
+  name          = "ops"
+  custom_claims = jsonencode({ role = "x", email = "boss@example.com" })
+}
+`,
+				ExpectError: regexp.MustCompile(`(?s)claim "email" is set by Rollcall itself`),
+				PlanOnly:    true,
+			},
+			{
+				Config: `
+resource "rollcall_group" "g" {
+  name          = "ops"
+  custom_claims = jsonencode({ role = "ops", level = 2, tags = ["a", "b"] })
+}
+`,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					captureAttr("rollcall_group.g", "id", &id),
+					server(`{"level":2,"role":"ops","tags":["a","b"]}`),
+				),
+			},
+			{
+				// The same object, keys reordered, spaced out: no change.
+				Config: `
+resource "rollcall_group" "g" {
+  name          = "ops"
+  custom_claims = <<-EOT
+    {
+      "tags":  [ "a", "b" ],
+      "role":  "ops",
+      "level": 2
+    }
+  EOT
+}
+`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				Config: `
+resource "rollcall_group" "g" {
+  name          = "ops"
+  custom_claims = <<-EOT
+    { "tags": ["a","b"], "role": "ops", "level": 2 }
+  EOT
+}
+`,
+				PlanOnly: true,
+			},
+			{ResourceName: "rollcall_group.g", ImportState: true, ImportStateVerify: true,
+				ImportStateVerifyIgnore: []string{"updated_at", "custom_claims"}},
+			{
+				Config: `
+resource "rollcall_group" "g" {
+  name          = "ops"
+  custom_claims = jsonencode({ role = "admin" })
+}
+`,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("rollcall_group.g", plancheck.ResourceActionUpdate),
+				}},
+				Check: server(`{"role":"admin"}`),
+			},
+			{
+				Config: `resource "rollcall_group" "g" { name = "ops" }`,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckNoResourceAttr("rollcall_group.g", "custom_claims"),
+					server(`{}`),
+				),
 			},
 		},
 	})

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -24,6 +25,7 @@ const (
 	kindLocale                     // BCP 47: en_us -> en-US
 	kindPhone                      // E.164 when it parses: +1 415 555 2671 -> +14155552671
 	kindEmail                      // kept as given, compared ignoring case: Jane@Example.com is jane@example.com
+	kindJSON                       // a JSON document: key order and white space do not matter
 )
 
 func (k normKind) String() string {
@@ -36,6 +38,8 @@ func (k normKind) String() string {
 		return "phone"
 	case kindEmail:
 		return "email"
+	case kindJSON:
+		return "JSON"
 	}
 	return "unknown"
 }
@@ -59,6 +63,17 @@ func (k normKind) normalize(s string) string {
 		// The server keeps an address's case but matches addresses
 		// ignoring it (users.email_lower is strings.ToLower of it).
 		return strings.ToLower(s)
+	case kindJSON:
+		// Objects re-encode with sorted keys and no white space; numbers
+		// keep their digits.
+		d := json.NewDecoder(strings.NewReader(s))
+		d.UseNumber()
+		var v any
+		if err := d.Decode(&v); err == nil && !d.More() {
+			if b, err := json.Marshal(v); err == nil {
+				return string(b)
+			}
+		}
 	}
 	return s
 }
@@ -124,6 +139,7 @@ type normalizedStringType struct {
 var (
 	nameType   = normalizedStringType{kind: kindName}
 	localeType = normalizedStringType{kind: kindLocale}
+	jsonType   = normalizedStringType{kind: kindJSON}
 	phoneType  = normalizedStringType{kind: kindPhone}
 )
 

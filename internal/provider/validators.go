@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -53,6 +54,16 @@ func validLocale() validator.String {
 
 func validPhone(attr string) validator.String {
 	return apiRule{"a phone number", func(s string) *api.Error { _, e := api.NormalizePhone(attr, s); return e }}
+}
+
+// validCustomClaims checks a group's custom_claims with the server's rule.
+func validCustomClaims() validator.String {
+	return apiRule{"a JSON object of custom claims", func(s string) *api.Error {
+		if _, errs := api.ValidateCustomClaims(json.RawMessage(s)); len(errs) > 0 {
+			return errs[0]
+		}
+		return nil
+	}}
 }
 
 func validAvatarURL() validator.String {

@@ -28,6 +28,10 @@ func (s *Server) groupResource(g store.Group) api.Group {
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
+	claims := g.CustomClaims
+	if claims == nil {
+		claims = map[string]json.RawMessage{}
+	}
 	return api.Group{
 		Type: api.TypeGroups,
 		ID:   g.ID,
@@ -36,6 +40,7 @@ func (s *Server) groupResource(g store.Group) api.Group {
 			FriendlyName: optional(g.FriendlyName),
 			Description:  optional(g.Description),
 			Attributes:   attrs,
+			CustomClaims: claims,
 			MemberCount:  g.MemberCount,
 			CreatedAt:    g.CreatedAt.UTC(),
 			UpdatedAt:    g.UpdatedAt.UTC(),
@@ -188,6 +193,9 @@ func applyGroupAttributes(g *store.Group, a *api.GroupWriteAttributes) {
 	}
 	if g.Attributes == nil {
 		g.Attributes = map[string]string{}
+	}
+	if a.CustomClaims.Set {
+		g.CustomClaims = api.ParseCustomClaims(a.CustomClaims.Value)
 	}
 }
 

@@ -404,3 +404,38 @@ func TestEveryChangeIsAudited(t *testing.T) {
 		}
 	})
 }
+
+// TestGroupCustomClaims checks that custom-claims round-trip as compact
+// JSON with sorted keys, that null clears them, and that a claim Rollcall
+// sets itself is refused with a detail naming it.
+func TestGroupCustomClaims(t *testing.T) {
+	srv := testserver.Start(t)
+	admin := srv.AdminToken
+	r := call(t, srv, req{method: "POST", path: "/api/v1/groups", token: admin, body: map[string]any{"data": map[string]any{
+		"type": "groups", "attributes": map[string]any{"name": "ops", "custom-claims": map[string]any{"role": "ops", "level": 3, "tags": []string{"a", "b"}}},
+	}}})
+	mustStatus(t, r, 201)
+	g := decodeGroup(t, r)
+	if b, _ := json.Marshal(g.Attributes.CustomClaims); string(b) != `{"level":3,"role":"ops","tags":["a","b"]}` {
+		t.Errorf("created custom-claims %s", b)
+	}
+	r = call(t, srv, req{method: "PATCH", path: "/api/v1/groups/" + g.ID, token: admin, body: map[string]any{"data": map[string]any{
+		"type": "groups", "attributes": map[string]any{"custom-claims": map[string]any{"role": "admin", "iss": "https://evil.example"}},
+	}}})
+	e := wantError(t, r, 422, api.CodeInvalidValue, "/data/attributes/custom-claims/iss")
+	if !strings.Contains(e.Detail, `"iss"`) {
+		t.Errorf("detail does not name the claim: %q", e.Detail)
+	}
+	r = call(t, srv, req{method: "PATCH", path: "/api/v1/groups/" + g.ID, token: admin, body: map[string]any{"data": map[string]any{
+		"type": "groups", "attributes": map[string]any{"custom-claims": nil},
+	}}})
+	mustStatus(t, r, 200)
+	if g := decodeGroup(t, r); g.Attributes.CustomClaims == nil || len(g.Attributes.CustomClaims) != 0 {
+		t.Errorf("custom-claims after null: %s", r.Body)
+	}
+	r = call(t, srv, req{method: "GET", path: "/api/v1/audit-events?filter%5Btarget%5D=" + g.ID, token: admin})
+	mustStatus(t, r, 200)
+	if !strings.Contains(string(r.Body), `custom-claims`) {
+		t.Errorf("the audit does not show custom-claims: %s", r.Body)
+	}
+}

@@ -1,13 +1,19 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/store"
@@ -16,8 +22,11 @@ import (
 // The admin console's applications (OpenID Connect clients), when the store
 // keeps them: a list with a form to register one, and a page per
 // application where its secret is shown once (on registration and on
-// rotation), rotated or the application deleted. Everything else about a
-// client is changed through the API, the CLI or Terraform.
+// rotation), rotated, its settings changed (redirect URIs, allowed groups,
+// consent, lifetimes, logo and launch URLs) or the application deleted.
+// Grant types, the client type, back-channel logout, the access token
+// format and attribute claims are changed through the API, the CLI or
+// Terraform.
 
 type clientForm struct {
 	Name, RedirectURIs  string
@@ -33,6 +42,18 @@ type adminClientsData struct {
 type adminClientData struct {
 	Client store.OIDCClient
 	Secret string // shown once
+	Form   clientEditForm
+	Errors map[string]string
+}
+
+// clientEditForm is the settings form of an application's page, as typed:
+// lists one entry per line, lifetimes in seconds (empty for the default),
+// allowed groups by name.
+type clientEditForm struct {
+	RedirectURIs, PostLogoutRedirectURIs, AllowedGroups        string
+	AccessTokenLifetime, IDTokenLifetime, RefreshTokenLifetime string
+	LogoURL, LaunchURL                                         string
+	SkipConsent                                                bool
 }
 
 func (h *Handler) oidcStore(w http.ResponseWriter, r *http.Request) (store.OIDCStore, bool) {
@@ -140,9 +161,48 @@ func (h *Handler) loadClient(w http.ResponseWriter, r *http.Request) (store.OIDC
 }
 
 func (h *Handler) renderClient(w http.ResponseWriter, r *http.Request, status int, c store.OIDCClient, secret string, v view) {
+	form, err := h.clientFormOf(r.Context(), c)
+	if err != nil {
+		h.serverError(w, r, err)
+		return
+	}
+	h.renderClientForm(w, r, status, c, secret, v, form, nil)
+}
+
+func (h *Handler) renderClientForm(w http.ResponseWriter, r *http.Request, status int, c store.OIDCClient, secret string, v view, form clientEditForm, errs map[string]string) {
 	v.Title, v.Section = c.Name, "clients"
-	v.Data = adminClientData{Client: c, Secret: secret}
+	v.Data = adminClientData{Client: c, Secret: secret, Form: form, Errors: errs}
 	h.render(w, r, status, "admin_client", v)
+}
+
+// clientFormOf is the settings form filled with the client's settings.
+func (h *Handler) clientFormOf(ctx context.Context, c store.OIDCClient) (clientEditForm, error) {
+	gs, err := h.st.GetGroups(ctx, c.AllowedGroupIDs)
+	if err != nil {
+		return clientEditForm{}, err
+	}
+	names := make([]string, len(gs))
+	for i, g := range gs {
+		names[i] = g.Name
+	}
+	slices.Sort(names)
+	secs := func(d time.Duration) string {
+		if d == 0 {
+			return ""
+		}
+		return strconv.FormatInt(int64(d/time.Second), 10)
+	}
+	return clientEditForm{
+		RedirectURIs:           strings.Join(c.RedirectURIs, "\n"),
+		PostLogoutRedirectURIs: strings.Join(c.PostLogoutRedirectURIs, "\n"),
+		AllowedGroups:          strings.Join(names, "\n"),
+		AccessTokenLifetime:    secs(c.AccessTokenTTL),
+		IDTokenLifetime:        secs(c.IDTokenTTL),
+		RefreshTokenLifetime:   secs(c.RefreshTokenTTL),
+		LogoURL:                c.LogoURL,
+		LaunchURL:              c.LaunchURL,
+		SkipConsent:            c.SkipConsent,
+	}, nil
 }
 
 func (h *Handler) adminClient(w http.ResponseWriter, r *http.Request) {
@@ -150,7 +210,115 @@ func (h *Handler) adminClient(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	h.renderClient(w, r, http.StatusOK, c, "", view{})
+	v := view{}
+	if r.URL.Query().Get("done") == "csaved" {
+		v.Notice = "Settings saved."
+	}
+	h.renderClient(w, r, http.StatusOK, c, "", v)
+}
+
+// adminEditClient changes an application's settings from its page, with
+// the API's rules and words, and redirects back to the page (post,
+// redirect, get). The form's version makes a change made elsewhere since
+// the page was loaded a conflict rather than something silently undone.
+func (h *Handler) adminEditClient(w http.ResponseWriter, r *http.Request) {
+	o, c, ok := h.loadClient(w, r)
+	if !ok {
+		return
+	}
+	form := clientEditForm{
+		RedirectURIs:           r.PostFormValue("redirect-uris"),
+		PostLogoutRedirectURIs: r.PostFormValue("post-logout-redirect-uris"),
+		AllowedGroups:          r.PostFormValue("allowed-groups"),
+		AccessTokenLifetime:    strings.TrimSpace(r.PostFormValue("access-token-lifetime")),
+		IDTokenLifetime:        strings.TrimSpace(r.PostFormValue("id-token-lifetime")),
+		RefreshTokenLifetime:   strings.TrimSpace(r.PostFormValue("refresh-token-lifetime")),
+		LogoURL:                strings.TrimSpace(r.PostFormValue("logo-url")),
+		LaunchURL:              strings.TrimSpace(r.PostFormValue("launch-url")),
+		SkipConsent:            r.PostFormValue("skip-consent") == "on",
+	}
+	wa := api.OIDCClientWriteAttributes{
+		RedirectURIs:           api.Some(strings.Fields(form.RedirectURIs)),
+		PostLogoutRedirectURIs: api.Some(strings.Fields(form.PostLogoutRedirectURIs)),
+		SkipConsent:            api.Some(form.SkipConsent),
+		LogoURL:                api.Some(form.LogoURL),
+		LaunchURL:              api.Some(form.LaunchURL),
+	}
+	errs := map[string]string{}
+	for _, l := range []struct {
+		name, value string
+		dst         *api.Opt[int64]
+	}{{"access-token-lifetime", form.AccessTokenLifetime, &wa.AccessTokenLifetime},
+		{"id-token-lifetime", form.IDTokenLifetime, &wa.IDTokenLifetime},
+		{"refresh-token-lifetime", form.RefreshTokenLifetime, &wa.RefreshTokenLifetime}} {
+		if l.value == "" {
+			*l.dst = api.Some(int64(0))
+			continue
+		}
+		n, err := strconv.ParseInt(l.value, 10, 64)
+		if err != nil {
+			errs[l.name] = fmt.Sprintf("%s is a whole number of seconds, such as 3600; leave it empty for the default", l.name)
+			continue
+		}
+		*l.dst = api.Some(n)
+	}
+	ids := []string{}
+	for _, name := range strings.FieldsFunc(form.AllowedGroups, func(r rune) bool { return r == ',' || unicode.IsSpace(r) }) {
+		g, err := h.st.GetGroupByName(r.Context(), api.NormalizeName(name))
+		if errors.Is(err, store.ErrNotFound) {
+			if errs["allowed-groups"] == "" {
+				errs["allowed-groups"] = fmt.Sprintf("no group is named %q; give group names, one per line", name)
+			}
+			continue
+		}
+		if err != nil {
+			h.serverError(w, r, err)
+			return
+		}
+		if !slices.Contains(ids, g.ID) {
+			ids = append(ids, g.ID)
+		}
+	}
+	wa.AllowedGroups = api.Some(ids)
+	for k, v := range fieldErrors(wa.Validate(false)) {
+		if errs[k] == "" {
+			errs[k] = v
+		}
+	}
+	const failed = "Nothing was saved: correct the fields marked below."
+	if len(errs) > 0 {
+		h.renderClientForm(w, r, http.StatusUnprocessableEntity, c, "", view{Error: failed}, form, errs)
+		return
+	}
+	_, err := o.UpdateOIDCClient(r.Context(), c.ID, formVersion(r), func(cl *store.OIDCClient) error {
+		cl.RedirectURIs, cl.PostLogoutRedirectURIs = wa.RedirectURIs.Value, wa.PostLogoutRedirectURIs.Value
+		cl.AllowedGroupIDs, cl.SkipConsent = ids, form.SkipConsent
+		cl.AccessTokenTTL = time.Duration(wa.AccessTokenLifetime.Value) * time.Second
+		cl.IDTokenTTL = time.Duration(wa.IDTokenLifetime.Value) * time.Second
+		cl.RefreshTokenTTL = time.Duration(wa.RefreshTokenLifetime.Value) * time.Second
+		cl.LogoURL, cl.LaunchURL = form.LogoURL, form.LaunchURL
+		if errs := api.ValidateOIDCClient(cl.Public, cl.GrantTypes, cl.RedirectURIs); len(errs) > 0 {
+			return errs
+		}
+		return nil
+	}, h.metaOf(r))
+	var apiErrs api.Errors
+	switch {
+	case errors.As(err, &apiErrs):
+		h.renderClientForm(w, r, http.StatusUnprocessableEntity, c, "", view{Error: failed}, form, fieldErrors(apiErrs))
+		return
+	case errors.Is(err, store.ErrPreconditionFailed):
+		h.renderClientForm(w, r, http.StatusConflict, c, "", view{Error: staleMessage}, form, nil)
+		return
+	case errors.Is(err, store.ErrNotFound):
+		h.renderStatusAction(w, r, http.StatusNotFound, statusData{Heading: "No such application",
+			Message: "This application does not exist; it may have been deleted.", Action: "/admin/clients", Label: "Back to applications"})
+		return
+	case err != nil:
+		h.serverError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/clients/"+url.PathEscape(c.ID)+"?done=csaved", http.StatusSeeOther)
 }
 
 // adminRotateClientSecret replaces the client's secrets by a new one

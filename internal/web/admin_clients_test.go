@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/store"
 )
 
@@ -56,6 +58,49 @@ func TestAdminApplications(t *testing.T) {
 	waitText(t, b, "main", "New secret made")
 	if c, _ = o.GetOIDCClient(context.Background(), c.ID); len(c.Secrets) != 2 {
 		t.Fatalf("secrets after rotation: %d", len(c.Secrets))
+	}
+
+	// Settings: refused with the API's words and nothing saved, then
+	// saved, and the page is got again after the post (post/redirect/get).
+	staff, err := admin.Groups.Create(context.Background(), api.GroupWriteAttributes{Name: api.Some("staff")}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill(t, b, map[string]string{"f-redirect-uris": "https://grafana.example.com/*", "f-allowed-groups": "nosuch",
+		"f-access-token-lifetime": "ten"}, "#save-client")
+	waitText(t, b, "main", "Nothing was saved")
+	for _, want := range []string{"redirect URIs match exactly", `no group is named "nosuch"`, "whole number of seconds"} {
+		if !strings.Contains(pageText(b), want) {
+			t.Errorf("the refused settings form does not say %q:\n%s", want, pageText(b))
+		}
+	}
+	if got, _ := o.GetOIDCClient(context.Background(), c.ID); got.Version != c.Version {
+		t.Fatalf("a refused form changed the application: version %d -> %d", c.Version, got.Version)
+	}
+	fill(t, b, map[string]string{
+		"f-redirect-uris":             "https://grafana.example.com/login/generic_oauth\nhttps://grafana.example.com/other",
+		"f-post-logout-redirect-uris": "https://grafana.example.com/",
+		"f-allowed-groups":            "Staff",
+		"f-access-token-lifetime":     "600",
+		"f-refresh-token-lifetime":    "86400",
+		"f-logo-url":                  "https://grafana.example.com/logo.svg",
+		"f-launch-url":                "https://grafana.example.com/",
+	}, "#save-client")
+	waitText(t, b, "main", "Settings saved")
+	if u, err := chromedp.Run(b, chromedp.Evaluate[string](`location.search`)); err != nil || u != "?done=csaved" {
+		t.Errorf("after saving the page is %q (%v), want the application's page got again", u, err)
+	}
+	got, err := o.GetOIDCClient(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.RedirectURIs) != 2 || len(got.PostLogoutRedirectURIs) != 1 || len(got.AllowedGroupIDs) != 1 || got.AllowedGroupIDs[0] != staff.ID ||
+		got.AccessTokenTTL != 10*time.Minute || got.IDTokenTTL != 0 || got.RefreshTokenTTL != 24*time.Hour ||
+		got.LogoURL != "https://grafana.example.com/logo.svg" || got.LaunchURL != "https://grafana.example.com/" || len(got.Secrets) != 2 {
+		t.Fatalf("settings saved as %+v", got)
+	}
+	if v, err := chromedp.Run(b, chromedp.Evaluate[string](`document.querySelector("#f-allowed-groups").value`)); err != nil || v != "staff" {
+		t.Errorf("allowed groups shown as %q (%v)", v, err)
 	}
 	click(t, b, "#delete-client", "/admin/clients")
 	waitText(t, b, "main", "Application deleted")

@@ -78,6 +78,7 @@ func TestCrossSiteFormsAreRefused(t *testing.T) {
 	for _, c := range []struct{ path, header, value string }{
 		{"/signout", "Sec-Fetch-Site", "cross-site"},
 		{"/admin/users", "Origin", "http://evil.example"},
+		{"/admin/clients/00000000-0000-4000-8000-000000000000", "Sec-Fetch-Site", "cross-site"},
 		{"/signin/begin", "Sec-Fetch-Site", "same-site"},
 	} {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+c.path, strings.NewReader("username=x"))

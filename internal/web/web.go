@@ -228,6 +228,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	page("GET /admin/clients", h.admin(h.adminClients))
 	page("POST /admin/clients", h.admin(h.adminCreateClient))
 	page("GET /admin/clients/{id}", h.admin(h.adminClient))
+	page("POST /admin/clients/{id}", h.admin(h.adminEditClient))
 	page("POST /admin/clients/{id}/rotate-secret", h.admin(h.adminRotateClientSecret))
 	page("POST /admin/clients/{id}/delete", h.admin(h.adminDeleteClient))
 }

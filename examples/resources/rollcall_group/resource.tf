@@ -5,4 +5,9 @@ resource "rollcall_group" "engineering" {
   attributes = {
     slack_channel = "#engineering"
   }
+  # In the ID tokens and userinfo of every member.
+  custom_claims = jsonencode({
+    role        = "engineer"
+    cost_center = 4200
+  })
 }

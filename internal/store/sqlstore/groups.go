@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"encoding/json"
 	"maps"
 	"slices"
 	"strconv"
@@ -10,14 +11,14 @@ import (
 	"github.com/rollcall/rollcall/internal/store"
 )
 
-const groupCols = `id, name, friendly_name, description, attributes, version, created_at, updated_at,
+const groupCols = `id, name, friendly_name, description, attributes, custom_claims, version, created_at, updated_at,
  (SELECT COUNT(*) FROM memberships m WHERE m.group_id = groups.id)`
 
 var (
-	qInsertGroup = stmt(`INSERT INTO groups (id, name, friendly_name, friendly_name_lower, description, attributes, version, created_at, updated_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qInsertGroup = stmt(`INSERT INTO groups (id, name, friendly_name, friendly_name_lower, description, attributes, custom_claims, version, created_at, updated_at)
+ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	qUpdateGroup = stmt(`UPDATE groups SET name = ?, friendly_name = ?, friendly_name_lower = ?, description = ?,
- attributes = ?, version = ?, updated_at = ? WHERE id = ?`)
+ attributes = ?, custom_claims = ?, version = ?, updated_at = ? WHERE id = ?`)
 	qGroupByID      = stmt(`SELECT ` + groupCols + ` FROM groups WHERE id = ?`)
 	qGroupForUpdate = lockStmt(`SELECT ` + groupCols + ` FROM groups WHERE id = ?`)
 	qGroupByName    = stmt(`SELECT ` + groupCols + ` FROM groups WHERE name = ?`)
@@ -31,7 +32,7 @@ var (
 
 func scanGroup(row interface{ Scan(...any) error }) (store.Group, error) {
 	var g store.Group
-	err := row.Scan(&g.ID, &g.Name, &g.FriendlyName, &g.Description, attrCol{&g.Attributes}, &g.Version,
+	err := row.Scan(&g.ID, &g.Name, &g.FriendlyName, &g.Description, attrCol{&g.Attributes}, claimsCol{&g.CustomClaims}, &g.Version,
 		timeCol{&g.CreatedAt}, timeCol{&g.UpdatedAt}, &g.MemberCount)
 	return g, err
 }
@@ -44,6 +45,7 @@ func groupFields(g *store.Group, withMembers bool) []field {
 		{"friendly-name", opt(g.FriendlyName)},
 		{"description", opt(g.Description)},
 		{"attributes", g.Attributes},
+		{"custom-claims", g.CustomClaims},
 	}
 	if withMembers {
 		fs = append(fs, field{"members", g.MemberIDs})
@@ -55,6 +57,9 @@ func normGroup(g *store.Group) {
 	g.MemberIDs = normIDs(g.MemberIDs)
 	if g.Attributes == nil {
 		g.Attributes = map[string]string{}
+	}
+	if g.CustomClaims == nil {
+		g.CustomClaims = map[string]json.RawMessage{}
 	}
 }
 
@@ -76,7 +81,7 @@ func (s *Store) CreateGroup(ctx context.Context, g store.Group, m store.Meta) (s
 			return err
 		}
 		if _, err := c.exec(ctx, qInsertGroup, g.ID, g.Name, g.FriendlyName, strings.ToLower(g.FriendlyName),
-			g.Description, encodeAttrs(g.Attributes), g.Version, c.t(now), c.t(now)); err != nil {
+			g.Description, encodeAttrs(g.Attributes), encodeClaims(g.CustomClaims), g.Version, c.t(now), c.t(now)); err != nil {
 			return err
 		}
 		if err := c.addMembers(ctx, g.ID, g.MemberIDs); err != nil {
@@ -140,6 +145,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, ifVersion int64, mut
 		}
 		g := old
 		g.Attributes = maps.Clone(old.Attributes)
+		g.CustomClaims = maps.Clone(old.CustomClaims)
 		g.MemberIDs = slices.Clone(old.MemberIDs)
 		if err := mutate(&g); err != nil {
 			return err
@@ -164,7 +170,7 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, ifVersion int64, mut
 		}
 		g.Version, g.UpdatedAt = old.Version+1, now
 		if _, err := c.exec(ctx, qUpdateGroup, g.Name, g.FriendlyName, strings.ToLower(g.FriendlyName),
-			g.Description, encodeAttrs(g.Attributes), g.Version, c.t(now), g.ID); err != nil {
+			g.Description, encodeAttrs(g.Attributes), encodeClaims(g.CustomClaims), g.Version, c.t(now), g.ID); err != nil {
 			return err
 		}
 		c.markBumped("groups", g.ID)

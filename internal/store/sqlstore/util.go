@@ -81,6 +81,42 @@ func encodeAttrs(m map[string]string) string {
 	return string(b)
 }
 
+// claimsCol scans a stored JSON object of custom claims.
+type claimsCol struct{ m *map[string]json.RawMessage }
+
+func (x claimsCol) Scan(v any) error {
+	var b []byte
+	switch v := v.(type) {
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	case nil:
+	default:
+		return fmt.Errorf("sqlstore: cannot read %T as custom claims", v)
+	}
+	m := map[string]json.RawMessage{}
+	if len(b) > 0 && string(b) != "{}" {
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("sqlstore: stored custom claims are not a JSON object: %w", err)
+		}
+	}
+	*x.m = m
+	return nil
+}
+
+// encodeClaims stores custom claims as a JSON object ({} when empty).
+func encodeClaims(m map[string]json.RawMessage) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, err := json.Marshal(m)
+	if err != nil { // a value that is not JSON: the API never lets one through
+		return "{}"
+	}
+	return string(b)
+}
+
 // t encodes a time for the dialect.
 func (c *conn) t(t time.Time) any { return c.d.encodeTime(t.UTC().Truncate(time.Microsecond)) }
 

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"slices"
@@ -292,4 +293,51 @@ func testGroupMembers(t *testing.T, s store.Store) {
 	if got, err := se.GroupMembers(ctx, nil); err != nil || len(got) != 0 {
 		t.Errorf("GroupMembers(nil) = %v, %v", got, err)
 	}
+}
+
+// testGroupCustomClaims checks that custom claims round-trip as JSON values
+// of any type, that lists carry them, and that the audit has them before
+// and after.
+func testGroupCustomClaims(t *testing.T, s store.Store) {
+	claims := map[string]json.RawMessage{"role": json.RawMessage(`"ops"`), "level": json.RawMessage(`3`),
+		"tags": json.RawMessage(`["a","b"]`), "nested": json.RawMessage(`{"x":true}`)}
+	g, err := s.CreateGroup(ctx, store.Group{Name: "claimers", CustomClaims: claims}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := getGroup(t, s, g.ID).CustomClaims; !reflect.DeepEqual(got, claims) {
+		t.Errorf("read back custom claims %s", mustJSON(got))
+	}
+	plain := createGroup(t, s, "plain")
+	if got := getGroup(t, s, plain.ID).CustomClaims; got == nil || len(got) != 0 {
+		t.Errorf("group without custom claims read back %#v, want an empty map", got)
+	}
+	gs, err := s.GetGroups(ctx, []string{g.ID})
+	if err != nil || len(gs) != 1 || !reflect.DeepEqual(gs[0].CustomClaims, claims) {
+		t.Errorf("GetGroups custom claims %+v, %v", gs, err)
+	}
+	up, err := s.UpdateGroup(ctx, g.ID, 0, func(x *store.Group) error {
+		x.CustomClaims = map[string]json.RawMessage{"role": json.RawMessage(`"dev"`)}
+		return nil
+	}, meta)
+	if err != nil || up.Version != 2 {
+		t.Fatalf("update custom claims: %+v, %v", up, err)
+	}
+	if got := getGroup(t, s, g.ID).CustomClaims; string(mustJSON(got)) != `{"role":"dev"}` {
+		t.Errorf("custom claims after update %s", mustJSON(got))
+	}
+	ev := allAudit(t, s, store.AuditFilter{TargetID: g.ID, Action: "group.update"})
+	if len(ev) != 1 {
+		t.Fatalf("%d group.update events", len(ev))
+	}
+	jsonEqual(t, "custom claims before", ev[0].Before, obj{"custom-claims": obj{"role": "ops", "level": 3, "tags": []any{"a", "b"}, "nested": obj{"x": true}}})
+	jsonEqual(t, "custom claims after", ev[0].After, obj{"custom-claims": obj{"role": "dev"}})
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }

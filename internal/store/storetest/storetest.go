@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Counts", testCounts},
 		{"GroupCRUD", testGroupCRUD},
 		{"GroupDelete", testGroupDelete},
+		{"GroupCustomClaims", testGroupCustomClaims},
 		{"ListGroups", testListGroups},
 		{"GetGroups", testGetGroups},
 		{"GroupMemberIDs", testGroupMemberIDs},

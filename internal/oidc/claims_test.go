@@ -1,0 +1,123 @@
+package oidc
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+
+	"github.com/rollcall/rollcall/internal/store"
+	"github.com/rollcall/rollcall/internal/store/sqlstore"
+	"github.com/rollcall/rollcall/internal/testutil/pgtest"
+)
+
+// idTokenRequest is the part of an authorization the ID token's claims
+// come from.
+type idTokenRequest struct{ sub, clientID string }
+
+func (r idTokenRequest) GetAMR() []string       { return []string{"hwk", "user"} }
+func (r idTokenRequest) GetAudience() []string  { return []string{r.clientID} }
+func (r idTokenRequest) GetAuthTime() time.Time { return time.Now() }
+func (r idTokenRequest) GetClientID() string    { return r.clientID }
+func (r idTokenRequest) GetScopes() []string    { return []string{"openid", "email", "groups"} }
+func (r idTokenRequest) GetSubject() string     { return r.sub }
+func (r idTokenRequest) sessionID() string      { return "session-1" }
+
+// TestCustomClaimsPrecedence checks, over the real store on SQLite and
+// PostgreSQL, the precedence the README documents for the ID token and
+// userinfo: Rollcall's own claims, then the client's attribute-claims,
+// then group custom claims, groups taken in name order (first wins).
+func TestCustomClaimsPrecedence(t *testing.T) {
+	dsns := map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "rollcall.db") },
+		"postgres": func(t *testing.T) string { return pgtest.NewDatabase(t) },
+	}
+	for _, name := range []string{"sqlite", "postgres"} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st, err := sqlstore.Open(ctx, dsns[name](t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			m := store.Meta{ActorName: "test"}
+			u, err := st.CreateUser(ctx, store.User{Username: "ada", Email: "ada@example.com", EmailVerified: true,
+				Attributes: map[string]string{"employee_id": "E42"}}, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw := func(s string) json.RawMessage { return json.RawMessage(s) }
+			for _, g := range []store.Group{
+				// Created out of name order: the rule is by name, not by age.
+				{Name: "zeta", CustomClaims: map[string]json.RawMessage{"role": raw(`"z"`), "team": raw(`"zeta"`), "employee_number": raw(`"G1"`)}},
+				{Name: "alpha", CustomClaims: map[string]json.RawMessage{"role": raw(`"a"`), "level": raw(`2`)}},
+				// Stored behind the API's back: a reserved name never overrides.
+				{Name: "beta", CustomClaims: map[string]json.RawMessage{"tags": raw(`["x","y"]`), "email": raw(`"evil@example.com"`), "sub": raw(`"someone"`)}},
+			} {
+				g.MemberIDs = []string{u.ID}
+				if _, err := st.CreateGroup(ctx, g, m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := st.CreateGroup(ctx, store.Group{Name: "others", CustomClaims: map[string]json.RawMessage{"other": raw(`true`)}}, m); err != nil {
+				t.Fatal(err)
+			}
+			cl, err := st.CreateOIDCClient(ctx, store.OIDCClient{Name: "App", RedirectURIs: []string{"https://app.example.com/cb"},
+				GrantTypes: []string{"authorization_code"}, AttributeClaims: map[string]string{"employee_number": "employee_id"}}, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := &storage{st: st, o: st, now: time.Now}
+			want := map[string]any{"sub": u.ID, "email": "ada@example.com", "email_verified": true,
+				"groups": []any{"alpha", "beta", "zeta"}, "sid": "session-1",
+				"employee_number": "E42", "role": "a", "level": 2.0, "team": "zeta", "tags": []any{"x", "y"}}
+
+			var info oidc.UserInfo
+			if err := s.SetUserinfoFromRequest(ctx, &info, idTokenRequest{u.ID, cl.ID}, idTokenRequest{}.GetScopes()); err != nil {
+				t.Fatal(err)
+			}
+			checkClaims(t, "ID token", &info, want)
+
+			// Group claims come whatever the scopes.
+			info = oidc.UserInfo{}
+			if err := s.SetUserinfoFromRequest(ctx, &info, idTokenRequest{u.ID, cl.ID}, []string{"openid"}); err != nil {
+				t.Fatal(err)
+			}
+			checkClaims(t, "ID token of scope openid", &info, map[string]any{"sub": u.ID, "sid": "session-1",
+				"employee_number": "E42", "role": "a", "level": 2.0, "team": "zeta", "tags": []any{"x", "y"}})
+
+			// userinfo: the same claims from the access token (no sid).
+			tokenID := "access-token-1"
+			now := time.Now()
+			if err := st.CreateOIDCTokens(ctx, store.OIDCTokenGrant{Access: store.OIDCAccessToken{Hash: hash(tokenID), ClientID: cl.ID, UserID: u.ID,
+				Scopes: idTokenRequest{}.GetScopes(), FamilyID: "family-1", ExpiresAt: now.Add(time.Hour), CreatedAt: now}}, m); err != nil {
+				t.Fatal(err)
+			}
+			info = oidc.UserInfo{}
+			if err := s.SetUserinfoFromToken(ctx, &info, tokenID, u.ID, ""); err != nil {
+				t.Fatal(err)
+			}
+			delete(want, "sid")
+			checkClaims(t, "userinfo", &info, want)
+		})
+	}
+}
+
+func checkClaims(t *testing.T, what string, info *oidc.UserInfo, want map[string]any) {
+	t.Helper()
+	b, err := json.Marshal(info)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s claims\n%s\nwant\n%v", what, b, want)
+	}
+}
