@@ -48,6 +48,7 @@ var (
 	qUsePasskey    = stmt(`UPDATE passkeys SET sign_count = ?, backup_state = ?, last_used_at = ? WHERE id = ? AND user_id = ?`)
 	qCountPasskeys = stmt(`UPDATE users SET passkey_count = (SELECT COUNT(*) FROM passkeys WHERE user_id = ?),
  version = version + 1, updated_at = ? WHERE id = ?`)
+	qLockPasskeyOwner = lockStmt(`SELECT id FROM users WHERE id = ?`)
 	qSignedIn         = stmt(`UPDATE users SET last_sign_in_at = ? WHERE id = ?`)
 	qUsername         = stmt(`SELECT username FROM users WHERE id = ?`)
 	qInsertChallenge  = stmt(`INSERT INTO webauthn_challenges (id, user_id, purpose, data, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
@@ -152,7 +153,7 @@ func (c *conn) insertPasskey(ctx context.Context, p *store.Passkey, m store.Meta
 		c.t(p.CreatedAt), c.nt(p.LastUsedAt)); err != nil {
 		return err
 	}
-	if _, err := c.exec(ctx, qCountPasskeys, p.UserID, c.t(now), p.UserID); err != nil {
+	if err := c.recountPasskeys(ctx, p.UserID, now); err != nil {
 		return err
 	}
 	if err := c.audit(ctx, m, now, event{action: "passkey.add", targetType: "user", targetID: p.UserID,
@@ -249,8 +250,7 @@ func (s *Store) DeletePasskey(ctx context.Context, userID, id string, m store.Me
 		if err := c.removePasskey(ctx, p, uname, m, now); err != nil {
 			return err
 		}
-		_, err = c.exec(ctx, qCountPasskeys, userID, c.t(now), userID)
-		return err
+		return c.recountPasskeys(ctx, userID, now)
 	})
 }
 
@@ -273,7 +273,7 @@ func (s *Store) DeleteUserPasskeys(ctx context.Context, userID string, m store.M
 			}
 		}
 		n = len(ps)
-		if _, err := c.exec(ctx, qCountPasskeys, userID, c.t(now), userID); err != nil {
+		if err := c.recountPasskeys(ctx, userID, now); err != nil {
 			return err
 		}
 		_, err = c.endSessions(ctx, userID, nil, uname, m, now)
@@ -520,4 +520,18 @@ func (s *Store) DeleteExpired(ctx context.Context, now time.Time) error {
 		_, err := c.exec(ctx, qExpireLinks, c.t(now.Add(-setupLinkRetention)))
 		return err
 	})
+}
+
+// recountPasskeys sets users.passkey_count from the passkeys table after a
+// change to it. On PostgreSQL the user's row is locked first, as a
+// statement of its own: under READ COMMITTED an UPDATE that waits for a
+// concurrent passkey change of the same user would count with the snapshot
+// it started with and miss that change, while the statement after the lock
+// starts with a fresh one that sees it.
+func (c *conn) recountPasskeys(ctx context.Context, userID string, now time.Time) error {
+	if _, err := c.exec(ctx, qLockPasskeyOwner, userID); err != nil {
+		return err
+	}
+	_, err := c.exec(ctx, qCountPasskeys, userID, c.t(now), userID)
+	return err
 }
