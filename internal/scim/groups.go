@@ -297,23 +297,8 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request) {
 // PUT /scim/v2/Groups/{id} replaces displayName, externalId and, when
 // sent, the members.
 func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request) {
-	id, ok := userID(r)
+	id, version, body, ok := h.writeTarget(w, r, "group", true)
 	if !ok {
-		WriteError(w, errf(http.StatusNotFound, "", "no group has id "+r.PathValue("id")))
-		return
-	}
-	version, e := ifMatch(r)
-	if e != nil {
-		WriteError(w, e)
-		return
-	}
-	body, e := h.decodeBody(r)
-	if e != nil {
-		WriteError(w, e)
-		return
-	}
-	if v, ok := get(body, "id"); ok && v != id {
-		WriteError(w, errf(http.StatusBadRequest, "mutability", "id is set by the server and cannot be changed: the body names another group than the URL"))
 		return
 	}
 	gw, e := parseGroup(body)
@@ -355,19 +340,8 @@ func (gw *groupWrite) applyTo(g *store.Group) {
 // replace of all members, or a remove of members without a filter, sets the
 // whole list and so reads it.
 func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
-	id, ok := userID(r)
+	id, version, body, ok := h.writeTarget(w, r, "group", true)
 	if !ok {
-		WriteError(w, errf(http.StatusNotFound, "", "no group has id "+r.PathValue("id")))
-		return
-	}
-	version, e := ifMatch(r)
-	if e != nil {
-		WriteError(w, e)
-		return
-	}
-	body, e := h.decodeBody(r)
-	if e != nil {
-		WriteError(w, e)
 		return
 	}
 	ops, e := parsePatch(body)
@@ -564,14 +538,8 @@ func memberFilterIDs(expr filter.Expression) ([]string, bool) {
 
 // DELETE /scim/v2/Groups/{id}
 func (h *Handler) deleteGroup(w http.ResponseWriter, r *http.Request) {
-	id, ok := userID(r)
+	id, version, _, ok := h.writeTarget(w, r, "group", false)
 	if !ok {
-		WriteError(w, errf(http.StatusNotFound, "", "no group has id "+r.PathValue("id")))
-		return
-	}
-	version, e := ifMatch(r)
-	if e != nil {
-		WriteError(w, e)
 		return
 	}
 	if err := h.st.DeleteGroup(r.Context(), id, version, actor(r).Meta); err != nil {

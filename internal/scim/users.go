@@ -439,13 +439,42 @@ func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, status int, 
 	writeResource(w, status, u.Version, h.base+"/Users/"+u.ID, h.userResource(u, names))
 }
 
-// userID reads {id}; anything that is not a UUID names no user.
+// userID reads {id}; anything that is not a UUID names no user or group.
 func userID(r *http.Request) (string, bool) {
 	id, err := uuid.Parse(r.PathValue("id"))
 	if err != nil {
 		return "", false
 	}
 	return id.String(), true
+}
+
+// writeTarget reads what every write to one user or group (kind) starts
+// with: the id in the URL, the version If-Match names (0 for none) and,
+// for PUT and PATCH (withBody), the decoded body, which may not name
+// another id. It answers the request itself when one of them is wrong,
+// and then ok is false.
+func (h *Handler) writeTarget(w http.ResponseWriter, r *http.Request, kind string, withBody bool) (id string, version int64, body map[string]any, ok bool) {
+	if id, ok = userID(r); !ok {
+		WriteError(w, errf(http.StatusNotFound, "", "no "+kind+" has id "+r.PathValue("id")))
+		return "", 0, nil, false
+	}
+	version, e := ifMatch(r)
+	if e != nil {
+		WriteError(w, e)
+		return "", 0, nil, false
+	}
+	if !withBody {
+		return id, version, nil, true
+	}
+	if body, e = h.decodeBody(r); e != nil {
+		WriteError(w, e)
+		return "", 0, nil, false
+	}
+	if v, found := get(body, "id"); found && v != id {
+		WriteError(w, errf(http.StatusBadRequest, "mutability", "id is set by the server and cannot be changed: the body names another "+kind+" than the URL"))
+		return "", 0, nil, false
+	}
+	return id, version, body, true
 }
 
 // GET /scim/v2/Users/{id}
@@ -529,23 +558,8 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request) {
 // updateUser is PUT and PATCH: build turns the request body and the user
 // as SCIM renders it now into the whole new resource.
 func (h *Handler) updateUser(w http.ResponseWriter, r *http.Request, build func(body, cur map[string]any) (map[string]any, *Error)) {
-	id, ok := userID(r)
+	id, version, body, ok := h.writeTarget(w, r, "user", true)
 	if !ok {
-		WriteError(w, errf(http.StatusNotFound, "", "no user has id "+r.PathValue("id")))
-		return
-	}
-	version, e := ifMatch(r)
-	if e != nil {
-		WriteError(w, e)
-		return
-	}
-	body, e := h.decodeBody(r)
-	if e != nil {
-		WriteError(w, e)
-		return
-	}
-	if v, ok := get(body, "id"); ok && v != id {
-		WriteError(w, errf(http.StatusBadRequest, "mutability", "id is set by the server and cannot be changed: the body names another user than the URL"))
 		return
 	}
 	a := actor(r)
@@ -633,14 +647,8 @@ func topAttr(path string) string {
 
 // DELETE /scim/v2/Users/{id}
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) {
-	id, ok := userID(r)
+	id, version, _, ok := h.writeTarget(w, r, "user", false)
 	if !ok {
-		WriteError(w, errf(http.StatusNotFound, "", "no user has id "+r.PathValue("id")))
-		return
-	}
-	version, e := ifMatch(r)
-	if e != nil {
-		WriteError(w, e)
 		return
 	}
 	if id == actor(r).Meta.ActorID {
