@@ -267,7 +267,7 @@ func sortedIDs(ids ...string) []string {
 func testGroupMembers(t *testing.T, s store.Store) {
 	se, ok := s.(store.Searcher)
 	if !ok {
-		t.Skip("the store does not implement store.Searcher")
+		t.Fatal("the store does not implement store.Searcher, which SCIM needs of every backend")
 	}
 	a, b := createGroup(t, s, "na"), createGroup(t, s, "nb")
 	named, err := s.CreateUser(ctx, store.User{Username: "n-one", Email: "n-one@example.com", DisplayName: "Ada L.", FirstName: "Ada", LastName: "Lovelace", GroupIDs: []string{a.ID, b.ID}}, meta)
