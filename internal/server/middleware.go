@@ -166,7 +166,9 @@ func (s *Server) jsonOnly(next http.Handler) http.Handler {
 			s.writeError(w, r, e)
 			return
 		}
-		hasBody := r.ContentLength > 0 || r.ContentLength == -1 || r.Method == http.MethodPost || r.Method == http.MethodPatch
+		// A POST without a body (a new client secret) is not a body of
+		// the wrong type: the handler that needs one says it is missing.
+		hasBody := r.ContentLength > 0 || r.ContentLength == -1
 		if hasBody {
 			if e := checkMediaType(r.Header.Get("Content-Type")); e != nil {
 				s.writeError(w, r, e)
