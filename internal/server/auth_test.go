@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/rollcall/rollcall/api"
 	"github.com/rollcall/rollcall/internal/config"
+	"github.com/rollcall/rollcall/internal/store"
 	"github.com/rollcall/rollcall/internal/testserver"
 	"github.com/rollcall/rollcall/internal/token"
 )
@@ -76,6 +78,8 @@ func TestAuthMatrix(t *testing.T) {
 			srv.NewToken(t, tokenOwner.ID, nil)
 			vt, _, _ := srv.Store.ListTokens(ctx, storeTokenFilter(tokenOwner.ID), storePage())
 			link := newSetupLink(t, srv, victimLinks.ID)
+			app, victimApp, rotated, twoSecrets := matrixClient(t, srv, fresh()), matrixClient(t, srv, fresh()),
+				matrixClient(t, srv, fresh()), matrixClient(t, srv, fresh(), "old", "new")
 			return []route{
 				{"GET", "/api/v1/account", nil, 200, 200},
 				{"GET", "/api/v1/users", nil, 403, 200},
@@ -107,6 +111,14 @@ func TestAuthMatrix(t *testing.T) {
 				{"GET", "/api/v1/api-tokens/" + adminTokID, nil, 404, 200},
 				{"DELETE", "/api/v1/api-tokens/" + vt[0].ID, nil, 404, 204},
 				{"GET", "/api/v1/audit-events", nil, 403, 200},
+				{"GET", "/api/v1/oidc-clients", nil, 403, 200},
+				{"POST", "/api/v1/oidc-clients", oidcClientDoc(fresh()), 403, 201},
+				{"GET", "/api/v1/oidc-clients/" + app.ID, nil, 403, 200},
+				{"PATCH", "/api/v1/oidc-clients/" + app.ID, map[string]any{"data": map[string]any{"type": "oidc-clients", "id": app.ID,
+					"attributes": map[string]any{"skip-consent": true}}}, 403, 200},
+				{"DELETE", "/api/v1/oidc-clients/" + victimApp.ID, nil, 403, 204},
+				{"POST", "/api/v1/oidc-clients/" + rotated.ID + "/secrets", nil, 403, 200},
+				{"DELETE", "/api/v1/oidc-clients/" + twoSecrets.ID + "/secrets/old", nil, 403, 204},
 			}
 		}
 
@@ -269,4 +281,26 @@ func TestAuthMatrixUnderLimits(t *testing.T) {
 	mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/users", token: plainTok}), 403)
 	mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/account", token: plainTok}), 200)
 	mustStatus(t, call(t, srv, req{method: "GET", path: "/api/v1/users", token: srv.AdminToken}), 200)
+}
+
+// matrixClient stores an OIDC client named name with the given secret ids
+// (each with a throwaway hash), for the matrix's application routes.
+func matrixClient(t *testing.T, srv *testserver.Server, name string, secretIDs ...string) store.OIDCClient {
+	t.Helper()
+	c := store.OIDCClient{Name: name, RedirectURIs: []string{"https://app.example/cb"},
+		GrantTypes: []string{"authorization_code", "refresh_token"}}
+	for _, id := range secretIDs {
+		c.Secrets = append(c.Secrets, store.OIDCClientSecret{ID: id, Hash: []byte("hash-of-" + id + "-0123456789abcdef")})
+	}
+	got, err := srv.Store.(store.OIDCStore).CreateOIDCClient(context.Background(), c, store.Meta{ActorName: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// oidcClientDoc is a create document for a confidential client.
+func oidcClientDoc(name string) map[string]any {
+	return map[string]any{"data": map[string]any{"type": "oidc-clients", "attributes": map[string]any{
+		"name": name, "redirect-uris": []string{"https://" + name + ".example/cb"}}}}
 }
