@@ -112,20 +112,8 @@ func (c *conn) username(ctx context.Context, userID string) (string, error) {
 }
 
 func (c *conn) passkeys(ctx context.Context, q statement, args ...any) ([]store.Passkey, error) {
-	rows, err := c.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []store.Passkey{}
-	for rows.Next() {
-		p, err := scanPasskey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+	out, err := queryAll(ctx, c, q, scanPasskey, args...)
+	return out, err
 }
 
 func (c *conn) passkey(ctx context.Context, q statement, args ...any) (store.Passkey, error) {
@@ -419,20 +407,8 @@ func (s *Store) DeleteSession(ctx context.Context, hash []byte, m store.Meta) er
 // ListSessions returns a user's unexpired sessions, most recently seen first.
 func (s *Store) ListSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error) {
 	c := s.read()
-	rows, err := c.query(ctx, qSessionsOf, userID, c.t(now))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []store.Session{}
-	for rows.Next() {
-		se, err := scanSession(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, se)
-	}
-	return out, rows.Err()
+	out, err := queryAll(ctx, c, qSessionsOf, scanSession, userID, c.t(now))
+	return out, err
 }
 
 // DeleteUserSessions ends a user's live sessions, all or all but one, and

@@ -245,20 +245,8 @@ func (s *Store) ListGroups(ctx context.Context, f store.GroupFilter, p store.Pag
 }
 
 func (s *Store) queryGroups(ctx context.Context, st statement, args []any) ([]store.Group, error) {
-	rows, err := s.read().query(ctx, st, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	groups := []store.Group{}
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, err
-		}
-		groups = append(groups, g)
-	}
-	return groups, rows.Err()
+	groups, err := queryAll(ctx, s.read(), st, scanGroup, args...)
+	return groups, err
 }
 
 // GetGroups returns the groups with these ids in the order given, leaving

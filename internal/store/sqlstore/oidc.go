@@ -184,20 +184,8 @@ func scanClient(row interface{ Scan(...any) error }) (store.OIDCClient, error) {
 }
 
 func (c *conn) clients(ctx context.Context, q statement, args ...any) ([]store.OIDCClient, error) {
-	rows, err := c.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []store.OIDCClient{}
-	for rows.Next() {
-		cl, err := scanClient(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, cl)
-	}
-	return out, rows.Err()
+	out, err := queryAll(ctx, c, q, scanClient, args...)
+	return out, err
 }
 
 func (c *conn) client(ctx context.Context, q statement, id string) (store.OIDCClient, error) {
@@ -720,20 +708,8 @@ func scanKey(row interface{ Scan(...any) error }) (store.OIDCKey, error) {
 
 // OIDCKeys returns every key, newest first.
 func (s *Store) OIDCKeys(ctx context.Context) ([]store.OIDCKey, error) {
-	rows, err := s.read().query(ctx, qKeys)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []store.OIDCKey{}
-	for rows.Next() {
-		k, err := scanKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	out, err := queryAll(ctx, s.read(), qKeys, scanKey)
+	return out, err
 }
 
 // CreateOIDCKey stores k unless its id exists, and returns the stored key.

@@ -39,20 +39,8 @@ func scanSetupLink(row interface{ Scan(...any) error }) (store.SetupLink, error)
 }
 
 func (c *conn) setupLinks(ctx context.Context, q statement, args ...any) ([]store.SetupLink, error) {
-	rows, err := c.query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []store.SetupLink{}
-	for rows.Next() {
-		l, err := scanSetupLink(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	out, err := queryAll(ctx, c, q, scanSetupLink, args...)
+	return out, err
 }
 
 func (c *conn) setupLink(ctx context.Context, hash []byte) (store.SetupLink, error) {

@@ -182,20 +182,8 @@ func (s *Store) ListTokens(ctx context.Context, f store.TokenFilter, p store.Pag
 		b.where("user_id = " + b.arg(f.UserID))
 	}
 	sql := "SELECT " + tokenCols + " FROM api_tokens" + b.whereClause() + " ORDER BY created_at, id LIMIT " + strconv.Itoa(limit+1)
-	rows, err := c.query(ctx, b.statement(sql), b.args...)
+	tokens, err := queryAll(ctx, c, b.statement(sql), scanToken, b.args...)
 	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	tokens := []store.Token{}
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		tokens = append(tokens, t)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	next := ""

@@ -374,3 +374,25 @@ func diffIDs(a, b []string) (added, removed []string) {
 	}
 	return added, removed
 }
+
+// queryAll runs q and scans each row with scan into a slice that is empty,
+// never nil, when there are no rows.
+func queryAll[T any](ctx context.Context, c *conn, q statement, scan func(interface{ Scan(...any) error }) (T, error), args ...any) ([]T, error) {
+	rows, err := c.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
