@@ -416,29 +416,33 @@ func listResponse(total, start int, resources []any) map[string]any {
 		"itemsPerPage": len(resources), "Resources": resources}
 }
 
-// GET /scim/v2/Users
-func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) {
-	p, e := listParamsOf(r)
-	if e != nil {
-		WriteError(w, e)
-		return
+// listing is GET of a list: its query string holds the parameters.
+func listing(find func(http.ResponseWriter, *http.Request, listParams)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, e := listParamsOf(r)
+		if e != nil {
+			WriteError(w, e)
+			return
+		}
+		find(w, r, p)
 	}
-	h.findUsers(w, r, p)
 }
 
-// POST /scim/v2/Users/.search
-func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request) {
-	body, e := h.decodeBody(r)
-	if e != nil {
-		WriteError(w, e)
-		return
+// searching is POST …/.search: the same parameters in a SearchRequest body.
+func (h *Handler) searching(find func(http.ResponseWriter, *http.Request, listParams)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, e := h.decodeBody(r)
+		if e != nil {
+			WriteError(w, e)
+			return
+		}
+		p, e := searchParamsOf(body)
+		if e != nil {
+			WriteError(w, e)
+			return
+		}
+		find(w, r, p)
 	}
-	p, e := searchParamsOf(body)
-	if e != nil {
-		WriteError(w, e)
-		return
-	}
-	h.findUsers(w, r, p)
 }
 
 func (h *Handler) findUsers(w http.ResponseWriter, r *http.Request, p listParams) {

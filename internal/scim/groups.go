@@ -187,31 +187,6 @@ func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request) {
 	writeResource(w, http.StatusOK, list[0].Version, "", project(h.groupResource(list[0], members), p))
 }
 
-// GET /scim/v2/Groups
-func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) {
-	p, e := listParamsOf(r)
-	if e != nil {
-		WriteError(w, e)
-		return
-	}
-	h.findGroups(w, r, p)
-}
-
-// POST /scim/v2/Groups/.search
-func (h *Handler) searchGroups(w http.ResponseWriter, r *http.Request) {
-	body, e := h.decodeBody(r)
-	if e != nil {
-		WriteError(w, e)
-		return
-	}
-	p, e := searchParamsOf(body)
-	if e != nil {
-		WriteError(w, e)
-		return
-	}
-	h.findGroups(w, r, p)
-}
-
 // findGroups lists groups with their members (two queries for a page),
 // unless excludedAttributes names members.
 func (h *Handler) findGroups(w http.ResponseWriter, r *http.Request, p listParams) {
