@@ -48,5 +48,13 @@ func (o Opt[T]) MarshalJSON() ([]byte, error) {
 // IsZero reports whether the Opt was left out, for the omitzero tag.
 func (o Opt[T]) IsZero() bool { return !o.Set }
 
+// ApplyTo sets *dst to the value when the attribute was sent (null sets
+// the zero value), and leaves it alone when left out: PATCH semantics.
+func (o Opt[T]) ApplyTo(dst *T) {
+	if o.Set {
+		*dst = o.Value
+	}
+}
+
 // Get returns the value, the zero value when null or unset.
 func (o Opt[T]) Get() T { return o.Value }

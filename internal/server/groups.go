@@ -179,18 +179,10 @@ func groupMutation(w *api.GroupWrite, id string) (mutate func(*store.Group) erro
 }
 
 func applyGroupAttributes(g *store.Group, a *api.GroupWriteAttributes) {
-	if a.Name.Set {
-		g.Name = a.Name.Value
-	}
-	if a.FriendlyName.Set {
-		g.FriendlyName = a.FriendlyName.Value
-	}
-	if a.Description.Set {
-		g.Description = a.Description.Value
-	}
-	if a.Attributes.Set {
-		g.Attributes = a.Attributes.Value
-	}
+	a.Name.ApplyTo(&g.Name)
+	a.FriendlyName.ApplyTo(&g.FriendlyName)
+	a.Description.ApplyTo(&g.Description)
+	a.Attributes.ApplyTo(&g.Attributes)
 	if g.Attributes == nil {
 		g.Attributes = map[string]string{}
 	}

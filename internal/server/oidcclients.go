@@ -99,27 +99,17 @@ func applyClient(c *store.OIDCClient, a *api.OIDCClientWriteAttributes) {
 	if a.Name.Set {
 		c.Name = strings.TrimSpace(a.Name.Value)
 	}
-	if a.RedirectURIs.Set {
-		c.RedirectURIs = a.RedirectURIs.Value
-	}
-	if a.PostLogoutRedirectURIs.Set {
-		c.PostLogoutRedirectURIs = a.PostLogoutRedirectURIs.Value
-	}
-	if a.Public.Set {
-		c.Public = a.Public.Value
-	}
-	if a.GrantTypes.Set {
-		c.GrantTypes = a.GrantTypes.Value
-	}
+	a.RedirectURIs.ApplyTo(&c.RedirectURIs)
+	a.PostLogoutRedirectURIs.ApplyTo(&c.PostLogoutRedirectURIs)
+	a.Public.ApplyTo(&c.Public)
+	a.GrantTypes.ApplyTo(&c.GrantTypes)
 	if a.AllowedGroups.Set {
 		c.AllowedGroupIDs = make([]string, len(a.AllowedGroups.Value))
 		for i, g := range a.AllowedGroups.Value {
 			c.AllowedGroupIDs[i], _ = api.ValidateID(g)
 		}
 	}
-	if a.SkipConsent.Set {
-		c.SkipConsent = a.SkipConsent.Value
-	}
+	a.SkipConsent.ApplyTo(&c.SkipConsent)
 	if a.AccessTokenLifetime.Set {
 		c.AccessTokenTTL = time.Duration(a.AccessTokenLifetime.Value) * time.Second
 	}
@@ -129,21 +119,11 @@ func applyClient(c *store.OIDCClient, a *api.OIDCClientWriteAttributes) {
 	if a.RefreshTokenLifetime.Set {
 		c.RefreshTokenTTL = time.Duration(a.RefreshTokenLifetime.Value) * time.Second
 	}
-	if a.LogoURL.Set {
-		c.LogoURL = a.LogoURL.Value
-	}
-	if a.LaunchURL.Set {
-		c.LaunchURL = a.LaunchURL.Value
-	}
-	if a.BackchannelLogoutURI.Set {
-		c.BackchannelLogoutURI = a.BackchannelLogoutURI.Value
-	}
-	if a.AccessTokenFormat.Set {
-		c.AccessTokenFormat = a.AccessTokenFormat.Value
-	}
-	if a.AttributeClaims.Set {
-		c.AttributeClaims = a.AttributeClaims.Value
-	}
+	a.LogoURL.ApplyTo(&c.LogoURL)
+	a.LaunchURL.ApplyTo(&c.LaunchURL)
+	a.BackchannelLogoutURI.ApplyTo(&c.BackchannelLogoutURI)
+	a.AccessTokenFormat.ApplyTo(&c.AccessTokenFormat)
+	a.AttributeClaims.ApplyTo(&c.AttributeClaims)
 }
 
 // checkAllowedGroups refuses group ids that name no group.
