@@ -133,6 +133,16 @@ func encodeList(s []string) string {
 	return string(b)
 }
 
+// stampSecrets dates the secrets a change adds (those without a time) with
+// the time of the change, as the store dates everything else it writes.
+func stampSecrets(cl *store.OIDCClient, now time.Time) {
+	for i := range cl.Secrets {
+		if cl.Secrets[i].CreatedAt.IsZero() {
+			cl.Secrets[i].CreatedAt = now.UTC().Truncate(time.Microsecond)
+		}
+	}
+}
+
 // storedSecret is how a client secret is kept in the secrets column.
 type storedSecret struct {
 	ID        string    `json:"id"`
@@ -273,6 +283,7 @@ func (s *Store) CreateOIDCClient(ctx context.Context, cl store.OIDCClient, m sto
 	now := s.now()
 	cl.ID = newID(cl.ID)
 	normClient(&cl)
+	stampSecrets(&cl, now)
 	cl.CreatedAt, cl.UpdatedAt, cl.Version = now, now, 1
 	err := s.write(ctx, func(c *conn) error {
 		if err := c.writeClient(ctx, qInsertClient, &cl); err != nil {
@@ -321,6 +332,7 @@ func (s *Store) UpdateOIDCClient(ctx context.Context, id string, ifVersion int64
 			return nil
 		}
 		now := s.now()
+		stampSecrets(&cl, now)
 		cl.Version, cl.UpdatedAt = old.Version+1, now
 		if err := c.writeClient(ctx, qUpdateClient, &cl); err != nil {
 			return err

@@ -56,6 +56,9 @@ func testOIDCClients(t *testing.T, s store.Store) {
 	if c.ID == "" || c.Version != 1 || len(c.Secrets) != 1 || c.Secrets[0].ID == "" || c.PostLogoutRedirectURIs == nil {
 		t.Fatalf("created client: %+v", c)
 	}
+	if !c.Secrets[0].CreatedAt.Equal(c.CreatedAt) {
+		t.Errorf("a new secret is dated %v, want the client's creation %v", c.Secrets[0].CreatedAt, c.CreatedAt)
+	}
 	got, err := o.GetOIDCClient(ctx, c.ID)
 	if err != nil {
 		t.Fatalf("GetOIDCClient: %v", err)
@@ -79,6 +82,10 @@ func testOIDCClients(t *testing.T, s store.Store) {
 	}
 	if up.Version != 2 || len(up.Secrets) != 2 || !up.SkipConsent {
 		t.Fatalf("updated client: %+v", up)
+	}
+	if !up.Secrets[0].CreatedAt.Equal(up.UpdatedAt) || !up.Secrets[1].CreatedAt.Equal(c.CreatedAt) {
+		t.Errorf("after a rotation the secrets are dated %v and %v, want %v (the rotation) and %v (kept)",
+			up.Secrets[0].CreatedAt, up.Secrets[1].CreatedAt, up.UpdatedAt, c.CreatedAt)
 	}
 	_, err = o.UpdateOIDCClient(ctx, c.ID, 1, func(cl *store.OIDCClient) error { return nil }, meta)
 	wantErr(t, "update with a stale version", err, store.ErrPreconditionFailed)
