@@ -7,7 +7,7 @@
 //
 // The tools are pinned: oapi-codegen by its version below (fetched through
 // the Go module proxy), the npm packages by testdata/ts/package-lock.json
-// (installed with npm ci, which .ci/run does and the test does itself
+// (installed with npm ci, which scripts/test does and the test does itself
 // when node_modules is missing). Node.js and npm must be installed; the
 // test fails, never skips, without them.
 package clientgen_test
@@ -110,7 +110,7 @@ func TestTypeScriptClientFromOpenapiTypescript(t *testing.T) {
 	}
 	modules := filepath.Join(pkg, "node_modules")
 	if _, err := os.Stat(filepath.Join(modules, ".package-lock.json")); err != nil {
-		// .ci/run installs them; a fresh checkout gets them here, from the lockfile.
+		// scripts/test installs them; a fresh checkout gets them here, from the lockfile.
 		run(t, pkg, nil, npm, "ci", "--no-audit", "--no-fund")
 	}
 	dir := copyFiles(t, "ts", "package.json", "tsconfig.json", "redocly.yaml", "client_test.ts")

@@ -15,7 +15,7 @@ import (
 )
 
 // oracleDir holds the npm packages of the independent oracles, pinned by
-// its package-lock.json; .ci/run installs them with npm ci, and the test
+// its package-lock.json; scripts/test installs them with npm ci, and the test
 // does so itself when node_modules is missing.
 const oracleDir = "testdata/js"
 
