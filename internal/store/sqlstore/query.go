@@ -267,8 +267,18 @@ func (s *Store) userSearch(q store.Query) (cb *builder, countSQL string, pb *bui
 		pb.where("users.username" + cmp + pb.arg(q.After))
 	}
 	countSQL = "SELECT COUNT(*) FROM users" + cb.whereClause()
-	pageSQL = "SELECT " + s.d.userRow + " FROM users" + pb.whereClause() + " ORDER BY " + order + " LIMIT " +
-		strconv.Itoa(q.Limit) + " OFFSET " + strconv.Itoa(q.Offset)
+	limit := " LIMIT " + strconv.Itoa(q.Limit) + " OFFSET " + strconv.Itoa(q.Offset)
+	pageSQL = "SELECT " + s.d.userRow + " FROM users" + pb.whereClause() + " ORDER BY " + order + limit
+	if q.Offset > 0 && s.d.numbered {
+		// PostgreSQL computes the select list, groups subquery included,
+		// for every row an OFFSET skips: a page at 500,000 took 7 s at a
+		// million users. A deep page finds its usernames first, from the
+		// index alone, then reads those rows (an InitPlan and one index
+		// probe per row, whatever the table's size). SQLite skips rows
+		// before computing them.
+		pageSQL = "SELECT " + s.d.userRow + " FROM users WHERE users.username = ANY (ARRAY(SELECT users.username FROM users" +
+			pb.whereClause() + " ORDER BY " + order + limit + ")) ORDER BY " + order
+	}
 	return cb, countSQL, pb, pageSQL, nil
 }
 
