@@ -31,6 +31,13 @@ func parseFilter(raw string, k kind) (*store.Cond, *Error) {
 	if strings.TrimSpace(raw) == "" {
 		return nil, nil
 	}
+	if quick, ok := quickFilter(raw); ok {
+		c, e := translate(quick, k)
+		if e != nil {
+			return nil, e
+		}
+		return &c, nil
+	}
 	raw = trailingSub.ReplaceAllString(raw, `$1[$2 and $3 $4 $5]`)
 	expr, err := filter.ParseFilter([]byte(raw))
 	if err != nil {
