@@ -178,13 +178,22 @@ func (s *Store) SearchUsers(ctx context.Context, q store.Query) ([]store.User, i
 		return nil, 0, err
 	}
 	c := s.read()
+	if !q.NoCount && q.After == "" && q.Limit > 0 {
+		// The page first: one that is not full says how many match
+		// without counting them, and nearly every SCIM lookup (userName
+		// eq, externalId eq) finds one user or none.
+		users, err := c.queryUsers(ctx, pb.statement(pageSQL), pb.args, q.Limit)
+		if err != nil || len(users) < q.Limit && (len(users) > 0 || q.Offset == 0) {
+			return users, q.Offset + len(users), err
+		}
+		total := 0
+		err = c.queryRow(ctx, cb.statement(countSQL), cb.args, &total)
+		return users, total, err
+	}
 	total := -1
 	if !q.NoCount {
 		if err := c.queryRow(ctx, cb.statement(countSQL), cb.args, &total); err != nil {
 			return nil, 0, err
-		}
-		if q.After == "" && total <= q.Offset {
-			return []store.User{}, total, nil
 		}
 	}
 	if q.Limit == 0 {
