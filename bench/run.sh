@@ -28,11 +28,12 @@
 # search"; empty skips it), so that its gain and its RSS are measured in
 # the same run as the default.
 #
-# The SCIM scenarios (userName eq and externalId eq lookups, ten-page
-# startIndex walks from a random place, provisioning by POST) are not in
-# the default set; run them with
+# The SCIM scenarios (userName eq and externalId eq lookups, startIndex
+# walks from a random place, pages at random startIndexes, provisioning by
+# POST) are not in the default set; run them with
 #
-#   SCENARIOS="scim-username scim-externalid scim-page scim-create" MMAP_SCENARIOS= bench/run.sh
+#   SCENARIOS="scim-username scim-externalid scim-page scim-jump scim-create" MMAP_SCENARIOS= \
+#     SUPPLEMENT_TITLE="SCIM" bench/run.sh
 #
 # Needs Go, curl, and PostgreSQL's binaries (apt-get install -y postgresql).
 set -euo pipefail

@@ -37,7 +37,7 @@ import (
 
 // scenarios are the request shapes the tool knows.
 var scenarios = []string{"get", "list", "search", "create", "update", "ceiling",
-	"scim-username", "scim-externalid", "scim-page", "scim-create"}
+	"scim-username", "scim-externalid", "scim-page", "scim-jump", "scim-create"}
 
 type config struct {
 	base     string
@@ -56,7 +56,7 @@ func main() {
 	var c config
 	flag.StringVar(&c.base, "url", "", "base URL of the server, on 127.0.0.1, ::1 or localhost (required)")
 	flag.StringVar(&c.token, "token", os.Getenv("ROLLCALL_TOKEN"), "admin API token (env ROLLCALL_TOKEN); not needed for -scenario ceiling")
-	flag.StringVar(&c.scenario, "scenario", "get", "one of get, list, search, create, update, ceiling, scim-username, scim-externalid, scim-page, scim-create")
+	flag.StringVar(&c.scenario, "scenario", "get", "one of get, list, search, create, update, ceiling, scim-username, scim-externalid, scim-page, scim-jump, scim-create")
 	flag.IntVar(&c.users, "users", 1000, "how many seeded users exist (ids 0..users-1 of bench/internal/dataset)")
 	flag.IntVar(&c.conns, "c", 8, "connections, each sending one request at a time")
 	flag.DurationVar(&c.duration, "d", 5*time.Second, "how long to measure (ignored when -n is set)")
@@ -158,7 +158,7 @@ type worker struct {
 	next   string // list: the links.next of the previous page
 	pages  int
 	seq    int
-	start  int // scim-page: the startIndex of the walk's first page
+	start  int // scim-page: the startIndex of the walk's next page
 }
 
 func run(c config) (result, error) {
@@ -290,13 +290,25 @@ func (w *worker) do() error {
 		}
 		return w.send(http.MethodGet, c.base+"/scim/v2/Users?filter="+url.QueryEscape(f), nil, http.StatusOK, nil)
 	case "scim-page":
-		// Ten pages of 100 in a row from a random place, as an import
-		// walks: the first is an OFFSET, the others follow the cursors.
-		if w.pages == 0 || w.pages >= 10 {
-			w.start, w.pages = 1+w.rng.IntN(max(1, c.users-1000)), 0
+		// A walk by startIndex pages of 100, as an import reads the
+		// directory: each connection starts at a random place (its first
+		// page is an OFFSET) and goes on page after page, back to 1 at
+		// the end, so the pages measured lie anywhere in the directory.
+		if w.start == 0 || w.start > c.users {
+			w.start = 1
+			if w.pages == 0 {
+				w.start = 1 + w.rng.IntN(max(1, c.users-100))
+			}
 		}
-		u := fmt.Sprintf("%s/scim/v2/Users?startIndex=%d&count=100", c.base, w.start+100*w.pages)
+		u := fmt.Sprintf("%s/scim/v2/Users?startIndex=%d&count=100", c.base, w.start)
+		w.start += 100
 		w.pages++
+		return w.send(http.MethodGet, u, nil, http.StatusOK, nil)
+	case "scim-jump":
+		// A page at a random startIndex that nobody walked to: what a
+		// client that jumps (or a walk that moved to another instance)
+		// pays, an OFFSET through the index.
+		u := fmt.Sprintf("%s/scim/v2/Users?startIndex=%d&count=100", c.base, 1+w.rng.IntN(max(1, c.users-100)))
 		return w.send(http.MethodGet, u, nil, http.StatusOK, nil)
 	case "scim-create":
 		w.seq++

@@ -197,6 +197,20 @@ var scenarioNames = map[string]string{
 	"search": "prefix search filter[q], page of 100",
 	"update": "update user (PATCH title)",
 	"create": "create user (POST)",
+
+	"scim-username":   "SCIM userName eq lookup",
+	"scim-externalid": "SCIM externalId eq lookup",
+	"scim-page":       "SCIM walk by startIndex, page of 100",
+	"scim-jump":       "SCIM page at a random startIndex (OFFSET)",
+	"scim-create":     "SCIM provisioning (POST /Users)",
+}
+
+// scenarioName is the table's words for a scenario, or its own name.
+func scenarioName(s string) string {
+	if n, ok := scenarioNames[s]; ok {
+		return n
+	}
+	return s
 }
 
 func render(o opts, rows []row, rss map[string]memory) string {
@@ -266,7 +280,7 @@ func render(o opts, rows []row, rss map[string]memory) string {
 			if r.cpu >= 0 {
 				cpu = fmt.Sprintf("%.3f (%.3f)", r.cpu, ceilingCPU[r.conns])
 			}
-			w("| %s | %d | %s | %.2f | %.2f | %s | %s | %s | %d |\n", scenarioNames[r.scenario], r.conns, commas(int(r.rps+0.5)),
+			w("| %s | %d | %s | %.2f | %.2f | %s | %s | %s | %d |\n", scenarioName(r.scenario), r.conns, commas(int(r.rps+0.5)),
 				r.p50, r.p99, commas(int(ceiling[r.conns]+0.5)), ratio, cpu, r.errors)
 			verdicts = append(verdicts, check(k.backend, k.users, r, ceiling[r.conns])...)
 		}
