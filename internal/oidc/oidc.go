@@ -106,6 +106,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.RequestMeta == nil {
 		o.RequestMeta = func(r *http.Request) (string, string) { return r.Header.Get("X-Request-Id"), r.RemoteAddr }
 	}
+	installLibraryLogs()
 	enc, err := ensureKeys(ctx, ost)
 	if err != nil {
 		return nil, err
@@ -190,7 +191,8 @@ func (p *Provider) Close() error {
 func (p *Provider) Handler() http.Handler { return p.op }
 
 // withMeta puts the audit meta of the request into its context for the
-// storage methods, which the library calls with a context only.
+// storage methods, which the library calls with a context only, and the
+// provider's logger for the library's own log lines (logs.go).
 func (p *Provider) withMeta(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(p.withMetaCtx(r)))
@@ -203,7 +205,7 @@ func (p *Provider) withMetaCtx(r *http.Request) context.Context {
 	if v := web.VisitorOf(r); v != nil {
 		m.ActorID, m.ActorName = v.User.ID, v.User.Username
 	}
-	return context.WithValue(r.Context(), metaKey, m)
+	return context.WithValue(r.Context(), metaKey, reqInfo{meta: m, log: p.log})
 }
 
 // errorRecorder holds back a plain-text error answer so that it can be

@@ -63,8 +63,8 @@ const metaKey ctxKey = 0
 // metaOf is the audit actor and request of a library call: the provider's
 // interceptor puts it in every request's context.
 func metaOf(ctx context.Context) store.Meta {
-	m, _ := ctx.Value(metaKey).(store.Meta)
-	return m
+	ri, _ := ctx.Value(metaKey).(reqInfo)
+	return ri.meta
 }
 
 // notFound is an error the library treats as the client's fault, not the
