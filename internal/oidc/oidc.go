@@ -372,14 +372,16 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !allowed(v.User, cl.c) {
-		u, err := p.errorURL(a, oidc.ErrAccessDenied().WithDescription("The person is not in a group allowed to use this application."))
-		if err != nil {
-			p.serverError(w, r, err)
+		// The page's button comes back here with return=1 and is answered
+		// as the request asked (response_mode form_post or query): a plain
+		// link to the redirect URI could only be a query-mode answer.
+		if r.URL.Query().Get("return") == "1" {
+			p.redirectError(w, r, a, oidc.ErrAccessDenied().WithDescription("The person is not in a group allowed to use this application."))
 			return
 		}
 		p.pages.RenderStatus(w, r, http.StatusForbidden, "You don't have access to "+cl.c.Name,
 			"You are signed in as "+v.User.Username+", but "+cl.c.Name+" is open only to members of certain groups, and you are in none of them. Ask your administrator if you need it.",
-			u, "Return to "+cl.c.Name)
+			loginPath+"?id="+url.QueryEscape(id)+"&return=1", "Return to "+cl.c.Name)
 		return
 	}
 	if !cl.c.SkipConsent {

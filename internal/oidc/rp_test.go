@@ -463,6 +463,14 @@ func TestRelyingParty(t *testing.T) {
 		if cb := rp.last(t); cb.Get("error") != "access_denied" || cb.Get("state") != "state-3" {
 			t.Fatalf("outside the allowed groups: callback %v", cb)
 		}
+		// An application that asked for response_mode=form_post gets the
+		// refusal posted, as it would get a code.
+		visit(t, b, conf.AuthCodeURL("state-3p", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("response_mode", "form_post")))
+		waitText(t, b, "main", "You don't have access to Grafana")
+		click(t, b, "main a.button", "/callback")
+		if cb := rp.last(t); cb.Get("_method") != "POST" || cb.Get("error") != "access_denied" || cb.Get("state") != "state-3p" {
+			t.Fatalf("outside the allowed groups, form_post: callback %v", cb)
+		}
 
 		// The account page: the launcher lists what she may open, and
 		// "Apps you signed in to" lets her remove Grafana's access, which
