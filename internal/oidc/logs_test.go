@@ -15,10 +15,11 @@ import (
 
 // TestRefusalsFollowLogFormat: with --log-format json, the requests the
 // OpenID Connect library refuses (a wrong client secret, an unknown code
-// or refresh token, a client assertion) are logged by the server's logger
-// as JSON lines with the request id, like every other line, and no line
-// holds the secret, code, token or assertion that was sent (introspection
-// with a wrong secret, which the library answers without logging, too).
+// or refresh token) are logged by the server's logger as JSON lines with
+// the request id, like every other line, and no line holds the secret,
+// code, token or client assertion that was sent (the assertion refused by
+// Rollcall before the library, introspection with a wrong secret answered
+// by the library without a log line).
 func TestRefusalsFollowLogFormat(t *testing.T) {
 	srv := startServer(t, testserver.WithConfig(func(c *config.Config) { c.LogFormat = "json" }))
 	issuer := srv.Config.PublicURL
@@ -59,7 +60,7 @@ func TestRefusalsFollowLogFormat(t *testing.T) {
 		{"refused-code", "/oauth2/token", c.ID, secret, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {"https://grafana.example.com/cb"}}, 400},
 		{"refused-refresh", "/oauth2/token", c.ID, secret, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}}, 400},
 		{"refused-assertion", "/oauth2/token", "", "", url.Values{"grant_type": {"authorization_code"}, "code": {code}, "client_id": {c.ID},
-			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}}, 0},
+			"client_assertion_type": {"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}, "client_assertion": {assertion}}, 401},
 		{"refused-introspect", "/oauth2/introspect", c.ID, wrongSecret, url.Values{"token": {refresh}}, 401},
 	} {
 		if got := post(r.path, r.id, r.user, r.pass, r.form); got < 400 || r.status != 0 && got != r.status {
@@ -85,8 +86,7 @@ func TestRefusalsFollowLogFormat(t *testing.T) {
 			refusals[rec.RequestID] = rec.OIDCError.Type
 		}
 	}
-	if refusals["refused-secret"] != "invalid_client" || refusals["refused-code"] != "invalid_grant" || refusals["refused-refresh"] != "invalid_grant" ||
-		refusals["refused-assertion"] != "invalid_grant" {
+	if refusals["refused-secret"] != "invalid_client" || refusals["refused-code"] != "invalid_grant" || refusals["refused-refresh"] != "invalid_grant" {
 		t.Errorf("the library's refusals in the server log, by request id: %v\n%s", refusals, logs)
 	}
 	for _, s := range []string{wrongSecret, secret, code, refresh, "assertion-sig-77aa", "eyJpc3MiOiJhc3NlcnRpb24ifQ"} {

@@ -165,7 +165,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 func (p *Provider) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+DiscoveryPath, p.op)
 	mux.Handle(pathPrefix, p.op)
-	mux.Handle("POST "+tokenPath, p.jwtAccessTokens(p.op))
+	mux.Handle("POST "+tokenPath, refuseClientAssertions(p.jwtAccessTokens(p.op)))
 	// The authorize endpoint's own error answers are plain text; these
 	// routes show them as a page. A request whose redirect URI is not
 	// registered must never be sent back to it.
@@ -178,6 +178,25 @@ func (p *Provider) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+logoutPath, p.pages.Page(p.logoutPage))
 	mux.Handle("POST "+logoutPath, p.pages.Page(p.logout))
 	mux.Handle("POST "+deviceDecidePath, p.pages.Page(p.deviceDecide))
+}
+
+// refuseClientAssertions answers a token request that authenticates with
+// a client assertion (private_key_jwt, RFC 7523) with invalid_client, as
+// the discovery document's token_endpoint_auth_methods_supported
+// (client_secret_basic and client_secret_post) says: Rollcall's clients
+// authenticate with secrets, and the library answers a refresh_token
+// request with an assertion with a 500.
+func refuseClientAssertions(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ParseForm() == nil && (r.PostForm.Has("client_assertion") || r.PostForm.Has("client_assertion_type")) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"Client assertions (private_key_jwt) are not supported: authenticate with the client secret."}`))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Close stops the back-channel logout deliveries and waits for them.
