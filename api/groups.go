@@ -17,8 +17,9 @@ type GroupAttributes struct {
 	FriendlyName *string           `json:"friendly-name"`
 	Description  *string           `json:"description"`
 	Attributes   map[string]string `json:"attributes"`
-	// CustomClaims are merged into the ID tokens and userinfo of the
-	// group's members; see ValidateCustomClaims.
+	// CustomClaims are merged into the ID tokens, userinfo, introspection
+	// answers and JWT access tokens of the group's members; see
+	// ValidateCustomClaims.
 	CustomClaims map[string]json.RawMessage `json:"custom-claims"`
 	MemberCount  int                        `json:"member-count"`
 	CreatedAt    time.Time                  `json:"created-at"`

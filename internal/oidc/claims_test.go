@@ -29,8 +29,9 @@ func (r idTokenRequest) sessionID() string      { return "session-1" }
 
 // TestCustomClaimsPrecedence checks, over the real store on SQLite and
 // PostgreSQL, the precedence the README documents for the ID token and
-// userinfo: Rollcall's own claims, then the client's attribute-claims,
-// then group custom claims, groups taken in name order (first wins).
+// userinfo, JWT access tokens and introspection: Rollcall's own claims,
+// then the client's attribute-claims, then group custom claims, groups
+// taken in name order (first wins).
 func TestCustomClaimsPrecedence(t *testing.T) {
 	dsns := map[string]func(t *testing.T) string{
 		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "rollcall.db") },
@@ -103,7 +104,64 @@ func TestCustomClaimsPrecedence(t *testing.T) {
 			}
 			delete(want, "sid")
 			checkClaims(t, "userinfo", &info, want)
+
+			// A JWT access token: the custom claims, with the same
+			// precedence; a machine client's token has none.
+			custom := map[string]any{"employee_number": "E42", "role": "a", "level": 2.0, "team": "zeta", "tags": []any{"x", "y"}}
+			private, err := s.GetPrivateClaimsFromRequest(ctx, &authRequest{rec: store.OIDCAuthRequest{ClientID: cl.ID, UserID: u.ID}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkJSON(t, "JWT access token claims", private, custom)
+			if private, err := s.GetPrivateClaimsFromRequest(ctx, &machineRequest{clientID: cl.ID}, nil); err != nil || private != nil {
+				t.Errorf("a machine token's private claims: %v %v", private, err)
+			}
+
+			// Introspection: the userinfo claims; a group claim never
+			// stands in for the answer's own members.
+			if _, err := st.CreateGroup(ctx, store.Group{Name: "aaa", MemberIDs: []string{u.ID}, CustomClaims: map[string]json.RawMessage{
+				"active": raw(`false`), "username": raw(`"mallory"`), "token_type": raw(`"mac"`)}}, m); err != nil {
+				t.Fatal(err)
+			}
+			var resp oidc.IntrospectionResponse
+			if err := s.SetIntrospectionFromToken(ctx, &resp, tokenID, u.ID, cl.ID); err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(&resp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			for k, v := range want {
+				if k == "groups" {
+					v = []any{"aaa", "alpha", "beta", "zeta"}
+				}
+				if !reflect.DeepEqual(got[k], v) {
+					t.Errorf("introspection %s = %v, want %v:\n%s", k, got[k], v, b)
+				}
+			}
+			if got["active"] != true || got["token_type"] != "Bearer" || got["username"] != nil || got["client_id"] != cl.ID {
+				t.Errorf("introspection members: %s", b)
+			}
 		})
+	}
+}
+
+func checkJSON(t *testing.T, what string, v any, want map[string]any) {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s\n%s\nwant\n%v", what, b, want)
 	}
 }
 

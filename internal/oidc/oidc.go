@@ -106,6 +106,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if o.RequestMeta == nil {
 		o.RequestMeta = func(r *http.Request) (string, string) { return r.Header.Get("X-Request-Id"), r.RemoteAddr }
 	}
+	installLibraryLogs()
 	enc, err := ensureKeys(ctx, ost)
 	if err != nil {
 		return nil, err
@@ -164,7 +165,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 func (p *Provider) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+DiscoveryPath, p.op)
 	mux.Handle(pathPrefix, p.op)
-	mux.Handle("POST "+tokenPath, p.jwtAccessTokens(p.op))
+	mux.Handle("POST "+tokenPath, refuseClientAssertions(p.jwtAccessTokens(p.op)))
 	// The authorize endpoint's own error answers are plain text; these
 	// routes show them as a page. A request whose redirect URI is not
 	// registered must never be sent back to it.
@@ -179,6 +180,25 @@ func (p *Provider) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+deviceDecidePath, p.pages.Page(p.deviceDecide))
 }
 
+// refuseClientAssertions answers a token request that authenticates with
+// a client assertion (private_key_jwt, RFC 7523) with invalid_client, as
+// the discovery document's token_endpoint_auth_methods_supported
+// (client_secret_basic and client_secret_post) says: Rollcall's clients
+// authenticate with secrets, and the library answers a refresh_token
+// request with an assertion with a 500.
+func refuseClientAssertions(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ParseForm() == nil && (r.PostForm.Has("client_assertion") || r.PostForm.Has("client_assertion_type")) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"Client assertions (private_key_jwt) are not supported: authenticate with the client secret."}`))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // Close stops the back-channel logout deliveries and waits for them.
 func (p *Provider) Close() error {
 	p.stop()
@@ -190,7 +210,8 @@ func (p *Provider) Close() error {
 func (p *Provider) Handler() http.Handler { return p.op }
 
 // withMeta puts the audit meta of the request into its context for the
-// storage methods, which the library calls with a context only.
+// storage methods, which the library calls with a context only, and the
+// provider's logger for the library's own log lines (logs.go).
 func (p *Provider) withMeta(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		next.ServeHTTP(w, r.WithContext(p.withMetaCtx(r)))
@@ -203,7 +224,7 @@ func (p *Provider) withMetaCtx(r *http.Request) context.Context {
 	if v := web.VisitorOf(r); v != nil {
 		m.ActorID, m.ActorName = v.User.ID, v.User.Username
 	}
-	return context.WithValue(r.Context(), metaKey, m)
+	return context.WithValue(r.Context(), metaKey, reqInfo{meta: m, log: p.log})
 }
 
 // errorRecorder holds back a plain-text error answer so that it can be
@@ -370,14 +391,16 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !allowed(v.User, cl.c) {
-		u, err := p.errorURL(a, oidc.ErrAccessDenied().WithDescription("The person is not in a group allowed to use this application."))
-		if err != nil {
-			p.serverError(w, r, err)
+		// The page's button comes back here with return=1 and is answered
+		// as the request asked (response_mode form_post or query): a plain
+		// link to the redirect URI could only be a query-mode answer.
+		if r.URL.Query().Get("return") == "1" {
+			p.redirectError(w, r, a, oidc.ErrAccessDenied().WithDescription("The person is not in a group allowed to use this application."))
 			return
 		}
 		p.pages.RenderStatus(w, r, http.StatusForbidden, "You don't have access to "+cl.c.Name,
 			"You are signed in as "+v.User.Username+", but "+cl.c.Name+" is open only to members of certain groups, and you are in none of them. Ask your administrator if you need it.",
-			u, "Return to "+cl.c.Name)
+			loginPath+"?id="+url.QueryEscape(id)+"&return=1", "Return to "+cl.c.Name)
 		return
 	}
 	if !cl.c.SkipConsent {

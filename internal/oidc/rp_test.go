@@ -315,7 +315,9 @@ func TestRelyingParty(t *testing.T) {
 		if err != nil {
 			t.Fatalf("exchange after prompt=none: %v", err)
 		}
-		if got := introspect(t, issuer, created.ID, secret, tok3.AccessToken); got["active"] != true || got["sub"] != ada.ID || got["client_id"] != created.ID {
+		// The resource server sees the custom claims the ID token has.
+		if got := introspect(t, issuer, created.ID, secret, tok3.AccessToken); got["active"] != true || got["sub"] != ada.ID || got["client_id"] != created.ID ||
+			got["role"] != "engineer" || got["level"] != 2.0 || got["employee_number"] != "E42" {
 			t.Fatalf("introspection of a live access token: %v", got)
 		}
 		revoke(t, issuer, created.ID, secret, tok3.AccessToken)
@@ -324,6 +326,34 @@ func TestRelyingParty(t *testing.T) {
 		}
 		if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok3)); err == nil {
 			t.Fatal("userinfo answers with a revoked access token")
+		}
+
+		// A client with JWT access tokens (RFC 9068): the token carries
+		// the same custom claims, and an API verifies it with the JWKS.
+		if _, err := admin.OIDCClients.Update(ctx, created.ID, api.OIDCClientWriteAttributes{AccessTokenFormat: api.Some("jwt")}, ""); err != nil {
+			t.Fatal(err)
+		}
+		pkce = oauth2.GenerateVerifier()
+		visit(t, b, conf.AuthCodeURL("state-jwt", gooidc.Nonce("n"), oauth2.S256ChallengeOption(pkce), oauth2.SetAuthURLParam("prompt", "none")))
+		waitPath(t, b, "/callback")
+		jtok, err := conf.Exchange(ctx, rp.last(t).Get("code"), oauth2.VerifierOption(pkce))
+		if err != nil {
+			t.Fatalf("exchange for a JWT access token: %v", err)
+		}
+		payload, err := gooidc.NewRemoteKeySet(ctx, issuer+"/oauth2/keys").VerifySignature(ctx, jtok.AccessToken)
+		if err != nil {
+			t.Fatalf("the JWT access token does not verify with the JWKS: %v", err)
+		}
+		var at map[string]any
+		if err := json.Unmarshal(payload, &at); err != nil || at["sub"] != ada.ID || at["role"] != "engineer" || at["level"] != 2.0 ||
+			at["employee_number"] != "E42" || at["cost_center"] != nil {
+			t.Fatalf("JWT access token claims: %s %v", payload, err)
+		}
+		if got := introspect(t, issuer, created.ID, secret, jtok.AccessToken); got["active"] != true || got["role"] != "engineer" {
+			t.Fatalf("introspection of a JWT access token: %v", got)
+		}
+		if _, err := admin.OIDCClients.Update(ctx, created.ID, api.OIDCClientWriteAttributes{AccessTokenFormat: api.Some("opaque")}, ""); err != nil {
+			t.Fatal(err)
 		}
 
 		// prompt=login: a new passkey sign-in though the session is there;
@@ -432,6 +462,14 @@ func TestRelyingParty(t *testing.T) {
 		click(t, b, "main a.button", "/callback")
 		if cb := rp.last(t); cb.Get("error") != "access_denied" || cb.Get("state") != "state-3" {
 			t.Fatalf("outside the allowed groups: callback %v", cb)
+		}
+		// An application that asked for response_mode=form_post gets the
+		// refusal posted, as it would get a code.
+		visit(t, b, conf.AuthCodeURL("state-3p", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("response_mode", "form_post")))
+		waitText(t, b, "main", "You don't have access to Grafana")
+		click(t, b, "main a.button", "/callback")
+		if cb := rp.last(t); cb.Get("_method") != "POST" || cb.Get("error") != "access_denied" || cb.Get("state") != "state-3p" {
+			t.Fatalf("outside the allowed groups, form_post: callback %v", cb)
 		}
 
 		// The account page: the launcher lists what she may open, and

@@ -33,8 +33,9 @@ type storage struct {
 }
 
 var (
-	_ op.Storage                   = (*storage)(nil)
-	_ op.CanSetUserinfoFromRequest = (*storage)(nil)
+	_ op.Storage                        = (*storage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*storage)(nil)
+	_ op.CanGetPrivateClaimsFromRequest = (*storage)(nil)
 )
 
 // refreshIDPrefix marks the token id GetRefreshTokenInfo hands to
@@ -63,8 +64,8 @@ const metaKey ctxKey = 0
 // metaOf is the audit actor and request of a library call: the provider's
 // interceptor puts it in every request's context.
 func metaOf(ctx context.Context) store.Meta {
-	m, _ := ctx.Value(metaKey).(store.Meta)
-	return m
+	ri, _ := ctx.Value(metaKey).(reqInfo)
+	return ri.meta
 }
 
 // notFound is an error the library treats as the client's fault, not the
@@ -444,6 +445,14 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	return s.customClaims(ctx, info, u, gs, t.ClientID)
 }
 
+// introspectionMembers are the members of an introspection answer (RFC
+// 7662) that are not among api.ReservedClaims; a custom claim never
+// stands in for them.
+var introspectionMembers = []string{"active", "token_type", "username"}
+
+// SetIntrospectionFromToken answers for a person's token with the claims
+// of its scopes and the custom claims (the client's attribute-claims and
+// the person's groups' custom claims), with the ID token's precedence.
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
 	t, err := s.o.GetOIDCAccessToken(ctx, hash(tokenID), s.now())
 	if errors.Is(err, store.ErrNotFound) {
@@ -459,8 +468,15 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	}
 	if t.FamilyID != machineFamily {
 		var info oidc.UserInfo
-		if _, _, err := s.userinfo(ctx, &info, t.UserID, t.Scopes); err != nil {
+		u, gs, err := s.userinfo(ctx, &info, t.UserID, t.Scopes)
+		if err != nil {
 			return err
+		}
+		if err := s.customClaims(ctx, &info, u, gs, t.ClientID); err != nil {
+			return err
+		}
+		for _, name := range introspectionMembers {
+			delete(info.Claims, name)
 		}
 		resp.SetUserInfo(&info)
 	}
@@ -588,8 +604,30 @@ func displayName(u store.User) string {
 	return u.Username
 }
 
+// GetPrivateClaimsFromScopes is not called: the library prefers
+// GetPrivateClaimsFromRequest.
 func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
 	return nil, nil
+}
+
+// GetPrivateClaimsFromRequest gives a JWT access token (RFC 9068) of a
+// person the custom claims of their ID token: the client's
+// attribute-claims and their groups' custom claims, with the same
+// precedence. A machine client's token has no person and gets none.
+func (s *storage) GetPrivateClaimsFromRequest(ctx context.Context, request op.TokenRequest, _ []string) (map[string]any, error) {
+	r, ok := request.(interface{ GetClientID() string })
+	if !ok {
+		return nil, nil
+	}
+	var info oidc.UserInfo
+	u, _, err := s.userinfo(ctx, &info, request.GetSubject(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.customClaims(ctx, &info, u, nil, r.GetClientID()); err != nil {
+		return nil, err
+	}
+	return info.Claims, nil
 }
 
 // GetKeyByIDAndClientID would verify JWT client assertions; Rollcall's

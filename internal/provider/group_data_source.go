@@ -73,7 +73,7 @@ func groupDataAttributes(lookup bool) map[string]schema.Attribute {
 		"description":   str("What the group is for; null when unset."),
 		"attributes": schema.MapAttribute{MarkdownDescription: "Free-form string attributes.",
 			ElementType: types.StringType, Computed: true},
-		"custom_claims": str("Claims merged into the ID tokens of the group's members, as compact JSON with sorted keys; `{}` when none."),
+		"custom_claims": str("Claims merged into the ID tokens, userinfo, introspection answers and JWT access tokens of the group's members, as compact JSON with sorted keys; `{}` when none."),
 		"member_count":  schema.Int64Attribute{MarkdownDescription: "Number of members.", Computed: true},
 		"created_at":    str("When the group was created (RFC 3339, UTC)."),
 		"updated_at":    str("When the group was last changed (RFC 3339, UTC)."),

@@ -92,7 +92,7 @@ func (r *groupResource) Schema(ctx context.Context, _ resource.SchemaRequest, re
 				Validators:          []validator.Map{attributesRule{}},
 			},
 			"custom_claims": schema.StringAttribute{
-				MarkdownDescription: "Claims merged into the ID tokens and userinfo of the group's members: a JSON object, usually written with " +
+				MarkdownDescription: "Claims merged into the ID tokens, userinfo, introspection answers and JWT access tokens of the group's members: a JSON object, usually written with " +
 					"`jsonencode({ role = \"admin\" })`, of at most 4096 bytes as compact JSON. Key order and white space do not matter. " +
 					"Names cannot be claims Rollcall sets itself (`sub`, `iss`, `aud`, `exp`, `iat`, `auth_time`, `nonce`, `amr`, `sid`, `azp`, " +
 					"`at_hash`, `email`, `name`, `groups`, …) and values cannot be null. A client's `attribute_claims` win over these; when two " +

@@ -171,7 +171,7 @@ func (r *oidcClientResource) Schema(_ context.Context, _ resource.SchemaRequest,
 				}}},
 			},
 			"attribute_claims": schema.MapAttribute{
-				MarkdownDescription: "Claim name to the key of a person's `attributes`: the application's ID tokens and userinfo carry that attribute under that claim name, when the person has it. Claims Rollcall sets itself (`sub`, `email`, `groups`, …) cannot be named, so an attribute never overrides them. Defaults to an empty map.",
+				MarkdownDescription: "Claim name to the key of a person's `attributes`: the application's ID tokens, userinfo, introspection answers and JWT access tokens carry that attribute under that claim name, when the person has it. Claims Rollcall sets itself (`sub`, `email`, `groups`, …) cannot be named, so an attribute never overrides them. Defaults to an empty map.",
 				ElementType:         types.StringType,
 				Optional:            true,
 				Computed:            true,

@@ -42,7 +42,8 @@ type OIDCClient struct {
 	// AccessTokenFormat is "opaque" (the default; "" reads as it) or "jwt".
 	AccessTokenFormat string
 	// AttributeClaims maps claim names to keys of the person's attributes:
-	// the client's tokens and userinfo carry those attributes as claims.
+	// the client's ID tokens, JWT access tokens, userinfo and the
+	// introspection of its tokens carry those attributes as claims.
 	// Never nil when read.
 	AttributeClaims map[string]string
 	// Secrets are the SHA-256 hashes of the client's secrets, at most two

@@ -108,8 +108,9 @@ type Group struct {
 	FriendlyName string
 	Description  string
 	Attributes   map[string]string
-	// CustomClaims are merged into the ID tokens and userinfo of the
-	// members (claim name to a compact JSON value); never nil once stored.
+	// CustomClaims are merged into the ID tokens, userinfo, introspection
+	// answers and JWT access tokens of the members (claim name to a
+	// compact JSON value); never nil once stored.
 	CustomClaims map[string]json.RawMessage
 	MemberIDs    []string // sorted; filled (never nil) by GetGroup and GetGroupByName only, nil in lists
 	MemberCount  int      // always filled

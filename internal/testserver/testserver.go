@@ -100,6 +100,7 @@ func WithSetup(fn func(*server.Server)) Option {
 }
 
 // WithLogLevel sets the level of the captured server log (default debug).
+// Its format is text unless WithConfig sets LogFormat to "json".
 func WithLogLevel(l slog.Level) Option { return func(o *options) { o.logLevel = l } }
 
 // Start starts a server for t and stops it when t ends.
@@ -155,7 +156,7 @@ func (s *Server) start(t testing.TB) {
 	for _, fn := range s.opts.adjust {
 		fn(&cfg)
 	}
-	log := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := cfg.Logger(s.logs) // text unless WithConfig sets LogFormat
 	srv, err := server.New(cfg, st, log)
 	if err != nil {
 		ln.Close()

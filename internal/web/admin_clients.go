@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -22,11 +23,9 @@ import (
 // The admin console's applications (OpenID Connect clients), when the store
 // keeps them: a list with a form to register one, and a page per
 // application where its secret is shown once (on registration and on
-// rotation), rotated, its settings changed (redirect URIs, allowed groups,
-// consent, lifetimes, logo and launch URLs) or the application deleted.
-// Grant types, the client type, back-channel logout, the access token
-// format and attribute claims are changed through the API, the CLI or
-// Terraform.
+// rotation), rotated, every setting the API changes changed (with the
+// API's rules and words; the store audits each change as it does the
+// API's) or the application deleted.
 
 type clientForm struct {
 	Name, RedirectURIs  string
@@ -48,12 +47,61 @@ type adminClientData struct {
 
 // clientEditForm is the settings form of an application's page, as typed:
 // lists one entry per line, lifetimes in seconds (empty for the default),
-// allowed groups by name.
+// allowed groups by name, attribute claims one "claim = attribute" a line.
 type clientEditForm struct {
 	RedirectURIs, PostLogoutRedirectURIs, AllowedGroups        string
 	AccessTokenLifetime, IDTokenLifetime, RefreshTokenLifetime string
 	LogoURL, LaunchURL                                         string
 	SkipConsent                                                bool
+	GrantTypes                                                 []string
+	ClientType                                                 string // "public" or "confidential"
+	BackchannelLogoutURI, AccessTokenFormat, AttributeClaims   string
+}
+
+// grantChoice is one grant type's checkbox.
+type grantChoice struct {
+	Key, Value, Label string
+	Checked           bool
+}
+
+// grantLabels say what each of api.OIDCGrantTypes is for.
+var grantLabels = map[string]struct{ key, label string }{
+	"authorization_code": {"authorization-code", "Authorization code: people sign in in the browser"},
+	"refresh_token":      {"refresh-token", "Refresh token: stay signed in (with authorization code or device code)"},
+	api.GrantDeviceCode:  {"device-code", "Device code: CLIs and TVs, the code entered at /oauth2/device"},
+	"client_credentials": {"client-credentials", "Client credentials: a machine client gets tokens for itself (confidential only)"},
+}
+
+// Grants are the grant type checkboxes, in the API's order.
+func (f clientEditForm) Grants() []grantChoice {
+	out := make([]grantChoice, len(api.OIDCGrantTypes))
+	for i, g := range api.OIDCGrantTypes {
+		out[i] = grantChoice{Key: grantLabels[g].key, Value: g, Label: grantLabels[g].label, Checked: slices.Contains(f.GrantTypes, g)}
+	}
+	return out
+}
+
+// parseAttributeClaims reads the attribute claims field: one
+// "claim = attribute" a line. The names are checked by the API's rules
+// afterwards; this only refuses what is not a mapping.
+func parseAttributeClaims(s string) (map[string]string, string) {
+	m := map[string]string{}
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		claim, key, ok := strings.Cut(line, "=")
+		claim, key = strings.TrimSpace(claim), strings.TrimSpace(key)
+		if !ok || claim == "" || key == "" {
+			return nil, fmt.Sprintf("%q is not a mapping: write one a line as claim = attribute, such as employee_number = employee_id", line)
+		}
+		if _, dup := m[claim]; dup {
+			return nil, fmt.Sprintf("claim %q is mapped twice; keep one line for it", claim)
+		}
+		m[claim] = key
+	}
+	return m, ""
 }
 
 func (h *Handler) oidcStore(w http.ResponseWriter, r *http.Request) (store.OIDCStore, bool) {
@@ -192,6 +240,18 @@ func (h *Handler) clientFormOf(ctx context.Context, c store.OIDCClient) (clientE
 		}
 		return strconv.FormatInt(int64(d/time.Second), 10)
 	}
+	claims := make([]string, 0, len(c.AttributeClaims))
+	for _, claim := range slices.Sorted(maps.Keys(c.AttributeClaims)) {
+		claims = append(claims, claim+" = "+c.AttributeClaims[claim])
+	}
+	typ := "confidential"
+	if c.Public {
+		typ = "public"
+	}
+	format := c.AccessTokenFormat
+	if format == "" {
+		format = "opaque"
+	}
 	return clientEditForm{
 		RedirectURIs:           strings.Join(c.RedirectURIs, "\n"),
 		PostLogoutRedirectURIs: strings.Join(c.PostLogoutRedirectURIs, "\n"),
@@ -202,6 +262,11 @@ func (h *Handler) clientFormOf(ctx context.Context, c store.OIDCClient) (clientE
 		LogoURL:                c.LogoURL,
 		LaunchURL:              c.LaunchURL,
 		SkipConsent:            c.SkipConsent,
+		GrantTypes:             c.GrantTypes,
+		ClientType:             typ,
+		BackchannelLogoutURI:   c.BackchannelLogoutURI,
+		AccessTokenFormat:      format,
+		AttributeClaims:        strings.Join(claims, "\n"),
 	}, nil
 }
 
@@ -213,6 +278,9 @@ func (h *Handler) adminClient(w http.ResponseWriter, r *http.Request) {
 	v := view{}
 	if r.URL.Query().Get("done") == "csaved" {
 		v.Notice = "Settings saved."
+		if !c.Public && len(c.Secrets) == 0 {
+			v.Notice = "Settings saved. The application is confidential and has no secret yet: make one under Actions and give it to the application."
+		}
 	}
 	h.renderClient(w, r, http.StatusOK, c, "", v)
 }
@@ -236,6 +304,24 @@ func (h *Handler) adminEditClient(w http.ResponseWriter, r *http.Request) {
 		LogoURL:                strings.TrimSpace(r.PostFormValue("logo-url")),
 		LaunchURL:              strings.TrimSpace(r.PostFormValue("launch-url")),
 		SkipConsent:            r.PostFormValue("skip-consent") == "on",
+		ClientType:             r.PostFormValue("client-type"),
+		BackchannelLogoutURI:   strings.TrimSpace(r.PostFormValue("backchannel-logout-uri")),
+		AccessTokenFormat:      r.PostFormValue("access-token-format"),
+		AttributeClaims:        r.PostFormValue("attribute-claims"),
+	}
+	// The grant types in the API's order; one the form does not offer is
+	// kept, for the API's rule to refuse.
+	sent := r.PostForm["grant-types"]
+	form.GrantTypes = []string{}
+	for _, g := range api.OIDCGrantTypes {
+		if slices.Contains(sent, g) {
+			form.GrantTypes = append(form.GrantTypes, g)
+		}
+	}
+	for _, g := range sent {
+		if !slices.Contains(form.GrantTypes, g) {
+			form.GrantTypes = append(form.GrantTypes, g)
+		}
 	}
 	wa := api.OIDCClientWriteAttributes{
 		RedirectURIs:           api.Some(strings.Fields(form.RedirectURIs)),
@@ -243,8 +329,22 @@ func (h *Handler) adminEditClient(w http.ResponseWriter, r *http.Request) {
 		SkipConsent:            api.Some(form.SkipConsent),
 		LogoURL:                api.Some(form.LogoURL),
 		LaunchURL:              api.Some(form.LaunchURL),
+		GrantTypes:             api.Some(form.GrantTypes),
+		BackchannelLogoutURI:   api.Some(form.BackchannelLogoutURI),
+		AccessTokenFormat:      api.Some(form.AccessTokenFormat),
 	}
 	errs := map[string]string{}
+	switch form.ClientType {
+	case "public", "confidential":
+		wa.Public = api.Some(form.ClientType == "public")
+	default:
+		errs["client-type"] = "the client type is public (no secret: single-page and native apps) or confidential (with a secret)"
+	}
+	if claims, msg := parseAttributeClaims(form.AttributeClaims); msg != "" {
+		errs["attribute-claims"] = msg
+	} else {
+		wa.AttributeClaims = api.Some(claims)
+	}
 	for _, l := range []struct {
 		name, value string
 		dst         *api.Opt[int64]
@@ -297,6 +397,11 @@ func (h *Handler) adminEditClient(w http.ResponseWriter, r *http.Request) {
 		cl.IDTokenTTL = time.Duration(wa.IDTokenLifetime.Value) * time.Second
 		cl.RefreshTokenTTL = time.Duration(wa.RefreshTokenLifetime.Value) * time.Second
 		cl.LogoURL, cl.LaunchURL = form.LogoURL, form.LaunchURL
+		cl.GrantTypes, cl.Public = wa.GrantTypes.Value, wa.Public.Value
+		if cl.Public {
+			cl.Secrets = nil // a public client has no secret, as in the API
+		}
+		cl.BackchannelLogoutURI, cl.AccessTokenFormat, cl.AttributeClaims = form.BackchannelLogoutURI, form.AccessTokenFormat, wa.AttributeClaims.Value
 		if errs := api.ValidateOIDCClient(cl.Public, cl.GrantTypes, cl.RedirectURIs); len(errs) > 0 {
 			return errs
 		}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"crypto/sha256"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,8 @@ import (
 )
 
 // TestAdminApplications registers an application in the admin console,
-// sees its secret once (stored only as a hash), makes a new secret and
+// sees its secret once (stored only as a hash), makes a new secret,
+// changes every setting (refused with the API's words, audited) and
 // deletes it; a wildcard redirect URI is refused with the API's words.
 func TestAdminApplications(t *testing.T) {
 	srv := startServer(t)
@@ -102,9 +104,103 @@ func TestAdminApplications(t *testing.T) {
 	if v, err := chromedp.Run(b, chromedp.Evaluate[string](`document.querySelector("#f-allowed-groups").value`)); err != nil || v != "staff" {
 		t.Errorf("allowed groups shown as %q (%v)", v, err)
 	}
+
+	// The settings the API also changes: client type, grant types,
+	// back-channel logout, access token format and attribute claims.
+	// Refused with the API's words first, nothing saved.
+	fill(t, b, map[string]string{"f-attribute-claims": "email = employee_id", "f-backchannel-logout-uri": "grafana.example.com/logout"}, "#save-client")
+	waitText(t, b, "main", "Nothing was saved")
+	for _, want := range []string{`claim "email" is set by Rollcall itself`, `backchannel-logout-uri entry "grafana.example.com/logout" must be an absolute`} {
+		if !strings.Contains(pageText(b), want) {
+			t.Errorf("the refused settings form does not say %q:\n%s", want, pageText(b))
+		}
+	}
+	fill(t, b, map[string]string{"f-attribute-claims": "not a mapping"}, "#save-client")
+	waitText(t, b, "main", `"not a mapping" is not a mapping`)
+	visit(t, b, srv.Config.PublicURL+"/admin/clients/"+c.ID)
+	setChecked(t, b, "#f-grant-client-credentials", true)
+	fill(t, b, map[string]string{"f-client-type": "public"}, "#save-client")
+	waitText(t, b, "main", "client_credentials needs a confidential client")
+	if now, _ := o.GetOIDCClient(context.Background(), c.ID); now.Version != got.Version {
+		t.Fatalf("a refused form changed the application: version %d -> %d", got.Version, now.Version)
+	}
+
+	visit(t, b, srv.Config.PublicURL+"/admin/clients/"+c.ID)
+	setChecked(t, b, "#f-grant-device-code", true)
+	fill(t, b, map[string]string{
+		"f-client-type":            "public",
+		"f-backchannel-logout-uri": "https://grafana.example.com/backchannel",
+		"f-access-token-format":    "jwt",
+		"f-attribute-claims":       "employee_number = employee_id\n\ncost_center=cost_center",
+	}, "#save-client")
+	waitText(t, b, "main", "Settings saved")
+	// What the page shows after the redirect is what was stored.
+	shown := map[string]string{}
+	for _, sel := range []string{"#f-client-type", "#f-access-token-format", "#f-backchannel-logout-uri", "#f-attribute-claims"} {
+		v, err := chromedp.Run(b, chromedp.Evaluate[string](`document.querySelector(`+jsString(sel)+`).value`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		shown[sel] = v
+	}
+	grants, err := chromedp.Run(b, chromedp.Evaluate[string](`[...document.querySelectorAll("input[name=grant-types]:checked")].map(e => e.value).join(" ")`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if shown["#f-client-type"] != "public" || shown["#f-access-token-format"] != "jwt" || shown["#f-backchannel-logout-uri"] != "https://grafana.example.com/backchannel" ||
+		shown["#f-attribute-claims"] != "cost_center = cost_center\nemployee_number = employee_id" ||
+		grants != "authorization_code refresh_token "+api.GrantDeviceCode {
+		t.Errorf("the page shows %v, grant types %q", shown, grants)
+	}
+	for _, want := range []string{"JWT (RFC 9068)", "https://grafana.example.com/backchannel", "public"} {
+		if !strings.Contains(pageText(b), want) {
+			t.Errorf("the settings do not show %q:\n%s", want, pageText(b))
+		}
+	}
+	got, err = o.GetOIDCClient(context.Background(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Public || len(got.Secrets) != 0 || got.AccessTokenFormat != "jwt" || got.BackchannelLogoutURI != "https://grafana.example.com/backchannel" ||
+		len(got.GrantTypes) != 3 || got.GrantTypes[2] != api.GrantDeviceCode ||
+		len(got.AttributeClaims) != 2 || got.AttributeClaims["employee_number"] != "employee_id" || got.AttributeClaims["cost_center"] != "cost_center" {
+		t.Fatalf("settings saved as %+v", got)
+	}
+	evs, _, err := srv.Store.ListAuditEvents(context.Background(), store.AuditFilter{TargetID: c.ID, Action: "oidc_client.update"}, store.Page{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	audited := false
+	for _, e := range evs {
+		a := string(e.After)
+		audited = audited || e.ActorName == "margaret" && strings.Contains(a, `"public":true`) && strings.Contains(a, `"access-token-format":"jwt"`) &&
+			strings.Contains(a, `"backchannel-logout-uri"`) && strings.Contains(a, `"attribute-claims"`) && strings.Contains(a, `"grant-types"`)
+	}
+	if !audited {
+		t.Errorf("no audit event by margaret holds the change: %+v", evs)
+	}
+
+	// Back to confidential: it has no secret until one is made.
+	fill(t, b, map[string]string{"f-client-type": "confidential"}, "#save-client")
+	waitText(t, b, "main", "has no secret yet")
+	click(t, b, "#rotate-secret", "/admin/clients/"+c.ID+"/rotate-secret")
+	waitText(t, b, "main", "New secret made")
+	if got, _ = o.GetOIDCClient(context.Background(), c.ID); got.Public || len(got.Secrets) != 1 {
+		t.Fatalf("after making it confidential and a secret: public %v, %d secrets", got.Public, len(got.Secrets))
+	}
+
 	click(t, b, "#delete-client", "/admin/clients")
 	waitText(t, b, "main", "Application deleted")
 	if _, err := o.GetOIDCClient(context.Background(), c.ID); err == nil {
 		t.Fatal("the application is still there")
+	}
+}
+
+// setChecked ticks or unticks a checkbox.
+func setChecked(t *testing.T, b context.Context, sel string, on bool) {
+	t.Helper()
+	js := `(() => { const el = document.querySelector(` + jsString(sel) + `); if (!el) return false; el.checked = ` + strconv.FormatBool(on) + `; return true; })()`
+	if ok, err := chromedp.Run(b, chromedp.Evaluate[bool](js)); err != nil || !ok {
+		t.Fatalf("set %s checked=%v: %v %v", sel, on, ok, err)
 	}
 }

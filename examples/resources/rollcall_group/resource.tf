@@ -5,7 +5,7 @@ resource "rollcall_group" "engineering" {
   attributes = {
     slack_channel = "#engineering"
   }
-  # In the ID tokens and userinfo of every member.
+  # In the ID tokens, userinfo and access tokens of every member.
   custom_claims = jsonencode({
     role        = "engineer"
     cost_center = 4200
