@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -20,7 +21,9 @@ var statusRank = map[string]int{
 // users are read whole, so a late page costs an index walk, not whole rows:
 // every order's index holds the username, so on PostgreSQL that walk is an
 // index-only scan. A
-// group's members are read from the memberships index, in username order.
+// group's members are read from the memberships index, in username order;
+// the users of one status within a group are counted with one lookup of
+// each member in users_id_status_idx.
 func (s *Store) ListUsersPage(ctx context.Context, q store.UserListQuery) ([]store.User, int, error) {
 	limit := pageLimit(store.Page{Limit: q.Limit})
 	if q.Offset < 0 {
@@ -51,9 +54,12 @@ func (s *Store) ListUsersPage(ctx context.Context, q store.UserListQuery) ([]sto
 	c := s.read()
 	var total int
 	count := "SELECT COUNT(*) FROM " + from + b.whereClause()
-	if q.GroupID != "" && q.Query == "" && q.Status == "" {
+	switch {
+	case q.GroupID != "" && q.Query == "" && q.Status == "":
 		// Every membership is of an existing user: count the index range.
 		count = "SELECT COUNT(*) FROM memberships WHERE group_id = " + b.d.placeholder(1)
+	case q.GroupID == "" && q.Query == "" && q.Status != "":
+		count = fmt.Sprintf(s.d.statusCount, strconv.Itoa(statusRank[q.Status]))
 	}
 	if err := c.queryRow(ctx, b.statement(count), b.args, &total); err != nil {
 		return nil, 0, err
