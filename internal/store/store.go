@@ -209,6 +209,30 @@ type UserListQuery struct {
 	Desc    bool   // descending: newest sign-in first, Z to A
 	Offset  int    // users to skip
 	Limit   int    // page size, 1 to 1000
+	// CountLimit, when above 0, lets the count of matches stop early:
+	// counting every one of tens of thousands of matches of a search, or
+	// of a status within a group, is most of a page's time. The total is
+	// then exact up to max(CountLimit, Offset+Limit) matches, and past
+	// that says only "more than" (UserListPage.TotalCapped). The count of
+	// every user, of one status or of one group's members is one index
+	// range and always exact, as is the total on a page that turns out to
+	// be the last.
+	CountLimit int
+}
+
+// UserListCountLimit is the CountLimit the admin console asks for: its user
+// list says how many match up to 10,000, and "more than 10,000" past that.
+const UserListCountLimit = 10_000
+
+// UserListPage is one page of the console's user list and how many users
+// match its query.
+type UserListPage struct {
+	Users []User
+	// Total is how many users match, or, with TotalCapped, how many were
+	// counted before the count stopped (UserListQuery.CountLimit): more
+	// users than Total match, at least one past the page.
+	Total       int
+	TotalCapped bool
 }
 
 // The statuses a user list can be filtered by, as the console shows them.
@@ -291,8 +315,9 @@ type Store interface {
 	ListUsers(ctx context.Context, f UserFilter, p Page) (users []User, next string, err error)
 	CountUsers(ctx context.Context) (int, error)
 	// ListUsersPage returns a page of the console's user list in the
-	// query's order, and how many users match the filters in all.
-	ListUsersPage(ctx context.Context, q UserListQuery) (users []User, total int, err error)
+	// query's order, and how many users match the filters in all (or, past
+	// q.CountLimit, that more than so many do).
+	ListUsersPage(ctx context.Context, q UserListQuery) (UserListPage, error)
 	// CountAdmins counts enabled admin users.
 	CountAdmins(ctx context.Context) (int, error)
 

@@ -132,10 +132,14 @@ type adminUsersData struct {
 	Desc                       bool
 	Users                      []store.User
 	Total                      int
-	Page, Pages                int
-	Prev, Next, First          string // links; "" when there is none
-	Groups                     []store.Group
-	Statuses                   []statusOption
+	// Capped says more than Total users match: the count stopped at
+	// userCountLimit (or at this page), and Pages is how many whole pages
+	// Total fills, fewer than there are.
+	Capped            bool
+	Page, Pages       int
+	Prev, Next, First string // links; "" when there is none
+	Groups            []store.Group
+	Statuses          []statusOption
 	// SortLinks are the column headers' links: the column's order, or the
 	// other direction when the list is already in it.
 	SortLinks map[string]string
@@ -147,6 +151,11 @@ var userStatuses = []statusOption{
 	{store.UserStatusActive, "Active"}, {store.UserStatusPendingSetup, "Pending setup"},
 	{store.UserStatusDisabled, "Disabled"}, {store.UserStatusServiceAccount, "Service account"},
 }
+
+// userCountLimit is how many matches of a search (or of a status within a
+// group) the user list counts before it says "more than"; a variable so
+// that tests can make it small.
+var userCountLimit = store.UserListCountLimit
 
 // adminUsers lists users with their total, sorted by name, last sign-in or
 // status, filtered by a search, a status and a group, a page of 50 at a
@@ -168,7 +177,8 @@ func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request) {
 		v.Error = fmt.Sprintf("There is no status %q; showing users of every status.", d.Status)
 		d.Status = ""
 	}
-	lq := store.UserListQuery{Query: d.Query, Status: d.Status, Sort: d.Sort, Desc: d.Desc, Limit: adminPageSize}
+	lq := store.UserListQuery{Query: d.Query, Status: d.Status, Sort: d.Sort, Desc: d.Desc, Limit: adminPageSize,
+		CountLimit: userCountLimit}
 	if d.Group != "" {
 		g, err := h.st.GetGroupByName(r.Context(), api.NormalizeName(d.Group))
 		if errors.Is(err, store.ErrNotFound) {
@@ -190,22 +200,23 @@ func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request) {
 		d.Page = n
 	}
 	lq.Offset = (d.Page - 1) * adminPageSize
-	users, total, err := h.st.ListUsersPage(r.Context(), lq)
+	list, err := h.st.ListUsersPage(r.Context(), lq)
 	if err != nil {
 		h.serverError(w, r, err)
 		return
 	}
-	d.Users, d.Total = users, total
-	d.Pages = max(1, (total+adminPageSize-1)/adminPageSize)
-	if d.Page > d.Pages {
+	if d.Pages = pages(list); d.Page > d.Pages {
 		// A page past the end (users were deleted meanwhile): the last.
+		// The count that found it empty is exact: it went past the page.
 		d.Page = d.Pages
 		lq.Offset = (d.Page - 1) * adminPageSize
-		if d.Users, d.Total, err = h.st.ListUsersPage(r.Context(), lq); err != nil {
+		if list, err = h.st.ListUsersPage(r.Context(), lq); err != nil {
 			h.serverError(w, r, err)
 			return
 		}
+		d.Pages = pages(list)
 	}
+	d.Users, d.Total, d.Capped = list.Users, list.Total, list.TotalCapped
 	link := func(page int, sort string, desc bool) string {
 		u := url.Values{}
 		for k, val := range map[string]string{"q": d.Query, "status": d.Status, "group": d.Group} {
@@ -230,7 +241,7 @@ func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request) {
 	if d.Page > 1 {
 		d.Prev, d.First = link(d.Page-1, d.Sort, d.Desc), link(1, d.Sort, d.Desc)
 	}
-	if d.Page < d.Pages {
+	if d.Page < d.Pages || d.Capped { // a capped count went past this page
 		d.Next = link(d.Page+1, d.Sort, d.Desc)
 	}
 	d.SortLinks = map[string]string{}
@@ -248,6 +259,16 @@ func (h *Handler) adminUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Data = d
 	h.render(w, r, http.StatusOK, "admin_users", v)
+}
+
+// pages is how many pages the list's total fills: all of them, or, when the
+// count stopped early, the whole pages it counted, fewer than there are
+// (more than 10,000 users are more than 200 pages). Never below 1.
+func pages(l store.UserListPage) int {
+	if l.TotalCapped {
+		return max(1, l.Total/adminPageSize)
+	}
+	return max(1, (l.Total+adminPageSize-1)/adminPageSize)
 }
 
 type adminNewUserData struct {

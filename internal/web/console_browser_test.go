@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/rollcall/rollcall/internal/store"
+	"github.com/rollcall/rollcall/internal/web"
 )
 
 // location is the browser's current path and query.
@@ -266,7 +267,11 @@ func countMembers(t *testing.T, b context.Context) int {
 // company would: the total is shown, the columns sort (and sort back),
 // status and group filters narrow the list, and Previous, Next and the
 // page's position move through it with the whole query kept in the URL.
+// A search matching more users than the list counts says "more than".
 func TestUserListSortFilterPage(t *testing.T) {
+	// The list counts at most 100 matches of a search here (10,000 in
+	// production), so 122 users show exact totals and a capped one.
+	web.SetUserCountLimit(t, 100)
 	srv := startServer(t)
 	admin := adminClient(t, srv)
 	ctx := context.Background()
@@ -350,6 +355,33 @@ func TestUserListSortFilterPage(t *testing.T) {
 	if n := countRows(t, b); n != 10 {
 		t.Fatalf("page 2 of pilots: %d rows, want 10", n)
 	}
+
+	// A search matching 120 users, more than the list counts: the total
+	// and the position say "more than", Next goes on while there is a
+	// next page, and the last page knows the exact total.
+	visit(t, b, srv.URL+"/admin/users?q=p")
+	waitText(t, b, "#user-total", "more than 100 users")
+	waitText(t, b, "#page-position", "Page 1 of more than 2")
+	click(t, b, "a[rel=next]", "/admin/users")
+	waitText(t, b, "#page-position", "Page 2 of more than 2")
+	waitText(t, b, "#user-total", "more than 100 users")
+	click(t, b, "a[rel=next]", "/admin/users")
+	waitText(t, b, "#page-position", "Page 3 of 3")
+	if total, err := chromedp.Run(b, chromedp.Evaluate[string](`document.querySelector("#user-total").innerText`)); err != nil || total != "120 users" {
+		t.Fatalf("the last page of the search shows the total %q (%v), want 120 users", total, err)
+	}
+	if n := countRows(t, b); n != 20 {
+		t.Fatalf("the last page of the search: %d rows, want 20", n)
+	}
+	if loc := location(t, b); !strings.Contains(loc, "q=p") || !strings.Contains(loc, "page=3") {
+		t.Fatalf("the search is lost when paging: %s", loc)
+	}
+	if has, err := chromedp.Run(b, chromedp.Evaluate[bool](`!!document.querySelector("a[rel=next]")`)); err != nil || has {
+		t.Fatalf("the last page offers Next (%v)", err)
+	}
+	// Straight to a page past the end of the search: its last page.
+	visit(t, b, srv.URL+"/admin/users?q=p&page=9")
+	waitText(t, b, "#page-position", "Page 3 of 3")
 
 	// Bad input is a page that says so, never a 500.
 	visit(t, b, srv.URL+"/admin/users?status=asleep&group=nobody&sort=shoe&page=-3")

@@ -57,6 +57,11 @@ type dialect struct {
 	// opaqueBound wraps the upper bound of the range a search page walks
 	// (see builder.prefixScan), or is "%s" where the planner needs no help.
 	opaqueBound string
+	// statusCount counts the users of one status_rank (the %s): on SQLite
+	// it names the index to walk, since for a common status (seven in ten
+	// users are active) the planner prefers reading every row to compute
+	// the virtual status_rank, four times slower than the index walk.
+	statusCount string
 }
 
 // The group ids of a user are a correlated subquery giving the ids of the
@@ -80,6 +85,7 @@ var sqliteDialect = &dialect{
 	retryable:   func(error) bool { return false },
 	userRow:     sqliteUserRow(sqliteGroupIDsOf),
 	opaqueBound: "%s",
+	statusCount: "SELECT COUNT(*) FROM users INDEXED BY users_status_idx WHERE status_rank = %s",
 	packedUsers: true,
 	types: strings.NewReplacer(
 		"${key}", "TEXT",
@@ -142,6 +148,7 @@ var postgresDialect = &dialect{
 	idsArg:           func(ids []string) any { return ids }, // a text[]
 	userRow:          qualifiedUserCols + ", " + postgresGroupIDsOf,
 	opaqueBound:      "(SELECT %s::text)",
+	statusCount:      "SELECT COUNT(*) FROM users WHERE status_rank = %s",
 	retryable: func(err error) bool {
 		var pe *pgconn.PgError
 		// deadlock_detected, serialization_failure

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -19,13 +20,21 @@ var statusRank = map[string]int{
 // of the order (skipping Offset entries of it), and only those 50 or so
 // users are read whole, so a late page costs an index walk, not whole rows:
 // every order's index holds the username, so on PostgreSQL that walk is an
-// index-only scan. A
-// group's members are read from the memberships index, in username order.
-func (s *Store) ListUsersPage(ctx context.Context, q store.UserListQuery) ([]store.User, int, error) {
+// index-only scan. A group's members are read from the memberships index,
+// in username order.
+//
+// The page asks for one user more than it shows: when there is none, this
+// is the last page and the total needs no count. Otherwise the count is
+// one index range when the query has one filter (a status or a group) or
+// none, and exact; a status within a group is one index lookup per member
+// (users_id_status_idx). A search stops counting at
+// max(CountLimit, Offset+Limit)+1 matches, as does a status within a
+// group: counting every one of the tens of thousands of users a one-letter
+// search matches takes longer than the page.
+func (s *Store) ListUsersPage(ctx context.Context, q store.UserListQuery) (store.UserListPage, error) {
 	limit := pageLimit(store.Page{Limit: q.Limit})
-	if q.Offset < 0 {
-		q.Offset = 0
-	}
+	q.Offset = max(q.Offset, 0)
+	none := store.UserListPage{Users: []store.User{}}
 	b := &builder{d: s.d}
 	from := "users"
 	if q.GroupID != "" {
@@ -44,35 +53,50 @@ func (s *Store) ListUsersPage(ctx context.Context, q store.UserListQuery) ([]sto
 	if q.Status != "" {
 		rank, ok := statusRank[q.Status]
 		if !ok {
-			return []store.User{}, 0, nil
+			return none, nil
 		}
 		b.where("users.status_rank = " + strconv.Itoa(rank))
 	}
 	c := s.read()
-	var total int
-	count := "SELECT COUNT(*) FROM " + from + b.whereClause()
-	if q.GroupID != "" && q.Query == "" && q.Status == "" {
-		// Every membership is of an existing user: count the index range.
-		count = "SELECT COUNT(*) FROM memberships WHERE group_id = " + b.d.placeholder(1)
-	}
-	if err := c.queryRow(ctx, b.statement(count), b.args, &total); err != nil {
-		return nil, 0, err
-	}
-	if total <= q.Offset {
-		return []store.User{}, total, nil
-	}
 	order := s.userOrder(q, "users.")
 	if q.GroupID != "" && (q.Sort == "" || q.Sort == store.UserSortName) {
 		order = strings.Replace(order, "users.username", "m.username", 1)
 	}
 	inner := "SELECT users.username AS page_username FROM " + from + b.whereClause() + " ORDER BY " + order +
-		" LIMIT " + strconv.Itoa(limit) + " OFFSET " + strconv.Itoa(q.Offset)
+		" LIMIT " + strconv.Itoa(limit+1) + " OFFSET " + strconv.Itoa(q.Offset)
 	sql := "SELECT " + s.d.userRow + " FROM (" + inner + ") page CROSS JOIN users WHERE users.username = page.page_username ORDER BY " + s.userOrder(q, "users.")
-	users, err := c.queryUsers(ctx, b.statement(sql), b.args, limit)
+	users, err := c.queryUsers(ctx, b.statement(sql), b.args, limit+1)
 	if err != nil {
-		return nil, 0, err
+		return none, err
 	}
-	return users, total, nil
+	more := len(users) > limit
+	page := store.UserListPage{Users: users[:min(len(users), limit)]}
+	if !more && (len(users) > 0 || q.Offset == 0) {
+		page.Total = q.Offset + len(users)
+		return page, nil
+	}
+	count := "SELECT COUNT(*) FROM " + from + b.whereClause()
+	stop := 0 // count every match
+	switch {
+	case q.GroupID != "" && q.Query == "" && q.Status == "":
+		// Every membership is of an existing user: count the index range.
+		count = "SELECT COUNT(*) FROM memberships WHERE group_id = " + b.d.placeholder(1)
+	case q.GroupID == "" && q.Query == "" && q.Status != "":
+		count = fmt.Sprintf(s.d.statusCount, strconv.Itoa(statusRank[q.Status]))
+	case q.CountLimit > 0 && (q.Query != "" || q.GroupID != "" && q.Status != ""):
+		// Past the page (when it is not the last, more than Offset+Limit
+		// match) and CountLimit, "more than" is all the list shows.
+		stop = max(q.CountLimit, q.Offset+limit)
+		count = "SELECT COUNT(*) FROM (SELECT 1 AS one FROM " + from + b.whereClause() +
+			" LIMIT " + strconv.Itoa(stop+1) + ") counted"
+	}
+	if err := c.queryRow(ctx, b.statement(count), b.args, &page.Total); err != nil {
+		return none, err
+	}
+	if stop > 0 && page.Total > stop {
+		page.Total, page.TotalCapped = stop, true
+	}
+	return page, nil
 }
 
 // userOrder is the ORDER BY of q, its columns prefixed with table.

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListUsersFilters", testListUsersFilters},
 		{"ListGroupMembers", testListGroupMembers},
 		{"ListUsersPage", testListUsersPage},
+		{"ListUsersPageCountLimit", testListUsersPageCountLimit},
 		{"Counts", testCounts},
 		{"GroupCRUD", testGroupCRUD},
 		{"GroupDelete", testGroupDelete},
