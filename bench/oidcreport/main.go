@@ -41,8 +41,8 @@ type row struct {
 }
 
 type opts struct {
-	results, out, command, duration, warmup, commit, loadavg, elapsed, date, signing string
-	users                                                                            int
+	results, out, command, duration, warmup, commit, loadavg, elapsed, date, signing, include string
+	users                                                                                     int
 }
 
 func main() {
@@ -57,6 +57,7 @@ func main() {
 	flag.StringVar(&o.elapsed, "elapsed", "", "seconds the run took")
 	flag.IntVar(&o.users, "users", 1000, "users seeded")
 	flag.StringVar(&o.signing, "signing", "", "what the signing ceiling signed (key, claims, goroutines), as bench/load said")
+	flag.StringVar(&o.include, "include", "bench/oidcnotes.md", "hand-written analysis appended to the section, if the file exists")
 	flag.StringVar(&o.date, "date", time.Now().UTC().Format("2006-01-02 15:04 MST"), "when the results were measured")
 	flag.Parse()
 	if err := run(o); err != nil {
@@ -71,6 +72,9 @@ func run(o opts) error {
 		return err
 	}
 	section := render(o, rows)
+	if b, err := os.ReadFile(o.include); err == nil {
+		section += "\n" + strings.TrimSpace(string(b)) + "\n"
+	}
 	old, err := os.ReadFile(o.out)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
