@@ -21,9 +21,8 @@
 # The first PREP_CODES (default 1000) exchanges, not recorded, warm the
 # server and provide the access tokens of the userinfo cells and the ID
 # token whose claims the signing ceiling signs. Each token cell gets codes
-# of its own: enough for the signing ceiling's rate over the cell and its
-# warm-up, with room to spare (a cell that runs out fails rather than
-# measuring less). Everything listens on 127.0.0.1 only and is removed at
+# of its own: twice what the signing ceiling's rate needs over the cell and
+# its warm-up (a cell that runs out fails rather than measuring less). Everything listens on 127.0.0.1 only and is removed at
 # the end.
 #
 #   bench/oidc.sh                                # the full run, about 3 minutes on 2 cores
@@ -161,10 +160,11 @@ block() {
 	load "$backend" -url "$url" -scenario sign-ceiling -tokens "$work/tokens-$backend.tsv" -d "$DURATION" -warmup "$WARMUP"
 	signing=$(sed -n 's/^load: sign-ceiling: //p' "$work/load.log" | tail -1)
 	rate=$(tail -1 "$results" | cut -f6)
-	# Codes for a cell: the signing ceiling's rate over the cell and its
-	# warm-up, half as many again, and a thousand (the server cannot sign
-	# faster than the machine can).
-	need=$(awk -v r="$rate" -v d="$(seconds "$DURATION")" -v w="$(seconds "$WARMUP")" 'BEGIN { printf "%d", r * (d + w) * 1.5 + 1000 }')
+	# Codes for a cell: twice the signing ceiling's rate over the cell and
+	# its warm-up, and a thousand more. The server cannot sign faster than
+	# the machine can; the margin is for a ceiling measured low while
+	# something else ran.
+	need=$(awk -v r="$rate" -v d="$(seconds "$DURATION")" -v w="$(seconds "$WARMUP")" 'BEGIN { printf "%d", r * (d + w) * 2 + 1000 }')
 
 	for c in $CONNS; do
 		load "$backend" -url "$ceiling_url" -scenario ceiling -c "$c" -d "$DURATION" -warmup "$WARMUP"
