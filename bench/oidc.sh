@@ -25,7 +25,7 @@
 # its warm-up (a cell that runs out fails rather than measuring less). Everything listens on 127.0.0.1 only and is removed at
 # the end.
 #
-#   bench/oidc.sh                                # the full run, about 3 minutes on 2 cores
+#   bench/oidc.sh                                # the full run, two to three minutes on 2 cores
 #   DURATION=2s BACKENDS=sqlite bench/oidc.sh    # a quick rehearsal
 #   OUT=/tmp/oidc.md bench/oidc.sh               # write the section elsewhere
 #

@@ -120,7 +120,7 @@ func render(o opts, rows []row) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("%s\n\n", heading)
-	w("Written by `bench/oidc.sh`; do not edit by hand, run it again (about three minutes on 2 cores):\n\n")
+	w("Written by `bench/oidc.sh`; do not edit by hand, run it again (two to three minutes on 2 cores):\n\n")
 	w("```sh\nbench/oidc.sh                              # both backends, 8 and 64 connections\n" +
 		"DURATION=2s BACKENDS=sqlite bench/oidc.sh  # a quick rehearsal\n```\n\n")
 	w("The script builds `rollcall` and the tools in bench/, and for SQLite and for PostgreSQL (a throwaway cluster, fsync on) "+
