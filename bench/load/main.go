@@ -11,6 +11,15 @@
 // run script, and in words to stderr. With -pid it adds the server's CPU
 // time per request, which unlike latency does not depend on what else
 // the machine is running.
+//
+// The OpenID Connect scenarios (oidc.go) exchange authorization codes at
+// the token endpoint (oidc-token, codes from bench/oidcseed) and read
+// userinfo with access tokens (oidc-userinfo), and sign-ceiling measures
+// how fast this machine makes the RS256 signature each exchange needs:
+//
+//	go run ./bench/load -url http://127.0.0.1:8080 -scenario oidc-token -client client.json -codes codes.txt -c 8 -d 5s
+//	go run ./bench/load -url http://127.0.0.1:8080 -scenario oidc-userinfo -tokens tokens.tsv -c 8 -d 5s
+//	go run ./bench/load -url http://127.0.0.1:8080 -scenario sign-ceiling -tokens tokens.tsv -d 5s
 package main
 
 import (
@@ -37,7 +46,7 @@ import (
 
 // scenarios are the request shapes the tool knows.
 var scenarios = []string{"get", "list", "search", "create", "update", "ceiling",
-	"scim-username", "scim-externalid", "scim-page", "scim-jump", "scim-create"}
+	"scim-username", "scim-externalid", "scim-page", "scim-jump", "scim-create", "oidc-token", "oidc-userinfo", "sign-ceiling"}
 
 type config struct {
 	base     string
@@ -50,26 +59,45 @@ type config struct {
 	warmup   time.Duration
 	runID    string
 	pid      int
+
+	// The OpenID Connect scenarios' inputs (oidc.go).
+	clientFile, codesFile, tokensFile, tokensOut string
+	oidc                                         *oidcState
 }
 
 func main() {
 	var c config
 	flag.StringVar(&c.base, "url", "", "base URL of the server, on 127.0.0.1, ::1 or localhost (required)")
 	flag.StringVar(&c.token, "token", os.Getenv("ROLLCALL_TOKEN"), "admin API token (env ROLLCALL_TOKEN); not needed for -scenario ceiling")
-	flag.StringVar(&c.scenario, "scenario", "get", "one of get, list, search, create, update, ceiling, scim-username, scim-externalid, scim-page, scim-jump, scim-create")
+	flag.StringVar(&c.scenario, "scenario", "get", "one of get, list, search, create, update, ceiling, scim-username, scim-externalid, scim-page, scim-jump, scim-create, oidc-token, oidc-userinfo, sign-ceiling")
 	flag.IntVar(&c.users, "users", 1000, "how many seeded users exist (ids 0..users-1 of bench/internal/dataset)")
 	flag.IntVar(&c.conns, "c", 8, "connections, each sending one request at a time")
 	flag.DurationVar(&c.duration, "d", 5*time.Second, "how long to measure (ignored when -n is set)")
 	flag.IntVar(&c.requests, "n", 0, "stop after this many requests instead of after -d")
 	flag.DurationVar(&c.warmup, "warmup", time.Second, "load sent before measuring starts, to open connections and warm caches")
 	flag.IntVar(&c.pid, "pid", 0, "process id of the server, to report its CPU time per request (Linux /proc)")
+	flag.StringVar(&c.clientFile, "client", "", "oidc-token: the client file bench/oidcseed wrote")
+	flag.StringVar(&c.codesFile, "codes", "", "oidc-token: authorization codes from bench/oidcseed, one a line; each is used once")
+	flag.StringVar(&c.tokensFile, "tokens", "", "oidc-userinfo, sign-ceiling: a file -tokens-out wrote (access tokens; the first line's ID token is sign-ceiling's sample)")
+	flag.StringVar(&c.tokensOut, "tokens-out", "", "oidc-token: write the access and ID tokens received to this file")
 	flag.StringVar(&c.runID, "run", strconv.FormatInt(time.Now().UnixNano()%1e9, 36), "tag that keeps created usernames unique across runs")
 	flag.Parse()
 	if err := c.check(); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(2)
 	}
-	res, err := run(c)
+	var res result
+	var err error
+	if err = c.loadOIDC(); err == nil {
+		if c.scenario == "sign-ceiling" {
+			res, err = signCeiling(&c)
+		} else {
+			res, err = run(c)
+		}
+	}
+	if err == nil {
+		err = c.writeTokens()
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
 		os.Exit(1)
@@ -97,7 +125,7 @@ func (c *config) check() error {
 	if !slices.Contains(scenarios, c.scenario) {
 		return fmt.Errorf("-scenario %q is unknown; use one of %v", c.scenario, scenarios)
 	}
-	if c.scenario != "ceiling" && c.token == "" {
+	if c.token == "" && !slices.Contains([]string{"ceiling", "oidc-token", "oidc-userinfo", "sign-ceiling"}, c.scenario) {
 		return errors.New("-token (or ROLLCALL_TOKEN) is required: an admin API token")
 	}
 	if c.conns < 1 || c.users < 1 || c.requests < 0 || (c.requests == 0 && c.duration <= 0) {
@@ -204,12 +232,13 @@ func run(c config) (result, error) {
 // phase runs the load until deadline or until limit requests were sent.
 func phase(c *config, client *http.Client, deadline time.Time, limit int, seqBase int) (result, error) {
 	var (
-		sent      atomic.Int64
-		errCount  atomic.Int64
-		firstErr  atomic.Value
-		mu        sync.Mutex
-		latencies []time.Duration
-		wg        sync.WaitGroup
+		sent       atomic.Int64
+		errCount   atomic.Int64
+		outOfCodes atomic.Bool
+		firstErr   atomic.Value
+		mu         sync.Mutex
+		latencies  []time.Duration
+		wg         sync.WaitGroup
 	)
 	start := time.Now()
 	for i := range c.conns {
@@ -228,6 +257,10 @@ func phase(c *config, client *http.Client, deadline time.Time, limit int, seqBas
 				}
 				t0 := time.Now()
 				err := w.do()
+				if errors.Is(err, errOutOfCodes) {
+					outOfCodes.Store(true)
+					break
+				}
 				local = append(local, time.Since(t0))
 				if err != nil {
 					errCount.Add(1)
@@ -241,6 +274,9 @@ func phase(c *config, client *http.Client, deadline time.Time, limit int, seqBas
 	}
 	wg.Wait()
 	el := time.Since(start)
+	if outOfCodes.Load() {
+		return result{}, fmt.Errorf("all %d codes of %s were used before the end: mint more with bench/oidcseed", len(c.oidc.codes), c.codesFile)
+	}
 	if len(latencies) == 0 {
 		return result{}, errors.New("no request completed")
 	}
@@ -317,6 +353,10 @@ func (w *worker) do() error {
 			`"name":{"givenName":"Bench","familyName":"User"},"emails":[{"value":"%s@example.com","type":"work","primary":true}],"active":true}`,
 			name, name, name)
 		return w.send(http.MethodPost, c.base+"/scim/v2/Users", []byte(body), http.StatusCreated, nil)
+	case "oidc-token":
+		return w.oidcToken()
+	case "oidc-userinfo":
+		return w.oidcUserinfo()
 	case "update":
 		id := dataset.ID(w.rng.IntN(c.users))
 		body := fmt.Sprintf(`{"data":{"type":"users","id":%q,"attributes":{"title":"Engineer %d"}}}`, id, w.rng.IntN(1000000))

@@ -10,12 +10,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rollcall/rollcall/bench/internal/benchdoc"
 )
 
 const heading = "## Load benchmark"
@@ -83,7 +83,7 @@ func run(o opts) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return os.WriteFile(o.out, []byte(splice(string(old), section)), 0o644)
+	return os.WriteFile(o.out, []byte(benchdoc.Splice(string(old), heading, section)), 0o644)
 }
 
 func readTSV(path string, fields ...int) ([][]string, error) {
@@ -155,34 +155,6 @@ func readRSS(path string) (map[string]memory, error) {
 	return m, nil
 }
 
-// machine describes the computer the way the issue asks: cores, CPU model
-// and memory.
-func machine() string {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	mem := ""
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if strings.HasPrefix(line, "MemTotal:") {
-				kb, _ := strconv.Atoi(strings.Fields(line)[1])
-				mem = fmt.Sprintf(", %.1f GiB memory", float64(kb)/(1<<20))
-			}
-		}
-	}
-	kernel := ""
-	if out, err := exec.Command("uname", "-sr").Output(); err == nil {
-		kernel = ", " + strings.TrimSpace(string(out))
-	}
-	return fmt.Sprintf("%d cores (nproc), %s%s%s, %s", runtime.NumCPU(), model, mem, kernel, runtime.Version())
-}
-
 // blockNotes says what a block that is not a backend's default measures.
 var blockNotes = map[string]string{
 	"sqlite+mmap": "The SQLite file of the block above, served with `?_pragma=mmap_size(2147418112)` after its path " +
@@ -226,7 +198,7 @@ func render(o opts, rows []row, rss map[string]memory) string {
 		w("Written by `bench/run.sh`; do not edit by hand, run it again.\n\n")
 	}
 	w("- Command: `%s` (each cell: %s of load after a %s warm-up, connections: %s); source %s\n", o.command, o.duration, o.warmup, o.conns, o.commit)
-	w("- Machine: %s\n", machine())
+	w("- Machine: %s\n", benchdoc.Machine())
 	w("- Date: %s; the run took %s s; load average at start / end: %s\n", o.date, o.elapsed, o.loadavg)
 	w("- Server: `rollcall serve` with its defaults (log level info, every request logged), `--rate-limit 0`; SQLite in WAL mode, " +
 		"PostgreSQL 15 in a throwaway cluster with its default settings (fsync on). Load tool `bench/load` and server share the 2 cores.\n")
@@ -344,35 +316,4 @@ func commas(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-// splice replaces the load section of doc with section, or appends it.
-func splice(doc, section string) string {
-	lines := strings.SplitAfter(doc, "\n")
-	start, end := -1, len(lines)
-	for i, l := range lines {
-		t := strings.TrimRight(l, "\n")
-		if start < 0 && t == heading {
-			start = i
-			continue
-		}
-		if start >= 0 && strings.HasPrefix(t, "## ") {
-			end = i
-			break
-		}
-	}
-	if start < 0 {
-		if strings.TrimSpace(doc) == "" {
-			return "# Benchmarks\n\n" + section
-		}
-		if !strings.HasSuffix(doc, "\n") {
-			doc += "\n"
-		}
-		return doc + "\n" + section
-	}
-	rest := strings.Join(lines[end:], "")
-	if rest != "" {
-		section += "\n"
-	}
-	return strings.Join(lines[:start], "") + section + rest
 }

@@ -224,7 +224,7 @@ func (p *Provider) withMetaCtx(r *http.Request) context.Context {
 	if v := web.VisitorOf(r); v != nil {
 		m.ActorID, m.ActorName = v.User.ID, v.User.Username
 	}
-	return context.WithValue(r.Context(), metaKey, reqInfo{meta: m, log: p.log})
+	return context.WithValue(withMemo(r.Context()), metaKey, reqInfo{meta: m, log: p.log})
 }
 
 // errorRecorder holds back a plain-text error answer so that it can be

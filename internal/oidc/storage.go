@@ -82,6 +82,10 @@ func serverError(err error) error {
 }
 
 func (s *storage) client(ctx context.Context, id string) (*client, error) {
+	m := memoOf(ctx)
+	if c, ok := m.client(id); ok {
+		return &client{c: c}, nil
+	}
 	c, err := s.o.GetOIDCClient(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		// An *oidc.Error of the client's fault: the library turns any
@@ -91,7 +95,21 @@ func (s *storage) client(ctx context.Context, id string) (*client, error) {
 	if err != nil {
 		return nil, serverError(err)
 	}
+	m.putClient(c)
 	return &client{c: c}, nil
+}
+
+// user reads a person, once per request (see memo).
+func (s *storage) user(ctx context.Context, id string) (store.User, error) {
+	m := memoOf(ctx)
+	if u, ok := m.user(id); ok {
+		return u, nil
+	}
+	u, err := s.st.GetUser(ctx, id)
+	if err == nil {
+		m.putUser(u)
+	}
+	return u, err
 }
 
 // CreateAuthRequest stores an authorization request that passed the
@@ -155,6 +173,7 @@ func (s *storage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRe
 	case err != nil:
 		return nil, serverError(err)
 	}
+	memoOf(ctx).markCode(rec.ID)
 	return newAuthRequest(rec)
 }
 
@@ -169,7 +188,14 @@ func (s *storage) SaveAuthCode(ctx context.Context, id, code string) error {
 	return nil
 }
 
+// DeleteAuthRequest forgets a request that got no code. The library also
+// calls it after redeeming a code, when the store would delete nothing (a
+// request with a code is kept to recognise a replay): that write is
+// skipped.
 func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
+	if memoOf(ctx).hasCode(id) {
+		return nil
+	}
 	if err := s.o.DeleteOIDCAuthRequest(ctx, id); err != nil {
 		return serverError(err)
 	}
@@ -275,7 +301,7 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 // mayUse refuses tokens to a person who may not sign in to the client
 // (any more): disabled, deleted, or outside its allowed groups.
 func (s *storage) mayUse(ctx context.Context, userID string, cl *client) error {
-	u, err := s.st.GetUser(ctx, userID)
+	u, err := s.user(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return oidc.ErrInvalidGrant().WithDescription("The person of this grant no longer exists.")
 	}
@@ -496,7 +522,7 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 // sub is always the user's id, never the username: a rename keeps the
 // subject.
 func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) (u store.User, groups []store.Group, err error) {
-	u, err = s.st.GetUser(ctx, userID)
+	u, err = s.user(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return u, nil, oidc.ErrAccessDenied().WithDescription("This person no longer exists.")
 	}
