@@ -33,7 +33,10 @@
 # POST) are not in the default set; run them with
 #
 #   SCENARIOS="scim-username scim-externalid scim-page scim-jump scim-create" MMAP_SCENARIOS= \
-#     SUPPLEMENT_TITLE="SCIM" bench/run.sh
+#     HEADING="## SCIM benchmark" INCLUDE=bench/scimnotes.md bench/run.sh
+#
+# HEADING names the section of BENCHMARKS.md to write (default "## Load
+# benchmark"); INCLUDE the hand-written files appended to it.
 #
 # Needs Go, curl, and PostgreSQL's binaries (apt-get install -y postgresql).
 set -euo pipefail
@@ -48,6 +51,8 @@ SCENARIOS=${SCENARIOS:-"get list search update create"}
 MMAP_SCENARIOS=${MMAP_SCENARIOS-"get list search"}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 OUT=${OUT:-BENCHMARKS.md}
+HEADING=${HEADING:-"## Load benchmark"}
+INCLUDE=${INCLUDE:-bench/supplement.md,bench/notes.md}
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -213,11 +218,11 @@ done
 log "writing $OUT"
 fragment=()
 if [[ -n ${SUPPLEMENT_TITLE:-} ]]; then fragment=(-fragment bench/supplement.md -title "$SUPPLEMENT_TITLE"); fi
-"$bin/report" -results "$results" -rss "$rss" -out "$OUT" "${fragment[@]}" \
+"$bin/report" -results "$results" -rss "$rss" -out "$OUT" -heading "$HEADING" -include "$INCLUDE" "${fragment[@]}" \
 	-command "${BENCH_COMMAND:-bench/run.sh}" -duration "$DURATION" -warmup "$WARMUP" -block-warmup "$BLOCK_WARMUP" -conns "$CONNS" \
 	-commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' plus uncommitted changes of the other helpers')" \
 	-loadavg "$loadavg_start / $(cut -d' ' -f1-3 /proc/loadavg)" -elapsed "$(($(date -u +%s) - started))"
-if [[ -z ${SUPPLEMENT_TITLE:-} ]]; then
+if [[ -z ${SUPPLEMENT_TITLE:-} && $HEADING == "## Load benchmark" ]]; then
 	cp "$results" "$root/bench/last-results.tsv"
 	cp "$rss" "$root/bench/last-rss.tsv"
 fi

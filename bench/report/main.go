@@ -18,7 +18,6 @@ import (
 	"github.com/rollcall/rollcall/bench/internal/benchdoc"
 )
 
-const heading = "## Load benchmark"
 
 type row struct {
 	backend  string
@@ -34,7 +33,7 @@ type row struct {
 
 type opts struct {
 	results, rss, out, command, duration, warmup, blockWarmup, conns, loadavg, elapsed, commit string
-	include, fragment, title, date                                                             string
+	include, fragment, title, date, heading                                                    string
 }
 
 func main() {
@@ -50,6 +49,7 @@ func main() {
 	flag.StringVar(&o.include, "include", "bench/supplement.md,bench/notes.md", "files appended to the section, those that exist (a supplement run's tables, hand-written analysis)")
 	flag.StringVar(&o.fragment, "fragment", "", "write the tables to this file, under -title, for -include by a later report, instead of into -out")
 	flag.StringVar(&o.title, "title", "Supplement", "heading of a -fragment")
+	flag.StringVar(&o.heading, "heading", "## Load benchmark", "the section of -out to replace (bench/run.sh's HEADING; the SCIM run writes its own)")
 	flag.StringVar(&o.date, "date", time.Now().UTC().Format("2006-01-02 15:04 MST"), "when the results were measured")
 	flag.StringVar(&o.conns, "conns", "8 64", "connection counts")
 	flag.StringVar(&o.loadavg, "loadavg", "", "load average at start / end")
@@ -83,7 +83,7 @@ func run(o opts) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	return os.WriteFile(o.out, []byte(benchdoc.Splice(string(old), heading, section)), 0o644)
+	return os.WriteFile(o.out, []byte(benchdoc.Splice(string(old), o.heading, section)), 0o644)
 }
 
 func readTSV(path string, fields ...int) ([][]string, error) {
@@ -194,7 +194,7 @@ func render(o opts, rows []row, rss map[string]memory) string {
 		h3 = "####"
 		w("### %s\n\n", o.title)
 	} else {
-		w("%s\n\n", heading)
+		w("%s\n\n", o.heading)
 		w("Written by `bench/run.sh`; do not edit by hand, run it again.\n\n")
 	}
 	w("- Command: `%s` (each cell: %s of load after a %s warm-up, connections: %s); source %s\n", o.command, o.duration, o.warmup, o.conns, o.commit)
