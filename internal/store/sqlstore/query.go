@@ -196,6 +196,11 @@ func (s *Store) SearchUsers(ctx context.Context, q store.Query) ([]store.User, i
 
 // userSorts and groupSorts are the columns store.Query.SortBy may name,
 // each the first column of an index whose next one is the tie-break.
+// Those in mayLack hold the empty string for a resource without the
+// value, which RFC 7644 §3.4.2.3 orders after every value: last when
+// ascending, first when descending. So their order starts with whether the
+// value is empty (false before true), and so do their indexes (migration
+// 0023).
 var (
 	userSorts = map[string]string{
 		"": "users.username", store.FieldUsername: "users.username", store.FieldID: "users.id",
@@ -205,6 +210,7 @@ var (
 	groupSorts = map[string]string{
 		"": "name", store.FieldName: "name", store.FieldID: "id", store.FieldDisplayName: "display_sort",
 	}
+	mayLack = map[string]bool{"users.last_name_lower": true, "users.display_sort": true, "users.external_id": true}
 )
 
 // orderBy is the ORDER BY list of a search sorted by sortBy (a key of
@@ -223,6 +229,9 @@ func orderBy(sorts map[string]string, q store.Query, tie string, plus bool) (str
 		dir = " DESC"
 	}
 	order := col + dir
+	if mayLack[col] {
+		order = "(" + col + " = '')" + dir + ", " + order
+	}
 	if plus {
 		order = "+" + order
 	}

@@ -187,3 +187,60 @@ func testPatchGroupMembers(t *testing.T, s store.Store) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// testSortMissing: a user without the value sortBy names (no last name,
+// display name or external id) comes after every user with one when
+// ascending and before them when descending (RFC 7644 §3.4.2.3), the
+// users without it in username order (reversed when descending); and an
+// OFFSET page that straddles the line between the two holds the right
+// users, with and without a filter.
+func testSortMissing(t *testing.T, s store.Store) {
+	se, ok := s.(store.Searcher)
+	if !ok {
+		t.Fatal("the store does not implement store.Searcher, which SCIM needs of every backend")
+	}
+	for _, u := range []store.User{
+		{Username: "ada", LastName: "Lovelace", DisplayName: "Countess", ExternalID: "e2"},
+		{Username: "bob"},
+		{Username: "cy", LastName: "Hopper", ExternalID: "e1"}, // displayName "Hopper", from the names
+		{Username: "dan"},
+	} {
+		u.Email = u.Username + "@example.com"
+		if _, err := s.CreateUser(ctx, u, meta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		sortBy string
+		asc    []string
+	}{
+		{store.FieldLastName, []string{"cy", "ada", "bob", "dan"}},
+		{store.FieldDisplayName, []string{"ada", "cy", "bob", "dan"}},
+		{store.FieldExternalID, []string{"cy", "ada", "bob", "dan"}},
+	} {
+		desc := slices.Clone(tc.asc)
+		slices.Reverse(desc)
+		for _, order := range []struct {
+			desc bool
+			want []string
+		}{{false, tc.asc}, {true, desc}} {
+			for _, where := range []*store.Cond{nil, ptr(cmp("ne", store.FieldUsername, "zed"))} {
+				for offset := 0; offset < len(order.want); offset++ {
+					users, total, err := se.SearchUsers(ctx, store.Query{SortBy: tc.sortBy, Desc: order.desc, Offset: offset, Limit: 2, Where: where})
+					if err != nil {
+						t.Fatalf("sort by %s: %v", tc.sortBy, err)
+					}
+					var got []string
+					for _, u := range users {
+						got = append(got, u.Username)
+					}
+					want := order.want[offset:min(offset+2, len(order.want))]
+					if !slices.Equal(got, want) || total != 4 {
+						t.Errorf("sort by %s (desc %v, filtered %v), offset %d: %v of %d, want %v of 4",
+							tc.sortBy, order.desc, where != nil, offset, got, total, want)
+					}
+				}
+			}
+		}
+	}
+}

@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OIDCBackchannelLogout", testOIDCBackchannelLogout},
 		{"OIDCLogoutTriggers", testOIDCLogoutTriggers},
 		{"Search", testSearch},
+		{"SortMissing", testSortMissing},
 		{"PatchGroupMembers", testPatchGroupMembers},
 	}
 	for _, tt := range tests {
