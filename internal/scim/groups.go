@@ -270,7 +270,9 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 // PUT /scim/v2/Groups/{id} replaces displayName, externalId and, when
-// sent, the members.
+// sent, the members. The members are set in the database (SetGroupMembers:
+// the rows of the members who leave or join, not the whole list, are read
+// and written), then the rest without reading the members.
 func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request) {
 	id, version, body, ok := h.writeTarget(w, r, "group", true)
 	if !ok {
@@ -281,13 +283,27 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, e)
 		return
 	}
-	g, err := h.st.UpdateGroup(r.Context(), id, version, func(g *store.Group) error {
-		gw.applyTo(g)
-		if gw.hasMembers {
-			g.MemberIDs = gw.members
+	a := actor(r)
+	var g store.Group
+	err := h.st.Atomic(r.Context(), func(tx store.Store) error {
+		ps, ok := tx.(store.Searcher)
+		if !ok {
+			return fmt.Errorf("scim: the store cannot set members")
 		}
-		return nil
-	}, actor(r).Meta)
+		ifVersion := version
+		if gw.hasMembers {
+			if _, err := ps.SetGroupMembers(r.Context(), id, version, gw.members, a.Meta); err != nil {
+				return err
+			}
+			ifVersion = 0 // checked, in this transaction
+		}
+		var err error
+		g, err = ps.UpdateGroupAttrs(r.Context(), id, ifVersion, func(g *store.Group) error {
+			gw.applyTo(g)
+			return nil
+		}, a.Meta)
+		return err
+	})
 	if err != nil {
 		h.fail(w, r, err, "group "+id)
 		return
@@ -311,9 +327,10 @@ func (gw *groupWrite) applyTo(g *store.Group) {
 // PATCH /scim/v2/Groups/{id}. Operations on members (add members, remove
 // members[value eq "…"], remove members with a value list, as Okta and
 // Entra ID send them) become one PatchGroupMembers call that touches only
-// those members; other operations change displayName or externalId. A
-// replace of all members, or a remove of members without a filter, sets the
-// whole list and so reads it.
+// those members; a replace of all members, or a remove of members without a
+// filter, becomes one SetGroupMembers call, which deletes and inserts only
+// the rows that change, without reading the list. Other operations change
+// displayName or externalId, without reading the members either.
 func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 	id, version, body, ok := h.writeTarget(w, r, "group", true)
 	if !ok {
@@ -410,48 +427,60 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request) {
 			remove = append(remove, id)
 		}
 	}
+	if replacing {
+		// After a replace, what later operations added and removed.
+		final := map[string]bool{}
+		for _, id := range replaceAll {
+			final[id] = true
+		}
+		for _, id := range order {
+			final[id] = state[id]
+		}
+		replaceAll = replaceAll[:0]
+		for id, in := range final {
+			if in {
+				replaceAll = append(replaceAll, id)
+			}
+		}
+	}
 	a := actor(r)
 	var g store.Group
 	err := h.st.Atomic(r.Context(), func(tx store.Store) error {
-		memberVersion := version
-		if len(other) > 0 || replacing {
-			// These read the group with all its members; only member
-			// additions and removals do without.
-			var err error
-			g, err = tx.UpdateGroup(r.Context(), id, version, func(g *store.Group) error {
-				if len(other) > 0 {
-					res := h.groupResource(*g, nil)
-					for _, op := range other {
-						if e := applyOp(res, op, []string{"id", "meta", "members"}); e != nil {
-							return e
-						}
-					}
-					gw, e := parseGroup(res)
-					if e != nil {
-						return e
-					}
-					gw.applyTo(g)
-				}
-				if replacing {
-					g.MemberIDs = replaceAll
-				}
-				return nil
-			}, a.Meta)
-			if err != nil {
-				return err
-			}
-			memberVersion = 0 // checked, in this transaction
+		ps, ok := tx.(store.Searcher)
+		if !ok {
+			return fmt.Errorf("scim: the store cannot patch members")
 		}
-		if len(add)+len(remove) > 0 || g.ID == "" {
-			ps, ok := tx.(store.Searcher)
-			if !ok {
-				return fmt.Errorf("scim: the store cannot patch members")
-			}
-			var err error
-			g, err = ps.PatchGroupMembers(r.Context(), id, memberVersion, add, remove, a.Meta)
+		var err error
+		switch {
+		case replacing:
+			g, err = ps.SetGroupMembers(r.Context(), id, version, replaceAll, a.Meta)
+		case len(add)+len(remove) > 0 || len(other) == 0:
+			// With no operation on members it still reads the group,
+			// checking that it exists and the If-Match version.
+			g, err = ps.PatchGroupMembers(r.Context(), id, version, add, remove, a.Meta)
+		}
+		if err != nil || len(other) == 0 {
 			return err
 		}
-		return nil
+		ifVersion := version
+		if g.ID != "" {
+			ifVersion = 0 // checked, in this transaction
+		}
+		g, err = ps.UpdateGroupAttrs(r.Context(), id, ifVersion, func(g *store.Group) error {
+			res := h.groupResource(*g, nil)
+			for _, op := range other {
+				if e := applyOp(res, op, []string{"id", "meta", "members"}); e != nil {
+					return e
+				}
+			}
+			gw, e := parseGroup(res)
+			if e != nil {
+				return e
+			}
+			gw.applyTo(g)
+			return nil
+		}, a.Meta)
+		return err
 	})
 	if err != nil {
 		var ref *store.ReferenceError

@@ -66,12 +66,35 @@ func TestSortBy(t *testing.T) {
 				t.Errorf("%s: %s, want %s", tc.params, got, tc.want)
 			}
 		}
-		// The same through POST /.search, without a filter (the admin has
-		// no externalId: a sort puts the empty value first).
+		// Without a filter: bea, and the bootstrap admin, have no
+		// externalId and no familyName, bea no displayName either. They
+		// come last when ascending, first when descending (RFC 7644
+		// §3.4.2.3), between themselves by userName; pages that straddle
+		// the line hold the right users.
+		r = c.do("POST", "/scim/v2/Users", map[string]any{"userName": "bea", "emails": []any{map[string]any{"value": "bea@example.com"}}})
+		wantStatus(t, "create bea", r, 201)
+		for _, tc := range []struct{ params, want string }{
+			{"sortBy=externalId", "grace,alan,ada,bea,bootstrap-admin"},
+			{"sortBy=externalId&startIndex=3&count=2", "ada,bea"},
+			{"sortBy=externalId&sortOrder=descending", "bootstrap-admin,bea,ada,alan,grace"},
+			{"sortBy=externalId&sortOrder=descending&startIndex=2&count=2", "bea,ada"},
+			{"sortBy=name.familyName", "grace,ada,alan,bea,bootstrap-admin"},
+			{"sortBy=name.familyName&startIndex=3&count=2", "alan,bea"},
+			{"sortBy=name.familyName&sortOrder=descending&count=3", "bootstrap-admin,bea,alan"},
+			{"sortBy=displayName", "alan,bootstrap-admin,ada,grace,bea"}, // "alan t", "bootstrap admin", "Countess", "Grace Hopper"
+			{"sortBy=displayName&startIndex=4&count=2", "grace,bea"},
+			{"sortBy=displayName&sortOrder=descending&count=2", "bea,grace"},
+		} {
+			if got := names("/scim/v2/Users?" + tc.params); got != tc.want {
+				t.Errorf("%s: %s, want %s", tc.params, got, tc.want)
+			}
+		}
+		// The same through POST /.search.
 		r = c.do("POST", "/scim/v2/Users/.search", map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"},
 			"sortBy": "externalId", "sortOrder": "descending", "count": 3})
 		wantStatus(t, ".search sortBy", r, 200)
-		if res := r.JSON(t)["Resources"].([]any); len(res) != 3 || res[0].(map[string]any)["userName"] != "ada" {
+		if res := r.JSON(t)["Resources"].([]any); len(res) != 3 || res[0].(map[string]any)["userName"] != "bootstrap-admin" ||
+			res[1].(map[string]any)["userName"] != "bea" || res[2].(map[string]any)["userName"] != "ada" {
 			t.Errorf(".search sortBy externalId descending: %s", r.Body)
 		}
 

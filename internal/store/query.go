@@ -77,6 +77,20 @@ type Searcher interface {
 	// ifVersion > 0 makes it fail with ErrPreconditionFailed unless the
 	// group is at that version.
 	PatchGroupMembers(ctx context.Context, groupID string, ifVersion int64, add, remove []string, m Meta) (Group, error)
+	// SetGroupMembers makes userIDs the whole member list of one group
+	// (a SCIM PUT with members, a replace of members) set-based in the
+	// database: the members not among userIDs are deleted and the missing
+	// ones inserted, without reading the group's other members; an empty
+	// userIDs removes them all with one DELETE. Otherwise it is
+	// PatchGroupMembers: no MemberIDs in the Group returned, the users
+	// added and removed and the group bumped, an audit event with the ids
+	// added and removed, a *ReferenceError for unknown ids, ifVersion.
+	SetGroupMembers(ctx context.Context, groupID string, ifVersion int64, userIDs []string, m Meta) (Group, error)
+	// UpdateGroupAttrs is UpdateGroup for a change that leaves the
+	// members alone: the group is read without them (MemberIDs is nil in
+	// mutate, and must stay nil), so renaming a group of 50,000 does not
+	// read the 50,000.
+	UpdateGroupAttrs(ctx context.Context, id string, ifVersion int64, mutate func(*Group) error, m Meta) (Group, error)
 	// GroupMembers returns the members of each of these groups with the
 	// name a SCIM response shows for them, in one query however many
 	// groups there are; like GroupMemberIDs, sorted by id, never nil.

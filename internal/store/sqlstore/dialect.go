@@ -253,6 +253,31 @@ func idsStmt(q string) statement {
 	return s
 }
 
+// notInIDsStmt is idsStmt for one "NOT IN (?...)": the rows whose value is
+// not in a list of ids. On PostgreSQL the list is unnested into a subquery,
+// which the planner hashes once; "<> ALL(?)" would compare each row with
+// every id of the list.
+func notInIDsStmt(q string) statement {
+	if !strings.Contains(q, "NOT IN (?...)") {
+		panic("sqlstore: notInIDsStmt without NOT IN (?...): " + q)
+	}
+	s := statement{
+		sqlite:   strings.Replace(q, "IN (?...)", sqliteDialect.inIDs, 1),
+		postgres: numberPlaceholders(strings.Replace(q, "IN (?...)", "IN (SELECT unnest(?::text[]))", 1)),
+		fixed:    true,
+	}
+	fixedStatements = append(fixedStatements, s)
+	return s
+}
+
+// dialectStmt defines a statement written once for each database, both
+// with "?" placeholders, for SQL that idsStmt cannot rewrite.
+func dialectStmt(sqlite, postgres string) statement {
+	s := statement{sqlite: sqlite, postgres: numberPlaceholders(postgres), fixed: true}
+	fixedStatements = append(fixedStatements, s)
+	return s
+}
+
 // text returns the statement's SQL for the dialect (PostgreSQL is the one
 // with numbered placeholders).
 func (d *dialect) text(s statement) string {

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
 	"strconv"
@@ -100,6 +101,16 @@ func (s *Store) CreateGroup(ctx context.Context, g store.Group, m store.Meta) (s
 }
 
 func (s *Store) loadGroup(ctx context.Context, c *conn, q statement, arg string) (store.Group, error) {
+	g, err := c.groupRow(ctx, q, arg)
+	if err != nil {
+		return g, err
+	}
+	g.MemberIDs, err = c.ids(ctx, qGroupMembers, g.ID)
+	return g, err
+}
+
+// groupRow reads one group without its MemberIDs (MemberCount is set).
+func (c *conn) groupRow(ctx context.Context, q statement, arg string) (store.Group, error) {
 	var g store.Group
 	rows, err := c.query(ctx, q, arg)
 	if err != nil {
@@ -114,10 +125,6 @@ func (s *Store) loadGroup(ctx context.Context, c *conn, q statement, arg string)
 	}
 	g, err = scanGroup(rows)
 	rows.Close()
-	if err != nil {
-		return g, err
-	}
-	g.MemberIDs, err = c.ids(ctx, qGroupMembers, g.ID)
 	return g, err
 }
 
@@ -134,9 +141,25 @@ func (s *Store) GetGroupByName(ctx context.Context, name string) (store.Group, e
 // UpdateGroup changes a group in a transaction; see store.Store. MemberIDs
 // changed by mutate replace the members.
 func (s *Store) UpdateGroup(ctx context.Context, id string, ifVersion int64, mutate func(*store.Group) error, m store.Meta) (store.Group, error) {
+	return s.updateGroup(ctx, id, ifVersion, mutate, m, true)
+}
+
+// UpdateGroupAttrs changes a group but not its members, which it does not
+// read; see store.Searcher.
+func (s *Store) UpdateGroupAttrs(ctx context.Context, id string, ifVersion int64, mutate func(*store.Group) error, m store.Meta) (store.Group, error) {
+	return s.updateGroup(ctx, id, ifVersion, mutate, m, false)
+}
+
+func (s *Store) updateGroup(ctx context.Context, id string, ifVersion int64, mutate func(*store.Group) error, m store.Meta, withMembers bool) (store.Group, error) {
 	var result store.Group
 	err := s.write(ctx, func(c *conn) error {
-		old, err := s.loadGroup(ctx, c, qGroupForUpdate, id)
+		var old store.Group
+		var err error
+		if withMembers {
+			old, err = s.loadGroup(ctx, c, qGroupForUpdate, id)
+		} else {
+			old, err = c.groupRow(ctx, qGroupForUpdate, id)
+		}
 		if err != nil {
 			return err
 		}
@@ -150,11 +173,18 @@ func (s *Store) UpdateGroup(ctx context.Context, id string, ifVersion int64, mut
 		if err := mutate(&g); err != nil {
 			return err
 		}
+		if !withMembers && g.MemberIDs != nil {
+			return errors.New("sqlstore: UpdateGroupAttrs cannot change members; use SetGroupMembers")
+		}
 		g.ID, g.Version, g.CreatedAt, g.UpdatedAt = old.ID, old.Version, old.CreatedAt, old.UpdatedAt
 		normGroup(&g)
-		g.MemberCount = len(g.MemberIDs)
+		if withMembers {
+			g.MemberCount = len(g.MemberIDs)
+		} else {
+			g.MemberIDs, g.MemberCount = nil, old.MemberCount
+		}
 		added, removed := diffIDs(old.MemberIDs, g.MemberIDs)
-		before, after := diff(groupFields(&old, true), groupFields(&g, true))
+		before, after := diff(groupFields(&old, withMembers), groupFields(&g, withMembers))
 		if after == nil {
 			result = old
 			return nil

@@ -205,6 +205,11 @@ func (s *Store) SearchUsers(ctx context.Context, q store.Query) ([]store.User, i
 
 // userSorts and groupSorts are the columns store.Query.SortBy may name,
 // each the first column of an index whose next one is the tie-break.
+// Those in mayLack hold the empty string for a resource without the
+// value, which RFC 7644 §3.4.2.3 orders after every value: last when
+// ascending, first when descending. So their order starts with whether the
+// value is empty (false before true), and so do their indexes (migration
+// 0023).
 var (
 	userSorts = map[string]string{
 		"": "users.username", store.FieldUsername: "users.username", store.FieldID: "users.id",
@@ -214,6 +219,7 @@ var (
 	groupSorts = map[string]string{
 		"": "name", store.FieldName: "name", store.FieldID: "id", store.FieldDisplayName: "display_sort",
 	}
+	mayLack = map[string]bool{"users.last_name_lower": true, "users.display_sort": true, "users.external_id": true}
 )
 
 // orderBy is the ORDER BY list of a search sorted by sortBy (a key of
@@ -232,6 +238,9 @@ func orderBy(sorts map[string]string, q store.Query, tie string, plus bool) (str
 		dir = " DESC"
 	}
 	order := col + dir
+	if mayLack[col] {
+		order = "(" + col + " = '')" + dir + ", " + order
+	}
 	if plus {
 		order = "+" + order
 	}
@@ -337,7 +346,40 @@ func (s *Store) SearchGroups(ctx context.Context, q store.Query) ([]store.Group,
 
 var (
 	qMembersAmong = scanning(idsStmt(`SELECT user_id FROM memberships WHERE group_id = ? AND user_id IN (?...)`))
+	// qRemoveAllMembers, qRemoveMembersNotAmong and qAddMissingMembers make
+	// a group's member list whole in the database, each returning the ids
+	// it removed or added (for the audit event and the version bumps).
+	// qAddMissingMembers looks up only the users of the list who are not
+	// members yet: the list is compared with the group's rows of the
+	// memberships index in one pass (SQLite builds a temporary index of
+	// them, PostgreSQL hashes them) rather than probing the users table
+	// and the memberships key for each of the 50,000 of a large group.
+	qRemoveAllMembers      = stmt(`DELETE FROM memberships WHERE group_id = ? RETURNING user_id`)
+	qRemoveMembersNotAmong = notInIDsStmt(`DELETE FROM memberships WHERE group_id = ? AND user_id NOT IN (?...) RETURNING user_id`)
+	qAddMissingMembers     = dialectStmt(
+		`INSERT INTO memberships (user_id, group_id, username) SELECT id, ?, username FROM users WHERE id IN
+ (SELECT value FROM json_each(?) WHERE value NOT IN (SELECT user_id FROM memberships WHERE group_id = ?))
+ ON CONFLICT DO NOTHING RETURNING user_id`,
+		`INSERT INTO memberships (user_id, group_id, username) SELECT id, ?, username FROM users WHERE id IN
+ (SELECT u FROM unnest(?::text[]) AS u WHERE u NOT IN (SELECT user_id FROM memberships WHERE group_id = ?))
+ ON CONFLICT DO NOTHING RETURNING user_id`)
 )
+
+// groupForMembers takes the membership lock and the group's row lock and
+// reads the group (without MemberIDs), checking ifVersion.
+func (c *conn) groupForMembers(ctx context.Context, groupID string, ifVersion int64) (store.Group, error) {
+	if err := c.lockMemberships(ctx); err != nil {
+		return store.Group{}, err
+	}
+	g, err := c.groupRow(ctx, qGroupForUpdate, groupID)
+	if err != nil {
+		return store.Group{}, err
+	}
+	if ifVersion > 0 && g.Version != ifVersion {
+		return store.Group{}, store.ErrPreconditionFailed
+	}
+	return g, nil
+}
 
 // PatchGroupMembers removes then adds members of one group, touching only
 // the membership rows of the ids given: a SCIM PATCH that adds 1,000
@@ -348,27 +390,9 @@ func (s *Store) PatchGroupMembers(ctx context.Context, groupID string, ifVersion
 	add, remove = normIDs(add), normIDs(remove)
 	var result store.Group
 	err := s.write(ctx, func(c *conn) error {
-		if err := c.lockMemberships(ctx); err != nil {
-			return err
-		}
-		rows, err := c.query(ctx, qGroupForUpdate, groupID)
+		g, err := c.groupForMembers(ctx, groupID, ifVersion)
 		if err != nil {
 			return err
-		}
-		if !rows.Next() {
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			return store.ErrNotFound
-		}
-		g, err := scanGroup(rows)
-		rows.Close()
-		if err != nil {
-			return err
-		}
-		if ifVersion > 0 && g.Version != ifVersion {
-			return store.ErrPreconditionFailed
 		}
 		var removed, added []string
 		if len(remove) > 0 {
@@ -398,33 +422,87 @@ func (s *Store) PatchGroupMembers(ctx context.Context, groupID string, ifVersion
 				return err
 			}
 		}
-		result = g
-		if len(added)+len(removed) == 0 {
-			return nil
-		}
-		now := s.now()
-		if err := c.bump(ctx, "users", append(slices.Clone(added), removed...), now); err != nil {
-			return err
-		}
-		result.Version++
-		result.UpdatedAt = now
-		result.MemberCount += len(added) - len(removed)
-		if _, err := c.exec(ctx, qSetGroupVersion, result.Version, c.t(now), g.ID); err != nil {
-			return err
-		}
-		c.markBumped("groups", g.ID)
-		var before, after json.RawMessage
-		if len(removed) > 0 {
-			before = idsJSON("members-removed", removed)
-		}
-		if len(added) > 0 {
-			after = idsJSON("members-added", added)
-		}
-		return c.audit(ctx, m, now, event{action: "group.members.update", targetType: "group", targetID: g.ID,
-			targetName: g.Name, before: before, after: after})
+		result, err = s.membersChanged(ctx, c, g, added, normIDs(removed), m)
+		return err
 	})
 	if err != nil {
 		return store.Group{}, err
 	}
 	return result, nil
+}
+
+// SetGroupMembers makes userIDs the group's whole member list with one
+// DELETE of the members not among them (of all members, when userIDs is
+// empty) and one INSERT of those missing, so a PUT of a group of 50,000
+// that changes two members reads and writes the rows of those two. The
+// audit event, like PatchGroupMembers', records the ids added and removed.
+func (s *Store) SetGroupMembers(ctx context.Context, groupID string, ifVersion int64, userIDs []string, m store.Meta) (store.Group, error) {
+	ids := normIDs(userIDs)
+	var result store.Group
+	err := s.write(ctx, func(c *conn) error {
+		g, err := c.groupForMembers(ctx, groupID, ifVersion)
+		if err != nil {
+			return err
+		}
+		var removed, added []string
+		if len(ids) == 0 {
+			removed, err = c.ids(ctx, qRemoveAllMembers, g.ID)
+		} else {
+			removed, err = c.ids(ctx, qRemoveMembersNotAmong, g.ID, c.d.idsArg(ids))
+		}
+		if err != nil {
+			return err
+		}
+		if len(ids) > 0 {
+			if added, err = c.ids(ctx, qAddMissingMembers, g.ID, c.d.idsArg(ids), g.ID); err != nil {
+				return err
+			}
+		}
+		// Every id now names a member unless some user does not exist:
+		// only then are the ids looked up, to name the missing ones (the
+		// error rolls the change back).
+		if g.MemberCount-len(removed)+len(added) != len(ids) {
+			if err := c.checkRefs(ctx, "user", "users", ids); err != nil {
+				return err
+			}
+			return fmt.Errorf("sqlstore: group %s has %d members after the change, want %d", g.ID, g.MemberCount-len(removed)+len(added), len(ids))
+		}
+		result, err = s.membersChanged(ctx, c, g, normIDs(added), normIDs(removed), m)
+		return err
+	})
+	if err != nil {
+		return store.Group{}, err
+	}
+	return result, nil
+}
+
+// membersChanged finishes a change of group g's members that added and
+// removed these users (sorted): it bumps their versions and the group's,
+// and records the ids in the audit event. With nothing changed it writes
+// nothing and returns g.
+func (s *Store) membersChanged(ctx context.Context, c *conn, g store.Group, added, removed []string, m store.Meta) (store.Group, error) {
+	if len(added)+len(removed) == 0 {
+		return g, nil
+	}
+	now := s.now()
+	if err := c.bump(ctx, "users", append(slices.Clone(added), removed...), now); err != nil {
+		return store.Group{}, err
+	}
+	result := g
+	result.Version++
+	result.UpdatedAt = now
+	result.MemberCount += len(added) - len(removed)
+	if _, err := c.exec(ctx, qSetGroupVersion, result.Version, c.t(now), g.ID); err != nil {
+		return store.Group{}, err
+	}
+	c.markBumped("groups", g.ID)
+	var before, after json.RawMessage
+	if len(removed) > 0 {
+		before = idsJSON("members-removed", removed)
+	}
+	if len(added) > 0 {
+		after = idsJSON("members-added", added)
+	}
+	return result, c.audit(ctx, m, now, event{action: "group.members.update", targetType: "group", targetID: g.ID,
+		targetName: g.Name, before: before, after: after})
 }

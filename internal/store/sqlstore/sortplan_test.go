@@ -11,16 +11,17 @@ import (
 )
 
 // sortIndexes are the orders SCIM's sortBy asks for, with the index each
-// page must be read from in order (no sort of every user).
+// page must be read from in order (no sort of every user); those of values
+// a user may lack start with whether the value is empty, see orderBy.
 var sortIndexes = []struct {
 	sortBy, sqlite, pg string
 }{
 	{"", "sqlite_autoindex_users_", "users_username_key"},
 	{store.FieldID, "sqlite_autoindex_users_", "users_pkey"},
-	{store.FieldLastName, "users_last_name_search_idx", "users_last_name_search_idx"},
+	{store.FieldLastName, "users_last_name_sort_idx", "users_last_name_sort_idx"},
 	{store.FieldDisplayName, "users_display_sort_idx", "users_display_sort_idx"},
 	{store.FieldUpdatedAt, "users_updated_idx", "users_updated_idx"},
-	{store.FieldExternalID, "users_external_id_idx", "users_external_id_idx"},
+	{store.FieldExternalID, "users_external_id_sort_idx", "users_external_id_sort_idx"},
 }
 
 // TestSortUsesIndexes: a page sorted by each sortable field, ascending and

@@ -186,4 +186,161 @@ func testPatchGroupMembers(t *testing.T, s store.Store) {
 	wantErr(t, "unknown group", err, store.ErrNotFound)
 }
 
+// testSetGroupMembers: replacing a group's whole member list changes the
+// rows, versions and audit of the users who leave or join only; the same
+// list again changes nothing; an empty list removes everyone; unknown
+// users and a stale version change nothing. UpdateGroupAttrs changes the
+// rest of a group without its members.
+func testSetGroupMembers(t *testing.T, s store.Store) {
+	se, ok := s.(store.Searcher)
+	if !ok {
+		t.Fatal("the store does not implement store.Searcher, which SCIM needs of every backend")
+	}
+	ada, bob, cy := createUser(t, s, "ada"), createUser(t, s, "bob"), createUser(t, s, "cy")
+	g := createGroup(t, s, "eng", ada.ID, bob.ID)
+	ada, bob = getUser(t, s, ada.ID), getUser(t, s, bob.ID) // joining eng moved their versions
+
+	got, err := se.SetGroupMembers(ctx, g.ID, 0, []string{cy.ID, bob.ID, cy.ID}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != g.Version+1 || got.MemberCount != 2 || got.MemberIDs != nil {
+		t.Errorf("after the replace: version %d (was %d), %d members, MemberIDs %v", got.Version, g.Version, got.MemberCount, got.MemberIDs)
+	}
+	if full := getGroup(t, s, g.ID); !slices.Equal(full.MemberIDs, sortedIDs(bob.ID, cy.ID)) || full.Version != got.Version {
+		t.Errorf("members %v (version %d), want bob and cy at %d", full.MemberIDs, full.Version, got.Version)
+	}
+	for _, tc := range []struct {
+		u    store.User
+		bump int64
+	}{{ada, 1}, {bob, 0}, {cy, 1}} {
+		if after := getUser(t, s, tc.u.ID); after.Version != tc.u.Version+tc.bump {
+			t.Errorf("%s's version %d, want %d", tc.u.Username, after.Version, tc.u.Version+tc.bump)
+		}
+	}
+	ev := allAudit(t, s, store.AuditFilter{TargetID: g.ID})
+	if len(ev) == 0 || ev[0].Action != "group.members.update" {
+		t.Fatalf("audit %+v", ev)
+	}
+	jsonEqual(t, "replace: added", ev[0].After, obj{"members-added": []string{cy.ID}})
+	jsonEqual(t, "replace: removed", ev[0].Before, obj{"members-removed": []string{ada.ID}})
+
+	// The same members: no new version, no event.
+	events := countAudit(t, s)
+	same, err := se.SetGroupMembers(ctx, g.ID, got.Version, []string{bob.ID, cy.ID}, meta)
+	if err != nil || same.Version != got.Version || same.MemberCount != 2 || countAudit(t, s) != events {
+		t.Errorf("a replace that changes nothing: version %d (want %d), %d members, %d events (want %d), %v",
+			same.Version, got.Version, same.MemberCount, countAudit(t, s), events, err)
+	}
+	_, err = se.SetGroupMembers(ctx, g.ID, got.Version-1, nil, meta)
+	wantErr(t, "a stale version", err, store.ErrPreconditionFailed)
+	_, err = se.SetGroupMembers(ctx, g.ID, 0, []string{ada.ID, uid(404)}, meta)
+	wantRefs(t, "an unknown user", err, "user", uid(404))
+	_, err = se.SetGroupMembers(ctx, uid(405), 0, nil, meta)
+	wantErr(t, "unknown group", err, store.ErrNotFound)
+	if full := getGroup(t, s, g.ID); !slices.Equal(full.MemberIDs, sortedIDs(bob.ID, cy.ID)) || full.Version != got.Version {
+		t.Errorf("refused replaces changed the group: %v at version %d", full.MemberIDs, full.Version)
+	}
+
+	// Everyone out.
+	bob, cy = getUser(t, s, bob.ID), getUser(t, s, cy.ID)
+	none, err := se.SetGroupMembers(ctx, g.ID, got.Version, []string{}, meta)
+	if err != nil || none.Version != got.Version+1 || none.MemberCount != 0 {
+		t.Errorf("remove all: version %d (want %d), %d members, %v", none.Version, got.Version+1, none.MemberCount, err)
+	}
+	if full := getGroup(t, s, g.ID); len(full.MemberIDs) != 0 || full.MemberCount != 0 {
+		t.Errorf("after removing all: %v (%d)", full.MemberIDs, full.MemberCount)
+	}
+	for _, u := range []store.User{bob, cy} {
+		if after := getUser(t, s, u.ID); after.Version != u.Version+1 || len(after.GroupIDs) != 0 {
+			t.Errorf("%s after removing all: version %d (want %d), groups %v", u.Username, after.Version, u.Version+1, after.GroupIDs)
+		}
+	}
+	ev = allAudit(t, s, store.AuditFilter{TargetID: g.ID})
+	jsonEqual(t, "remove all: removed", ev[0].Before, obj{"members-removed": sortedIDs(bob.ID, cy.ID)})
+	if ev[0].After != nil {
+		t.Errorf("remove all: after %s, want none", ev[0].After)
+	}
+
+	// UpdateGroupAttrs: the members are not read, and stay.
+	if _, err := se.SetGroupMembers(ctx, g.ID, 0, []string{ada.ID}, meta); err != nil {
+		t.Fatal(err)
+	}
+	up, err := se.UpdateGroupAttrs(ctx, g.ID, 0, func(x *store.Group) error {
+		if x.MemberIDs != nil {
+			t.Errorf("UpdateGroupAttrs read the members: %v", x.MemberIDs)
+		}
+		x.FriendlyName = "Engineering"
+		return nil
+	}, meta)
+	if err != nil || up.FriendlyName != "Engineering" || up.MemberCount != 1 || up.Version != none.Version+2 {
+		t.Errorf("UpdateGroupAttrs: %+v, %v", up, err)
+	}
+	if full := getGroup(t, s, g.ID); !slices.Equal(full.MemberIDs, []string{ada.ID}) || full.FriendlyName != "Engineering" {
+		t.Errorf("after UpdateGroupAttrs: %+v", full)
+	}
+	ev = allAudit(t, s, store.AuditFilter{TargetID: g.ID})
+	jsonEqual(t, "rename: after", ev[0].After, obj{"friendly-name": "Engineering"})
+	if _, err := se.UpdateGroupAttrs(ctx, g.ID, 0, func(x *store.Group) error { x.MemberIDs = []string{}; return nil }, meta); err == nil {
+		t.Error("UpdateGroupAttrs changed the members")
+	}
+}
+
 func ptr[T any](v T) *T { return &v }
+
+// testSortMissing: a user without the value sortBy names (no last name,
+// display name or external id) comes after every user with one when
+// ascending and before them when descending (RFC 7644 §3.4.2.3), the
+// users without it in username order (reversed when descending); and an
+// OFFSET page that straddles the line between the two holds the right
+// users, with and without a filter.
+func testSortMissing(t *testing.T, s store.Store) {
+	se, ok := s.(store.Searcher)
+	if !ok {
+		t.Fatal("the store does not implement store.Searcher, which SCIM needs of every backend")
+	}
+	for _, u := range []store.User{
+		{Username: "ada", LastName: "Lovelace", DisplayName: "Countess", ExternalID: "e2"},
+		{Username: "bob"},
+		{Username: "cy", LastName: "Hopper", ExternalID: "e1"}, // displayName "Hopper", from the names
+		{Username: "dan"},
+	} {
+		u.Email = u.Username + "@example.com"
+		if _, err := s.CreateUser(ctx, u, meta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		sortBy string
+		asc    []string
+	}{
+		{store.FieldLastName, []string{"cy", "ada", "bob", "dan"}},
+		{store.FieldDisplayName, []string{"ada", "cy", "bob", "dan"}},
+		{store.FieldExternalID, []string{"cy", "ada", "bob", "dan"}},
+	} {
+		desc := slices.Clone(tc.asc)
+		slices.Reverse(desc)
+		for _, order := range []struct {
+			desc bool
+			want []string
+		}{{false, tc.asc}, {true, desc}} {
+			for _, where := range []*store.Cond{nil, ptr(cmp("ne", store.FieldUsername, "zed"))} {
+				for offset := 0; offset < len(order.want); offset++ {
+					users, total, err := se.SearchUsers(ctx, store.Query{SortBy: tc.sortBy, Desc: order.desc, Offset: offset, Limit: 2, Where: where})
+					if err != nil {
+						t.Fatalf("sort by %s: %v", tc.sortBy, err)
+					}
+					var got []string
+					for _, u := range users {
+						got = append(got, u.Username)
+					}
+					want := order.want[offset:min(offset+2, len(order.want))]
+					if !slices.Equal(got, want) || total != 4 {
+						t.Errorf("sort by %s (desc %v, filtered %v), offset %d: %v of %d, want %v of 4",
+							tc.sortBy, order.desc, where != nil, offset, got, total, want)
+					}
+				}
+			}
+		}
+	}
+}

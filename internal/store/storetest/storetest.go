@@ -79,7 +79,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OIDCBackchannelLogout", testOIDCBackchannelLogout},
 		{"OIDCLogoutTriggers", testOIDCLogoutTriggers},
 		{"Search", testSearch},
+		{"SortMissing", testSortMissing},
 		{"PatchGroupMembers", testPatchGroupMembers},
+		{"SetGroupMembers", testSetGroupMembers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open(t)) })
