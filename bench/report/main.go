@@ -18,7 +18,6 @@ import (
 	"github.com/rollcall/rollcall/bench/internal/benchdoc"
 )
 
-
 type row struct {
 	backend  string
 	users    int
