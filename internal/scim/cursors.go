@@ -55,8 +55,12 @@ func (c *cursors) plan(k kind, filter string, q *store.Query) int {
 	defer c.mu.Unlock()
 	// Cursors follow the default order only; another sortBy pages by
 	// OFFSET.
-	if after, ok := c.next[cursorKey(k, filter, q.Offset)]; ok && q.Offset > 0 && q.SortBy == "" {
+	// A cursor serves once: a walk leaves one for its next page, so the
+	// map holds about one per walk in progress and does not fill up.
+	key := cursorKey(k, filter, q.Offset)
+	if after, ok := c.next[key]; ok && q.Offset > 0 && q.SortBy == "" {
 		q.After, q.Offset = after, 0
+		delete(c.next, key)
 	}
 	if t, ok := c.totals[cursorKey(k, filter, -1)]; ok && time.Since(t.at) < totalTTL {
 		q.NoCount = true
@@ -73,8 +77,20 @@ func (c *cursors) note(k kind, filter string, end int, lastKey string, total int
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.next == nil || len(c.next) >= maxCursors {
-		c.next = map[string]string{} // forget all at once: cheap, and a miss is only slower
+	if c.next == nil {
+		c.next = map[string]string{}
+	}
+	if len(c.next) >= maxCursors {
+		// Forget a random quarter (map order is random): those walks
+		// pay one OFFSET, the others go on. Forgetting all at once made
+		// every one of 64 concurrent walks OFFSET at the same moment.
+		n := maxCursors / 4
+		for k := range c.next {
+			if n--; n < 0 {
+				break
+			}
+			delete(c.next, k)
+		}
 	}
 	if c.totals == nil || len(c.totals) >= maxCursors {
 		c.totals = map[string]cachedTotal{}
