@@ -390,6 +390,16 @@ func (h *Handler) adminEditClient(w http.ResponseWriter, r *http.Request) {
 		h.renderClientForm(w, r, http.StatusUnprocessableEntity, c, "", view{Error: failed}, form, errs)
 		return
 	}
+	if wa.Public.Value && !c.Public && len(c.Secrets) > 0 && !confirmed(r) {
+		// Ask only about a change that would be saved: the rules that
+		// look at the settings together refuse first.
+		if errs := api.ValidateOIDCClient(true, wa.GrantTypes.Value, wa.RedirectURIs.Value); len(errs) > 0 {
+			h.renderClientForm(w, r, http.StatusUnprocessableEntity, c, "", view{Error: failed}, form, fieldErrors(errs))
+			return
+		}
+		h.confirmMakePublic(w, r, c)
+		return
+	}
 	_, err := o.UpdateOIDCClient(r.Context(), c.ID, formVersion(r), func(cl *store.OIDCClient) error {
 		cl.RedirectURIs, cl.PostLogoutRedirectURIs = wa.RedirectURIs.Value, wa.PostLogoutRedirectURIs.Value
 		cl.AllowedGroupIDs, cl.SkipConsent = ids, form.SkipConsent
@@ -463,4 +473,23 @@ func (h *Handler) adminDeleteClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/admin/clients?"+url.Values{"done": {"cdeleted"}}.Encode(), http.StatusSeeOther)
+}
+
+// confirmMakePublic shows the step before a confidential application is
+// saved as public: its secrets are deleted on saving, and a server that
+// signs in with one of them stops working at once.
+func (h *Handler) confirmMakePublic(w http.ResponseWriter, r *http.Request, c store.OIDCClient) {
+	secrets := "its secret"
+	if len(c.Secrets) > 1 {
+		secrets = fmt.Sprintf("its %d secrets", len(c.Secrets))
+	}
+	path := "/admin/clients/" + url.PathEscape(c.ID)
+	h.renderConfirm(w, r, confirmData{Parent: "Applications", ParentURL: "/admin/clients", Back: c.Name, BackURL: path, Section: "clients",
+		Heading: fmt.Sprintf("Make %s a public application?", c.Name),
+		Points: []string{
+			fmt.Sprintf("A public application has no secret: saving deletes %s at once.", secrets),
+			"A server that signs in with a secret (a confidential client) is refused from then on; only apps that use PKCE without a secret (single-page and native apps) keep working.",
+			"To go back, make it confidential again and make a new secret.",
+		},
+		Action: path, Button: "Make it public and delete " + secrets, Class: "danger", Hidden: formAsHidden(r)})
 }

@@ -133,6 +133,16 @@ func TestAdminApplications(t *testing.T) {
 		"f-access-token-format":    "jwt",
 		"f-attribute-claims":       "employee_number = employee_id\n\ncost_center=cost_center",
 	}, "#save-client")
+	// Making it public deletes its two secrets: a confirmation first, and
+	// until it is confirmed nothing changes.
+	waitText(t, b, "main", "Make "+got.Name+" a public application?")
+	if !strings.Contains(pageText(b), "saving deletes its 2 secrets at once") {
+		t.Errorf("the confirmation does not say the secrets go:\n%s", pageText(b))
+	}
+	if now, _ := o.GetOIDCClient(context.Background(), c.ID); now.Version != got.Version || now.Public || len(now.Secrets) != 2 {
+		t.Fatalf("asking for confirmation changed the application: %+v", now)
+	}
+	click(t, b, "#confirm-button", "")
 	waitText(t, b, "main", "Settings saved")
 	// What the page shows after the redirect is what was stored.
 	shown := map[string]string{}

@@ -12,13 +12,17 @@ import (
 // or locks someone out: a page of its own with a form, so it works without
 // JavaScript and under the CSP (no confirm() dialog).
 type confirmData struct {
-	User    store.User
-	Heading string
-	Points  []string
-	Action  string // the POST that makes the change, sent with confirm=yes
-	Button  string
-	Class   string // button style: warn or danger
-	Hidden  []hiddenField
+	User store.User
+	// Parent and Back name the page trail and where Cancel goes when the
+	// step is not about a user (User empty): the list and the item.
+	Parent, ParentURL, Back, BackURL string
+	Section                          string // the console section highlighted; users by default
+	Heading                          string
+	Points                           []string
+	Action                           string // the POST that makes the change, sent with confirm=yes
+	Button                           string
+	Class                            string // button style: warn or danger
+	Hidden                           []hiddenField
 }
 
 type hiddenField struct{ Name, Value string }
@@ -28,7 +32,29 @@ type hiddenField struct{ Name, Value string }
 func confirmed(r *http.Request) bool { return r.PostFormValue("confirm") == "yes" }
 
 func (h *Handler) renderConfirm(w http.ResponseWriter, r *http.Request, d confirmData) {
-	h.render(w, r, http.StatusOK, "admin_confirm", view{Title: d.Heading, Section: "users", Data: d})
+	if d.User.ID != "" {
+		d.Parent, d.ParentURL, d.Back, d.BackURL, d.Section = "Users", "/admin/users", d.User.Username, userPath(d.User.ID), "users"
+	}
+	h.render(w, r, http.StatusOK, "admin_confirm", view{Title: d.Heading, Section: d.Section, Data: d})
+}
+
+// formAsHidden is the POSTed form, confirm aside, as hidden fields, so
+// that confirming a step saves exactly what was typed.
+func formAsHidden(r *http.Request) []hiddenField {
+	var hidden []hiddenField
+	keys := make([]string, 0, len(r.PostForm))
+	for k := range r.PostForm {
+		if k != "confirm" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		for _, v := range r.PostForm[k] {
+			hidden = append(hidden, hiddenField{k, v})
+		}
+	}
+	return hidden
 }
 
 // adminConfirmDisable asks before disabling a user: they are signed out
@@ -74,19 +100,7 @@ func (h *Handler) adminConfirmRevokePasskeys(w http.ResponseWriter, r *http.Requ
 // form's values travel on as hidden fields, so confirming saves exactly
 // what was typed.
 func (h *Handler) confirmSelfDemotion(w http.ResponseWriter, r *http.Request, u store.User) {
-	var hidden []hiddenField
-	keys := make([]string, 0, len(r.PostForm))
-	for k := range r.PostForm {
-		if k != "confirm" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		for _, v := range r.PostForm[k] {
-			hidden = append(hidden, hiddenField{k, v})
-		}
-	}
+	hidden := formAsHidden(r)
 	h.renderConfirm(w, r, confirmData{User: u, Heading: "Remove your own administrator rights?",
 		Points: []string{
 			"You are saving your own account without the Administrator flag.",
