@@ -82,8 +82,8 @@ func (c *cursors) note(k kind, filter string, end int, lastKey string, total int
 	}
 	if len(c.next) >= maxCursors {
 		// Forget a random quarter (map order is random): those walks
-		// pay one OFFSET, the others go on. Forgetting all at once made
-		// every one of 64 concurrent walks OFFSET at the same moment.
+		// pay one OFFSET, the others go on. Forgetting all at once would
+		// send every walk in progress to an OFFSET at the same moment.
 		n := maxCursors / 4
 		for k := range c.next {
 			if n--; n < 0 {
