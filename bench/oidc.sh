@@ -42,45 +42,9 @@ PREP_CODES=${PREP_CODES:-1000}
 OUT=${OUT:-BENCHMARKS.md}
 
 cd "$(dirname "$0")/.."
-work=$(mktemp -d /tmp/rollcall-oidcbench.XXXXXX)
-chmod 0755 "$work" # PostgreSQL runs as the postgres user and must reach its data directory
-bin=$work/bin
-pids=()
-pgdir=""
-
-log() { printf '%s oidcbench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	if [[ -n $pgdir && -d $pgdir/data ]]; then as_pg pg_ctl stop -m immediate -D "$pgdir/data" >/dev/null 2>&1 || true; fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-# as_pg runs a PostgreSQL binary as the postgres user when we are root
-# (initdb and postgres refuse to run as root).
-as_pg() {
-	local cmd=$1
-	shift
-	local path
-	path=$(command -v "$cmd" || ls /usr/lib/postgresql/*/bin/"$cmd" 2>/dev/null | sort -V | tail -1)
-	if [[ -z $path ]]; then
-		echo "oidcbench: $cmd not found; install PostgreSQL (apt-get install -y postgresql)" >&2
-		exit 1
-	fi
-	if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$path" "$@"; else "$path" "$@"; fi
-}
-
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-}
+BENCH_NAME=oidcbench
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 # seconds turns a Go duration of whole or fractional seconds ("5s",
 # "1.5s") into a number of seconds.
@@ -136,14 +100,7 @@ block() {
 	"$bin/rollcall" serve --database "$dsn" --addr "127.0.0.1:$port" --rate-limit 0 >"$work/server-$backend.log" 2>&1 &
 	pid=$!
 	pids+=("$pid")
-	for _ in $(seq 300); do
-		curl -fs "$url/healthz" >/dev/null 2>&1 && break
-		kill -0 "$pid" 2>/dev/null || {
-			cat "$work/server-$backend.log" >&2
-			exit 1
-		}
-		sleep 0.1
-	done
+	wait_healthy "$url" "$pid" "$work/server-$backend.log"
 
 	# The client (its secret stays in $work/client.json, mode 0600), and
 	# the exchanges that warm the server and give the userinfo cells their
@@ -187,20 +144,9 @@ for backend in $BACKENDS; do
 		rm -f "$work"/rollcall.db*
 		;;
 	postgres)
-		pgdir=$work/pg
-		mkdir -p "$pgdir"
-		[[ $(id -u) == 0 ]] && chown postgres "$pgdir"
-		as_pg initdb -A trust --no-sync -U postgres -E UTF8 --locale C -D "$pgdir/data" >/dev/null
-		for _ in 1 2 3 4 5; do
-			pgport=$(free_port)
-			if as_pg pg_ctl start -w -D "$pgdir/data" -l "$pgdir/log" \
-				-o "-c listen_addresses=127.0.0.1 -p $pgport -k $pgdir -c max_connections=200" >/dev/null; then
-				break
-			fi
-		done
-		psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c 'CREATE DATABASE rollcall' postgres
+		start_postgres
 		block postgres "postgres://postgres@127.0.0.1:$pgport/rollcall?sslmode=disable"
-		as_pg pg_ctl stop -m fast -D "$pgdir/data" >/dev/null
+		stop_postgres
 		;;
 	*)
 		echo "oidcbench: unknown backend $backend (use sqlite and/or postgres)" >&2

@@ -56,45 +56,9 @@ INCLUDE=${INCLUDE:-bench/supplement.md,bench/notes.md}
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
-work=$(mktemp -d /tmp/rollcall-bench.XXXXXX)
-chmod 0755 "$work" # PostgreSQL runs as the postgres user and must reach its data directory
-bin=$work/bin
-pids=()
-pgdir=""
-
-log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	if [[ -n $pgdir && -d $pgdir/data ]]; then as_pg pg_ctl stop -m immediate -D "$pgdir/data" >/dev/null 2>&1 || true; fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-# as_pg runs a PostgreSQL binary as the postgres user when we are root
-# (initdb and postgres refuse to run as root).
-as_pg() {
-	local cmd=$1
-	shift
-	local path
-	path=$(command -v "$cmd" || ls /usr/lib/postgresql/*/bin/"$cmd" 2>/dev/null | sort -V | tail -1)
-	if [[ -z $path ]]; then
-		echo "bench: $cmd not found; install PostgreSQL (apt-get install -y postgresql)" >&2
-		exit 1
-	fi
-	if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$path" "$@"; else "$path" "$@"; fi
-}
-
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-}
+BENCH_NAME=bench
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 log "building into $bin"
 go build -o "$bin/" ./cmd/rollcall ./bench/load ./bench/seed ./bench/ceiling ./bench/report
@@ -137,11 +101,7 @@ block() {
 		--rate-limit 0 >"$work/server-$backend-$users.log" 2>&1 &
 	pid=$!
 	pids+=("$pid")
-	for _ in $(seq 300); do
-		curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-		kill -0 "$pid" 2>/dev/null || { cat "$work/server-$backend-$users.log" >&2; exit 1; }
-		sleep 0.1
-	done
+	wait_healthy "http://127.0.0.1:$port" "$pid" "$work/server-$backend-$users.log"
 	# A server just started on a database just seeded has cold page
 	# caches: without this the first cell (GET at 8 connections) measured
 	# about a sixth slower than the same load a minute later. Not recorded.
@@ -193,20 +153,9 @@ for backend in $BACKENDS; do
 		rm -f "$work"/rollcall.db*
 		;;
 	postgres)
-		pgdir=$work/pg
-		mkdir -p "$pgdir"
-		[[ $(id -u) == 0 ]] && chown postgres "$pgdir"
-		as_pg initdb -A trust --no-sync -U postgres -E UTF8 --locale C -D "$pgdir/data" >/dev/null
-		for _ in 1 2 3 4 5; do
-			pgport=$(free_port)
-			if as_pg pg_ctl start -w -D "$pgdir/data" -l "$pgdir/log" \
-				-o "-c listen_addresses=127.0.0.1 -p $pgport -k $pgdir -c max_connections=200" >/dev/null; then
-				break
-			fi
-		done
-		psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c 'CREATE DATABASE rollcall' postgres
+		start_postgres
 		run_backend postgres "postgres://postgres@127.0.0.1:$pgport/rollcall?sslmode=disable" 2
-		as_pg pg_ctl stop -m fast -D "$pgdir/data" >/dev/null
+		stop_postgres
 		;;
 	*)
 		echo "bench: unknown backend $backend (use sqlite and/or postgres)" >&2
