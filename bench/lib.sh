@@ -58,6 +58,16 @@ wait_healthy() {
 	done
 }
 
+# start_ceiling starts bench/ceiling, the bare-handler server every
+# ratio is taken against, at $ceiling_url.
+start_ceiling() {
+	"$bin/ceiling" -addr 127.0.0.1:0 >"$work/ceiling.addr" &
+	ceiling_pid=$!
+	pids+=("$ceiling_pid")
+	for _ in $(seq 50); do [[ -s $work/ceiling.addr ]] && break; sleep 0.1; done
+	ceiling_url=http://$(head -1 "$work/ceiling.addr")
+}
+
 # start_postgres makes a throwaway cluster in $work/pg (fsync on, as in
 # production) on 127.0.0.1:$pgport with an empty database rollcall.
 start_postgres() {

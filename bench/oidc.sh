@@ -65,11 +65,7 @@ loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%s)
 signing=""
 
-"$bin/ceiling" -addr 127.0.0.1:0 >"$work/ceiling.addr" &
-ceiling_pid=$!
-pids+=("$ceiling_pid")
-for _ in $(seq 50); do [[ -s $work/ceiling.addr ]] && break; sleep 0.1; done
-ceiling_url=http://$(head -1 "$work/ceiling.addr")
+start_ceiling
 
 # load BACKEND ARGS... runs bench/load and appends its result line. A cell
 # with errors is recorded (the report counts them as a missed target); one

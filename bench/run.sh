@@ -71,11 +71,7 @@ rss=$work/rss.tsv
 loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%s)
 
-"$bin/ceiling" -addr 127.0.0.1:0 >"$work/ceiling.addr" &
-ceiling_pid=$!
-pids+=("$ceiling_pid")
-for _ in $(seq 50); do [[ -s $work/ceiling.addr ]] && break; sleep 0.1; done
-ceiling_url=http://$(head -1 "$work/ceiling.addr")
+start_ceiling
 
 # load BACKEND USERS SCENARIO CONNS URL PID appends one result line.
 load() {

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -98,15 +97,9 @@ func readResults(path string) ([]row, error) {
 		if len(p) != 9 {
 			return nil, fmt.Errorf("%s:%d: %d fields, want 9", path, n, len(p))
 		}
-		r := row{backend: p[0], scenario: p[1]}
-		r.conns, _ = strconv.Atoi(p[2])
-		r.requests, _ = strconv.Atoi(p[3])
-		r.errors, _ = strconv.Atoi(p[4])
-		r.rps, _ = strconv.ParseFloat(p[5], 64)
-		r.p50, _ = strconv.ParseFloat(p[6], 64)
-		r.p99, _ = strconv.ParseFloat(p[7], 64)
-		r.cpu, _ = strconv.ParseFloat(p[8], 64)
-		rows = append(rows, r)
+		c := benchdoc.ParseCell(p[1:])
+		rows = append(rows, row{backend: p[0], scenario: c.Scenario, conns: c.Conns, requests: c.Requests, errors: c.Errors,
+			rps: c.RPS, p50: c.P50, p99: c.P99, cpu: c.CPU})
 	}
 	return rows, sc.Err()
 }
@@ -226,10 +219,4 @@ func render(o opts, rows []row) string {
 	return b.String()
 }
 
-func commas(f float64) string {
-	s := strconv.Itoa(int(f + 0.5))
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+func commas(f float64) string { return benchdoc.Commas(int(f + 0.5)) }

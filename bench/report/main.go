@@ -113,19 +113,10 @@ func readResults(path string) ([]row, error) {
 	}
 	rows := make([]row, 0, len(lines))
 	for _, p := range lines {
-		var r row
-		r.backend, r.scenario = p[0], p[2]
+		c := benchdoc.ParseCell(p[2:])
+		r := row{backend: p[0], scenario: c.Scenario, conns: c.Conns, requests: c.Requests, errors: c.Errors,
+			rps: c.RPS, p50: c.P50, p99: c.P99, cpu: c.CPU}
 		r.users, _ = strconv.Atoi(p[1])
-		r.conns, _ = strconv.Atoi(p[3])
-		r.requests, _ = strconv.Atoi(p[4])
-		r.errors, _ = strconv.Atoi(p[5])
-		r.rps, _ = strconv.ParseFloat(p[6], 64)
-		r.p50, _ = strconv.ParseFloat(p[7], 64)
-		r.p99, _ = strconv.ParseFloat(p[8], 64)
-		r.cpu = -1
-		if len(p) > 9 {
-			r.cpu, _ = strconv.ParseFloat(p[9], 64)
-		}
 		rows = append(rows, r)
 	}
 	return rows, nil
@@ -309,10 +300,4 @@ func check(backend string, users int, r row, ceiling float64) []string {
 	return out
 }
 
-func commas(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+func commas(n int) string { return benchdoc.Commas(n) }

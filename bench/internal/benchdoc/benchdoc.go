@@ -71,3 +71,36 @@ func Splice(doc, heading, section string) string {
 	}
 	return strings.Join(lines[:start], "") + section + rest
 }
+
+// Cell is one result line of bench/load: scenario, connections, requests,
+// errors, req/s, p50 ms, p99 ms and, when measured, the server's CPU ms per
+// request (CPU is -1 when the line has no such field).
+type Cell struct {
+	Scenario                string
+	Conns, Requests, Errors int
+	RPS, P50, P99, CPU      float64
+}
+
+// ParseCell reads the fields of a bench/load result line (7 or 8 of them).
+func ParseCell(p []string) Cell {
+	c := Cell{Scenario: p[0], CPU: -1}
+	c.Conns, _ = strconv.Atoi(p[1])
+	c.Requests, _ = strconv.Atoi(p[2])
+	c.Errors, _ = strconv.Atoi(p[3])
+	c.RPS, _ = strconv.ParseFloat(p[4], 64)
+	c.P50, _ = strconv.ParseFloat(p[5], 64)
+	c.P99, _ = strconv.ParseFloat(p[6], 64)
+	if len(p) > 7 {
+		c.CPU, _ = strconv.ParseFloat(p[7], 64)
+	}
+	return c
+}
+
+// Commas writes n with thousands separators: 1234567 → "1,234,567".
+func Commas(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
