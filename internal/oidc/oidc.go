@@ -7,9 +7,10 @@
 // internal/web, then to a consent page, and back.
 //
 // Tokens: ID tokens are signed with an RS256 key kept in the database.
-// Access tokens are opaque: the library encrypts a random id (with a key
-// also in the database) and only the id's SHA-256 is stored, so revocation
-// takes effect at once. Refresh tokens rotate on every use; presenting a
+// Access tokens are opaque by default: the library encrypts a random id
+// (with a key also in the database) and only the id's SHA-256 is stored, so
+// revocation takes effect at once. A client may ask for RFC 9068 JWT access
+// tokens instead (atjwt.go), for APIs that verify tokens themselves. Refresh tokens rotate on every use; presenting a
 // rotated-away one revokes every token of that sign-in.
 package oidc
 
