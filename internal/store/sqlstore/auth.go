@@ -363,18 +363,7 @@ func scanSession(row interface{ Scan(...any) error }) (store.Session, error) {
 // GetSession returns an unexpired session by the hash of its secret.
 func (s *Store) GetSession(ctx context.Context, hash []byte, now time.Time) (store.Session, error) {
 	c := s.read()
-	rows, err := c.query(ctx, qSession, hash, c.t(now))
-	if err != nil {
-		return store.Session{}, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return store.Session{}, err
-		}
-		return store.Session{}, store.ErrNotFound
-	}
-	return scanSession(rows)
+	return queryOne(ctx, c, qSession, scanSession, hash, c.t(now))
 }
 
 // TouchSession records the session's last use.

@@ -111,21 +111,7 @@ func (s *Store) loadGroup(ctx context.Context, c *conn, q statement, arg string)
 
 // groupRow reads one group without its MemberIDs (MemberCount is set).
 func (c *conn) groupRow(ctx context.Context, q statement, arg string) (store.Group, error) {
-	var g store.Group
-	rows, err := c.query(ctx, q, arg)
-	if err != nil {
-		return g, err
-	}
-	if !rows.Next() {
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return g, err
-		}
-		return g, store.ErrNotFound
-	}
-	g, err = scanGroup(rows)
-	rows.Close()
-	return g, err
+	return queryOne(ctx, c, q, scanGroup, arg)
 }
 
 // GetGroup returns the group with this id and its members.

@@ -378,18 +378,7 @@ func scanAuthReq(row interface{ Scan(...any) error }) (store.OIDCAuthRequest, er
 }
 
 func (c *conn) authReq(ctx context.Context, q statement, args ...any) (store.OIDCAuthRequest, error) {
-	rows, err := c.query(ctx, q, args...)
-	if err != nil {
-		return store.OIDCAuthRequest{}, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return store.OIDCAuthRequest{}, err
-		}
-		return store.OIDCAuthRequest{}, store.ErrNotFound
-	}
-	return scanAuthReq(rows)
+	return queryOne(ctx, c, q, scanAuthReq, args...)
 }
 
 // CreateOIDCAuthRequest stores a request from the authorize endpoint.
@@ -594,18 +583,7 @@ func scanAccess(row interface{ Scan(...any) error }) (store.OIDCAccessToken, err
 // GetOIDCAccessToken returns an unexpired access token.
 func (s *Store) GetOIDCAccessToken(ctx context.Context, hash []byte, now time.Time) (store.OIDCAccessToken, error) {
 	c := s.read()
-	rows, err := c.query(ctx, qAccess, hash, c.t(now))
-	if err != nil {
-		return store.OIDCAccessToken{}, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return store.OIDCAccessToken{}, err
-		}
-		return store.OIDCAccessToken{}, store.ErrNotFound
-	}
-	return scanAccess(rows)
+	return queryOne(ctx, c, qAccess, scanAccess, hash, c.t(now))
 }
 
 func scanRefresh(row interface{ Scan(...any) error }) (store.OIDCRefreshToken, error) {
@@ -619,20 +597,7 @@ func scanRefresh(row interface{ Scan(...any) error }) (store.OIDCRefreshToken, e
 // GetOIDCRefreshToken returns a usable refresh token; see store.OIDCStore.
 func (s *Store) GetOIDCRefreshToken(ctx context.Context, hash []byte, now time.Time, m store.Meta) (store.OIDCRefreshToken, error) {
 	c := s.read()
-	rows, err := c.query(ctx, qRefresh, hash)
-	if err != nil {
-		return store.OIDCRefreshToken{}, err
-	}
-	if !rows.Next() {
-		err := rows.Err()
-		rows.Close()
-		if err != nil {
-			return store.OIDCRefreshToken{}, err
-		}
-		return store.OIDCRefreshToken{}, store.ErrNotFound
-	}
-	r, err := scanRefresh(rows)
-	rows.Close()
+	r, err := queryOne(ctx, c, qRefresh, scanRefresh, hash)
 	switch {
 	case err != nil:
 		return store.OIDCRefreshToken{}, err
@@ -732,18 +697,8 @@ func (s *Store) CreateOIDCKey(ctx context.Context, k store.OIDCKey) (store.OIDCK
 		if _, err := c.exec(ctx, qInsertKey, k.ID, k.Use, k.Algorithm, k.PrivateKey, c.t(now), c.nt(k.RetiredAt)); err != nil {
 			return err
 		}
-		rows, err := c.query(ctx, qKey, k.ID)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		if !rows.Next() {
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			return store.ErrNotFound
-		}
-		out, err = scanKey(rows)
+		var err error
+		out, err = queryOne(ctx, c, qKey, scanKey, k.ID)
 		return err
 	})
 	return out, err

@@ -39,18 +39,7 @@ func scanDevice(row interface{ Scan(...any) error }) (store.OIDCDeviceAuth, erro
 }
 
 func (c *conn) device(ctx context.Context, q statement, args ...any) (store.OIDCDeviceAuth, error) {
-	rows, err := c.query(ctx, q, args...)
-	if err != nil {
-		return store.OIDCDeviceAuth{}, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return store.OIDCDeviceAuth{}, err
-		}
-		return store.OIDCDeviceAuth{}, store.ErrNotFound
-	}
-	return scanDevice(rows)
+	return queryOne(ctx, c, q, scanDevice, args...)
 }
 
 // CreateOIDCDeviceAuth stores a new device authorization.

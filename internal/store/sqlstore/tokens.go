@@ -103,18 +103,7 @@ func (s *Store) CreateTokenWithin(ctx context.Context, t store.Token, maxLive in
 }
 
 func (c *conn) token(ctx context.Context, q statement, arg any) (store.Token, error) {
-	rows, err := c.query(ctx, q, arg)
-	if err != nil {
-		return store.Token{}, err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return store.Token{}, err
-		}
-		return store.Token{}, store.ErrNotFound
-	}
-	return scanToken(rows)
+	return queryOne(ctx, c, q, scanToken, arg)
 }
 
 // GetToken returns the token with this id.

@@ -377,6 +377,23 @@ func diffIDs(a, b []string) (added, removed []string) {
 
 // queryAll runs q and scans each row with scan into a slice that is empty,
 // never nil, when there are no rows.
+// queryOne runs q and scans its first row; no row is store.ErrNotFound.
+func queryOne[T any](ctx context.Context, c *conn, q statement, scan func(interface{ Scan(...any) error }) (T, error), args ...any) (T, error) {
+	var zero T
+	rows, err := c.query(ctx, q, args...)
+	if err != nil {
+		return zero, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return zero, err
+		}
+		return zero, store.ErrNotFound
+	}
+	return scan(rows)
+}
+
 func queryAll[T any](ctx context.Context, c *conn, q statement, scan func(interface{ Scan(...any) error }) (T, error), args ...any) ([]T, error) {
 	rows, err := c.query(ctx, q, args...)
 	if err != nil {
