@@ -102,15 +102,9 @@ var (
 type strList struct{ s *[]string }
 
 func (x strList) Scan(v any) error {
-	var b []byte
-	switch v := v.(type) {
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	case nil:
-	default:
-		return fmt.Errorf("sqlstore: cannot read %T as a list", v)
+	b, err := textBytes(v, "a list")
+	if err != nil {
+		return err
 	}
 	out := []string{}
 	if len(b) > 0 {
@@ -162,12 +156,9 @@ func encodeSecrets(ss []store.OIDCClientSecret) string {
 type secretsCol struct{ s *[]store.OIDCClientSecret }
 
 func (x secretsCol) Scan(v any) error {
-	var b []byte
-	switch v := v.(type) {
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
+	b, err := textBytes(v, "client secrets")
+	if err != nil {
+		return err
 	}
 	var in []storedSecret
 	if len(b) > 0 {

@@ -46,19 +46,27 @@ func (x nullTimeCol) Scan(v any) error {
 	return nil
 }
 
+// textBytes is the bytes of a JSON text column as the drivers return it
+// (a string, bytes, or NULL as nil); what names it in the error.
+func textBytes(v any, what string) ([]byte, error) {
+	switch v := v.(type) {
+	case string:
+		return []byte(v), nil
+	case []byte:
+		return v, nil
+	case nil:
+		return nil, nil
+	}
+	return nil, fmt.Errorf("sqlstore: cannot read %T as %s", v, what)
+}
+
 // attrCol scans a JSON object of strings; the result is never nil.
 type attrCol struct{ m *map[string]string }
 
 func (x attrCol) Scan(v any) error {
-	var b []byte
-	switch v := v.(type) {
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	case nil:
-	default:
-		return fmt.Errorf("sqlstore: cannot read %T as attributes", v)
+	b, err := textBytes(v, "attributes")
+	if err != nil {
+		return err
 	}
 	m := map[string]string{}
 	// Most users have no attributes; "{}" needs no decoder (a page of
@@ -85,15 +93,9 @@ func encodeAttrs(m map[string]string) string {
 type claimsCol struct{ m *map[string]json.RawMessage }
 
 func (x claimsCol) Scan(v any) error {
-	var b []byte
-	switch v := v.(type) {
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	case nil:
-	default:
-		return fmt.Errorf("sqlstore: cannot read %T as custom claims", v)
+	b, err := textBytes(v, "custom claims")
+	if err != nil {
+		return err
 	}
 	m := map[string]json.RawMessage{}
 	if len(b) > 0 && string(b) != "{}" {
