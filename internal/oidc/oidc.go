@@ -112,6 +112,10 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if err != nil {
 		return nil, err
 	}
+	seal, err := newSealer(enc)
+	if err != nil {
+		return nil, fmt.Errorf("oidc: %w", err)
+	}
 	p := &Provider{
 		st: o.Store, o: ost, pages: o.Pages, issuer: strings.TrimRight(o.Issuer, "/"),
 		meta: o.RequestMeta, log: o.Logger, now: o.Now,
@@ -142,6 +146,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 		op.WithCustomKeysEndpoint(op.NewEndpoint("oauth2/keys")),
 		op.WithCustomDeviceAuthorizationEndpoint(op.NewEndpoint("oauth2/device_authorization")),
 		op.WithHttpInterceptors(p.withMeta),
+		op.WithCrypto(seal),
 	}
 	if u.Scheme == "http" {
 		opts = append(opts, op.WithAllowInsecure())

@@ -451,24 +451,46 @@ func (s *storage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInf
 }
 
 func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
-	t, err := s.o.GetOIDCAccessToken(ctx, hash(tokenID), s.now())
-	if errors.Is(err, store.ErrNotFound) {
-		return oidc.ErrAccessDenied().WithDescription("The access token has expired or was revoked.")
-	}
-	if err != nil {
-		return serverError(err)
-	}
-	if t.UserID != subject {
-		return oidc.ErrAccessDenied().WithDescription("The access token is not valid.")
-	}
-	if t.FamilyID == machineFamily {
-		return oidc.ErrAccessDenied().WithDescription("This access token belongs to a machine client (client credentials grant): there is no person to describe.")
-	}
-	u, gs, err := s.userinfo(ctx, info, t.UserID, t.Scopes)
+	h, err := s.tokenHolder(ctx, tokenID, subject)
 	if err != nil {
 		return err
 	}
-	return s.customClaims(ctx, info, u, gs, t.ClientID)
+	gs, err := s.claimsOf(ctx, info, h.User, h.Token.Scopes)
+	if err != nil {
+		return err
+	}
+	return s.addCustomClaims(ctx, info, h.User, gs, h.AttributeClaims)
+}
+
+// tokenHolder reads a person's access token with the person and the
+// client's attribute claims in one query, which is all userinfo reads.
+// When that finds nothing it says why: the token expired or was revoked,
+// belongs to a machine client, or its person was deleted.
+func (s *storage) tokenHolder(ctx context.Context, tokenID, subject string) (store.OIDCTokenHolder, error) {
+	h, err := s.o.GetOIDCTokenHolder(ctx, hash(tokenID), s.now())
+	if err == nil && (h.Token.UserID != subject || h.Token.FamilyID == machineFamily) {
+		err = store.ErrNotFound // let the reads below give the reason
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		if err != nil {
+			return h, serverError(err)
+		}
+		return h, nil
+	}
+	t, err := s.o.GetOIDCAccessToken(ctx, hash(tokenID), s.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return h, oidc.ErrAccessDenied().WithDescription("The access token has expired or was revoked.")
+	case err != nil:
+		return h, serverError(err)
+	case t.UserID != subject:
+		return h, oidc.ErrAccessDenied().WithDescription("The access token is not valid.")
+	case t.FamilyID == machineFamily:
+		return h, oidc.ErrAccessDenied().WithDescription("This access token belongs to a machine client (client credentials grant): there is no person to describe.")
+	}
+	// The token is there, so its person is not: no user has its id any
+	// more.
+	return h, oidc.ErrAccessDenied().WithDescription("This person no longer exists.")
 }
 
 // introspectionMembers are the members of an introspection answer (RFC
@@ -493,12 +515,16 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 		return notFound{"token"}
 	}
 	if t.FamilyID != machineFamily {
-		var info oidc.UserInfo
-		u, gs, err := s.userinfo(ctx, &info, t.UserID, t.Scopes)
+		h, err := s.tokenHolder(ctx, tokenID, subject)
 		if err != nil {
 			return err
 		}
-		if err := s.customClaims(ctx, &info, u, gs, t.ClientID); err != nil {
+		var info oidc.UserInfo
+		gs, err := s.claimsOf(ctx, &info, h.User, t.Scopes)
+		if err != nil {
+			return err
+		}
+		if err := s.addCustomClaims(ctx, &info, h.User, gs, h.AttributeClaims); err != nil {
 			return err
 		}
 		for _, name := range introspectionMembers {
@@ -529,8 +555,14 @@ func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID stri
 	if err != nil {
 		return u, nil, serverError(err)
 	}
+	groups, err = s.claimsOf(ctx, info, u, scopes)
+	return u, groups, err
+}
+
+// claimsOf is userinfo for a person already read.
+func (s *storage) claimsOf(ctx context.Context, info *oidc.UserInfo, u store.User, scopes []string) (groups []store.Group, err error) {
 	if u.Disabled {
-		return u, nil, oidc.ErrAccessDenied().WithDescription("This person is disabled.")
+		return nil, oidc.ErrAccessDenied().WithDescription("This person is disabled.")
 	}
 	info.Subject = u.ID
 	for _, sc := range scopes {
@@ -558,7 +590,7 @@ func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID stri
 		case ScopeGroups:
 			gs, err := s.st.GetGroups(ctx, u.GroupIDs)
 			if err != nil {
-				return u, nil, serverError(err)
+				return nil, serverError(err)
 			}
 			groups = gs
 			names := make([]string, 0, len(gs))
@@ -569,7 +601,7 @@ func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID stri
 			info.AppendClaims("groups", names)
 		}
 	}
-	return u, groups, nil
+	return groups, nil
 }
 
 // customClaims adds the claims that do not come from scopes, in this
@@ -585,7 +617,13 @@ func (s *storage) customClaims(ctx context.Context, info *oidc.UserInfo, u store
 	if err != nil {
 		return err
 	}
-	for claim, key := range cl.c.AttributeClaims {
+	return s.addCustomClaims(ctx, info, u, gs, cl.c.AttributeClaims)
+}
+
+// addCustomClaims is customClaims with the client's attribute claims
+// already read.
+func (s *storage) addCustomClaims(ctx context.Context, info *oidc.UserInfo, u store.User, gs []store.Group, attributeClaims map[string]string) (err error) {
+	for claim, key := range attributeClaims {
 		if v, ok := u.Attributes[key]; ok && !slices.Contains(api.ReservedClaims, claim) {
 			info.AppendClaims(claim, v)
 		}

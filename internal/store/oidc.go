@@ -101,9 +101,18 @@ type OIDCAccessToken struct {
 	UserID    string
 	Scopes    []string
 	Audience  []string
-	FamilyID  string // the authorization request it descends from; "" for client credentials
+	FamilyID  string // the authorization request it descends from, or what the caller named it (a client credentials token has no request)
 	ExpiresAt time.Time
 	CreatedAt time.Time
+}
+
+// OIDCTokenHolder is a person's access token with what the userinfo and
+// introspection endpoints answer from, read together: the person it was
+// issued to (with their group ids) and its client's attribute claims.
+type OIDCTokenHolder struct {
+	Token           OIDCAccessToken
+	User            User
+	AttributeClaims map[string]string // the client's; never nil
 }
 
 // OIDCRefreshToken is an issued refresh token. Each rotation replaces it
@@ -239,6 +248,11 @@ type OIDCStore interface {
 	CreateOIDCTokens(ctx context.Context, g OIDCTokenGrant, m Meta) error
 	// GetOIDCAccessToken returns an unexpired access token by its hash.
 	GetOIDCAccessToken(ctx context.Context, hash []byte, now time.Time) (OIDCAccessToken, error)
+	// GetOIDCTokenHolder returns an unexpired access token by its hash
+	// with its person and its client's attribute claims, in one read.
+	// ErrNotFound when there is no such token, or no user has the token's
+	// UserID (a client credentials token, or a person since deleted).
+	GetOIDCTokenHolder(ctx context.Context, hash []byte, now time.Time) (OIDCTokenHolder, error)
 	// GetOIDCRefreshToken returns a usable refresh token by its hash. One
 	// already rotated away is ErrOIDCRefreshReused, after its family was
 	// revoked (audited as oidc.refresh_reuse); a revoked or expired one is

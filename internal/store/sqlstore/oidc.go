@@ -72,6 +72,11 @@ var (
  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	qAccess = stmt(`SELECT hash, client_id, user_id, scopes, audience, family_id, created_at, expires_at
  FROM oidc_access_tokens WHERE hash = ? AND expires_at > ?`)
+	// The token's holder, read in one statement: userinfo's whole read.
+	qTokenHolder = userStmt(`SELECT t.hash, t.client_id, t.user_id, t.scopes, t.audience, t.family_id, t.created_at, t.expires_at,
+ c.attribute_claims, {user}
+ FROM oidc_access_tokens t JOIN oidc_clients c ON c.id = t.client_id JOIN users ON users.id = t.user_id
+ WHERE t.hash = ? AND t.expires_at > ?`, false)
 	qDeleteAccess       = stmt(`DELETE FROM oidc_access_tokens WHERE hash = ? RETURNING client_id, user_id`)
 	qDeleteFamilyAccess = stmt(`DELETE FROM oidc_access_tokens WHERE family_id = ?`)
 
@@ -575,6 +580,23 @@ func scanAccess(row interface{ Scan(...any) error }) (store.OIDCAccessToken, err
 func (s *Store) GetOIDCAccessToken(ctx context.Context, hash []byte, now time.Time) (store.OIDCAccessToken, error) {
 	c := s.read()
 	return queryOne(ctx, c, qAccess, scanAccess, hash, c.t(now))
+}
+
+// GetOIDCTokenHolder returns a person's unexpired access token with the
+// person and the client's attribute claims; see store.OIDCStore.
+func (s *Store) GetOIDCTokenHolder(ctx context.Context, hash []byte, now time.Time) (store.OIDCTokenHolder, error) {
+	c := s.read()
+	return queryOne(ctx, c, qTokenHolder, func(row interface{ Scan(...any) error }) (store.OIDCTokenHolder, error) {
+		var h store.OIDCTokenHolder
+		t := &h.Token
+		dest := append([]any{&t.Hash, &t.ClientID, &t.UserID, strList{&t.Scopes}, strList{&t.Audience}, &t.FamilyID,
+			timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, attrCol{&h.AttributeClaims}}, c.d.userScan(&h.User)...)
+		err := row.Scan(dest...)
+		if h.AttributeClaims == nil {
+			h.AttributeClaims = map[string]string{}
+		}
+		return h, err
+	}, hash, c.t(now))
 }
 
 func scanRefresh(row interface{ Scan(...any) error }) (store.OIDCRefreshToken, error) {

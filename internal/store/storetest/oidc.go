@@ -694,3 +694,78 @@ func testOIDCLogoutTriggers(t *testing.T, s store.Store) {
 		t.Fatalf("logouts of a client that signed in from an ended session: %+v", ls)
 	}
 }
+
+// testOIDCTokenHolder: userinfo's one read gives the token, its person
+// (as GetUser would, groups included) and its client's attribute claims,
+// and nothing for a token that has no person or is no longer valid.
+func testOIDCTokenHolder(t *testing.T, s store.Store) {
+	o := oidcOf(t, s)
+	g1, g2 := createGroup(t, s, "staff"), createGroup(t, s, "ops")
+	u, err := s.CreateUser(ctx, store.User{Username: "ada", Email: "ada@example.com", FirstName: "Ada",
+		Attributes: map[string]string{"department": "R&D", "level": "3"}, GroupIDs: []string{g1.ID, g2.ID}}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := createUser(t, s, "gone")
+	c := createClient(t, o, "app")
+	c, err = o.UpdateOIDCClient(ctx, c.ID, 0, func(cl *store.OIDCClient) error {
+		cl.AttributeClaims = map[string]string{"dept": "department"}
+		return nil
+	}, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := createClient(t, o, "plain")
+	now := time.Now()
+	issue := func(secret, clientID, userID, family string, exp time.Time) {
+		t.Helper()
+		err := o.CreateOIDCTokens(ctx, store.OIDCTokenGrant{Access: store.OIDCAccessToken{Hash: hashOf(secret), ClientID: clientID,
+			UserID: userID, Scopes: []string{"openid", "profile"}, Audience: []string{clientID}, FamilyID: family, ExpiresAt: exp}}, meta)
+		if err != nil {
+			t.Fatalf("CreateOIDCTokens(%s): %v", secret, err)
+		}
+	}
+	issue("ada-app", c.ID, u.ID, "fam-1", now.Add(time.Hour))
+	issue("ada-plain", plain.ID, u.ID, "fam-2", now.Add(time.Hour))
+	issue("ada-expired", c.ID, u.ID, "fam-3", now.Add(-time.Second))
+	issue("machine", c.ID, c.ID, "client-credentials", now.Add(time.Hour))
+	issue("gone", c.ID, gone.ID, "fam-4", now.Add(time.Hour))
+	if err := s.DeleteUser(ctx, gone.ID, 0, meta); err != nil {
+		t.Fatal(err)
+	}
+
+	h, err := o.GetOIDCTokenHolder(ctx, hashOf("ada-app"), now)
+	if err != nil {
+		t.Fatalf("GetOIDCTokenHolder: %v", err)
+	}
+	want, err := o.GetOIDCAccessToken(ctx, hashOf("ada-app"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(h.Token, want) {
+		t.Errorf("token: got %+v, GetOIDCAccessToken gives %+v", h.Token, want)
+	}
+	if wantUser := getUser(t, s, u.ID); !reflect.DeepEqual(h.User, wantUser) {
+		t.Errorf("person: got %+v, GetUser gives %+v", h.User, wantUser)
+	}
+	if len(h.User.GroupIDs) != 2 || h.User.Attributes["department"] != "R&D" {
+		t.Errorf("person's groups and attributes: %v %v", h.User.GroupIDs, h.User.Attributes)
+	}
+	if !reflect.DeepEqual(h.AttributeClaims, map[string]string{"dept": "department"}) {
+		t.Errorf("attribute claims: %v", h.AttributeClaims)
+	}
+	if h, err := o.GetOIDCTokenHolder(ctx, hashOf("ada-plain"), now); err != nil || h.AttributeClaims == nil || len(h.AttributeClaims) != 0 {
+		t.Errorf("a client without attribute claims: %v %#v", err, h.AttributeClaims)
+	}
+	for secret, why := range map[string]string{
+		"ada-expired": "an expired token", "machine": "a client credentials token", "gone": "a deleted person's token", "never": "an unknown token",
+	} {
+		_, err := o.GetOIDCTokenHolder(ctx, hashOf(secret), now)
+		wantErr(t, why, err, store.ErrNotFound)
+	}
+	if err := o.RevokeOIDCAccessToken(ctx, hashOf("ada-app"), meta); err != nil {
+		t.Fatal(err)
+	}
+	_, err = o.GetOIDCTokenHolder(ctx, hashOf("ada-app"), now)
+	wantErr(t, "a revoked token", err, store.ErrNotFound)
+}

@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BootstrapTokens", testBootstrapTokens},
 		{"OIDCClients", testOIDCClients},
 		{"OIDCCodeSingleUse", testOIDCCodeSingleUse},
+		{"OIDCTokenHolder", testOIDCTokenHolder},
 		{"OIDCRefreshRotation", testOIDCRefreshRotation},
 		{"OIDCKeys", testOIDCKeys},
 		{"OIDCConsents", testOIDCConsents},
