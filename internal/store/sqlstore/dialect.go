@@ -213,6 +213,12 @@ func stmt(q string) statement {
 	return s
 }
 
+// postgresOnly defines a statement only PostgreSQL runs; it is not
+// prepared on SQLite (prepareFixed), whose code takes another way.
+func postgresOnly(q string) statement {
+	return statement{postgres: numberPlaceholders(q), fixed: true}
+}
+
 // lockStmt defines a SELECT that loads a record to change it: PostgreSQL
 // takes the row lock (FOR UPDATE); SQLite has no such clause and already
 // holds the database write lock (BEGIN IMMEDIATE).

@@ -44,6 +44,11 @@ const clientCols = `id, name, redirect_uris, post_logout_uris, public, grant_typ
 
 const authReqCols = `id, client_id, params, user_id, session_id, auth_time, amr, done, code_hash, code_used_at, created_at, expires_at`
 
+const redeemCode = `UPDATE oidc_auth_requests SET code_used_at = ?
+ WHERE id = ? AND code_hash IS NOT NULL AND code_used_at IS NULL AND expires_at > ?`
+
+const accessCols = `hash, client_id, user_id, scopes, audience, family_id, created_at, expires_at`
+
 const refreshCols = `id, hash, family_id, client_id, user_id, scopes, audience, amr, auth_time, session_id,
  created_at, expires_at, rotated_at, revoked_at`
 
@@ -64,13 +69,20 @@ var (
  WHERE id = ? AND expires_at > ? AND code_hash IS NULL`)
 	qSaveCode = stmt(`UPDATE oidc_auth_requests SET code_hash = ?, expires_at = ?
  WHERE id = ? AND done = ? AND code_hash IS NULL`)
-	qRedeemCode = stmt(`UPDATE oidc_auth_requests SET code_used_at = ?
- WHERE id = ? AND code_hash IS NOT NULL AND code_used_at IS NULL AND expires_at > ?`)
+	qRedeemCode    = stmt(redeemCode)
 	qDeleteAuthReq = stmt(`DELETE FROM oidc_auth_requests WHERE id = ? AND code_hash IS NULL`)
 
-	qInsertAccess = stmt(`INSERT INTO oidc_access_tokens (hash, client_id, user_id, scopes, audience, family_id, created_at, expires_at)
- VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-	qAccess = stmt(`SELECT hash, client_id, user_id, scopes, audience, family_id, created_at, expires_at
+	// A code's redemption on PostgreSQL, in one statement (see
+	// redeemInOne); SQLite has no UPDATE inside WITH, and there the three
+	// statements cost no round trips.
+	qRedeemWithAccess = postgresOnly(`WITH redeemed AS (` + redeemCode + ` RETURNING id)
+ INSERT INTO oidc_access_tokens (` + accessCols + `) SELECT ?, ?, ?, ?, ?, ?, ?, ? FROM redeemed`)
+	qRedeemWithRefresh = postgresOnly(`WITH redeemed AS (` + redeemCode + ` RETURNING id),
+ access AS (INSERT INTO oidc_access_tokens (` + accessCols + `) SELECT ?, ?, ?, ?, ?, ?, ?, ? FROM redeemed RETURNING 1)
+ INSERT INTO oidc_refresh_tokens (` + refreshCols + `) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM redeemed`)
+
+	qInsertAccess = stmt(`INSERT INTO oidc_access_tokens (` + accessCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	qAccess       = stmt(`SELECT hash, client_id, user_id, scopes, audience, family_id, created_at, expires_at
  FROM oidc_access_tokens WHERE hash = ? AND expires_at > ?`)
 	// The token's holder, read in one statement: userinfo's whole read.
 	qTokenHolder = userStmt(`SELECT t.hash, t.client_id, t.user_id, t.scopes, t.audience, t.family_id, t.created_at, t.expires_at,
@@ -499,6 +511,14 @@ func (s *Store) CreateOIDCTokens(ctx context.Context, g store.OIDCTokenGrant, m 
 	now := s.now()
 	g.Access.CreatedAt = now
 	g.Access.ExpiresAt = g.Access.ExpiresAt.UTC().Truncate(time.Microsecond)
+	if g.RedeemCode != "" && g.RotateRefresh == nil && s.d == postgresDialect && s.tx == nil {
+		done, err := s.redeemInOne(ctx, &g, now)
+		if done || err != nil {
+			return err
+		}
+		// Not redeemed: the transaction below finds out why (expired, or
+		// a replay whose tokens it revokes).
+	}
 	err := s.write(ctx, func(c *conn) error {
 		if g.RedeemCode != "" {
 			res, err := c.exec(ctx, qRedeemCode, c.t(now), g.RedeemCode, c.t(now))
@@ -549,10 +569,7 @@ func (s *Store) CreateOIDCTokens(ctx context.Context, g store.OIDCTokenGrant, m 
 			return err
 		}
 		if r := g.Refresh; r != nil {
-			r.ID = newID(r.ID)
-			r.CreatedAt = now
-			_, err := c.exec(ctx, qInsertRefresh, r.ID, r.Hash, r.FamilyID, r.ClientID, r.UserID, encodeList(r.Scopes),
-				encodeList(r.Audience), encodeList(r.AMR), c.t(r.AuthTime), r.SessionID, c.t(now), c.t(r.ExpiresAt), nil, nil)
+			_, err := c.exec(ctx, qInsertRefresh, refreshArgs(c, r, now)...)
 			if err != nil {
 				return err
 			}
@@ -567,6 +584,38 @@ func (s *Store) CreateOIDCTokens(ctx context.Context, g store.OIDCTokenGrant, m 
 		return re.err
 	}
 	return err
+}
+
+// redeemInOne redeems a code and stores its tokens with one statement on
+// PostgreSQL: a code exchange's write was four round trips (BEGIN, mark
+// the code used, insert the access token, COMMIT), each costing the server
+// and the database CPU. done is false when the code was not redeemed
+// (nothing is written then).
+func (s *Store) redeemInOne(ctx context.Context, g *store.OIDCTokenGrant, now time.Time) (done bool, err error) {
+	c := s.read() // PostgreSQL reads and writes on one pool; one statement commits alone
+	a := &g.Access
+	args := []any{c.t(now), g.RedeemCode, c.t(now),
+		a.Hash, a.ClientID, a.UserID, encodeList(a.Scopes), encodeList(a.Audience), a.FamilyID, c.t(a.CreatedAt), c.t(a.ExpiresAt)}
+	q := qRedeemWithAccess
+	if g.Refresh != nil {
+		q = qRedeemWithRefresh
+		args = append(args, refreshArgs(c, g.Refresh, now)...)
+	}
+	res, err := c.exec(ctx, q, args...)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// refreshArgs gives a new refresh token its id and creation time and
+// returns qInsertRefresh's arguments.
+func refreshArgs(c *conn, r *store.OIDCRefreshToken, now time.Time) []any {
+	r.ID = newID(r.ID)
+	r.CreatedAt = now
+	return []any{r.ID, r.Hash, r.FamilyID, r.ClientID, r.UserID, encodeList(r.Scopes),
+		encodeList(r.Audience), encodeList(r.AMR), c.t(r.AuthTime), r.SessionID, c.t(now), c.t(r.ExpiresAt), nil, nil}
 }
 
 func scanAccess(row interface{ Scan(...any) error }) (store.OIDCAccessToken, error) {
