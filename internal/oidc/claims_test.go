@@ -2,8 +2,8 @@ package oidc
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"reflect"
 	"testing"

@@ -54,11 +54,11 @@ type core struct {
 	built                 *builtStmts // SQLite read pool only
 
 	creates *createQueue // CreateUser calls waiting for a group commit
+	tokens  *tokenCache
 
 	// writeTurn, on SQLite, makes transactions wait for the one write
 	// connection in the order they began (see runTx).
 	writeTurn chan struct{}
-	tokens  *tokenCache
 }
 
 var (
