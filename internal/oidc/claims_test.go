@@ -122,6 +122,15 @@ func TestCustomClaimsPrecedence(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkJSON(t, "JWT access token claims", private, custom)
+		withGroups := &authRequest{rec: store.OIDCAuthRequest{ClientID: cl.ID, UserID: u.ID}}
+		withGroups.p.Scopes = []string{"openid", "profile", "groups"}
+		private, err = s.GetPrivateClaimsFromRequest(ctx, withGroups, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		custom["groups"] = []any{"alpha", "beta", "zeta"}
+		checkJSON(t, "JWT access token claims with the groups scope", private, custom)
+		delete(custom, "groups")
 		if private, err := s.GetPrivateClaimsFromRequest(ctx, &machineRequest{clientID: cl.ID}, nil); err != nil || private != nil {
 			t.Errorf("a machine token's private claims: %v %v", private, err)
 		}

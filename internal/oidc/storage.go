@@ -677,18 +677,26 @@ func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []
 // GetPrivateClaimsFromRequest gives a JWT access token (RFC 9068) of a
 // person the custom claims of their ID token: the client's
 // attribute-claims and their groups' custom claims, with the same
-// precedence. A machine client's token has no person and gets none.
+// precedence; and, when the token has the groups scope, the names of
+// their groups as `groups` (RFC 9068 section 2.2.3.1), which an API
+// checks access with. The profile, email and phone claims stay in the ID
+// token and userinfo: an access token is sent to every API the client
+// calls. A machine client's token has no person and gets none.
 func (s *storage) GetPrivateClaimsFromRequest(ctx context.Context, request op.TokenRequest, _ []string) (map[string]any, error) {
 	r, ok := request.(interface{ GetClientID() string })
 	if !ok {
 		return nil, nil
 	}
+	var scopes []string
+	if slices.Contains(request.GetScopes(), ScopeGroups) {
+		scopes = []string{ScopeGroups}
+	}
 	var info oidc.UserInfo
-	u, _, err := s.userinfo(ctx, &info, request.GetSubject(), nil)
+	u, gs, err := s.userinfo(ctx, &info, request.GetSubject(), scopes)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.customClaims(ctx, &info, u, nil, r.GetClientID()); err != nil {
+	if err := s.customClaims(ctx, &info, u, gs, r.GetClientID()); err != nil {
 		return nil, err
 	}
 	return info.Claims, nil
