@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/rollcall/rollcall/internal/store"
@@ -47,6 +48,15 @@ const authReqCols = `id, client_id, params, user_id, session_id, auth_time, amr,
 const redeemCode = `UPDATE oidc_auth_requests SET code_used_at = ?
  WHERE id = ? AND code_hash IS NOT NULL AND code_used_at IS NULL AND expires_at > ?`
 
+// holderCols are the token holder's own columns (qTokenHolder), before
+// the user's; packedHolderCols counts them.
+const (
+	holderCols       = `t.client_id, t.user_id, t.scopes, t.audience, t.family_id, t.created_at, t.expires_at, c.attribute_claims`
+	packedHolderCols = 8
+	holderFrom       = ` FROM oidc_access_tokens t JOIN oidc_clients c ON c.id = t.client_id JOIN users ON users.id = t.user_id
+ WHERE t.hash = ? AND t.expires_at > ?`
+)
+
 const accessCols = `hash, client_id, user_id, scopes, audience, family_id, created_at, expires_at`
 
 const refreshCols = `id, hash, family_id, client_id, user_id, scopes, audience, amr, auth_time, session_id,
@@ -84,11 +94,11 @@ var (
 	qInsertAccess = stmt(`INSERT INTO oidc_access_tokens (` + accessCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
 	qAccess       = stmt(`SELECT hash, client_id, user_id, scopes, audience, family_id, created_at, expires_at
  FROM oidc_access_tokens WHERE hash = ? AND expires_at > ?`)
-	// The token's holder, read in one statement: userinfo's whole read.
-	qTokenHolder = userStmt(`SELECT t.hash, t.client_id, t.user_id, t.scopes, t.audience, t.family_id, t.created_at, t.expires_at,
- c.attribute_claims, {user}
- FROM oidc_access_tokens t JOIN oidc_clients c ON c.id = t.client_id JOIN users ON users.id = t.user_id
- WHERE t.hash = ? AND t.expires_at > ?`, false)
+	// The token's holder, read in one statement: userinfo's whole read. On
+	// SQLite the row is one value, as a user row is (see userrow.go).
+	qTokenHolder = dialectStmt(
+		`SELECT concat_ws(x'ff', `+holderCols+`, `+sqliteDialect.userRow+`)`+holderFrom,
+		`SELECT `+holderCols+`, `+postgresDialect.userRow+holderFrom)
 	qDeleteAccess       = stmt(`DELETE FROM oidc_access_tokens WHERE hash = ? RETURNING client_id, user_id`)
 	qDeleteFamilyAccess = stmt(`DELETE FROM oidc_access_tokens WHERE family_id = ?`)
 
@@ -638,14 +648,48 @@ func (s *Store) GetOIDCTokenHolder(ctx context.Context, hash []byte, now time.Ti
 	return queryOne(ctx, c, qTokenHolder, func(row interface{ Scan(...any) error }) (store.OIDCTokenHolder, error) {
 		var h store.OIDCTokenHolder
 		t := &h.Token
-		dest := append([]any{&t.Hash, &t.ClientID, &t.UserID, strList{&t.Scopes}, strList{&t.Audience}, &t.FamilyID,
-			timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, attrCol{&h.AttributeClaims}}, c.d.userScan(&h.User)...)
-		err := row.Scan(dest...)
-		if h.AttributeClaims == nil {
-			h.AttributeClaims = map[string]string{}
+		t.Hash = hash
+		dest := []any{&t.ClientID, &t.UserID, strList{&t.Scopes}, strList{&t.Audience}, &t.FamilyID,
+			timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, attrCol{&h.AttributeClaims}}
+		if c.d.packedUsers {
+			err := row.Scan(packedHolder{dest, &h.User})
+			return h, err
 		}
+		err := row.Scan(append(dest, c.d.userScan(&h.User)...)...)
 		return h, err
 	}, hash, c.t(now))
+}
+
+// packedHolder scans qTokenHolder's one value on SQLite: the holder's
+// columns into dest, then the user.
+type packedHolder struct {
+	dest []any
+	u    *store.User
+}
+
+func (x packedHolder) Scan(v any) error {
+	var parts [packedHolderCols + packedUserCols]string
+	if err := splitPacked(v, parts[:], "token holder"); err != nil {
+		return err
+	}
+	for i, d := range x.dest {
+		var err error
+		switch d := d.(type) {
+		case *string:
+			*d = parts[i]
+		case timeCol:
+			var n int64
+			if n, err = strconv.ParseInt(parts[i], 10, 64); err == nil {
+				err = d.Scan(n)
+			}
+		case interface{ Scan(any) error }:
+			err = d.Scan(parts[i])
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: value %d of a stored token holder row: %w", i+1, err)
+		}
+	}
+	return readPackedUser(parts[packedHolderCols:], x.u)
 }
 
 func scanRefresh(row interface{ Scan(...any) error }) (store.OIDCRefreshToken, error) {

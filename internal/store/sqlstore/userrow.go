@@ -65,18 +65,28 @@ func (d *dialect) userScan(u *store.User) []any {
 type packedUser struct{ u *store.User }
 
 func (x packedUser) Scan(v any) error {
+	var parts [packedUserCols]string
+	if err := splitPacked(v, parts[:], "user"); err != nil {
+		return err
+	}
+	return readPackedUser(parts[:], x.u)
+}
+
+// splitPacked splits a row packed with concat_ws(x'ff', ...) into parts,
+// which it must fill exactly; what names the row in errors. The values
+// can share the memory of a string v.
+func splitPacked(v any, parts []string, what string) error {
 	var s string
 	switch v := v.(type) {
 	case string:
-		s = v // the user's strings can share its memory
+		s = v
 	case []byte:
 		s = string(v) // the driver may reuse v
 	default:
-		return fmt.Errorf("sqlstore: cannot read %T as a user row", v)
+		return fmt.Errorf("sqlstore: cannot read %T as a %s row", v, what)
 	}
-	var parts [packedUserCols]string
-	n := 0
-	for n < packedUserCols-1 {
+	want, n := len(parts), 0
+	for n < want-1 {
 		i := strings.IndexByte(s, userRowSep[0])
 		if i < 0 {
 			break
@@ -84,12 +94,16 @@ func (x packedUser) Scan(v any) error {
 		parts[n], s = s[:i], s[i+1:]
 		n++
 	}
-	if n != packedUserCols-1 || strings.IndexByte(s, userRowSep[0]) >= 0 {
-		return fmt.Errorf("sqlstore: a stored user row has %d values, want %d", n+1+strings.Count(s, userRowSep), packedUserCols)
+	if n != want-1 || strings.IndexByte(s, userRowSep[0]) >= 0 {
+		return fmt.Errorf("sqlstore: a stored %s row has %d values, want %d", what, n+1+strings.Count(s, userRowSep), want)
 	}
 	parts[n] = s
-	r := rowReader{parts: parts[:]}
-	u := x.u
+	return nil
+}
+
+// readPackedUser reads the packedUserCols values of a user row.
+func readPackedUser(parts []string, u *store.User) error {
+	r := rowReader{parts: parts}
 	u.ID, u.Username, u.Email = r.text(), r.text(), r.text()
 	u.EmailVerified = r.bool()
 	u.FirstName, u.LastName, u.DisplayName, u.Locale = r.text(), r.text(), r.text(), r.text()
