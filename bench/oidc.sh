@@ -73,7 +73,7 @@ start_ceiling
 load() {
 	local backend=$1 line
 	shift
-	line=$("$bin/load" "$@" 2>>"$work/load.log" || true)
+	line=$("$bin/load" -cpu-split "$@" 2>>"$work/load.log" || true)
 	if [[ -z $line ]]; then
 		log "$backend: bench/load $* produced no result; the end of its log:"
 		tail -5 "$work/load.log" >&2
@@ -86,10 +86,12 @@ load() {
 # block BACKEND DSN seeds DSN, serves it and runs every cell against it.
 block() {
 	local backend=$1 dsn=$2 port pid url rate need
+	local dbpid=() # -db-pid of the PostgreSQL postmaster, for the database's CPU
 	log "$backend: seeding $USERS users"
 	"$bin/seed" -database "$dsn" -from 0 -to "$USERS" 2>&1 | sed 's/^/  /' >&2
 	if [[ $dsn == postgres://* ]]; then
 		psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c 'VACUUM (ANALYZE)' rollcall
+		dbpid=(-db-pid "$(head -1 "$pgdir/data/postmaster.pid")")
 	fi
 	port=$(free_port)
 	url=http://127.0.0.1:$port
@@ -124,9 +126,14 @@ block() {
 		log "$backend: minting $need codes for the exchanges at $c connections"
 		"$bin/oidcseed" -database "$dsn" -client "$work/client-$backend.json" -users "$USERS" \
 			-codes "$need" -out "$work/codes-$c.txt" 2>&1 | sed 's/^/  /' >&2
-		load "$backend" -url "$url" -pid "$pid" -scenario oidc-token -client "$work/client-$backend.json" \
+		if [[ $dsn == postgres://* ]]; then
+			# Minting wrote tens of thousands of rows just now: vacuum them
+			# here rather than have autovacuum do it during the cell.
+			psql -q -h 127.0.0.1 -p "$pgport" -U postgres -c 'VACUUM (ANALYZE) oidc_auth_requests' rollcall
+		fi
+		load "$backend" -url "$url" -pid "$pid" "${dbpid[@]}" -scenario oidc-token -client "$work/client-$backend.json" \
 			-codes "$work/codes-$c.txt" -c "$c" -d "$DURATION" -warmup "$WARMUP"
-		load "$backend" -url "$url" -pid "$pid" -scenario oidc-userinfo -tokens "$work/tokens-$backend.tsv" \
+		load "$backend" -url "$url" -pid "$pid" "${dbpid[@]}" -scenario oidc-userinfo -tokens "$work/tokens-$backend.tsv" \
 			-c "$c" -d "$DURATION" -warmup "$WARMUP"
 	done
 	kill -TERM "$pid"

@@ -10,7 +10,8 @@
 // (scenario, connections, requests, errors, req/s, p50 ms, p99 ms) for the
 // run script, and in words to stderr. With -pid it adds the server's CPU
 // time per request, which unlike latency does not depend on what else
-// the machine is running.
+// the machine is running; with -cpu-split also its own and (-db-pid) the
+// database's, so that a run says where a machine's cores went.
 //
 // The OpenID Connect scenarios (oidc.go) exchange authorization codes at
 // the token endpoint (oidc-token, codes from bench/oidcseed) and read
@@ -59,6 +60,10 @@ type config struct {
 	warmup   time.Duration
 	runID    string
 	pid      int
+	// cpuSplit adds the load tool's own CPU and, with dbPid, the
+	// database's (the postmaster and its children) to the result line.
+	cpuSplit bool
+	dbPid    int
 
 	// The OpenID Connect scenarios' inputs (oidc.go).
 	clientFile, codesFile, tokensFile, tokensOut string
@@ -76,6 +81,8 @@ func main() {
 	flag.IntVar(&c.requests, "n", 0, "stop after this many requests instead of after -d")
 	flag.DurationVar(&c.warmup, "warmup", time.Second, "load sent before measuring starts, to open connections and warm caches")
 	flag.IntVar(&c.pid, "pid", 0, "process id of the server, to report its CPU time per request (Linux /proc)")
+	flag.BoolVar(&c.cpuSplit, "cpu-split", false, "add two fields to the result line: this tool's CPU ms per request and, with -db-pid, the database's (-1 without)")
+	flag.IntVar(&c.dbPid, "db-pid", 0, "with -cpu-split: the PostgreSQL postmaster's process id; its CPU and its children's count as the database's")
 	flag.StringVar(&c.clientFile, "client", "", "oidc-token: the client file bench/oidcseed wrote")
 	flag.StringVar(&c.codesFile, "codes", "", "oidc-token: authorization codes from bench/oidcseed, one a line; each is used once")
 	flag.StringVar(&c.tokensFile, "tokens", "", "oidc-userinfo, sign-ceiling: a file -tokens-out wrote (access tokens; the first line's ID token is sign-ceiling's sample)")
@@ -107,7 +114,11 @@ func main() {
 	if res.firstError != "" {
 		fmt.Fprintln(os.Stderr, "load: first error:", res.firstError)
 	}
-	fmt.Printf("%s\t%d\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.3f\n", c.scenario, c.conns, res.requests, res.errors, res.rps(), ms(res.p50), ms(res.p99), res.cpuPerRequest())
+	fmt.Printf("%s\t%d\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.3f", c.scenario, c.conns, res.requests, res.errors, res.rps(), ms(res.p50), ms(res.p99), res.cpuPerRequest())
+	if c.cpuSplit {
+		fmt.Printf("\t%.3f\t%.3f", res.perRequest(res.loadCPU), res.perRequest(res.dbCPU))
+	}
+	fmt.Println()
 	if res.errors > 0 {
 		os.Exit(1)
 	}
@@ -141,16 +152,53 @@ type result struct {
 	p50, p99   time.Duration
 	firstError string
 	serverCPU  time.Duration // CPU the server used while measuring; -1 when unknown
+	loadCPU    time.Duration // this tool's CPU while measuring
+	dbCPU      time.Duration // the database's CPU while measuring; -1 when unknown
 }
 
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
 
 // cpuPerRequest is the server's CPU milliseconds per request, or -1.
-func (r result) cpuPerRequest() float64 {
-	if r.serverCPU < 0 || r.requests == 0 {
+func (r result) cpuPerRequest() float64 { return r.perRequest(r.serverCPU) }
+
+// perRequest is CPU time d in milliseconds per request, or -1 when d is.
+func (r result) perRequest(d time.Duration) float64 {
+	if d < 0 || r.requests == 0 {
 		return -1
 	}
-	return ms(r.serverCPU) / float64(r.requests)
+	return ms(d) / float64(r.requests)
+}
+
+// treeCPU is the CPU time of process pid and its children so far (a
+// PostgreSQL postmaster and its backends); a child that exits while
+// measuring takes its share along, which pooled connections do not.
+func treeCPU(pid int) (time.Duration, error) {
+	total, err := processCPU(pid)
+	if err != nil {
+		return 0, err
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	parent := strconv.Itoa(pid)
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // gone
+		}
+		s := string(b)
+		if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 1 && f[1] == parent {
+			if d, err := processCPU(child); err == nil {
+				total += d
+			}
+		}
+	}
+	return total, nil
 }
 
 // processCPU returns the user and system CPU time of process pid so far,
@@ -210,23 +258,46 @@ func run(c config) (result, error) {
 	if c.requests == 0 {
 		deadline = time.Now().Add(c.duration)
 	}
-	var cpu0 time.Duration
+	var cpu0, load0, db0 time.Duration
+	var err error
 	if c.pid > 0 {
-		var err error
 		if cpu0, err = processCPU(c.pid); err != nil {
 			return result{}, err
 		}
 	}
+	if load0, err = processCPU(os.Getpid()); err != nil {
+		return result{}, err
+	}
+	if c.dbPid > 0 {
+		if db0, err = treeCPU(c.dbPid); err != nil {
+			return result{}, err
+		}
+	}
 	r, err := phase(&c, client, deadline, c.requests, 0)
-	r.serverCPU = -1
-	if err == nil && c.pid > 0 {
+	r.serverCPU, r.dbCPU = -1, -1
+	if err != nil {
+		return r, err
+	}
+	if c.pid > 0 {
 		cpu1, err := processCPU(c.pid)
 		if err != nil {
 			return r, err
 		}
 		r.serverCPU = cpu1 - cpu0
 	}
-	return r, err
+	load1, err := processCPU(os.Getpid())
+	if err != nil {
+		return r, err
+	}
+	r.loadCPU = load1 - load0
+	if c.dbPid > 0 {
+		db1, err := treeCPU(c.dbPid)
+		if err != nil {
+			return r, err
+		}
+		r.dbCPU = db1 - db0
+	}
+	return r, nil
 }
 
 // phase runs the load until deadline or until limit requests were sent.

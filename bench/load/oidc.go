@@ -303,7 +303,7 @@ func signCeiling(c *config) (result, error) {
 			return result{}, errors.New("no signature completed")
 		}
 		slices.Sort(latencies)
-		return result{requests: len(latencies), elapsed: el, serverCPU: -1,
+		return result{requests: len(latencies), elapsed: el, serverCPU: -1, loadCPU: -1, dbCPU: -1,
 			p50: latencies[len(latencies)*50/100], p99: latencies[min(len(latencies)-1, len(latencies)*99/100)]}, nil
 	}
 	if c.warmup > 0 {

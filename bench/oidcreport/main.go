@@ -37,6 +37,7 @@ type row struct {
 	requests, errors  int
 	rps, p50, p99     float64
 	cpu               float64 // server CPU ms per request; -1 when not measured
+	loadCPU, dbCPU    float64 // the load tool's and the database's; -1 when not measured
 }
 
 type opts struct {
@@ -94,12 +95,12 @@ func readResults(path string) ([]row, error) {
 			continue
 		}
 		p := strings.Split(sc.Text(), "\t")
-		if len(p) != 9 {
-			return nil, fmt.Errorf("%s:%d: %d fields, want 9", path, n, len(p))
+		if len(p) != 11 {
+			return nil, fmt.Errorf("%s:%d: %d fields, want 11 (bench/load -cpu-split)", path, n, len(p))
 		}
 		c := benchdoc.ParseCell(p[1:])
 		rows = append(rows, row{backend: p[0], scenario: c.Scenario, conns: c.Conns, requests: c.Requests, errors: c.Errors,
-			rps: c.RPS, p50: c.P50, p99: c.P99, cpu: c.CPU})
+			rps: c.RPS, p50: c.P50, p99: c.P99, cpu: c.CPU, loadCPU: c.LoadCPU, dbCPU: c.DBCPU})
 	}
 	return rows, sc.Err()
 }
@@ -136,7 +137,9 @@ func render(o opts, rows []row) string {
 	if o.signing != "" {
 		w("- Signing ceiling: %s\n", o.signing)
 	}
-	w("- Server: `rollcall serve` with its defaults (log level info, every request logged); the load tool and the server share the cores.\n\n")
+	w("- Server: `rollcall serve` with its defaults (log level info, every request logged); the load tool, the server and PostgreSQL share the cores.\n")
+	w("- CPU per request, from /proc while measuring: the server's, PostgreSQL's (the postmaster and its backends; on SQLite the database is in the server) "+
+		"and the load tool's. With every core busy they add up to about cores ÷ req/s, so they say what a ratio is made of.\n\n")
 
 	var backends []string
 	for _, r := range rows {
@@ -160,8 +163,8 @@ func render(o opts, rows []row) string {
 			}
 		}
 		w("### %s\n\n", be)
-		w("| scenario | conns | req/s | p50 ms | p99 ms | ceiling | ceiling req/s | ratio | target | met? | server CPU ms/req | errors |\n")
-		w("|---|---:|---:|---:|---:|---|---:|---:|---|---|---:|---:|\n")
+		w("| scenario | conns | req/s | p50 ms | p99 ms | ceiling | ceiling req/s | ratio | target | met? | CPU ms/req: server | database | load tool | errors |\n")
+		w("|---|---:|---:|---:|---:|---|---:|---:|---|---|---:|---:|---:|---:|\n")
 		for _, r := range rows {
 			name, ok := scenarioNames[r.scenario]
 			if r.backend != be || !ok {
@@ -196,12 +199,12 @@ func render(o opts, rows []row) string {
 				verdict = "missed"
 				missed = append(missed, fmt.Sprintf("%s, %s at %d connections: %s", be, r.scenario, r.conns, strings.Join(why, "; ")))
 			}
-			cpu := "–"
-			if r.cpu >= 0 {
-				cpu = fmt.Sprintf("%.3f", r.cpu)
+			db := cpuCell(r.dbCPU)
+			if be == "sqlite" {
+				db = "in the server"
 			}
-			w("| %s | %d | %s | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %d |\n", name, r.conns, commas(r.rps), r.p50, r.p99,
-				ceilName, commas(ceil), ratio, goal, verdict, cpu, r.errors)
+			w("| %s | %d | %s | %.2f | %.2f | %s | %s | %s | %s | %s | %s | %s | %s | %d |\n", name, r.conns, commas(r.rps), r.p50, r.p99,
+				ceilName, commas(ceil), ratio, goal, verdict, cpuCell(r.cpu), db, cpuCell(r.loadCPU), r.errors)
 		}
 		w("\n")
 	}
@@ -217,6 +220,14 @@ func render(o opts, rows []row) string {
 		}
 	}
 	return b.String()
+}
+
+// cpuCell shows CPU ms per request, or a dash when it was not measured.
+func cpuCell(ms float64) string {
+	if ms < 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f", ms)
 }
 
 func commas(f float64) string { return benchdoc.Commas(int(f + 0.5)) }

@@ -74,16 +74,18 @@ func Splice(doc, heading, section string) string {
 
 // Cell is one result line of bench/load: scenario, connections, requests,
 // errors, req/s, p50 ms, p99 ms and, when measured, the server's CPU ms per
-// request (CPU is -1 when the line has no such field).
+// request, then with -cpu-split the load tool's and the database's (each
+// -1 when the line has no such field or it was not measured).
 type Cell struct {
 	Scenario                string
 	Conns, Requests, Errors int
 	RPS, P50, P99, CPU      float64
+	LoadCPU, DBCPU          float64
 }
 
-// ParseCell reads the fields of a bench/load result line (7 or 8 of them).
+// ParseCell reads the fields of a bench/load result line (7 to 10 of them).
 func ParseCell(p []string) Cell {
-	c := Cell{Scenario: p[0], CPU: -1}
+	c := Cell{Scenario: p[0], CPU: -1, LoadCPU: -1, DBCPU: -1}
 	c.Conns, _ = strconv.Atoi(p[1])
 	c.Requests, _ = strconv.Atoi(p[2])
 	c.Errors, _ = strconv.Atoi(p[3])
@@ -92,6 +94,10 @@ func ParseCell(p []string) Cell {
 	c.P99, _ = strconv.ParseFloat(p[6], 64)
 	if len(p) > 7 {
 		c.CPU, _ = strconv.ParseFloat(p[7], 64)
+	}
+	if len(p) > 9 {
+		c.LoadCPU, _ = strconv.ParseFloat(p[8], 64)
+		c.DBCPU, _ = strconv.ParseFloat(p[9], 64)
 	}
 	return c
 }
