@@ -138,7 +138,7 @@ func render(o opts, rows []row) string {
 		w("- Signing ceiling: %s\n", o.signing)
 	}
 	w("- Server: `rollcall serve` with its defaults (log level info, every request logged); the load tool, the server and PostgreSQL share the cores.\n")
-	w("- CPU per request, from /proc while measuring: the server's, PostgreSQL's (the postmaster and its backends; on SQLite the database is in the server) "+
+	w("- CPU per request, from /proc while measuring: the server's, PostgreSQL's (the postmaster and its backends; on SQLite the database is in the server) " +
 		"and the load tool's. With every core busy they add up to about cores ÷ req/s, so they say what a ratio is made of.\n\n")
 
 	var backends []string
