@@ -9,8 +9,6 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -71,38 +69,21 @@ func run(o opts) error {
 	if err != nil {
 		return err
 	}
-	section := render(o, rows)
-	if b, err := os.ReadFile(o.include); err == nil {
-		section += "\n" + strings.TrimSpace(string(b)) + "\n"
-	}
-	old, err := os.ReadFile(o.out)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return os.WriteFile(o.out, []byte(benchdoc.Splice(string(old), heading, section)), 0o644)
+	return benchdoc.WriteSection(o.out, heading, render(o, rows), o.include)
 }
 
 func readResults(path string) ([]row, error) {
-	f, err := os.Open(path)
+	lines, err := benchdoc.ReadTSV(path, 11) // bench/load -cpu-split, after the backend
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	var rows []row
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		p := strings.Split(sc.Text(), "\t")
-		if len(p) != 11 {
-			return nil, fmt.Errorf("%s:%d: %d fields, want 11 (bench/load -cpu-split)", path, n, len(p))
-		}
+	rows := make([]row, 0, len(lines))
+	for _, p := range lines {
 		c := benchdoc.ParseCell(p[1:])
 		rows = append(rows, row{backend: p[0], scenario: c.Scenario, conns: c.Conns, requests: c.Requests, errors: c.Errors,
 			rps: c.RPS, p50: c.P50, p99: c.P99, cpu: c.CPU, loadCPU: c.LoadCPU, dbCPU: c.DBCPU})
 	}
-	return rows, sc.Err()
+	return rows, nil
 }
 
 var scenarioNames = map[string]string{

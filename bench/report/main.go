@@ -5,8 +5,6 @@
 package main
 
 import (
-	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -73,41 +71,11 @@ func run(o opts) error {
 	if o.fragment != "" {
 		return os.WriteFile(o.fragment, []byte(section), 0o644)
 	}
-	for inc := range strings.SplitSeq(o.include, ",") {
-		if b, err := os.ReadFile(strings.TrimSpace(inc)); err == nil {
-			section += "\n" + strings.TrimSpace(string(b)) + "\n"
-		}
-	}
-	old, err := os.ReadFile(o.out)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	return os.WriteFile(o.out, []byte(benchdoc.Splice(string(old), o.heading, section)), 0o644)
-}
-
-func readTSV(path string, fields ...int) ([][]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out [][]string
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		parts := strings.Split(sc.Text(), "\t")
-		if !slices.Contains(fields, len(parts)) {
-			return nil, fmt.Errorf("%s:%d: %d fields, want %v", path, n, len(parts), fields)
-		}
-		out = append(out, parts)
-	}
-	return out, sc.Err()
+	return benchdoc.WriteSection(o.out, o.heading, section, strings.Split(o.include, ",")...)
 }
 
 func readResults(path string) ([]row, error) {
-	lines, err := readTSV(path, 9, 10)
+	lines, err := benchdoc.ReadTSV(path, 9, 10)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +95,7 @@ func readResults(path string) ([]row, error) {
 type memory struct{ hwm, anon, file int }
 
 func readRSS(path string) (map[string]memory, error) {
-	lines, err := readTSV(path, 3, 5)
+	lines, err := benchdoc.ReadTSV(path, 3, 5)
 	if err != nil {
 		return nil, err
 	}

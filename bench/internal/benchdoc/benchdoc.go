@@ -1,15 +1,58 @@
-// Package benchdoc is what the benchmark report tools share: the machine
-// line and replacing one "## " section of BENCHMARKS.md.
+// Package benchdoc is what the benchmark report tools share: reading the
+// run scripts' result files, the machine line and replacing one "## "
+// section of BENCHMARKS.md.
 package benchdoc
 
 import (
+	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 )
+
+// ReadTSV reads a tab-separated file of a run script, skipping blank
+// lines; every line must have one of the numbers of fields given.
+func ReadTSV(path string, fields ...int) ([][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out [][]string
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		parts := strings.Split(sc.Text(), "\t")
+		if !slices.Contains(fields, len(parts)) {
+			return nil, fmt.Errorf("%s:%d: %d fields, want %v", path, n, len(parts), fields)
+		}
+		out = append(out, parts)
+	}
+	return out, sc.Err()
+}
+
+// WriteSection replaces the section under heading in the file out (made
+// if missing) with section, followed by the hand-written files includes
+// that exist.
+func WriteSection(out, heading, section string, includes ...string) error {
+	for _, inc := range includes {
+		if b, err := os.ReadFile(strings.TrimSpace(inc)); err == nil {
+			section += "\n" + strings.TrimSpace(string(b)) + "\n"
+		}
+	}
+	old, err := os.ReadFile(out)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return os.WriteFile(out, []byte(Splice(string(old), heading, section)), 0o644)
+}
 
 // Machine describes the computer the way the issue asks: cores, CPU model
 // and memory, with the kernel and the Go version.
