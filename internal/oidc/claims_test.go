@@ -184,17 +184,7 @@ func checkJSON(t *testing.T, what string, v any, want map[string]any) {
 
 func checkClaims(t *testing.T, what string, info *oidc.UserInfo, want map[string]any) {
 	t.Helper()
-	b, err := json.Marshal(info)
-	if err != nil {
-		t.Fatalf("%s: %v", what, err)
-	}
-	var got map[string]any
-	if err := json.Unmarshal(b, &got); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("%s claims\n%s\nwant\n%v", what, b, want)
-	}
+	checkJSON(t, what+" claims", info, want)
 }
 
 // TestUserinfoRefusals: each access token userinfo cannot answer for is
