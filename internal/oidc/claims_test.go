@@ -252,5 +252,34 @@ func TestUserinfoRefusals(t *testing.T) {
 				t.Errorf("userinfo with the %s token: %v, want access_denied %q", c.token, err, c.want)
 			}
 		}
+
+		// Introspection of the same tokens: a person's is active with their
+		// claims, a machine client's active without any; an unknown one, or
+		// another subject's, is inactive; a deleted or disabled person's
+		// is refused as userinfo refuses it.
+		var resp oidc.IntrospectionResponse
+		if err := s.SetIntrospectionFromToken(ctx, &resp, "ada", ada.ID, cl.ID); err != nil || !resp.Active ||
+			resp.Subject != ada.ID || resp.PreferredUsername != "ada" || resp.ClientID != cl.ID {
+			t.Errorf("introspecting ada's token: %v %+v", err, resp)
+		}
+		resp = oidc.IntrospectionResponse{}
+		if err := s.SetIntrospectionFromToken(ctx, &resp, "machine", cl.ID, cl.ID); err != nil || !resp.Active ||
+			resp.Subject != cl.ID || resp.PreferredUsername != "" {
+			t.Errorf("introspecting the machine token: %v %+v", err, resp)
+		}
+		for _, c := range []struct{ token, subject string }{{"ada-revoked", ada.ID}, {"never-issued", ada.ID}, {"ada", off.ID}} {
+			var nf notFound
+			if err := s.SetIntrospectionFromToken(ctx, &oidc.IntrospectionResponse{}, c.token, c.subject, cl.ID); !errors.As(err, &nf) {
+				t.Errorf("introspecting the %s token as %s: %v, want not found (inactive)", c.token, c.subject, err)
+			}
+		}
+		for token, want := range map[string]string{"gone": "This person no longer exists.", "off": "This person is disabled."} {
+			subject := map[string]string{"gone": gone.ID, "off": off.ID}[token]
+			err := s.SetIntrospectionFromToken(ctx, &oidc.IntrospectionResponse{}, token, subject, cl.ID)
+			var oe *oidc.Error
+			if !errors.As(err, &oe) || oe.ErrorType != oidc.AccessDenied || oe.Description != want {
+				t.Errorf("introspecting the %s token: %v, want access_denied %q", token, err, want)
+			}
+		}
 	})
 }

@@ -502,22 +502,28 @@ var introspectionMembers = []string{"active", "token_type", "username"}
 // of its scopes and the custom claims (the client's attribute-claims and
 // the person's groups' custom claims), with the ID token's precedence.
 func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, _ string) error {
-	t, err := s.o.GetOIDCAccessToken(ctx, hash(tokenID), s.now())
+	// A person's token is read with the person (one query, as userinfo);
+	// a machine client's, or one whose person is gone, on its own.
+	h, err := s.o.GetOIDCTokenHolder(ctx, hash(tokenID), s.now())
+	person := err == nil
+	if errors.Is(err, store.ErrNotFound) {
+		h.Token, err = s.o.GetOIDCAccessToken(ctx, hash(tokenID), s.now())
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound{"token"}
 	}
 	if err != nil {
 		return serverError(err)
 	}
+	t := h.Token
 	// Any authenticated client may introspect (a resource server checks
 	// the tokens it is sent, RFC 7662); the answer names the token's client.
 	if t.UserID != subject {
 		return notFound{"token"}
 	}
 	if t.FamilyID != machineFamily {
-		h, err := s.tokenHolder(ctx, tokenID, subject)
-		if err != nil {
-			return err
+		if !person {
+			return oidc.ErrAccessDenied().WithDescription("This person no longer exists.")
 		}
 		var info oidc.UserInfo
 		gs, err := s.claimsOf(ctx, &info, h.User, t.Scopes)
