@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"golang.org/x/text/language"
 
 	"github.com/rollcall/rollcall/internal/store"
 	"github.com/rollcall/rollcall/internal/store/sqlstore"
@@ -282,4 +283,40 @@ func TestUserinfoRefusals(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestUserinfoJSONIsTheLibrarys holds the userinfo endpoint's one-pass JSON
+// to what the library writes for the same claims (its marshal, read back,
+// merge and marshal again), with and without extra claims.
+func TestUserinfoJSONIsTheLibrarys(t *testing.T) {
+	full := &oidc.UserInfo{Subject: "u1", UserInfoProfile: oidc.UserInfoProfile{Name: "Ada <Lovelace>", PreferredUsername: "ada",
+		Locale: oidc.NewLocale(language.BritishEnglish), UpdatedAt: oidc.FromTime(time.Unix(1700000000, 0))},
+		UserInfoEmail: oidc.UserInfoEmail{Email: "ada@example.com", EmailVerified: true}}
+	full.AppendClaims("groups", []string{"eng", "ops & on-call"})
+	full.AppendClaims("level", 2)
+	full.AppendClaims("nested", map[string]any{"a": []any{1, "two", nil}, "b": true})
+	full.AppendClaims("name", "not me") // a registered name: the registered claim stays
+	for _, info := range []*oidc.UserInfo{{Subject: "u2"}, full} {
+		want, err := info.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := userinfoJSON(info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g, w map[string]any
+		if err := json.Unmarshal(got, &g); err != nil {
+			t.Fatalf("userinfoJSON wrote %s: %v", got, err)
+		}
+		if err := json.Unmarshal(want, &w); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("userinfoJSON wrote\n%s\nthe library\n%s", got, want)
+		}
+		if info == full && g["name"] != "Ada <Lovelace>" {
+			t.Errorf("an extra claim replaced a registered one: %s", got)
+		}
+	}
 }

@@ -171,6 +171,7 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 func (p *Provider) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+DiscoveryPath, p.op)
 	mux.Handle(pathPrefix, p.op)
+	mux.Handle(userinfoPath, p.userinfo())
 	mux.Handle("POST "+tokenPath, refuseClientAssertions(p.jwtAccessTokens(p.op)))
 	// The authorize endpoint's own error answers are plain text; these
 	// routes show them as a page. A request whose redirect URI is not

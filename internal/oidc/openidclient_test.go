@@ -163,7 +163,8 @@ func TestOpenIDClient(t *testing.T) {
 		}
 	}
 	if result["sub"] != ada.ID || result["email"] != "ada@example.com" || result["rotated"] != true ||
-		result["live"] != true || result["revoked"] != false || result["device_sub"] != ada.ID {
+		result["live"] != true || result["revoked"] != false || result["device_sub"] != ada.ID ||
+		result["userinfo_after_revocation"] != "401 bearer invalid_token" {
 		t.Fatalf("openid-client's results: %v\n%s", result, stderr.String())
 	}
 }

@@ -327,6 +327,11 @@ func TestRelyingParty(t *testing.T) {
 		if _, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(tok3)); err == nil {
 			t.Fatal("userinfo answers with a revoked access token")
 		}
+		// RFC 6750's challenge tells the relying party to get a new token.
+		if status, challenge, _ := userinfoAnswer(t, "GET", issuer, "Bearer "+tok3.AccessToken); status != http.StatusUnauthorized ||
+			challenge != `Bearer realm="rollcall", error="invalid_token", error_description="The access token has expired or was revoked."` {
+			t.Fatalf("userinfo with a revoked access token: %d %q", status, challenge)
+		}
 
 		// A client with JWT access tokens (RFC 9068): the token carries
 		// the same custom claims, and an API verifies it with the JWKS.

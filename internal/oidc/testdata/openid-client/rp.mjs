@@ -48,6 +48,15 @@ const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
 const live = await client.tokenIntrospection(config, refreshed.access_token);
 await client.tokenRevocation(config, refreshed.access_token);
 const revoked = await client.tokenIntrospection(config, refreshed.access_token);
+// Userinfo with the revoked token: the library reads RFC 6750's challenge.
+let refusal = 'answered';
+try {
+  await client.fetchUserInfo(config, refreshed.access_token, claims.sub);
+} catch (e) {
+  refusal = e instanceof client.WWWAuthenticateChallengeError
+    ? `${e.status} ${e.cause.map((c) => `${c.scheme} ${c.parameters.error}`).join(', ')}`
+    : `${e.name}: ${e.message}`;
+}
 
 // The device authorization grant.
 const device = await client.initiateDeviceAuthorization(config, { scope: 'openid' });
@@ -61,6 +70,7 @@ console.log(JSON.stringify({
     rotated: refreshed.refresh_token !== tokens.refresh_token,
     live: live.active,
     revoked: revoked.active,
+    userinfo_after_revocation: refusal,
     device_sub: deviceTokens.claims().sub,
   },
 }));
