@@ -22,7 +22,7 @@ import (
 type memo struct {
 	mu       sync.Mutex
 	clients  map[string]store.OIDCClient
-	users    map[string]store.User
+	users    map[string]person
 	withCode map[string]bool // authorization requests found by their code
 }
 
@@ -62,26 +62,32 @@ func (m *memo) putClient(c store.OIDCClient) {
 	m.clients[c.ID] = c
 }
 
-func (m *memo) user(id string) (store.User, bool) {
+// person is a user with their groups' claims (store.GetUserForClaims).
+type person struct {
+	user   store.User
+	groups []store.Group
+}
+
+func (m *memo) user(id string) (person, bool) {
 	if m == nil {
-		return store.User{}, false
+		return person{}, false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	u, ok := m.users[id]
-	return u, ok
+	p, ok := m.users[id]
+	return p, ok
 }
 
-func (m *memo) putUser(u store.User) {
+func (m *memo) putUser(p person) {
 	if m == nil {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.users == nil {
-		m.users = map[string]store.User{}
+		m.users = map[string]person{}
 	}
-	m.users[u.ID] = u
+	m.users[p.user.ID] = p
 }
 
 // markCode records that the authorization request id was found by its

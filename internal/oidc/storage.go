@@ -101,15 +101,24 @@ func (s *storage) client(ctx context.Context, id string) (*client, error) {
 
 // user reads a person, once per request (see memo).
 func (s *storage) user(ctx context.Context, id string) (store.User, error) {
+	p, err := s.person(ctx, id)
+	return p.user, err
+}
+
+// person is user with the groups' claims, read with the person: whoever
+// is given a token is asked about and then described.
+func (s *storage) person(ctx context.Context, id string) (person, error) {
 	m := memoOf(ctx)
-	if u, ok := m.user(id); ok {
-		return u, nil
+	if p, ok := m.user(id); ok {
+		return p, nil
 	}
-	u, err := s.st.GetUser(ctx, id)
-	if err == nil {
-		m.putUser(u)
+	u, gs, err := s.o.GetUserForClaims(ctx, id)
+	if err != nil {
+		return person{}, err
 	}
-	return u, err
+	p := person{user: u, groups: gs}
+	m.putUser(p)
+	return p, nil
 }
 
 // CreateAuthRequest stores an authorization request that passed the
@@ -455,7 +464,7 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if err != nil {
 		return err
 	}
-	gs, err := s.claimsOf(ctx, info, h.User, h.Token.Scopes)
+	gs, err := s.claimsOf(ctx, info, h.User, h.Groups, h.Token.Scopes)
 	if err != nil {
 		return err
 	}
@@ -526,7 +535,7 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 			return oidc.ErrAccessDenied().WithDescription("This person no longer exists.")
 		}
 		var info oidc.UserInfo
-		gs, err := s.claimsOf(ctx, &info, h.User, t.Scopes)
+		gs, err := s.claimsOf(ctx, &info, h.User, h.Groups, t.Scopes)
 		if err != nil {
 			return err
 		}
@@ -549,24 +558,25 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	return nil
 }
 
-// userinfo fills the claims of the scopes and returns the person, with
-// their groups when the groups scope made it read them (nil otherwise).
-// sub is always the user's id, never the username: a rename keeps the
+// userinfo fills the claims of the scopes and returns the person with
+// their groups (read with the person). sub is always the user's id, never the username: a rename keeps the
 // subject.
 func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) (u store.User, groups []store.Group, err error) {
-	u, err = s.user(ctx, userID)
+	p, err := s.person(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
-		return u, nil, oidc.ErrAccessDenied().WithDescription("This person no longer exists.")
+		return p.user, nil, oidc.ErrAccessDenied().WithDescription("This person no longer exists.")
 	}
 	if err != nil {
-		return u, nil, serverError(err)
+		return p.user, nil, serverError(err)
 	}
-	groups, err = s.claimsOf(ctx, info, u, scopes)
-	return u, groups, err
+	groups, err = s.claimsOf(ctx, info, p.user, p.groups, scopes)
+	return p.user, groups, err
 }
 
-// claimsOf is userinfo for a person already read.
-func (s *storage) claimsOf(ctx context.Context, info *oidc.UserInfo, u store.User, scopes []string) (groups []store.Group, err error) {
+// claimsOf is userinfo for a person already read, and their groups if
+// already read (nil if not: the groups scope reads them). It returns the
+// groups when it has them.
+func (s *storage) claimsOf(ctx context.Context, info *oidc.UserInfo, u store.User, groups []store.Group, scopes []string) ([]store.Group, error) {
 	if u.Disabled {
 		return nil, oidc.ErrAccessDenied().WithDescription("This person is disabled.")
 	}
@@ -594,13 +604,15 @@ func (s *storage) claimsOf(ctx context.Context, info *oidc.UserInfo, u store.Use
 				info.PhoneNumber = u.Mobile
 			}
 		case ScopeGroups:
-			gs, err := s.st.GetGroups(ctx, u.GroupIDs)
-			if err != nil {
-				return nil, serverError(err)
+			if groups == nil {
+				gs, err := s.st.GetGroups(ctx, u.GroupIDs)
+				if err != nil {
+					return nil, serverError(err)
+				}
+				groups = gs
 			}
-			groups = gs
-			names := make([]string, 0, len(gs))
-			for _, g := range gs {
+			names := make([]string, 0, len(groups))
+			for _, g := range groups {
 				names = append(names, g.Name)
 			}
 			slices.Sort(names)

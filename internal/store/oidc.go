@@ -108,10 +108,14 @@ type OIDCAccessToken struct {
 
 // OIDCTokenHolder is a person's access token with what the userinfo and
 // introspection endpoints answer from, read together: the person it was
-// issued to (with their group ids) and its client's attribute claims.
+// issued to (with their group ids), their groups' names and custom claims,
+// and its client's attribute claims.
 type OIDCTokenHolder struct {
-	Token           OIDCAccessToken
-	User            User
+	Token OIDCAccessToken
+	User  User
+	// Groups are the person's groups in id order with ID, Name and
+	// CustomClaims only (what claims are made of); never nil.
+	Groups          []Group
 	AttributeClaims map[string]string // the client's; never nil
 }
 
@@ -249,10 +253,15 @@ type OIDCStore interface {
 	// GetOIDCAccessToken returns an unexpired access token by its hash.
 	GetOIDCAccessToken(ctx context.Context, hash []byte, now time.Time) (OIDCAccessToken, error)
 	// GetOIDCTokenHolder returns an unexpired access token by its hash
-	// with its person and its client's attribute claims, in one read.
+	// with its person, their groups and its client's attribute claims, in
+	// one read.
 	// ErrNotFound when there is no such token, or no user has the token's
 	// UserID (a client credentials token, or a person since deleted).
 	GetOIDCTokenHolder(ctx context.Context, hash []byte, now time.Time) (OIDCTokenHolder, error)
+	// GetUserForClaims returns a user, as GetUser does, with their groups
+	// in id order carrying ID, Name and CustomClaims only (never nil): what
+	// a token's claims are made of, in one read.
+	GetUserForClaims(ctx context.Context, id string) (User, []Group, error)
 	// GetOIDCRefreshToken returns a usable refresh token by its hash. One
 	// already rotated away is ErrOIDCRefreshReused, after its family was
 	// revoked (audited as oidc.refresh_reuse); a revoked or expired one is

@@ -49,12 +49,23 @@ const redeemCode = `UPDATE oidc_auth_requests SET code_used_at = ?
  WHERE id = ? AND code_hash IS NOT NULL AND code_used_at IS NULL AND expires_at > ?`
 
 // holderCols are the token holder's own columns (qTokenHolder), before
-// the user's; packedHolderCols counts them.
+// its groups (holderGroups) and the user's; packedHolderCols counts them
+// with the groups.
 const (
 	holderCols       = `t.client_id, t.user_id, t.scopes, t.audience, t.family_id, t.created_at, t.expires_at, c.attribute_claims`
-	packedHolderCols = 8
+	packedHolderCols = 9
 	holderFrom       = ` FROM oidc_access_tokens t JOIN oidc_clients c ON c.id = t.client_id JOIN users ON users.id = t.user_id
  WHERE t.hash = ? AND t.expires_at > ?`
+)
+
+// The token holder's groups, with what claims are made of, as a JSON array
+// of objects ("[]" when none): the second read userinfo made for a person
+// in any group.
+const (
+	sqliteHolderGroups = `(SELECT json_group_array(json_object('id', g.id, 'name', g.name, 'custom_claims', json(g.custom_claims)))
+ FROM memberships m JOIN groups g ON g.id = m.group_id WHERE m.user_id = users.id)`
+	postgresHolderGroups = `COALESCE((SELECT json_agg(json_build_object('id', g.id, 'name', g.name, 'custom_claims', g.custom_claims::json) ORDER BY g.id)
+ FROM memberships m JOIN groups g ON g.id = m.group_id WHERE m.user_id = users.id)::text, '[]')`
 )
 
 const accessCols = `hash, client_id, user_id, scopes, audience, family_id, created_at, expires_at`
@@ -97,8 +108,13 @@ var (
 	// The token's holder, read in one statement: userinfo's whole read. On
 	// SQLite the row is one value, as a user row is (see userrow.go).
 	qTokenHolder = dialectStmt(
-		`SELECT concat_ws(x'ff', `+holderCols+`, `+sqliteDialect.userRow+`)`+holderFrom,
-		`SELECT `+holderCols+`, `+postgresDialect.userRow+holderFrom)
+		`SELECT concat_ws(x'ff', `+holderCols+`, `+sqliteHolderGroups+`, `+sqliteDialect.userRow+`)`+holderFrom,
+		`SELECT `+holderCols+`, `+postgresHolderGroups+`, `+postgresDialect.userRow+holderFrom)
+	// A person with their groups' claims: a code exchange's or refresh's
+	// one read of the person.
+	qUserForClaims = dialectStmt(
+		`SELECT concat_ws(x'ff', `+sqliteHolderGroups+`, `+sqliteDialect.userRow+`) FROM users WHERE id = ?`,
+		`SELECT `+postgresHolderGroups+`, `+postgresDialect.userRow+` FROM users WHERE id = ?`)
 	qDeleteAccess       = stmt(`DELETE FROM oidc_access_tokens WHERE hash = ? RETURNING client_id, user_id`)
 	qDeleteFamilyAccess = stmt(`DELETE FROM oidc_access_tokens WHERE family_id = ?`)
 
@@ -650,9 +666,9 @@ func (s *Store) GetOIDCTokenHolder(ctx context.Context, hash []byte, now time.Ti
 		t := &h.Token
 		t.Hash = hash
 		dest := []any{&t.ClientID, &t.UserID, strList{&t.Scopes}, strList{&t.Audience}, &t.FamilyID,
-			timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, attrCol{&h.AttributeClaims}}
+			timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, attrCol{&h.AttributeClaims}, claimGroups{&h.Groups}}
 		if c.d.packedUsers {
-			err := row.Scan(packedHolder{dest, &h.User})
+			err := row.Scan(packedWithUser{dest, &h.User, "token holder"})
 			return h, err
 		}
 		err := row.Scan(append(dest, c.d.userScan(&h.User)...)...)
@@ -660,16 +676,37 @@ func (s *Store) GetOIDCTokenHolder(ctx context.Context, hash []byte, now time.Ti
 	}, hash, c.t(now))
 }
 
-// packedHolder scans qTokenHolder's one value on SQLite: the holder's
-// columns into dest, then the user.
-type packedHolder struct {
-	dest []any
-	u    *store.User
+// GetUserForClaims returns a user with their groups' claims; see
+// store.OIDCStore.
+func (s *Store) GetUserForClaims(ctx context.Context, id string) (store.User, []store.Group, error) {
+	type person struct {
+		u  store.User
+		gs []store.Group
+	}
+	c := s.read()
+	p, err := queryOne(ctx, c, qUserForClaims, func(row interface{ Scan(...any) error }) (person, error) {
+		var p person
+		dest := []any{claimGroups{&p.gs}}
+		if c.d.packedUsers {
+			return p, row.Scan(packedWithUser{dest, &p.u, "user"})
+		}
+		return p, row.Scan(append(dest, c.d.userScan(&p.u)...)...)
+	}, id)
+	return p.u, p.gs, err
 }
 
-func (x packedHolder) Scan(v any) error {
-	var parts [packedHolderCols + packedUserCols]string
-	if err := splitPacked(v, parts[:], "token holder"); err != nil {
+// packedWithUser scans a packed value on SQLite (see userrow.go): columns
+// into dest, then the user.
+type packedWithUser struct {
+	dest []any
+	u    *store.User
+	what string // for errors
+}
+
+func (x packedWithUser) Scan(v any) error {
+	var buf [packedHolderCols + packedUserCols]string
+	parts := buf[:len(x.dest)+packedUserCols]
+	if err := splitPacked(v, parts, x.what); err != nil {
 		return err
 	}
 	for i, d := range x.dest {
@@ -686,10 +723,38 @@ func (x packedHolder) Scan(v any) error {
 			err = d.Scan(parts[i])
 		}
 		if err != nil {
-			return fmt.Errorf("sqlstore: value %d of a stored token holder row: %w", i+1, err)
+			return fmt.Errorf("sqlstore: value %d of a stored %s row: %w", i+1, x.what, err)
 		}
 	}
-	return readPackedUser(parts[packedHolderCols:], x.u)
+	return readPackedUser(parts[len(x.dest):], x.u)
+}
+
+// claimGroups scans holderGroups' JSON array into groups with ID, Name
+// and CustomClaims.
+type claimGroups struct{ gs *[]store.Group }
+
+func (x claimGroups) Scan(v any) error {
+	b, err := textBytes(v, "the groups of a token holder")
+	if err != nil {
+		return err
+	}
+	var rows []struct {
+		ID           string                     `json:"id"`
+		Name         string                     `json:"name"`
+		CustomClaims map[string]json.RawMessage `json:"custom_claims"`
+	}
+	if err := json.Unmarshal(b, &rows); err != nil {
+		return fmt.Errorf("sqlstore: the groups of a token holder are not a JSON array: %w", err)
+	}
+	gs := make([]store.Group, len(rows))
+	for i, r := range rows {
+		if r.CustomClaims == nil {
+			r.CustomClaims = map[string]json.RawMessage{}
+		}
+		gs[i] = store.Group{ID: r.ID, Name: r.Name, CustomClaims: r.CustomClaims}
+	}
+	*x.gs = gs
+	return nil
 }
 
 func scanRefresh(row interface{ Scan(...any) error }) (store.OIDCRefreshToken, error) {

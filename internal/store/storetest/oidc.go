@@ -3,6 +3,7 @@ package storetest
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -696,8 +697,9 @@ func testOIDCLogoutTriggers(t *testing.T, s store.Store) {
 }
 
 // testOIDCTokenHolder: userinfo's one read gives the token, its person
-// (as GetUser would, groups included) and its client's attribute claims,
-// and nothing for a token that has no person or is no longer valid.
+// (as GetUser would, groups included), their groups' claims and its
+// client's attribute claims, and nothing for a token that has no person or
+// is no longer valid; GetUserForClaims gives the same person and groups.
 func testOIDCTokenHolder(t *testing.T, s store.Store) {
 	o := oidcOf(t, s)
 	g1, g2 := createGroup(t, s, "staff"), createGroup(t, s, "ops")
@@ -706,7 +708,13 @@ func testOIDCTokenHolder(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gone := createUser(t, s, "gone")
+	if _, err := s.UpdateGroup(ctx, g1.ID, 0, func(g *store.Group) error {
+		g.CustomClaims = map[string]json.RawMessage{"role": json.RawMessage(`"engineer"`), "level": json.RawMessage(`2`)}
+		return nil
+	}, meta); err != nil {
+		t.Fatal(err)
+	}
+	gone, loner := createUser(t, s, "gone"), createUser(t, s, "loner")
 	c := createClient(t, o, "app")
 	c, err = o.UpdateOIDCClient(ctx, c.ID, 0, func(cl *store.OIDCClient) error {
 		cl.AttributeClaims = map[string]string{"dept": "department"}
@@ -730,6 +738,7 @@ func testOIDCTokenHolder(t *testing.T, s store.Store) {
 	issue("ada-expired", c.ID, u.ID, "fam-3", now.Add(-time.Second))
 	issue("machine", c.ID, c.ID, "client-credentials", now.Add(time.Hour))
 	issue("gone", c.ID, gone.ID, "fam-4", now.Add(time.Hour))
+	issue("loner", c.ID, loner.ID, "fam-5", now.Add(time.Hour))
 	if err := s.DeleteUser(ctx, gone.ID, 0, meta); err != nil {
 		t.Fatal(err)
 	}
@@ -754,6 +763,32 @@ func testOIDCTokenHolder(t *testing.T, s store.Store) {
 	if !reflect.DeepEqual(h.AttributeClaims, map[string]string{"dept": "department"}) {
 		t.Errorf("attribute claims: %v", h.AttributeClaims)
 	}
+	// The groups, in id order as GetGroups gives them, with what claims
+	// are made of.
+	full, err := s.GetGroups(ctx, h.User.GroupIDs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantGroups []store.Group
+	for _, g := range full {
+		wantGroups = append(wantGroups, store.Group{ID: g.ID, Name: g.Name, CustomClaims: g.CustomClaims})
+	}
+	if len(wantGroups) != 2 || !reflect.DeepEqual(h.Groups, wantGroups) {
+		t.Errorf("groups: got %+v, want %+v", h.Groups, wantGroups)
+	}
+	if h, err := o.GetOIDCTokenHolder(ctx, hashOf("loner"), now); err != nil || h.Groups == nil || len(h.Groups) != 0 {
+		t.Errorf("a person in no group: %v %#v", err, h.Groups)
+	}
+	// The same person and groups without a token, as a code exchange
+	// reads them.
+	if pu, pgs, err := o.GetUserForClaims(ctx, u.ID); err != nil || !reflect.DeepEqual(pu, h.User) || !reflect.DeepEqual(pgs, wantGroups) {
+		t.Errorf("GetUserForClaims: %v\n%+v %+v\nwant %+v %+v", err, pu, pgs, h.User, wantGroups)
+	}
+	if pu, pgs, err := o.GetUserForClaims(ctx, loner.ID); err != nil || pu.Username != "loner" || pgs == nil || len(pgs) != 0 {
+		t.Errorf("GetUserForClaims of a person in no group: %v %+v %#v", err, pu, pgs)
+	}
+	_, _, err = o.GetUserForClaims(ctx, gone.ID)
+	wantErr(t, "GetUserForClaims of a deleted person", err, store.ErrNotFound)
 	if h, err := o.GetOIDCTokenHolder(ctx, hashOf("ada-plain"), now); err != nil || h.AttributeClaims == nil || len(h.AttributeClaims) != 0 {
 		t.Errorf("a client without attribute claims: %v %#v", err, h.AttributeClaims)
 	}
