@@ -6,8 +6,9 @@
 # It builds rollcall and the tools in bench/, then for SQLite and for
 # PostgreSQL (a throwaway cluster in a temp dir, fsync on) seeds 1,000 users
 # (bench/seed), starts `rollcall serve --rate-limit 0` on 127.0.0.1,
-# registers a confidential client and mints authorization codes through the
-# store (bench/oidcseed), and measures with bench/load, at 8 and 64
+# registers a confidential client, puts every user in three groups (one
+# with a custom claim; the codes ask for openid profile email groups) and
+# mints authorization codes through the store (bench/oidcseed), and measures with bench/load, at 8 and 64
 # connections:
 #
 #   oidc-token     code exchanges per second (POST /oauth2/token, PKCE,

@@ -1,5 +1,6 @@
 // Command oidcseed prepares the OpenID Connect benchmark (bench/oidc.sh):
-// it registers a confidential client with a secret it chooses and mints
+// it registers a confidential client with a secret it chooses, puts the
+// users in three groups (one with a custom claim), and mints
 // authorization codes ready to be exchanged at the token endpoint, for
 // users seeded by bench/seed, straight through the store. A code is
 // single-use, so a benchmark that sends thousands of exchanges a second
@@ -10,7 +11,7 @@
 //
 // Each code goes through the store exactly as a real sign-in's does: an
 // authorization request with the parameters internal/oidc keeps (redirect
-// URI, scopes openid profile email, a nonce, a PKCE S256 challenge),
+// URI, scopes openid profile email groups, a nonce, a PKCE S256 challenge),
 // completed for a user (audited as oidc.signin), then the code's SHA-256
 // saved. Only two things differ from a browser's sign-in: there is no
 // browser session (so the ID token has no sid claim), and a code stays
@@ -66,8 +67,18 @@ type authParams struct {
 	CodeChallengeMethod string   `json:"code_challenge_method,omitempty"`
 }
 
-// scopes are what a typical relying party asks for.
-var scopes = []string{"openid", "profile", "email"}
+// scopes are what a typical relying party asks for; groups is what
+// Grafana's role mapping or oauth2-proxy's allowed groups decide by.
+var scopes = []string{"openid", "profile", "email", "groups"}
+
+// benchGroups are the groups every benchmark user is in, created with the
+// client: a person's groups and a group's custom claim go into the ID
+// token and userinfo, as for most people signing in.
+var benchGroups = []store.Group{
+	{Name: "bench-staff"},
+	{Name: "bench-engineering", CustomClaims: map[string]json.RawMessage{"role": json.RawMessage(`"engineer"`)}},
+	{Name: "bench-oncall"},
+}
 
 // amr is what the provider records for a passkey sign-in (RFC 8176).
 var amr = []string{"hwk", "user"}
@@ -100,7 +111,7 @@ func run(database, clientFile string, users, codes int, out string, ttl time.Dur
 		return err
 	}
 	defer st.Close()
-	cl, err := client(ctx, st, clientFile)
+	cl, err := client(ctx, st, clientFile, users)
 	if err != nil {
 		return err
 	}
@@ -135,8 +146,10 @@ func run(database, clientFile string, users, codes int, out string, ttl time.Dur
 	return nil
 }
 
-// client reads the client file, or creates the client and writes it.
-func client(ctx context.Context, o store.OIDCStore, path string) (Client, error) {
+// client reads the client file, or creates the client, puts users
+// 0..users-1 in benchGroups and writes the file.
+func client(ctx context.Context, st *sqlstore.Store, path string, users int) (Client, error) {
+	o := store.OIDCStore(st)
 	var cl Client
 	b, err := os.ReadFile(path)
 	if err == nil {
@@ -150,6 +163,16 @@ func client(ctx context.Context, o store.OIDCStore, path string) (Client, error)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return cl, err
+	}
+	members := make([]string, users)
+	for i := range members {
+		members[i] = dataset.ID(i)
+	}
+	for _, g := range benchGroups {
+		g.MemberIDs = members
+		if _, err := st.CreateGroup(ctx, g, store.Meta{ActorName: "bench-oidcseed"}); err != nil {
+			return cl, fmt.Errorf("creating the group %s: %w", g.Name, err)
+		}
 	}
 	cl = Client{Secret: random(32), RedirectURI: "http://127.0.0.1:9/callback", CodeVerifier: random(48)}
 	h := sha256.Sum256([]byte(cl.Secret))
