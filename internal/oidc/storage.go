@@ -464,11 +464,11 @@ func (s *storage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo,
 	if err != nil {
 		return err
 	}
-	gs, err := s.claimsOf(ctx, info, h.User, h.Groups, h.Token.Scopes)
-	if err != nil {
+	if err := claimsOf(info, h.User, h.Groups, h.Token.Scopes); err != nil {
 		return err
 	}
-	return s.addCustomClaims(ctx, info, h.User, gs, h.AttributeClaims)
+	addCustomClaims(info, h.User, h.Groups, h.AttributeClaims)
+	return nil
 }
 
 // tokenHolder reads a person's access token with the person and the
@@ -535,13 +535,10 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 			return oidc.ErrAccessDenied().WithDescription("This person no longer exists.")
 		}
 		var info oidc.UserInfo
-		gs, err := s.claimsOf(ctx, &info, h.User, h.Groups, t.Scopes)
-		if err != nil {
+		if err := claimsOf(&info, h.User, h.Groups, t.Scopes); err != nil {
 			return err
 		}
-		if err := s.addCustomClaims(ctx, &info, h.User, gs, h.AttributeClaims); err != nil {
-			return err
-		}
+		addCustomClaims(&info, h.User, h.Groups, h.AttributeClaims)
 		for _, name := range introspectionMembers {
 			delete(info.Claims, name)
 		}
@@ -559,8 +556,8 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 }
 
 // userinfo fills the claims of the scopes and returns the person with
-// their groups (read with the person). sub is always the user's id, never the username: a rename keeps the
-// subject.
+// their groups (read with the person). sub is always the user's id, never
+// the username: a rename keeps the subject.
 func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID string, scopes []string) (u store.User, groups []store.Group, err error) {
 	p, err := s.person(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -569,16 +566,13 @@ func (s *storage) userinfo(ctx context.Context, info *oidc.UserInfo, userID stri
 	if err != nil {
 		return p.user, nil, serverError(err)
 	}
-	groups, err = s.claimsOf(ctx, info, p.user, p.groups, scopes)
-	return p.user, groups, err
+	return p.user, p.groups, claimsOf(info, p.user, p.groups, scopes)
 }
 
-// claimsOf is userinfo for a person already read, and their groups if
-// already read (nil if not: the groups scope reads them). It returns the
-// groups when it has them.
-func (s *storage) claimsOf(ctx context.Context, info *oidc.UserInfo, u store.User, groups []store.Group, scopes []string) ([]store.Group, error) {
+// claimsOf is userinfo for a person and their groups already read.
+func claimsOf(info *oidc.UserInfo, u store.User, groups []store.Group, scopes []string) error {
 	if u.Disabled {
-		return nil, oidc.ErrAccessDenied().WithDescription("This person is disabled.")
+		return oidc.ErrAccessDenied().WithDescription("This person is disabled.")
 	}
 	info.Subject = u.ID
 	for _, sc := range scopes {
@@ -604,13 +598,6 @@ func (s *storage) claimsOf(ctx context.Context, info *oidc.UserInfo, u store.Use
 				info.PhoneNumber = u.Mobile
 			}
 		case ScopeGroups:
-			if groups == nil {
-				gs, err := s.st.GetGroups(ctx, u.GroupIDs)
-				if err != nil {
-					return nil, serverError(err)
-				}
-				groups = gs
-			}
 			names := make([]string, 0, len(groups))
 			for _, g := range groups {
 				names = append(names, g.Name)
@@ -619,7 +606,7 @@ func (s *storage) claimsOf(ctx context.Context, info *oidc.UserInfo, u store.Use
 			info.AppendClaims("groups", names)
 		}
 	}
-	return groups, nil
+	return nil
 }
 
 // customClaims adds the claims that do not come from scopes, in this
@@ -628,34 +615,25 @@ func (s *storage) claimsOf(ctx context.Context, info *oidc.UserInfo, u store.Use
 // neither source below may use them), then the client's attribute-claims
 // (store.OIDCClient.AttributeClaims; an attribute the person does not have
 // adds nothing), then the custom claims of the person's groups, which only
-// fill names still free (mergeGroupClaims). gs are the person's groups if
-// already read, or nil.
+// fill names still free (mergeGroupClaims). gs are the person's groups.
 func (s *storage) customClaims(ctx context.Context, info *oidc.UserInfo, u store.User, gs []store.Group, clientID string) error {
 	cl, err := s.client(ctx, clientID)
 	if err != nil {
 		return err
 	}
-	return s.addCustomClaims(ctx, info, u, gs, cl.c.AttributeClaims)
+	addCustomClaims(info, u, gs, cl.c.AttributeClaims)
+	return nil
 }
 
 // addCustomClaims is customClaims with the client's attribute claims
 // already read.
-func (s *storage) addCustomClaims(ctx context.Context, info *oidc.UserInfo, u store.User, gs []store.Group, attributeClaims map[string]string) (err error) {
+func addCustomClaims(info *oidc.UserInfo, u store.User, gs []store.Group, attributeClaims map[string]string) {
 	for claim, key := range attributeClaims {
 		if v, ok := u.Attributes[key]; ok && !slices.Contains(api.ReservedClaims, claim) {
 			info.AppendClaims(claim, v)
 		}
 	}
-	if len(u.GroupIDs) == 0 {
-		return nil
-	}
-	if gs == nil {
-		if gs, err = s.st.GetGroups(ctx, u.GroupIDs); err != nil {
-			return serverError(err)
-		}
-	}
 	mergeGroupClaims(info, gs)
-	return nil
 }
 
 // mergeGroupClaims adds the groups' custom claims to info where the name

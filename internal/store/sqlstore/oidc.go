@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rollcall/rollcall/internal/store"
@@ -60,7 +61,14 @@ const (
 
 // The token holder's groups, with what claims are made of, as a JSON array
 // of objects ("[]" when none): the second read userinfo made for a person
-// in any group.
+// in any group. The user row beside them leaves out its own group ids
+// subquery (an empty list in its place): claimGroups' ids are the same,
+// and fill User.GroupIDs.
+var (
+	sqliteUserRowNoGroups   = sqliteUserRow(`'[]'`)
+	postgresUserRowNoGroups = qualifiedUserCols + `, '[]'`
+)
+
 const (
 	sqliteHolderGroups = `(SELECT json_group_array(json_object('id', g.id, 'name', g.name, 'custom_claims', json(g.custom_claims)))
  FROM memberships m JOIN groups g ON g.id = m.group_id WHERE m.user_id = users.id)`
@@ -108,13 +116,13 @@ var (
 	// The token's holder, read in one statement: userinfo's whole read. On
 	// SQLite the row is one value, as a user row is (see userrow.go).
 	qTokenHolder = dialectStmt(
-		`SELECT concat_ws(x'ff', `+holderCols+`, `+sqliteHolderGroups+`, `+sqliteDialect.userRow+`)`+holderFrom,
-		`SELECT `+holderCols+`, `+postgresHolderGroups+`, `+postgresDialect.userRow+holderFrom)
+		`SELECT concat_ws(x'ff', `+holderCols+`, `+sqliteHolderGroups+`, `+sqliteUserRowNoGroups+`)`+holderFrom,
+		`SELECT `+holderCols+`, `+postgresHolderGroups+`, `+postgresUserRowNoGroups+holderFrom)
 	// A person with their groups' claims: a code exchange's or refresh's
 	// one read of the person.
 	qUserForClaims = dialectStmt(
-		`SELECT concat_ws(x'ff', `+sqliteHolderGroups+`, `+sqliteDialect.userRow+`) FROM users WHERE id = ?`,
-		`SELECT `+postgresHolderGroups+`, `+postgresDialect.userRow+` FROM users WHERE id = ?`)
+		`SELECT concat_ws(x'ff', `+sqliteHolderGroups+`, `+sqliteUserRowNoGroups+`) FROM users WHERE id = ?`,
+		`SELECT `+postgresHolderGroups+`, `+postgresUserRowNoGroups+` FROM users WHERE id = ?`)
 	qDeleteAccess       = stmt(`DELETE FROM oidc_access_tokens WHERE hash = ? RETURNING client_id, user_id`)
 	qDeleteFamilyAccess = stmt(`DELETE FROM oidc_access_tokens WHERE family_id = ?`)
 
@@ -667,11 +675,13 @@ func (s *Store) GetOIDCTokenHolder(ctx context.Context, hash []byte, now time.Ti
 		t.Hash = hash
 		dest := []any{&t.ClientID, &t.UserID, strList{&t.Scopes}, strList{&t.Audience}, &t.FamilyID,
 			timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, attrCol{&h.AttributeClaims}, claimGroups{&h.Groups}}
+		var err error
 		if c.d.packedUsers {
-			err := row.Scan(packedWithUser{dest, &h.User, "token holder"})
-			return h, err
+			err = row.Scan(packedWithUser{dest, &h.User, "token holder"})
+		} else {
+			err = row.Scan(append(dest, c.d.userScan(&h.User)...)...)
 		}
-		err := row.Scan(append(dest, c.d.userScan(&h.User)...)...)
+		withGroupIDs(&h.User, h.Groups)
 		return h, err
 	}, hash, c.t(now))
 }
@@ -687,10 +697,14 @@ func (s *Store) GetUserForClaims(ctx context.Context, id string) (store.User, []
 	p, err := queryOne(ctx, c, qUserForClaims, func(row interface{ Scan(...any) error }) (person, error) {
 		var p person
 		dest := []any{claimGroups{&p.gs}}
+		var err error
 		if c.d.packedUsers {
-			return p, row.Scan(packedWithUser{dest, &p.u, "user"})
+			err = row.Scan(packedWithUser{dest, &p.u, "user"})
+		} else {
+			err = row.Scan(append(dest, c.d.userScan(&p.u)...)...)
 		}
-		return p, row.Scan(append(dest, c.d.userScan(&p.u)...)...)
+		withGroupIDs(&p.u, p.gs)
+		return p, err
 	}, id)
 	return p.u, p.gs, err
 }
@@ -730,8 +744,17 @@ func (x packedWithUser) Scan(v any) error {
 }
 
 // claimGroups scans holderGroups' JSON array into groups with ID, Name
-// and CustomClaims.
+// and CustomClaims, in id order.
 type claimGroups struct{ gs *[]store.Group }
+
+// withGroupIDs sets u's group ids from its groups (claimGroups), for the
+// user rows read without them.
+func withGroupIDs(u *store.User, gs []store.Group) {
+	u.GroupIDs = make([]string, len(gs))
+	for i, g := range gs {
+		u.GroupIDs[i] = g.ID
+	}
+}
 
 func (x claimGroups) Scan(v any) error {
 	b, err := textBytes(v, "the groups of a token holder")
@@ -753,6 +776,8 @@ func (x claimGroups) Scan(v any) error {
 		}
 		gs[i] = store.Group{ID: r.ID, Name: r.Name, CustomClaims: r.CustomClaims}
 	}
+	// SQLite's aggregate follows whichever loop its planner chose.
+	slices.SortFunc(gs, func(a, b store.Group) int { return strings.Compare(a.ID, b.ID) })
 	*x.gs = gs
 	return nil
 }
