@@ -29,6 +29,7 @@
 #   bench/oidc.sh                                # the full run, two to three minutes on 2 cores
 #   DURATION=2s BACKENDS=sqlite bench/oidc.sh    # a quick rehearsal
 #   OUT=/tmp/oidc.md bench/oidc.sh               # write the section elsewhere
+#   USER_GROUPS=0 OUT=/tmp/oidc.md bench/oidc.sh # people in no group, no groups scope
 #
 # WARMUP (default 1s) precedes every cell. Needs Go, curl, and PostgreSQL's
 # binaries (apt-get install -y postgresql).
@@ -40,6 +41,7 @@ USERS=${USERS:-1000}
 CONNS=${CONNS:-"8 64"}
 BACKENDS=${BACKENDS:-"sqlite postgres"}
 PREP_CODES=${PREP_CODES:-1000}
+USER_GROUPS=${USER_GROUPS:-3}
 OUT=${OUT:-BENCHMARKS.md}
 
 cd "$(dirname "$0")/.."
@@ -104,7 +106,7 @@ block() {
 	# The client (its secret stays in $work/client.json, mode 0600), and
 	# the exchanges that warm the server and give the userinfo cells their
 	# access tokens and the signing ceiling its ID token. Not recorded.
-	"$bin/oidcseed" -database "$dsn" -client "$work/client-$backend.json" -users "$USERS" \
+	"$bin/oidcseed" -database "$dsn" -client "$work/client-$backend.json" -users "$USERS" -groups "$USER_GROUPS" \
 		-codes "$PREP_CODES" -out "$work/codes-prep.txt" 2>&1 | sed 's/^/  /' >&2
 	"$bin/load" -url "$url" -scenario oidc-token -client "$work/client-$backend.json" -codes "$work/codes-prep.txt" \
 		-c 8 -n "$PREP_CODES" -warmup 0 -tokens-out "$work/tokens-$backend.tsv" >/dev/null 2>>"$work/load.log" || {
@@ -125,7 +127,7 @@ block() {
 	for c in $CONNS; do
 		load "$backend" -url "$ceiling_url" -scenario ceiling -c "$c" -d "$DURATION" -warmup "$WARMUP"
 		log "$backend: minting $need codes for the exchanges at $c connections"
-		"$bin/oidcseed" -database "$dsn" -client "$work/client-$backend.json" -users "$USERS" \
+		"$bin/oidcseed" -database "$dsn" -client "$work/client-$backend.json" -users "$USERS" -groups "$USER_GROUPS" \
 			-codes "$need" -out "$work/codes-$c.txt" 2>&1 | sed 's/^/  /' >&2
 		if [[ $dsn == postgres://* ]]; then
 			# Minting wrote tens of thousands of rows just now: vacuum them
@@ -160,8 +162,10 @@ for backend in $BACKENDS; do
 done
 
 log "writing $OUT"
-"$bin/oidcreport" -results "$results" -out "$OUT" -command "${BENCH_COMMAND:-bench/oidc.sh}" \
-	-duration "$DURATION" -warmup "$WARMUP" -users "$USERS" -signing "$signing" \
+command=bench/oidc.sh
+if [[ $USER_GROUPS != 3 ]]; then command="USER_GROUPS=$USER_GROUPS $command"; fi
+"$bin/oidcreport" -results "$results" -out "$OUT" -command "${BENCH_COMMAND:-$command}" \
+	-duration "$DURATION" -warmup "$WARMUP" -users "$USERS" -groups "$USER_GROUPS" -signing "$signing" \
 	-commit "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' plus uncommitted changes')" \
 	-loadavg "$loadavg_start / $(cut -d' ' -f1-3 /proc/loadavg)" -elapsed "$(($(date -u +%s) - started))"
 if [[ $OUT == BENCHMARKS.md ]]; then cp "$results" bench/oidc-last-results.tsv; fi

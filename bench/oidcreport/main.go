@@ -40,7 +40,7 @@ type row struct {
 
 type opts struct {
 	results, out, command, duration, warmup, commit, loadavg, elapsed, date, signing, include string
-	users                                                                                     int
+	users, groups                                                                             int
 }
 
 func main() {
@@ -54,6 +54,7 @@ func main() {
 	flag.StringVar(&o.loadavg, "loadavg", "", "load average at start / end")
 	flag.StringVar(&o.elapsed, "elapsed", "", "seconds the run took")
 	flag.IntVar(&o.users, "users", 1000, "users seeded")
+	flag.IntVar(&o.groups, "groups", 3, "groups every seeded user is in (bench/oidcseed -groups)")
 	flag.StringVar(&o.signing, "signing", "", "what the signing ceiling signed (key, claims, goroutines), as bench/load said")
 	flag.StringVar(&o.include, "include", "bench/oidcnotes.md", "hand-written analysis appended to the section, if the file exists")
 	flag.StringVar(&o.date, "date", time.Now().UTC().Format("2006-01-02 15:04 MST"), "when the results were measured")
@@ -86,6 +87,24 @@ func readResults(path string) ([]row, error) {
 	return rows, nil
 }
 
+// groupsDone says what the benchmark's users are in (bench/oidcseed).
+func groupsDone(n int) string {
+	switch n {
+	case 0:
+		return "leaves every user in no group"
+	case 1:
+		return "puts every user in one group"
+	}
+	return fmt.Sprintf("puts every user in %d groups (one with a custom claim, `role`), as most people signing in are", n)
+}
+
+func scopesAsked(groups int) string {
+	if groups == 0 {
+		return "openid profile email"
+	}
+	return "openid profile email groups (what Grafana's role mapping or oauth2-proxy's allowed groups decide by)"
+}
+
 var scenarioNames = map[string]string{
 	"oidc-token":    "code exchange (POST /oauth2/token)",
 	"oidc-userinfo": "userinfo (GET /oauth2/userinfo)",
@@ -99,10 +118,10 @@ func render(o opts, rows []row) string {
 	w("```sh\nbench/oidc.sh                              # both backends, 8 and 64 connections\n" +
 		"DURATION=2s BACKENDS=sqlite bench/oidc.sh  # a quick rehearsal\n```\n\n")
 	w("The script builds `rollcall` and the tools in bench/, and for SQLite and for PostgreSQL (a throwaway cluster, fsync on) "+
-		"seeds %s users (`bench/seed`), starts `rollcall serve --rate-limit 0` on 127.0.0.1, registers a confidential client and mints "+
+		"seeds %s users (`bench/seed`), starts `rollcall serve --rate-limit 0` on 127.0.0.1, registers a confidential client, %s and mints "+
 		"authorization codes through the store (`bench/oidcseed`: an authorization request per code with PKCE S256 and the scopes "+
-		"openid profile email, completed for a random seeded user, as a passkey sign-in would; codes are single-use, so each cell "+
-		"gets enough of its own). `bench/load` then measures:\n\n", commas(float64(o.users)))
+		"%s, completed for a random seeded user, as a passkey sign-in would; codes are single-use, so each cell "+
+		"gets enough of its own). `bench/load` then measures:\n\n", commas(float64(o.users)), groupsDone(o.groups), scopesAsked(o.groups))
 	w("- **code exchange**: `POST /oauth2/token`, grant authorization_code with the PKCE verifier, the client's secret in HTTP Basic; " +
 		"the server signs an RS256 ID token (2048-bit key) and stores an opaque access token. Every answer is checked: 200 with an access token and an ID token.\n")
 	w("- **userinfo**: `GET /oauth2/userinfo` with an opaque bearer access token, picked at random from those the first exchanges returned; " +

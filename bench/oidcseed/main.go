@@ -38,6 +38,7 @@ import (
 	"io/fs"
 	mrand "math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,14 +92,22 @@ func main() {
 	out := flag.String("out", "", "file the codes are written to, one a line (required with -codes)")
 	ttl := flag.Duration("ttl", time.Hour, "how long the codes stay redeemable")
 	batch := flag.Int("batch", 500, "codes per transaction")
+	groups := flag.Int("groups", len(benchGroups), "groups the users join when the client is created (0 to 3); with 0 the codes do not ask for the groups scope")
 	flag.Parse()
-	if err := run(*database, *clientFile, *users, *codes, *out, *ttl, *batch); err != nil {
+	if *groups < 0 || *groups > len(benchGroups) {
+		fmt.Fprintf(os.Stderr, "oidcseed: -groups must be 0 to %d\n", len(benchGroups))
+		os.Exit(2)
+	}
+	if *groups == 0 {
+		scopes = slices.DeleteFunc(scopes, func(s string) bool { return s == "groups" })
+	}
+	if err := run(*database, *clientFile, *users, *codes, *out, *ttl, *batch, benchGroups[:*groups]); err != nil {
 		fmt.Fprintln(os.Stderr, "oidcseed:", err)
 		os.Exit(1)
 	}
 }
 
-func run(database, clientFile string, users, codes int, out string, ttl time.Duration, batch int) error {
+func run(database, clientFile string, users, codes int, out string, ttl time.Duration, batch int, groups []store.Group) error {
 	if database == "" || clientFile == "" {
 		return errors.New("-database and -client are required")
 	}
@@ -111,7 +120,7 @@ func run(database, clientFile string, users, codes int, out string, ttl time.Dur
 		return err
 	}
 	defer st.Close()
-	cl, err := client(ctx, st, clientFile, users)
+	cl, err := client(ctx, st, clientFile, users, groups)
 	if err != nil {
 		return err
 	}
@@ -147,8 +156,8 @@ func run(database, clientFile string, users, codes int, out string, ttl time.Dur
 }
 
 // client reads the client file, or creates the client, puts users
-// 0..users-1 in benchGroups and writes the file.
-func client(ctx context.Context, st *sqlstore.Store, path string, users int) (Client, error) {
+// 0..users-1 in groups and writes the file.
+func client(ctx context.Context, st *sqlstore.Store, path string, users int, groups []store.Group) (Client, error) {
 	o := store.OIDCStore(st)
 	var cl Client
 	b, err := os.ReadFile(path)
@@ -168,7 +177,7 @@ func client(ctx context.Context, st *sqlstore.Store, path string, users int) (Cl
 	for i := range members {
 		members[i] = dataset.ID(i)
 	}
-	for _, g := range benchGroups {
+	for _, g := range groups {
 		g.MemberIDs = members
 		if _, err := st.CreateGroup(ctx, g, store.Meta{ActorName: "bench-oidcseed"}); err != nil {
 			return cl, fmt.Errorf("creating the group %s: %w", g.Name, err)
