@@ -404,7 +404,8 @@ func (w *userWrite) apply(u *store.User, source string) {
 	}
 }
 
-// groupNames maps the ids of users' groups to names with one query.
+// groupNames maps the ids of users' groups to names with one query, which
+// does not count the groups' members (store.GroupLabels).
 func (h *Handler) groupNames(r *http.Request, users ...store.User) (map[string]string, error) {
 	var ids []string
 	seen := map[string]bool{}
@@ -420,12 +421,12 @@ func (h *Handler) groupNames(r *http.Request, users ...store.User) (map[string]s
 	if len(ids) == 0 {
 		return names, nil
 	}
-	gs, err := h.st.GetGroups(r.Context(), ids)
+	ls, err := h.st.GroupLabels(r.Context(), ids)
 	if err != nil {
 		return nil, err
 	}
-	for _, g := range gs {
-		names[g.ID] = groupDisplay(g)
+	for _, l := range ls {
+		names[l.ID] = groupDisplay(store.Group{Name: l.Name, FriendlyName: l.FriendlyName})
 	}
 	return names, nil
 }

@@ -131,13 +131,13 @@ func (s *Server) checkAllowedGroups(r *http.Request, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	gs, err := s.store.GetGroups(r.Context(), ids)
+	gs, err := s.store.GroupLabels(r.Context(), ids)
 	if err != nil {
 		return err
 	}
 	var errs api.Errors
 	for i, id := range ids {
-		if !slices.ContainsFunc(gs, func(g store.Group) bool { return g.ID == id }) {
+		if !slices.ContainsFunc(gs, func(g store.GroupLabel) bool { return g.ID == id }) {
 			errs = append(errs, &api.Error{Status: "422", Code: api.CodeInvalidReference, Title: "Unknown related resource",
 				Detail: "no group has id " + id, Source: &api.ErrorSource{Pointer: api.AttrPointer("allowed-groups") + "/" + strconv.Itoa(i)}})
 		}

@@ -101,6 +101,11 @@ type User struct {
 	Version        int64 // bumped by every change to the user or its memberships; the ETag
 }
 
+// GroupLabel is what names a group: its id, name and friendly name.
+type GroupLabel struct {
+	ID, Name, FriendlyName string
+}
+
 // Group is a stored group.
 type Group struct {
 	ID           string
@@ -330,6 +335,10 @@ type Store interface {
 	// GetGroups returns the groups with these ids, in the order given;
 	// missing ids are left out.
 	GetGroups(ctx context.Context, ids []string) ([]Group, error)
+	// GroupLabels is GetGroups without counting each group's members:
+	// what a person's page or SCIM resource shows of their groups, at the
+	// same cost however large the groups are.
+	GroupLabels(ctx context.Context, ids []string) ([]GroupLabel, error)
 	// GroupMemberIDs returns the member ids of each of these groups,
 	// sorted and never nil, with one query however many groups there are,
 	// so that a page of groups with their members is two queries. Ids of

@@ -18,7 +18,7 @@ const maxPasskeyName = 100
 
 type accountData struct {
 	User     store.User
-	Groups   []store.Group
+	Groups   []store.GroupLabel
 	Passkeys []store.Passkey
 	// Sessions are the browsers signed in as this person, this one marked.
 	Sessions []sessionRow
@@ -63,7 +63,7 @@ func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, status i
 		h.serverError(w, r, err)
 		return
 	}
-	groups, err := h.st.GetGroups(r.Context(), u.GroupIDs)
+	groups, err := h.st.GroupLabels(r.Context(), u.GroupIDs)
 	if err != nil {
 		h.serverError(w, r, err)
 		return

@@ -225,7 +225,7 @@ func (h *Handler) renderClientForm(w http.ResponseWriter, r *http.Request, statu
 
 // clientFormOf is the settings form filled with the client's settings.
 func (h *Handler) clientFormOf(ctx context.Context, c store.OIDCClient) (clientEditForm, error) {
-	gs, err := h.st.GetGroups(ctx, c.AllowedGroupIDs)
+	gs, err := h.st.GroupLabels(ctx, c.AllowedGroupIDs)
 	if err != nil {
 		return clientEditForm{}, err
 	}

@@ -324,8 +324,8 @@ type adminUserData struct {
 	User      store.User
 	Form      userForm
 	Errors    map[string]string
-	Groups    []store.Group // the user's groups
-	AllGroups []store.Group // groups the user can be added to
+	Groups    []store.GroupLabel // the user's groups
+	AllGroups []store.Group      // groups the user can be added to
 	Passkeys  []store.Passkey
 	Sessions  []sessionRow
 	Link      *IssuedLink
@@ -353,7 +353,7 @@ func (h *Handler) loadUser(w http.ResponseWriter, r *http.Request) (store.User, 
 }
 
 func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int, u store.User, v view, form *userForm, errs map[string]string, link *IssuedLink) {
-	groups, err := h.st.GetGroups(r.Context(), u.GroupIDs)
+	groups, err := h.st.GroupLabels(r.Context(), u.GroupIDs)
 	if err != nil {
 		h.serverError(w, r, err)
 		return

@@ -26,6 +26,7 @@ var (
 	qGroupMembers   = scanning(stmt(`SELECT user_id FROM memberships WHERE group_id = ? ORDER BY user_id`))
 	qDeleteGroup    = stmt(`DELETE FROM groups WHERE id = ?`)
 	qGroupsByIDs    = idsStmt(`SELECT ` + groupCols + ` FROM groups WHERE id IN (?...)`)
+	qGroupLabels    = idsStmt(`SELECT id, name, friendly_name FROM groups WHERE id IN (?...)`)
 	qMembersOf      = scanning(idsStmt(`SELECT group_id, user_id FROM memberships WHERE group_id IN (?...)`))
 	qMembersNamed   = scanning(idsStmt(`SELECT m.group_id, m.user_id, u.username, u.display_name, u.first_name, u.last_name
 		FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.group_id IN (?...)`))
@@ -283,6 +284,33 @@ func (s *Store) GetGroups(ctx context.Context, ids []string) ([]store.Group, err
 	for _, id := range ids {
 		if g, ok := byID[id]; ok {
 			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+// GroupLabels returns the groups' ids and names without counting their
+// members; see store.Store.
+func (s *Store) GroupLabels(ctx context.Context, ids []string) ([]store.GroupLabel, error) {
+	out := []store.GroupLabel{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ls, err := queryAll(ctx, s.read(), qGroupLabels, func(row interface{ Scan(...any) error }) (store.GroupLabel, error) {
+		var l store.GroupLabel
+		err := row.Scan(&l.ID, &l.Name, &l.FriendlyName)
+		return l, err
+	}, s.d.idsArg(normIDs(ids)))
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]store.GroupLabel, len(ls))
+	for _, l := range ls {
+		byID[l.ID] = l
+	}
+	for _, id := range ids {
+		if l, ok := byID[id]; ok {
+			out = append(out, l)
 		}
 	}
 	return out, nil

@@ -219,6 +219,19 @@ func testGetGroups(t *testing.T, s store.Store) {
 	if gs, err := s.GetGroups(ctx, nil); err != nil || len(gs) != 0 {
 		t.Errorf("GetGroups(nil) = %v, %v", gs, err)
 	}
+
+	// GroupLabels: the same groups in the same order, with what names them.
+	if _, err := s.UpdateGroup(ctx, a.ID, 0, func(g *store.Group) error { g.FriendlyName = "Group A"; return nil }, meta); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := s.GroupLabels(ctx, []string{c.ID, uid(404), a.ID, b.ID})
+	want := []store.GroupLabel{{ID: c.ID, Name: "gc"}, {ID: a.ID, Name: "ga", FriendlyName: "Group A"}, {ID: b.ID, Name: "gb"}}
+	if err != nil || !reflect.DeepEqual(ls, want) {
+		t.Errorf("GroupLabels = %+v, %v; want %+v", ls, err, want)
+	}
+	if ls, err := s.GroupLabels(ctx, nil); err != nil || ls == nil || len(ls) != 0 {
+		t.Errorf("GroupLabels(nil) = %#v, %v", ls, err)
+	}
 }
 
 func testGroupMemberIDs(t *testing.T, s store.Store) {
