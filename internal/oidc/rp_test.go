@@ -357,6 +357,15 @@ func TestRelyingParty(t *testing.T) {
 		if got := introspect(t, issuer, created.ID, secret, jtok.AccessToken); got["active"] != true || got["role"] != "engineer" {
 			t.Fatalf("introspection of a JWT access token: %v", got)
 		}
+		// Userinfo takes it as it takes an opaque one, until it is revoked.
+		if ui, err := provider.UserInfo(ctx, oauth2.StaticTokenSource(jtok)); err != nil || ui.Subject != ada.ID || ui.Email != "ada@example.com" {
+			t.Fatalf("userinfo with a JWT access token: %+v %v", ui, err)
+		}
+		revoke(t, issuer, created.ID, secret, jtok.AccessToken)
+		if status, challenge, _ := userinfoAnswer(t, "GET", issuer, "Bearer "+jtok.AccessToken); status != http.StatusUnauthorized ||
+			!strings.Contains(challenge, `error="invalid_token"`) {
+			t.Fatalf("userinfo with a revoked JWT access token: %d %q", status, challenge)
+		}
 		if _, err := admin.OIDCClients.Update(ctx, created.ID, api.OIDCClientWriteAttributes{AccessTokenFormat: api.Some("opaque")}, ""); err != nil {
 			t.Fatal(err)
 		}

@@ -495,7 +495,7 @@ func (s *storage) tokenHolder(ctx context.Context, tokenID, subject string) (sto
 	case t.UserID != subject:
 		return h, oidc.ErrAccessDenied().WithDescription("The access token is not valid.")
 	case t.FamilyID == machineFamily:
-		return h, oidc.ErrAccessDenied().WithDescription("This access token belongs to a machine client (client credentials grant): there is no person to describe.")
+		return h, oidc.ErrAccessDenied().WithDescription(machineTokenRefusal)
 	}
 	// The token is there, so its person is not: no user has its id any
 	// more.
