@@ -22,7 +22,7 @@ import (
 type memo struct {
 	mu       sync.Mutex
 	clients  map[string]store.OIDCClient
-	users    map[string]person
+	people   map[string]person
 	withCode map[string]bool // authorization requests found by their code
 }
 
@@ -68,26 +68,26 @@ type person struct {
 	groups []store.Group
 }
 
-func (m *memo) user(id string) (person, bool) {
+func (m *memo) person(id string) (person, bool) {
 	if m == nil {
 		return person{}, false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	p, ok := m.users[id]
+	p, ok := m.people[id]
 	return p, ok
 }
 
-func (m *memo) putUser(p person) {
+func (m *memo) putPerson(p person) {
 	if m == nil {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.users == nil {
-		m.users = map[string]person{}
+	if m.people == nil {
+		m.people = map[string]person{}
 	}
-	m.users[p.user.ID] = p
+	m.people[p.user.ID] = p
 }
 
 // markCode records that the authorization request id was found by its

@@ -105,11 +105,12 @@ func (s *storage) user(ctx context.Context, id string) (store.User, error) {
 	return p.user, err
 }
 
-// person is user with the groups' claims, read with the person: whoever
-// is given a token is asked about and then described.
+// person is user with the person's groups and their claims, read in the
+// same query (store.OIDCStore.GetUserForClaims): a token request first
+// asks whether the person may have one, then describes them.
 func (s *storage) person(ctx context.Context, id string) (person, error) {
 	m := memoOf(ctx)
-	if p, ok := m.user(id); ok {
+	if p, ok := m.person(id); ok {
 		return p, nil
 	}
 	u, gs, err := s.o.GetUserForClaims(ctx, id)
@@ -117,7 +118,7 @@ func (s *storage) person(ctx context.Context, id string) (person, error) {
 		return person{}, err
 	}
 	p := person{user: u, groups: gs}
-	m.putUser(p)
+	m.putPerson(p)
 	return p, nil
 }
 

@@ -273,20 +273,26 @@ func (s *Store) GetGroups(ctx context.Context, ids []string) ([]store.Group, err
 	if len(ids) == 0 {
 		return out, nil
 	}
-	byID := map[string]store.Group{}
 	gs, err := s.queryGroups(ctx, qGroupsByIDs, []any{s.d.idsArg(normIDs(ids))})
 	if err != nil {
 		return nil, err
 	}
-	for _, g := range gs {
-		byID[g.ID] = g
+	return inIDOrder(out, gs, ids, func(g store.Group) string { return g.ID }), nil
+}
+
+// inIDOrder appends to out the items whose ids are in ids, in that order,
+// leaving out ids no item has.
+func inIDOrder[T any](out, items []T, ids []string, idOf func(T) string) []T {
+	byID := make(map[string]T, len(items))
+	for _, it := range items {
+		byID[idOf(it)] = it
 	}
 	for _, id := range ids {
-		if g, ok := byID[id]; ok {
-			out = append(out, g)
+		if it, ok := byID[id]; ok {
+			out = append(out, it)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // GroupLabels returns the groups' ids and names without counting their
@@ -304,16 +310,7 @@ func (s *Store) GroupLabels(ctx context.Context, ids []string) ([]store.GroupLab
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]store.GroupLabel, len(ls))
-	for _, l := range ls {
-		byID[l.ID] = l
-	}
-	for _, id := range ids {
-		if l, ok := byID[id]; ok {
-			out = append(out, l)
-		}
-	}
-	return out, nil
+	return inIDOrder(out, ls, ids, func(l store.GroupLabel) string { return l.ID }), nil
 }
 
 // GroupMembers returns the members of each group with their display

@@ -675,12 +675,7 @@ func (s *Store) GetOIDCTokenHolder(ctx context.Context, hash []byte, now time.Ti
 		t.Hash = hash
 		dest := []any{&t.ClientID, &t.UserID, strList{&t.Scopes}, strList{&t.Audience}, &t.FamilyID,
 			timeCol{&t.CreatedAt}, timeCol{&t.ExpiresAt}, attrCol{&h.AttributeClaims}, claimGroups{&h.Groups}}
-		var err error
-		if c.d.packedUsers {
-			err = row.Scan(packedWithUser{dest, &h.User, "token holder"})
-		} else {
-			err = row.Scan(append(dest, c.d.userScan(&h.User)...)...)
-		}
+		err := scanWithUser(c, row, dest, &h.User, "token holder")
 		withGroupIDs(&h.User, h.Groups)
 		return h, err
 	}, hash, c.t(now))
@@ -697,16 +692,20 @@ func (s *Store) GetUserForClaims(ctx context.Context, id string) (store.User, []
 	p, err := queryOne(ctx, c, qUserForClaims, func(row interface{ Scan(...any) error }) (person, error) {
 		var p person
 		dest := []any{claimGroups{&p.gs}}
-		var err error
-		if c.d.packedUsers {
-			err = row.Scan(packedWithUser{dest, &p.u, "user"})
-		} else {
-			err = row.Scan(append(dest, c.d.userScan(&p.u)...)...)
-		}
+		err := scanWithUser(c, row, dest, &p.u, "user")
 		withGroupIDs(&p.u, p.gs)
 		return p, err
 	}, id)
 	return p.u, p.gs, err
+}
+
+// scanWithUser scans a row of the columns dest, then a user's: packed in
+// one value on SQLite (packedWithUser), one column each on PostgreSQL.
+func scanWithUser(c *conn, row interface{ Scan(...any) error }, dest []any, u *store.User, what string) error {
+	if c.d.packedUsers {
+		return row.Scan(packedWithUser{dest, u, what})
+	}
+	return row.Scan(append(dest, c.d.userScan(u)...)...)
 }
 
 // packedWithUser scans a packed value on SQLite (see userrow.go): columns
